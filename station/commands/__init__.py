@@ -1,0 +1,1 @@
+"""Sub-commands of `balance-station`; see station.cli for the contract."""
