@@ -1,0 +1,305 @@
+"""The acquisition process: reads the board and fills the shared frame ring.
+
+Why a process of its own: the HX711 powers down when its clock stays high for
+more than 60 us, and a thread in the web server's process can be paused for
+milliseconds by the GIL switch interval or the garbage collector. This process
+runs no other threads, freezes and disables the GC once set up, pins itself to
+one core and asks for SCHED_FIFO; each step is best effort and one log line
+says what was granted. Every frame is still checked by the board source and a
+bad one is flagged and counted, never passed on as data.
+
+Messages to the station (rare: state changes, a cell failing or recovering)
+go through a pipe; commands from the station (stop, simulator actions) come
+back through it and are polled between frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import logging
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from station.acquisition.ring import FrameRing, RingBatch
+from station.acquisition.stats import (
+    GRANT_AFFINITY,
+    GRANT_GC_FROZEN,
+    GRANT_MLOCK,
+    GRANT_SCHED_FIFO,
+    AcqState,
+    AcquisitionStats,
+)
+from station.board.factory import BoardOptions, open_board
+from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indices
+
+log = logging.getLogger("station.acquisition")
+
+RATE_WINDOW_NS = 2_000_000_000
+BOARD_RETRY_S = 2.0
+
+
+@dataclass(frozen=True)
+class RealtimeOptions:
+    """What the acquisition process asks the kernel for (all best effort)."""
+
+    cpu: int | None = None  # None: the last CPU when there are several
+    sched_fifo_priority: int = 50  # 0 disables the request
+    mlock: bool = True
+
+
+def _request_realtime(opts: RealtimeOptions) -> tuple[int, list[str]]:
+    """Freeze the GC, pin to a core, SCHED_FIFO, mlockall; report what was granted."""
+    granted = 0
+    notes: list[str] = []
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    granted |= GRANT_GC_FROZEN
+    cpus = sorted(os.sched_getaffinity(0))
+    cpu = opts.cpu if opts.cpu is not None else (cpus[-1] if len(cpus) > 1 else None)
+    if cpu is not None:
+        try:
+            os.sched_setaffinity(0, {cpu})
+            granted |= GRANT_AFFINITY
+            notes.append(f"pinned to CPU {cpu}")
+        except OSError as exc:
+            notes.append(f"CPU pinning refused ({exc.strerror})")
+    if opts.sched_fifo_priority > 0:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(opts.sched_fifo_priority))
+            granted |= GRANT_SCHED_FIFO
+            notes.append(f"SCHED_FIFO priority {opts.sched_fifo_priority}")
+        except (OSError, AttributeError) as exc:
+            notes.append(f"SCHED_FIFO refused ({getattr(exc, 'strerror', exc)})")
+    if opts.mlock:
+        libc_name = ctypes.util.find_library("c")
+        if libc_name:
+            libc = ctypes.CDLL(libc_name, use_errno=True)
+            mcl_current, mcl_future = 1, 2
+            if libc.mlockall(mcl_current | mcl_future) == 0:
+                granted |= GRANT_MLOCK
+                notes.append("memory locked")
+            else:
+                notes.append(f"mlockall refused ({os.strerror(ctypes.get_errno())})")
+    return granted, notes
+
+
+class _Loop:
+    """The per-frame bookkeeping, separate from process start-up so tests can drive it."""
+
+    def __init__(self, ring: FrameRing, conn: Connection | None) -> None:
+        self.ring = ring
+        self.stats = AcquisitionStats(ring.stats_words)
+        self.conn = conn
+        self.last_valid_ns = 0
+        self.window_start_ns = 0
+        self.window_valid = 0
+
+    def send(self, kind: str, *payload: Any) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send((kind, *payload))
+
+    def record(self, frame: Frame) -> None:
+        ring, stats = self.ring, self.stats
+        ring.write(frame)
+        stats.add("frames_total")
+        t = frame.t_ns
+        if frame.flags == 0:
+            stats.add("frames_valid")
+            if self.last_valid_ns:
+                gap = t - self.last_valid_ns
+                if gap > stats["max_gap_ns"]:
+                    stats["max_gap_ns"] = gap
+            self.last_valid_ns = t
+            stats["last_valid_ns"] = t
+            self.window_valid += 1
+            if stats.failing_cells():
+                self._cells_recovered(t)
+        else:
+            stats.record_discard(frame.flags)
+            self._cells_failing(frame, t)
+        if not self.window_start_ns:  # frames counted after the start = intervals
+            self.window_start_ns, self.window_valid = t, 0
+        elif t - self.window_start_ns >= RATE_WINDOW_NS:
+            stats["rate_mhz"] = int(self.window_valid * 1e12 / (t - self.window_start_ns))
+            self.window_start_ns, self.window_valid = t, 0
+
+    def _cells_failing(self, frame: Frame, t: int) -> None:
+        for i in bad_cell_indices(frame.bad_cells):
+            key = f"cell{i}_failing_since_ns"
+            self.stats.add(f"cell{i}_failures")
+            if not self.stats[key]:
+                self.stats[key] = t
+                reason = FrameFlag(frame.flags).name or "failure"
+                self.send("cell_failing", i, reason.lower())
+
+    def _cells_recovered(self, t: int) -> None:
+        for i in range(N_CELLS):
+            key = f"cell{i}_failing_since_ns"
+            since = self.stats[key]
+            if since:
+                self.stats[key] = 0
+                self.send("cell_recovered", i, (t - since) / 1e9)
+
+
+def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
+    """Apply one command from the station; False means stop."""
+    kind, *args = message
+    if kind == "stop":
+        return False
+    if kind == "perform" and hasattr(board, "perform"):
+        action, params = args
+        try:
+            board.perform(action, **params)
+        except (TypeError, ValueError) as exc:
+            loop.send("log", logging.WARNING, f"simulator refused {action}: {exc}")
+    elif kind == "scenario" and hasattr(board, "run_scenario"):
+        board.run_scenario(args[0])
+    return True
+
+
+def _open_board_until_ready(options: BoardOptions, loop: _Loop) -> BoardSource | None:
+    """Open the board, retrying while it fails; None when told to stop meanwhile."""
+    while True:
+        try:
+            return open_board(options)
+        except Exception as exc:  # any failure is reported and retried
+            loop.stats["state"] = AcqState.BOARD_ERROR
+            loop.stats.add("board_open_failures")
+            if loop.stats["board_open_failures"] == 1:
+                loop.send("board_error", f"{type(exc).__name__}: {exc}")
+        deadline = time.monotonic() + BOARD_RETRY_S
+        while time.monotonic() < deadline:
+            if loop.conn is not None and loop.conn.poll(0.1):
+                if loop.conn.recv()[0] == "stop":
+                    return None
+            else:
+                time.sleep(0.1)
+
+
+def acquisition_main(
+    ring_name: str,
+    capacity: int,
+    options: BoardOptions,
+    conn: Connection,
+    realtime: RealtimeOptions,
+) -> None:
+    """Entry point of the acquisition process."""
+    ring = FrameRing(capacity, name=ring_name)
+    loop = _Loop(ring, conn)
+    loop.stats["pid"] = os.getpid()
+    loop.stats["started_ns"] = time.monotonic_ns()
+    board = _open_board_until_ready(options, loop)
+    if board is None:
+        loop.stats["state"] = AcqState.STOPPED
+        return
+    if loop.stats["board_open_failures"]:
+        loop.send("log", logging.INFO, f"board {options.spec} opened after retrying")
+    granted, notes = _request_realtime(realtime)
+    loop.stats["granted"] = granted
+    loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))
+    loop.stats["state"] = AcqState.RUNNING
+    try:
+        running = True
+        while running:
+            while conn.poll():
+                if not _handle_command(board, loop, conn.recv()):
+                    running = False
+                    break
+            if not running:
+                break
+            try:
+                frame = board.read()
+            except EOFError:
+                loop.stats["state"] = AcqState.ENDED
+                loop.send("ended")
+                conn.recv()  # wait for stop
+                break
+            except Exception as exc:  # a source bug must not kill acquisition
+                frame = Frame(time.monotonic_ns(), (0, 0, 0, 0), FrameFlag.SOURCE_ERROR, 0)
+                if loop.stats["discarded_source_error"] == 0:
+                    loop.send("log", logging.ERROR, f"board read failed: {exc!r}")
+                time.sleep(0.01)
+            loop.record(frame)
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass  # the station went away: stop quietly
+    finally:
+        if loop.stats["state"] != AcqState.ENDED:
+            loop.stats["state"] = AcqState.STOPPED
+        board.close()
+        ring.close()
+
+
+class Acquisition:
+    """The station's handle on the acquisition process: start, read frames, stats, commands."""
+
+    def __init__(
+        self,
+        options: BoardOptions,
+        *,
+        capacity: int = 1 << 16,
+        realtime: RealtimeOptions | None = None,
+    ) -> None:
+        self.options = options
+        self.ring = FrameRing(capacity)
+        self.stats = AcquisitionStats(self.ring.stats_words)
+        self._realtime = realtime or RealtimeOptions()
+        ctx = mp.get_context("spawn")
+        self._conn, child_conn = ctx.Pipe(duplex=True)
+        self._process = ctx.Process(
+            target=acquisition_main,
+            name="balance-station-acquisition",
+            args=(self.ring.name, capacity, options, child_conn, self._realtime),
+            daemon=True,
+        )
+        self._child_conn = child_conn
+        self.ended = False
+
+    def start(self) -> None:
+        self._process.start()
+        self._child_conn.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def read_new(self, max_frames: int | None = None) -> RingBatch:
+        batch = self.ring.read_new(max_frames)
+        if batch.lost:
+            self.stats.add("ring_lost", batch.lost)
+        return batch
+
+    def send(self, *message: Any) -> None:
+        """A command for the acquisition process (e.g. 'perform', action, params)."""
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(message)
+
+    def messages(self) -> list[tuple]:
+        """Messages the acquisition process sent since the last call."""
+        out = []
+        try:
+            while self._conn.poll():
+                out.append(self._conn.recv())
+        except (EOFError, OSError):
+            pass
+        for message in out:
+            if message[0] == "ended":
+                self.ended = True
+        return out
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self.send("stop")
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+        self._conn.close()
+        self.ring.close()

@@ -1,0 +1,140 @@
+"""A single-producer, single-consumer frame ring in shared memory.
+
+The acquisition process must never block on the station process: if the web
+server is busy the frames wait in the ring (minutes of capacity), and a reader
+that falls more than a ring behind learns exactly how many frames it lost.
+
+Layout of the shared block: a header of int64 counters, then per-slot arrays
+(t_ns int64, counts int32 x4, flags uint8, bad_cells uint8, seq int64). The
+writer fills a slot, then stores the slot's sequence number, then bumps the
+write counter; the reader re-checks the slot's sequence after copying, so a
+slot overwritten during the copy is detected and counted as lost, never used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+from station.frames import N_CELLS, Frame
+
+HEADER_WORDS = 64  # int64 words; [0] = frames written, the rest is the stats block
+STATS_OFFSET = 1
+
+
+@dataclass
+class RingBatch:
+    """Frames read from the ring in one go (valid and flagged), oldest first."""
+
+    t_ns: np.ndarray  # (n,) int64
+    counts: np.ndarray  # (n, 4) int32
+    flags: np.ndarray  # (n,) uint8
+    bad_cells: np.ndarray  # (n,) uint8
+    lost: int  # frames overwritten before this reader saw them
+
+    def __len__(self) -> int:
+        return len(self.t_ns)
+
+
+def _layout(capacity: int) -> dict[str, tuple[int, tuple[int, ...], np.dtype]]:
+    """Byte offsets, shapes and dtypes of the arrays inside the shared block."""
+    spec = [
+        ("header", (HEADER_WORDS,), np.dtype(np.int64)),
+        ("t_ns", (capacity,), np.dtype(np.int64)),
+        ("seq", (capacity,), np.dtype(np.int64)),
+        ("counts", (capacity, N_CELLS), np.dtype(np.int32)),
+        ("flags", (capacity,), np.dtype(np.uint8)),
+        ("bad_cells", (capacity,), np.dtype(np.uint8)),
+    ]
+    out: dict[str, tuple[int, tuple[int, ...], np.dtype]] = {}
+    offset = 0
+    for name, shape, dtype in spec:
+        offset = (offset + 7) // 8 * 8
+        out[name] = (offset, shape, dtype)
+        offset += int(np.prod(shape)) * dtype.itemsize
+    out["_size"] = (offset, (), np.dtype(np.uint8))
+    return out
+
+
+class FrameRing:
+    """Shared-memory ring of frames. Create in the station, attach in the acquisition process."""
+
+    def __init__(self, capacity: int = 1 << 16, name: str | None = None) -> None:
+        self.capacity = int(capacity)
+        layout = _layout(self.capacity)
+        size = layout.pop("_size")[0]
+        self._owner = name is None
+        self.shm = shared_memory.SharedMemory(name=name, create=self._owner, size=size)
+        buf = self.shm.buf
+        arrays = {
+            key: np.ndarray(shape, dtype=dtype, buffer=buf, offset=offset)
+            for key, (offset, shape, dtype) in layout.items()
+        }
+        self.header: np.ndarray = arrays["header"]
+        self._t_ns = arrays["t_ns"]
+        self._seq = arrays["seq"]
+        self._counts = arrays["counts"]
+        self._flags = arrays["flags"]
+        self._bad = arrays["bad_cells"]
+        if self._owner:
+            self.header[:] = 0
+            self._seq[:] = -1
+        self._read_pos = 0
+
+    @property
+    def name(self) -> str:
+        return self.shm.name
+
+    @property
+    def stats_words(self) -> np.ndarray:
+        """The int64 words after the write counter, for the acquisition statistics."""
+        return self.header[STATS_OFFSET:]
+
+    @property
+    def written(self) -> int:
+        return int(self.header[0])
+
+    def write(self, frame: Frame) -> None:
+        """Append one frame (producer side; never blocks)."""
+        pos = int(self.header[0])
+        slot = pos % self.capacity
+        self._t_ns[slot] = frame.t_ns
+        self._counts[slot] = frame.counts
+        self._flags[slot] = frame.flags
+        self._bad[slot] = frame.bad_cells
+        self._seq[slot] = pos
+        self.header[0] = pos + 1
+
+    def read_new(self, max_frames: int | None = None) -> RingBatch:
+        """Everything written since the last call (consumer side)."""
+        end = int(self.header[0])
+        start = self._read_pos
+        lost = 0
+        if end - start > self.capacity:
+            lost = end - start - self.capacity
+            start = end - self.capacity
+        if max_frames is not None and end - start > max_frames:
+            end = start + max_frames
+        idx = np.arange(start, end) % self.capacity
+        batch_t = self._t_ns[idx]
+        batch_counts = self._counts[idx]
+        batch_flags = self._flags[idx]
+        batch_bad = self._bad[idx]
+        # A slot rewritten while we copied it no longer carries our sequence number.
+        intact = self._seq[idx] == np.arange(start, end)
+        if not intact.all():
+            lost += int((~intact).sum())
+            batch_t, batch_counts = batch_t[intact], batch_counts[intact]
+            batch_flags, batch_bad = batch_flags[intact], batch_bad[intact]
+        self._read_pos = end
+        return RingBatch(batch_t, batch_counts, batch_flags, batch_bad, lost)
+
+    def close(self) -> None:
+        """Detach; the creating side also frees the shared block."""
+        # Drop numpy views before closing the buffer they point into.
+        self.header = self._t_ns = self._seq = self._counts = self._flags = self._bad = None  # type: ignore[assignment]
+        self.shm.close()
+        if self._owner:
+            self.shm.unlink()

@@ -1,0 +1,114 @@
+"""Acquisition counters, kept in the shared ring's header so the station reads them lock-free.
+
+The acquisition process is the only writer. Every counter is an int64 word;
+times are monotonic nanoseconds. `AcquisitionStats.snapshot()` turns them
+into a plain dict for logs, the status page and `balance-station doctor`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from station.frames import N_CELLS, FrameFlag
+
+FLAG_NAMES: tuple[str, ...] = tuple(
+    f.name.lower() for f in FrameFlag if f.value and f.name is not None
+)
+FLAG_BITS: tuple[int, ...] = tuple(f.value for f in FrameFlag if f.value)
+
+
+class AcqState(enum.IntEnum):
+    STARTING = 0
+    RUNNING = 1
+    BOARD_ERROR = 2  # the board could not be opened; retrying
+    ENDED = 3  # a finite source (replay) reached its end
+    STOPPED = 4
+
+
+# Word index of each counter inside the stats block.
+_FIELDS = [
+    "state",
+    "pid",
+    "started_ns",
+    "frames_total",
+    "frames_valid",
+    *[f"discarded_{name}" for name in FLAG_NAMES],
+    "max_gap_ns",
+    "last_valid_ns",
+    "rate_mhz",  # achieved valid-frame rate over the last window, in millihertz
+    "ring_lost",
+    *[f"cell{i}_failing_since_ns" for i in range(N_CELLS)],
+    *[f"cell{i}_failures" for i in range(N_CELLS)],
+    "granted",  # bit mask of GRANT_* below
+    "board_open_failures",
+]
+INDEX = {name: i for i, name in enumerate(_FIELDS)}
+
+GRANT_GC_FROZEN = 1
+GRANT_AFFINITY = 2
+GRANT_SCHED_FIFO = 4
+GRANT_MLOCK = 8
+
+
+class AcquisitionStats:
+    """Named access to the stats words of a `FrameRing`."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        if len(words) < len(_FIELDS):
+            raise ValueError("stats block too small")
+        self.words = words
+
+    def __getitem__(self, name: str) -> int:
+        return int(self.words[INDEX[name]])
+
+    def __setitem__(self, name: str, value: int) -> None:
+        self.words[INDEX[name]] = value
+
+    def add(self, name: str, amount: int = 1) -> None:
+        self.words[INDEX[name]] += amount
+
+    def record_discard(self, flags: int) -> None:
+        for bit, name in zip(FLAG_BITS, FLAG_NAMES, strict=True):
+            if flags & bit:
+                self.words[INDEX[f"discarded_{name}"]] += 1
+
+    def failing_cells(self) -> dict[int, int]:
+        """Cell index -> monotonic ns since when it has been failing."""
+        out = {}
+        for i in range(N_CELLS):
+            since = self[f"cell{i}_failing_since_ns"]
+            if since:
+                out[i] = since
+        return out
+
+    def snapshot(self, now_ns: int | None = None) -> dict:
+        """A JSON-safe summary of the counters."""
+        discarded = {name: self[f"discarded_{name}"] for name in FLAG_NAMES}
+        granted = self["granted"]
+        out = {
+            "state": AcqState(self["state"]).name.lower(),
+            "pid": self["pid"],
+            "frames_total": self["frames_total"],
+            "frames_valid": self["frames_valid"],
+            "frames_discarded": sum(discarded.values()),
+            "discarded_by_check": discarded,
+            "achieved_rate_hz": round(self["rate_mhz"] / 1000.0, 2),
+            "max_gap_ms": round(self["max_gap_ns"] / 1e6, 2),
+            "ring_lost": self["ring_lost"],
+            "board_open_failures": self["board_open_failures"],
+            "cell_failures": [self[f"cell{i}_failures"] for i in range(N_CELLS)],
+            "granted": {
+                "gc_frozen": bool(granted & GRANT_GC_FROZEN),
+                "cpu_affinity": bool(granted & GRANT_AFFINITY),
+                "sched_fifo": bool(granted & GRANT_SCHED_FIFO),
+                "mlock": bool(granted & GRANT_MLOCK),
+            },
+        }
+        if now_ns is not None:
+            failing = self.failing_cells().items()
+            out["failing_cells"] = {str(i): round((now_ns - t) / 1e9, 1) for i, t in failing}
+            started = self["started_ns"]
+            out["uptime_s"] = round((now_ns - started) / 1e9, 1) if started else 0.0
+        return out

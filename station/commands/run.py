@@ -1,0 +1,103 @@
+"""`balance-station run`: start acquisition, the estimator and the web app; print the URL."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+from typing import Any
+
+from station.acquisition.process import RealtimeOptions
+from station.commands._common import (
+    add_board_args,
+    add_config_args,
+    ensure_data_dir,
+    resolve,
+)
+from station.runtime import StationConfig, StationRuntime
+
+log = logging.getLogger("station")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run the station (acquisition + web app)")
+    add_board_args(p)
+    add_config_args(p)
+    p.add_argument("--demo", action="store_true", help="simulated athletes keep doing tests")
+    p.add_argument("--host", help="address to listen on (default from config: 0.0.0.0)")
+    p.add_argument("--port", type=int, help="TCP port (default from config: 8080; 0 = any free)")
+    p.set_defaults(func=handle)
+
+
+def lan_urls(host: str, port: int) -> list[str]:
+    """Addresses a phone on the gym network can open."""
+    if host not in ("0.0.0.0", "::", ""):
+        return [f"http://{host}:{port}/"]
+    urls = [f"http://localhost:{port}/"]
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    for address in sorted({info[4][0] for info in infos}):
+        if not address.startswith("127."):
+            urls.append(f"http://{address}:{port}/")
+    return urls
+
+
+def handle(args: argparse.Namespace) -> int:
+    from waitress.server import create_server
+
+    from station.web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = resolve(args)
+    data_dir = ensure_data_dir(settings.data_dir)
+    server_cfg = settings.config["server"]
+    acq_cfg = settings.config["acquisition"]
+    host = args.host or server_cfg["host"]
+    port = server_cfg["port"] if args.port is None else args.port
+    estimator, problem = load_estimator(settings.calibration_path)
+    if problem:
+        log.warning("running uncalibrated: %s", problem)
+    runtime = StationRuntime(
+        StationConfig(
+            board=settings.board,
+            realtime=RealtimeOptions(
+                cpu=None if acq_cfg["cpu"] < 0 else acq_cfg["cpu"],
+                sched_fifo_priority=acq_cfg["sched_fifo_priority"],
+            ),
+        ),
+        estimator=estimator,
+        calibration_problem=problem,
+    )
+    app = create_app(runtime, data_dir=data_dir)
+    try:
+        server = create_server(
+            app, host=host, port=port, threads=server_cfg["threads"], ident="balance-station"
+        )
+    except OSError as exc:
+        print(f"balance-station run: error: cannot listen on {host}:{port}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    runtime.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    real_port = server.effective_port  # type: ignore[union-attr]
+    urls = lan_urls(host, real_port)
+    print(f"Balance Station is running (board: {runtime.board_kind}) at:", flush=True)
+    for url in urls:
+        print(f"  {url}", flush=True)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.close()
+        runtime.stop()
+    return 0
+
+
+def load_estimator(path: Any) -> tuple[Any, str | None]:
+    """The calibrated estimator, or (None, why not) so the station runs uncalibrated."""
+    return None, f"calibration support is not installed yet ({path})"

@@ -1,0 +1,197 @@
+"""The station process's core: drains the acquisition ring, estimates, publishes live data.
+
+One reader thread wakes every few milliseconds, takes the new frames from the
+shared ring, runs the per-frame estimator, keeps them in the history buffer
+and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
+20 messages a second at 80 Hz), so every frame reaches every client.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from station import __version__
+from station.acquisition.process import Acquisition, RealtimeOptions
+from station.acquisition.stats import AcqState
+from station.board.factory import BoardOptions, board_kind
+from station.frames import Frame
+from station.history import FrameHistory
+from station.live import LiveHub
+from station.samples import Sample
+
+log = logging.getLogger("station")
+
+FRAMES_PER_MESSAGE = 4
+MAX_MESSAGE_DELAY_S = 0.06
+POLL_INTERVAL_S = 0.005
+
+
+class FrameEstimator(Protocol):
+    """What the runtime needs from an estimator (see station.estimator)."""
+
+    calibrated: bool
+
+    def update(self, frame: Frame) -> Sample: ...
+
+
+class UncalibratedEstimator:
+    """Used when no valid calibration is loaded: raw counts only, no force, no COP."""
+
+    calibrated = False
+
+    def update(self, frame: Frame) -> Sample:
+        nan = math.nan
+        return Sample(frame.t_ns / 1e9, nan, nan, nan, (nan, nan, nan, nan))
+
+
+def _num(value: float, ndigits: int = 2) -> float | None:
+    """JSON-safe rounding: NaN becomes None (null)."""
+    return None if value != value else round(value, ndigits)
+
+
+@dataclass
+class StationConfig:
+    board: BoardOptions = field(default_factory=BoardOptions)
+    history_s: float = 300.0
+    realtime: RealtimeOptions = field(default_factory=RealtimeOptions)
+
+
+class StationRuntime:
+    """Owns the acquisition process, the estimator, the history and the live hub."""
+
+    def __init__(
+        self,
+        config: StationConfig,
+        estimator: FrameEstimator | None = None,
+        calibration_problem: str | None = None,
+    ) -> None:
+        self.config = config
+        self.estimator: FrameEstimator = estimator or UncalibratedEstimator()
+        self.calibration_problem = calibration_problem
+        self.history = FrameHistory(config.history_s)
+        self.hub = LiveHub()
+        self.acquisition = Acquisition(config.board, realtime=config.realtime)
+        self.started_monotonic = time.monotonic()
+        self.frame_listeners: list[Callable[[Frame, Sample], None]] = []
+        self._pending: list[tuple[Frame, Sample]] = []
+        self._last_publish = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
+        self.board_error: str | None = None
+        self.latest: Sample | None = None
+
+    def start(self) -> None:
+        self.acquisition.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+        self.hub.close()
+        self.acquisition.stop()
+
+    def perform(self, action: str, **params: Any) -> None:
+        """Ask a simulated board's athlete to do something (ignored by real boards)."""
+        self.acquisition.send("perform", action, params)
+
+    # -- the reader thread -------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._handle_messages()
+            batch = self.acquisition.read_new()
+            for i in range(len(batch)):
+                if batch.flags[i]:
+                    continue
+                frame = Frame(
+                    int(batch.t_ns[i]), tuple(int(c) for c in batch.counts[i]), 0, 0
+                )
+                self._process(frame)
+            now = time.monotonic()
+            if self._pending and (
+                len(self._pending) >= FRAMES_PER_MESSAGE
+                or now - self._last_publish >= MAX_MESSAGE_DELAY_S
+            ):
+                self._publish(now)
+            self._stop.wait(POLL_INTERVAL_S)
+
+    def _process(self, frame: Frame) -> None:
+        sample = self.estimator.update(frame)
+        self.history.append(
+            sample.t_s, frame.counts, sample.force_n, (sample.cop_x_mm, sample.cop_y_mm)
+        )
+        self.latest = sample
+        for listener in self.frame_listeners:
+            listener(frame, sample)
+        self._pending.append((frame, sample))
+
+    def _publish(self, now: float) -> None:
+        pending, self._pending = self._pending, []
+        self._last_publish = now
+        newest = pending[-1][1]
+        cop = (
+            None
+            if newest.cop_x_mm != newest.cop_x_mm
+            else [_num(newest.cop_x_mm), _num(newest.cop_y_mm)]
+        )
+        self.hub.publish(
+            {
+                "t": round(newest.t_s, 4),
+                "force_n": _num(newest.force_n, 1),
+                "cop_mm": cop,
+                "calibrated": self.estimator.calibrated,
+                "cell_forces_n": [_num(f, 1) for f in newest.cell_forces_n],
+                "frames": {
+                    "t": [round(s.t_s, 4) for _, s in pending],
+                    "counts": [list(f.counts) for f, _ in pending],
+                    "force_n": [_num(s.force_n, 1) for _, s in pending],
+                    "cop_mm": [
+                        None if s.cop_x_mm != s.cop_x_mm else [_num(s.cop_x_mm), _num(s.cop_y_mm)]
+                        for _, s in pending
+                    ],
+                },
+            }
+        )
+
+    def _handle_messages(self) -> None:
+        for message in self.acquisition.messages():
+            kind, *args = message
+            if kind == "log":
+                log.log(args[0], args[1])
+            elif kind == "board_error":
+                self.board_error = args[0]
+                log.error("board %s cannot be opened (retrying): %s", self.board_kind, args[0])
+            elif kind == "cell_failing":
+                log.warning("load cell %d failing: %s", args[0], args[1])
+            elif kind == "cell_recovered":
+                log.warning("load cell %d recovered after %.1f s", args[0], args[1])
+            elif kind == "ended":
+                log.info("board source ended (end of replay file)")
+
+    # -- status ------------------------------------------------------------------------
+    @property
+    def board_kind(self) -> str:
+        return board_kind(self.config.board.spec)
+
+    def health(self) -> dict[str, Any]:
+        """Station health without personal data (for /api/health and doctor)."""
+        now_ns = time.monotonic_ns()
+        acq = self.acquisition.stats.snapshot(now_ns)
+        state = acq["state"]
+        if self.board_error and state == AcqState.BOARD_ERROR.name.lower():
+            acq["board_error"] = self.board_error
+        return {
+            "version": __version__,
+            "board": self.board_kind,
+            "calibrated": self.estimator.calibrated,
+            "calibration_problem": self.calibration_problem,
+            "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
+            "acquisition": acq,
+            "achieved_rate_hz": acq["achieved_rate_hz"],
+            "frames_discarded": acq["frames_discarded"],
+        }

@@ -1,0 +1,1 @@
+"""The station's web app (Flask), served by waitress."""

@@ -1,0 +1,85 @@
+"""`GET /api/live`: Server-Sent Events carrying every frame, batched ~20 times a second.
+
+Each stream holds one server thread while it is open, so the number of
+concurrent streams is capped below the server's thread pool: pages keep
+working when many phones watch. A stream whose client vanished ends at its
+next write (at the latest at the next heartbeat) and frees its slot.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from flask import Blueprint, Response, jsonify, request
+
+from station.live import LiveHub
+
+HEARTBEAT_S = 10.0
+MAX_STREAMS = 48
+RETRY_MS = 2000
+
+
+def _resume_id(hub: LiveHub) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw is None:
+        return hub.last_id
+    try:
+        value = int(raw)
+    except ValueError:
+        return hub.last_id
+    return value if 0 <= value <= hub.last_id else hub.last_id
+
+
+class _SlotStream:
+    """The stream's body; closing it (the server always does) frees the stream's slot,
+    even when the client left before the first byte."""
+
+    def __init__(self, events: Iterator[str], release: Callable[[], None]) -> None:
+        self._events = events
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[str]:
+        return self._events
+
+    def close(self) -> None:
+        self._events.close()  # type: ignore[attr-defined]
+        if self._release is not None:
+            self._release, release = None, self._release
+            release()
+
+
+def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
+    bp = Blueprint("live", __name__)
+    slots = threading.BoundedSemaphore(max_streams)
+
+    def stream(last_id: int) -> Iterator[str]:
+        yield f"retry: {RETRY_MS}\n\n"
+        last_beat = time.monotonic()
+        while not hub.closed:
+            items, missed = hub.read_after(last_id, timeout=HEARTBEAT_S / 2)
+            if missed:
+                yield f"event: gap\ndata: {missed}\n\n"
+            if items:
+                last_id = items[-1][0]
+                yield "".join(f"id: {i}\ndata: {data}\n\n" for i, data in items)
+                last_beat = time.monotonic()
+            elif time.monotonic() - last_beat >= HEARTBEAT_S:
+                yield ": heartbeat\n\n"
+                last_beat = time.monotonic()
+
+    @bp.get("/api/live")
+    def live() -> Response:
+        if not slots.acquire(blocking=False):
+            response = jsonify(error=f"too many live streams open (limit {max_streams})")
+            response.status_code = 503
+            response.headers["Retry-After"] = "5"
+            return response
+        body = _SlotStream(stream(_resume_id(hub)), slots.release)
+        response = Response(body, mimetype="text/event-stream")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response
+
+    return bp
