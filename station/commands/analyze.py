@@ -1,0 +1,50 @@
+"""`balance-station analyze FILE`: COP (and force) summary of a recorded trace."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from station.calibration.file import CalibrationError, load_calibration
+from station.cli import UserError
+from station.traces import FILTERS, TraceError, filter_trace, load_trace, summarize_trace, write_cop
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "analyze",
+        help="summarize a trace file (raw counts, cell forces or COP)",
+        description=(
+            "Read a CSV trace (header t_s,c0..c3 | t_s,f0_n..f3_n | t_s,x_mm,y_mm | "
+            "t_s,ml_m,ap_m), derive the COP in mm and print a JSON summary."
+        ),
+    )
+    p.add_argument("file", type=Path, help="trace CSV file")
+    p.add_argument("--calibration", type=Path, help="calibration JSON (raw counts, cell forces)")
+    p.add_argument("--filter", choices=FILTERS, default="none",
+                   help="butter10: 4th-order 10 Hz zero-lag Butterworth (default none)")
+    p.add_argument("--cop-out", type=Path, help="write the derived COP as t_s,x_mm,y_mm")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    calibration = None
+    if args.calibration is not None:
+        try:
+            calibration = load_calibration(args.calibration)
+        except CalibrationError as exc:
+            raise UserError(str(exc)) from None
+    try:
+        trace = filter_trace(load_trace(args.file, calibration), args.filter)
+    except TraceError as exc:
+        raise UserError(str(exc)) from None
+    if args.cop_out is not None:
+        try:
+            write_cop(trace, args.cop_out)
+        except OSError as exc:
+            raise UserError(f"{args.cop_out}: cannot write ({exc.strerror})") from None
+    summary = summarize_trace(trace)
+    summary["file"] = str(args.file)
+    print(json.dumps(summary, indent=2))
+    return 0
