@@ -32,7 +32,7 @@ from station.metrics.catalog import direction, flatten
 SCORE_VERSION = "v1"
 
 STANCES = ("double", "tandem", "single")
-SURFACES = ("firm", "foam")
+SURFACES = ("firm", "foam", "wobble")
 EYES = ("open", "closed")
 
 # measure key -> (weight, good anchor, poor anchor) for double-leg, firm, eyes open
@@ -44,12 +44,12 @@ BASE_ANCHORS: dict[str, tuple[float, float, float]] = {
 CONDITION_FACTORS: dict[str, dict[str, dict[str, float]]] = {
     "mean_velocity_mm_s.total": {
         "stance": {"double": 1.0, "tandem": 2.5, "single": 3.5},
-        "surface": {"firm": 1.0, "foam": 1.6},
+        "surface": {"firm": 1.0, "foam": 1.6, "wobble": 2.5},
         "eyes": {"open": 1.0, "closed": 1.6},
     },
     "ellipse95_area_mm2": {
         "stance": {"double": 1.0, "tandem": 2.0, "single": 4.0},
-        "surface": {"firm": 1.0, "foam": 2.0},
+        "surface": {"firm": 1.0, "foam": 2.0, "wobble": 3.0},
         "eyes": {"open": 1.0, "closed": 1.5},
     },
 }

@@ -59,7 +59,9 @@ def spectral_measures(
 
     All None when the band holds no power (a motionless trace) or fewer than 2 bins.
     """
-    in_band = (freqs_hz >= band_hz[0]) & (freqs_hz <= band_hz[1])
+    # a bin centre on a band edge counts as inside despite rounding in the estimated rate
+    slack = 1e-6 * (freqs_hz[1] - freqs_hz[0]) if freqs_hz.size > 1 else 0.0
+    in_band = (freqs_hz >= band_hz[0] - slack) & (freqs_hz <= band_hz[1] + slack)
     f = freqs_hz[in_band]
     p = psd[in_band]
     empty = {"f50_hz": None, "f95_hz": None, "centroid_hz": None, "dispersion": None}
