@@ -1,0 +1,545 @@
+"""A GPIO-level HX711 emulator: four chips behind gpiozero mock pins, true to the datasheet.
+
+Why: the driver must be tested bit for bit without a Pi, and the simulated athlete
+(`--board emulator`) must exercise the real driver code path. The emulator answers the
+driver's pin writes and reads exactly as four HX711 chips on one SCK would:
+
+- conversions every 1/rate (10 or 80 SPS), DOUT low while a conversion is ready;
+- 24-bit two's complement data, MSB first, a new bit on each rising SCK edge;
+- after the 25th pulse DOUT goes high; 25/26/27 pulses set A/128, B/32, A/64 for the
+  *next* conversion (a gain change restarts the conversion schedule with settling);
+- SCK high for more than 60 us powers a chip down; SCK low again resets it (gain back to
+  A/128) and the first data comes after settling (4 conversion periods: 50 ms at 80 SPS,
+  400 ms at 10 SPS);
+- a conversion that completes while a frame is being shifted out is not published: DOUT
+  stays high after the frame until the next conversion (the datasheet does not say; this is
+  the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact).
+
+Time comes from an injectable clock (ns). Three ways to run it:
+
+- real time (``clock=None``): conversions arrive at the real 80 SPS pace; a pulse the host
+  stretches past 60 us really powers the chip down. For the live `--board emulator` path.
+- virtual time (``clock=ManualClock()``): nothing moves unless advanced. Pass
+  ``clock_ns=board.clock, sleep=board.sleep`` to `HX711Array` and the driver's waits advance
+  the same clock, so every test is deterministic whatever the CI load.
+- always ready (``always_ready=True``): a new conversion is published as soon as the driver
+  has seen DOUT high after a frame, so a benchmark measures driver + emulator, not waiting.
+  The default clock is then a ManualClock, so host load can never power a chip down.
+
+Feeding values (for the simulated athlete)::
+
+    board = EmulatedHX711Board(rate_hz=80)            # real-time clock
+    board.chips[0].set_value(123456)                  # counts at gain 128, held until changed
+    board.set_values([c0, c1, c2, c3])                # all four at once
+    board.chips[1].value_source = lambda t_s: ...     # or: counts for a conversion at t_s
+
+    array = HX711Array(board.sck, board.douts, pin_factory=board.factory)
+
+Counts are the chip's input expressed at gain 128; at A/64 the chip outputs counts // 2 and
+at B/32 counts // 4 (channel B is modelled as the same input). Outputs beyond 24 bits clamp to
+the saturation codes 0x7FFFFF / 0x800000 as a real over-range does. In always-ready mode a
+``value_source`` gets t_s = conversion number / rate (virtual time).
+
+Faults: per chip ``spike(value, n_conversions=1)``, ``stuck_high()`` (unplugged chip),
+``stuck_low()``, ``saturate(positive=True)``, ``clear_faults()``; per board (the SCK is shared)
+``slow_pulse(high_ns=100_000, at_pulse=1)`` and ``clear_faults()``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gpiozero.pins.mock import MockFactory, MockPin
+
+POWER_DOWN_NS = 60_000  # SCK high longer than this powers the chip down (datasheet)
+SETTLING_CONVERSIONS = 4  # 50 ms at 80 SPS, 400 ms at 10 SPS
+PULSES_TO_GAIN = {25: 128, 26: 32, 27: 64}
+_CODE_MAX = 0x7FFFFF
+_CODE_MIN = -0x800000
+
+_IDLE, _SHIFT, _GAIN = 0, 1, 2
+
+
+class ManualClock:
+    """A virtual ns clock: only `advance` (or `sleep`) moves it. Call it to read the time."""
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self.now_ns = int(start_ns)
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def advance(self, ns: int) -> None:
+        if ns < 0:
+            raise ValueError("a clock cannot go backwards")
+        self.now_ns += int(ns)
+
+    def sleep(self, seconds: float) -> None:
+        """Drop-in for time.sleep: a driver waiting in virtual time costs no real time."""
+        self.advance(max(1, round(seconds * 1e9)))
+
+
+class HX711ChipModel:
+    """One HX711: conversion schedule, shift register, gain state, power-down and faults.
+
+    `on_sck(level, now_ns)` is called on every SCK change and `dout(now_ns)` on every DOUT
+    read; the pin classes below (or a fake lgpio) do that.
+    """
+
+    def __init__(
+        self,
+        rate_hz: float = 80,
+        *,
+        clock: Callable[[], int] | None = None,
+        value: int = 0,
+        value_source: Callable[[float], int] | None = None,
+        always_ready: bool = False,
+        phase_ns: int = 0,
+    ) -> None:
+        if rate_hz <= 0:
+            raise ValueError(f"rate_hz must be positive (10 or 80 on a real HX711), got {rate_hz}")
+        self.rate_hz = float(rate_hz)
+        self.clock: Callable[[], int] = clock if clock is not None else time.monotonic_ns
+        self.period_ns = round(1e9 / self.rate_hz)
+        self.settling_ns = SETTLING_CONVERSIONS * self.period_ns
+        self.phase_ns = int(phase_ns) % self.period_ns
+        self.always_ready = always_ready
+        self.value_source = value_source
+        self._value = int(value)
+        # Faults.
+        self.stuck: str | None = None  # "high" or "low"
+        self._saturation_code: int | None = None
+        self._spikes: deque[int] = deque()
+        # Observable counters (for tests and the sim).
+        self.frames_shifted = 0  # frames that reached the 25th pulse
+        self.last_pulse_count = 0  # pulses in the latest frame (25, 26 or 27 normally)
+        self.ignored_pulses = 0  # pulses while no conversion was ready
+        self.power_downs = 0
+        self.last_output: int | None = None  # signed code latched for the latest frame
+        self._sck_high = False
+        self._rise_ns = 0
+        self._frame_end_ns = 0
+        self._word = 0
+        self._ar_conversions = 0  # conversions published in always-ready mode
+        self._reset(self.clock(), count=False)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def set_value(self, counts: int) -> None:
+        """Hold this input (counts at gain 128) for every following conversion."""
+        self._value = int(counts)
+        self.value_source = None
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def spike(self, value: int, n_conversions: int = 1) -> None:
+        """The next `n_conversions` conversions output `value` (a glitch), then normal data."""
+        self._spikes.extend([int(value)] * n_conversions)
+
+    def stuck_high(self) -> None:
+        """DOUT reads high forever: an unplugged or unpowered chip (pull-up wins)."""
+        self.stuck = "high"
+
+    def stuck_low(self) -> None:
+        """DOUT reads low forever: a shorted line or a dead chip."""
+        self.stuck = "low"
+
+    def saturate(self, positive: bool = True) -> None:
+        """Every conversion returns a saturation code (0x7FFFFF or 0x800000)."""
+        self._saturation_code = _CODE_MAX if positive else _CODE_MIN
+
+    def clear_faults(self) -> None:
+        self.stuck = None
+        self._saturation_code = None
+        self._spikes.clear()
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def gain(self) -> int:
+        """Gain that the next conversion uses (128 after reset)."""
+        return self._gain
+
+    def is_powered_down(self, now_ns: int | None = None) -> bool:
+        now = self.clock() if now_ns is None else now_ns
+        return self._sck_high and now - self._rise_ns > POWER_DOWN_NS
+
+    def _reset(self, now: int, *, count: bool = True) -> None:
+        """Power-on reset: gain A/128, conversions restart and first data after settling."""
+        self._gain = 128
+        self._restart_schedule(now)
+        self._phase = _IDLE
+        self._pulses = 0
+        self._seen_high = False
+        if count:
+            self.power_downs += 1
+
+    def _restart_schedule(self, now: int) -> None:
+        self._first_ns = now + self.settling_ns + self.phase_ns
+        self._next_index = 0
+
+    def _completed_index(self, now: int) -> int:
+        """Index of the latest completed conversion (-1 while settling)."""
+        if now < self._first_ns:
+            return -1
+        return (now - self._first_ns) // self.period_ns
+
+    def _ready(self, now: int) -> bool:
+        return self.always_ready or self._completed_index(now) >= self._next_index
+
+    def _gain_phase_ready_ns(self) -> int:
+        """When the next conversion is published, given the pulses of the frame so far."""
+        new_gain = PULSES_TO_GAIN.get(min(self._pulses, 27), 128)
+        if new_gain != self._gain:
+            return self._frame_end_ns + self.settling_ns
+        k = self._completed_index(self._frame_end_ns) + 1
+        return self._first_ns + max(k, 0) * self.period_ns
+
+    def _finish_frame(self) -> None:
+        """Apply the gain chosen by the pulse count; the next conversion follows the frame."""
+        new_gain = PULSES_TO_GAIN.get(min(self._pulses, 27), 128)
+        if new_gain != self._gain:
+            self._gain = new_gain
+            self._first_ns = self._frame_end_ns + self.settling_ns
+            self._next_index = 0
+        else:
+            self._next_index = self._completed_index(self._frame_end_ns) + 1
+        self._phase = _IDLE
+        self._seen_high = False
+
+    def _conversion_output(self, t_s: float) -> int:
+        """Signed 24-bit code of one conversion at the current gain, with faults applied."""
+        base = self.value_source(t_s) if self.value_source is not None else self._value
+        code = (int(base) * self._gain) // 128
+        if self._spikes:
+            code = self._spikes.popleft()
+        if self._saturation_code is not None:
+            code = self._saturation_code
+        return min(max(code, _CODE_MIN), _CODE_MAX)
+
+    def _latch(self, now: int) -> None:
+        if self.always_ready:
+            t_s = self._ar_conversions / self.rate_hz
+            self._ar_conversions += 1
+        else:
+            k = self._completed_index(now)
+            t_s = (self._first_ns + k * self.period_ns) / 1e9
+        code = self._conversion_output(t_s)
+        self.last_output = code
+        self._word = code & 0xFFFFFF
+        self._phase = _SHIFT
+        self._pulses = 0
+
+    # -- pins -----------------------------------------------------------------------------
+
+    def on_sck(self, level: bool, now: int) -> None:
+        if level:
+            if self._sck_high:
+                return
+            self._sck_high = True
+            self._rise_ns = now
+            if self._phase == _GAIN:
+                if not self.always_ready and now >= self._gain_phase_ready_ns():
+                    self._finish_frame()  # silence long enough: this rise starts a new frame
+                else:
+                    self._pulses += 1
+                    self.last_pulse_count = self._pulses
+                    return
+            if self._phase == _IDLE:
+                if not self._ready(now):
+                    self.ignored_pulses += 1
+                    return
+                self._latch(now)
+            self._pulses += 1
+            self.last_pulse_count = self._pulses
+            if self._pulses == 25:
+                self._phase = _GAIN
+                self.frames_shifted += 1
+            return
+        if not self._sck_high:
+            return
+        self._sck_high = False
+        if now - self._rise_ns > POWER_DOWN_NS:
+            self._reset(now)  # it powered down while SCK was high; SCK low powers it up
+            return
+        if self._phase == _GAIN:
+            self._frame_end_ns = now
+
+    def dout(self, now: int) -> int:
+        """DOUT level (1 = high = not ready) as the driver would read it at `now`."""
+        if self.stuck is not None:
+            return 1 if self.stuck == "high" else 0
+        if self._sck_high and now - self._rise_ns > POWER_DOWN_NS:
+            return 1  # powered down
+        phase = self._phase
+        if phase == _SHIFT:
+            return (self._word >> (24 - self._pulses)) & 1
+        if phase == _GAIN:
+            if self._sck_high:
+                return 1
+            if self.always_ready:
+                if not self._seen_high:
+                    self._seen_high = True
+                    return 1
+            elif now < self._gain_phase_ready_ns():
+                return 1
+            self._finish_frame()
+        return 0 if self._ready(now) else 1
+
+
+class EmulatedSCKPin(MockPin):
+    """The shared clock line: each level change is passed to every chip of the board."""
+
+    def __init__(self, factory: MockFactory, info: object, board: EmulatedHX711Board) -> None:
+        self.board = board
+        super().__init__(factory, info)
+
+    def _change_state(self, value: bool) -> bool:
+        # No per-change history (MockPin keeps one): a long sim run would grow it forever.
+        if self._state == value:
+            return False
+        self._state = value
+        self.board.sck_edge(value)
+        return True
+
+
+class EmulatedDOUTPin(MockPin):
+    """A DOUT line whose level is whatever its chip drives (pull resistors are ignored)."""
+
+    def __init__(self, factory: MockFactory, info: object, chip: HX711ChipModel) -> None:
+        self.chip = chip
+        super().__init__(factory, info)
+
+    def _change_state(self, value: bool) -> bool:
+        return False  # the chip drives the line; a pull-up cannot change it
+
+    def _get_state(self) -> int:
+        chip = self.chip
+        return chip.dout(chip.clock())
+
+
+class EmulatedHX711Board:
+    """Four emulated HX711 on one SCK, wired to a gpiozero MockFactory.
+
+    Pass `.factory` to `HX711Array(pin_factory=...)`. `.chips` are the four
+    `HX711ChipModel`s (cell order), `.clock` the ns clock they share.
+    """
+
+    def __init__(
+        self,
+        sck: int = 5,
+        douts: Sequence[int] = (6, 13, 19, 26),
+        *,
+        rate_hz: float = 80,
+        clock: Callable[[], int] | None = None,
+        always_ready: bool = False,
+        phases_ns: Sequence[int] | None = None,
+        revision: str | None = None,
+    ) -> None:
+        if clock is None:
+            clock = ManualClock() if always_ready else time.monotonic_ns
+        self.clock = clock
+        self.sck = sck
+        self.douts = tuple(douts)
+        phases = tuple(phases_ns) if phases_ns is not None else (0,) * len(self.douts)
+        if len(phases) != len(self.douts):
+            raise ValueError("phases_ns needs one phase per DOUT")
+        self.chips = [
+            HX711ChipModel(rate_hz, clock=clock, always_ready=always_ready, phase_ns=p)
+            for p in phases
+        ]
+        self.factory = MockFactory(revision=revision)
+        self.sck_pin = self.factory.pin(sck, pin_class=EmulatedSCKPin, board=self)
+        self.dout_pins = [
+            self.factory.pin(d, pin_class=EmulatedDOUTPin, chip=chip)
+            for d, chip in zip(self.douts, self.chips, strict=True)
+        ]
+        self.sck_rises = 0
+        self._slow: list[list[int]] = []  # [rises still to come, high_ns]
+
+    # -- wiring (also used by a fake lgpio) -----------------------------------------------
+
+    def sck_edge(self, level: bool) -> None:
+        now = self.clock()
+        for chip in self.chips:
+            chip.on_sck(level, now)
+        if level:
+            self.sck_rises += 1
+            if self._slow:
+                self._maybe_stretch(now)
+
+    def read_douts(self) -> int:
+        """All DOUT levels as a bit mask (bit i = chip i), like one lgpio group_read."""
+        now = self.clock()
+        bits = 0
+        for i, chip in enumerate(self.chips):
+            bits |= chip.dout(now) << i
+        return bits
+
+    def sleep(self, seconds: float) -> None:
+        """time.sleep for a driver running on this board's clock (virtual when it is manual)."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is not None:
+            advance(max(1, round(seconds * 1e9)))
+        else:
+            time.sleep(seconds)
+
+    # -- values and faults ----------------------------------------------------------------
+
+    def set_values(self, counts: Sequence[int]) -> None:
+        for chip, c in zip(self.chips, counts, strict=True):
+            chip.set_value(c)
+
+    def slow_pulse(self, high_ns: int = 100_000, at_pulse: int = 1) -> None:
+        """Hold SCK high for `high_ns` on the `at_pulse`-th rising edge from now.
+
+        With a manual clock the clock jumps; with a real clock the emulator spins in real
+        time while SCK is high, so the driver's own timer sees the long pulse too.
+        """
+        if at_pulse < 1:
+            raise ValueError("at_pulse counts from 1")
+        self._slow.append([at_pulse, int(high_ns)])
+
+    def _maybe_stretch(self, rise_ns: int) -> None:
+        for entry in self._slow:
+            entry[0] -= 1
+        due = [e for e in self._slow if e[0] == 0]
+        self._slow = [e for e in self._slow if e[0] > 0]
+        for _, high_ns in due:
+            advance = getattr(self.clock, "advance", None)
+            if advance is not None:
+                advance(high_ns)
+            else:
+                while self.clock() - rise_ns < high_ns:
+                    pass
+
+    def clear_faults(self) -> None:
+        self._slow.clear()
+        for chip in self.chips:
+            chip.clear_faults()
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+class FakeLgpio:
+    """An `lgpio` module stand-in wired to an emulated board, so the raw lgpio backend runs
+    (and is tested and benchmarked) off a Pi. Mirrors the lgpio calls the driver uses:
+    errors are raised as `FakeLgpio.error` with lgpio's texts, `group_read` returns
+    [group size, bits] like lgpio 0.2. `calls` records every call except the per-pulse
+    `gpio_write` / `group_read`, which are only counted (`writes`, `group_reads`).
+    """
+
+    SET_PULL_UP = 32  # lgpio's SET_BIAS_PULL_UP
+
+    class error(Exception):
+        def __init__(self, value: str) -> None:
+            super().__init__(value)
+            self.value = value
+
+    def __init__(
+        self,
+        board: EmulatedHX711Board,
+        *,
+        chip_labels: dict[int, str] | None = None,
+        busy: Sequence[int] = (),
+    ) -> None:
+        self.board = board
+        self.chip_labels = {0: "pinctrl-bcm2711"} if chip_labels is None else dict(chip_labels)
+        self.busy = set(busy)
+        self.calls: list[tuple[Any, ...]] = []
+        self.writes = 0
+        self.group_reads = 0
+        self.open_handles: dict[int, int] = {}
+        self.claimed: set[int] = set()
+        self._groups: dict[int, list[int]] = {}
+        self._next_handle = 0
+        self._sck_level = 0
+
+    def gpiochip_open(self, gpiochip: int) -> int:
+        self.calls.append(("gpiochip_open", gpiochip))
+        if gpiochip not in self.chip_labels:
+            raise self.error("can not open gpiochip")
+        handle = self._next_handle
+        self._next_handle += 1
+        self.open_handles[handle] = gpiochip
+        return handle
+
+    def gpiochip_close(self, handle: int) -> int:
+        self.calls.append(("gpiochip_close", handle))
+        self._handle(handle)
+        del self.open_handles[handle]
+        return 0
+
+    def gpio_get_chip_info(self, handle: int) -> list[Any]:
+        chip = self._handle(handle)
+        return [0, 54, f"gpiochip{chip}", self.chip_labels[chip]]
+
+    def gpio_claim_output(self, handle: int, gpio: int, level: int = 0, lFlags: int = 0) -> int:
+        self.calls.append(("gpio_claim_output", handle, gpio, level, lFlags))
+        self._claim(handle, [gpio])
+        if gpio == self.board.sck:
+            self._drive_sck(level)
+        return 0
+
+    def group_claim_input(self, handle: int, gpio: Sequence[int], lFlags: int = 0) -> int:
+        self.calls.append(("group_claim_input", handle, list(gpio), lFlags))
+        self._claim(handle, list(gpio))
+        self._groups[gpio[0]] = list(gpio)
+        return 0
+
+    def gpio_free(self, handle: int, gpio: int) -> int:
+        self.calls.append(("gpio_free", handle, gpio))
+        self.claimed.discard(gpio)
+        return 0
+
+    def group_free(self, handle: int, gpio: int) -> int:
+        self.calls.append(("group_free", handle, gpio))
+        for g in self._groups.pop(gpio, []):
+            self.claimed.discard(g)
+        return 0
+
+    def gpio_write(self, handle: int, gpio: int, level: int) -> int:
+        self.writes += 1
+        if gpio not in self.claimed:
+            raise self.error("GPIO not allocated")
+        if gpio == self.board.sck:
+            self._drive_sck(level)
+        return 0
+
+    def group_read(self, handle: int, gpio: int) -> list[int]:
+        self.group_reads += 1
+        members = self._groups.get(gpio)
+        if members is None:
+            raise self.error("not a group leader")
+        levels = self.board.read_douts()
+        douts = self.board.douts
+        bits = 0
+        for i, g in enumerate(members):
+            bits |= (levels >> douts.index(g) & 1) << i
+        return [len(members), bits]
+
+    def _drive_sck(self, level: int) -> None:
+        level = 1 if level else 0
+        if level != self._sck_level:
+            self._sck_level = level
+            self.board.sck_edge(bool(level))
+
+    def _handle(self, handle: int) -> int:
+        if handle not in self.open_handles:
+            raise self.error("bad handle")
+        return self.open_handles[handle]
+
+    def _claim(self, handle: int, gpios: list[int]) -> None:
+        self._handle(handle)
+        for g in gpios:
+            if g in self.busy or g in self.claimed:
+                raise self.error("GPIO busy")
+        self.claimed.update(gpios)

@@ -1,0 +1,674 @@
+"""HX711 driver: four chips on one shared SCK, read in the same conversion window.
+
+Protocol (AVIA HX711 datasheet). Wait until every DOUT is low (all four conversions ready),
+then clock 24 pulses reading all four DOUT lines after each falling edge (data is MSB-first
+24-bit two's complement, shifted out on the rising edge), then 1-3 more pulses choose the
+gain of the *next* conversion: 25 pulses = channel A gain 128 (default), 26 = channel B gain
+32, 27 = channel A gain 64. Sampling all cells in one window is what centre-of-pressure needs.
+
+Why you can trust a frame this driver returns:
+
+- every frame is checked: each DOUT must be high after the last pulse (a stuck-low line or a
+  lost pulse fails this), no cell may return a saturation code (0x7FFFFF / 0x800000), no SCK
+  high time may exceed 50 us (measured around every pulse with `time.perf_counter_ns`; above
+  60 us the chips power down and reset), and an isolated jump larger than `max_step_counts`
+  (default 2**22, half the ADC range) is rejected as a spike. A failed frame raises an
+  `HX711IntegrityError` naming the check and the cells; it is counted, never returned;
+- a chip that never gets ready raises `HX711TimeoutError` naming the cell and its GPIO;
+- nothing sleeps while SCK is high; the garbage collector is paused for the ~25 pulses;
+  waiting for DOUT uses short sleeps (conversions are 12.5 ms apart at 80 SPS);
+- the first frame after opening, and after any reset that may have put the chips back to
+  A/128 when another gain is wanted, is a discarded "priming" read that sets the gain
+  (a chip keeps the gain of its previous user until it is powered down).
+
+Backends: on a Raspberry Pi (any model, Pi 5 included) the raw `lgpio` backend
+(`station.board.hx711_lgpio`) is chosen automatically: one `group_read` per pulse. With an
+explicit gpiozero `pin_factory` (e.g. `MockFactory`, or the emulator's factory) the driver uses
+gpiozero pins and works anywhere. Pins are BCM GPIO numbers of the 40-pin header (0-27).
+
+`HX711Source` wraps `HX711Array` as a `BoardSource`: a failed frame becomes a flagged
+`Frame` (zero counts, `FrameFlag` bits, bad-cell mask) so the acquisition loop keeps running
+and counts it. Setup problems (bad pin, pin busy, lgpio missing, no GPIO chip) raise
+`HX711SetupError` with one line saying what to fix.
+
+The keyword-only `clock_ns` and `sleep` let tests run the driver in the emulator's virtual
+time (see `station.board.emulator`); leave them alone on a real board.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from station.board.factory import BoardSpecError
+from station.frames import N_CELLS, BoardSource, Frame, FrameFlag
+
+GAIN_PULSES = {128: 25, 32: 26, 64: 27}
+DATA_BITS = 24
+MAX_SCK_HIGH_NS = 50_000
+SATURATION_CODES = frozenset({0x7FFFFF, 0x800000})
+HEADER_GPIOS = range(28)  # BCM GPIO numbers on the 40-pin header
+DEFAULT_MAX_STEP_COUNTS = 1 << 22
+SETTLING_TIMEOUT_S = 0.6  # first data after power-up: 400 ms at 10 SPS, 50 ms at 80 SPS
+POLL_INTERVAL_S = 0.001
+POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+class HX711Error(Exception):
+    """Base of every driver error. `flag` and `cells` let a source build a flagged Frame."""
+
+    def __init__(
+        self, message: str, flag: FrameFlag = FrameFlag.SOURCE_ERROR, cells: Sequence[int] = ()
+    ) -> None:
+        super().__init__(message)
+        self.flag = FrameFlag(flag)
+        self.cells = tuple(sorted(set(cells)))
+
+    @property
+    def bad_cells(self) -> int:
+        """The cells as a Frame.bad_cells bit mask."""
+        mask = 0
+        for i in self.cells:
+            mask |= 1 << i
+        return mask
+
+
+class HX711SetupError(HX711Error, BoardSpecError):
+    """The pins or the GPIO backend cannot be used; the message says what to fix."""
+
+
+class HX711ClosedError(HX711Error):
+    """read() on a closed or powered-down array: a programming error, not bad data."""
+
+
+class HX711TimeoutError(HX711Error):
+    """One or more chips never signalled ready (DOUT stayed high)."""
+
+    def __init__(self, cells: Sequence[int], douts: Sequence[int], timeout_s: float) -> None:
+        cells = sorted(cells)
+        names = ", ".join(f"{i} (DOUT GPIO{douts[i]})" for i in cells)
+        noun = "cell" if len(cells) == 1 else "cells"
+        super().__init__(
+            f"{noun} {names} not ready after {timeout_s * 1000:.0f} ms: unplugged or unpowered?",
+            FrameFlag.TIMEOUT,
+            cells,
+        )
+
+
+class HX711IntegrityError(HX711Error):
+    """A clocked frame failed a check (DOUT not high, saturation, slow pulse, spike)."""
+
+    def __init__(self, flag: FrameFlag, cells: Sequence[int], detail: str) -> None:
+        super().__init__(f"frame discarded: {detail}", flag, cells)
+
+
+class HX711BackendError(HX711Error):
+    """A GPIO call failed in the middle of a read."""
+
+
+# -- counters and pulse statistics --------------------------------------------------------
+
+
+@dataclass
+class HX711Counters:
+    """What happened to every frame. A discarded frame counts once per failed check."""
+
+    frames_ok: int = 0
+    frames_discarded: int = 0
+    priming_frames: int = 0
+    timeout: int = 0
+    dout_not_high: int = 0
+    saturated: int = 0
+    slow_pulse: int = 0
+    spike: int = 0
+    source_error: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+_FLAG_COUNTER = {
+    FrameFlag.TIMEOUT: "timeout",
+    FrameFlag.DOUT_NOT_HIGH: "dout_not_high",
+    FrameFlag.SATURATED: "saturated",
+    FrameFlag.SLOW_PULSE: "slow_pulse",
+    FrameFlag.SPIKE: "spike",
+    FrameFlag.SOURCE_ERROR: "source_error",
+}
+
+_HIST_BINS = 101  # 1 us bins, the last one collects >= 100 us
+
+
+@dataclass
+class PulseStats:
+    """SCK high-time statistics over every pulse clocked (an upper bound per pulse)."""
+
+    count: int = 0
+    total_ns: int = 0
+    max_ns: int = 0
+    over_limit: int = 0
+    histogram_us: list[int] = field(default_factory=lambda: [0] * _HIST_BINS)
+
+    def add(self, pulses_ns: Sequence[int]) -> None:
+        hist = self.histogram_us
+        last = _HIST_BINS - 1
+        for dt in pulses_ns:
+            hist[min(dt // 1000, last)] += 1
+            if dt > MAX_SCK_HIGH_NS:
+                self.over_limit += 1
+        self.count += len(pulses_ns)
+        self.total_ns += sum(pulses_ns)
+        self.max_ns = max(self.max_ns, *pulses_ns)
+
+    def percentile_us(self, q: float) -> float:
+        """Upper edge of the 1 us bin holding the q-th percentile (q in 0..100)."""
+        if not self.count:
+            return 0.0
+        target = q / 100 * self.count
+        seen = 0
+        for us, n in enumerate(self.histogram_us):
+            seen += n
+            if seen >= target and n:
+                return float(us + 1)
+        return float(_HIST_BINS)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "pulses": self.count,
+            "mean_us": self.total_ns / self.count / 1000 if self.count else 0.0,
+            "p50_us_le": self.percentile_us(50),
+            "p99_us_le": self.percentile_us(99),
+            "max_us": self.max_ns / 1000,
+            "over_50us": self.over_limit,
+        }
+
+
+# -- backends -----------------------------------------------------------------------------
+
+
+class GPIOBackend(Protocol):
+    """The few pin operations the driver needs; the hot loop lives in the backend."""
+
+    name: str
+
+    def set_sck(self, level: int) -> None: ...
+
+    def read_douts(self) -> int:
+        """Bit i set when DOUT i is high."""
+        ...
+
+    def clock_frame(
+        self, n_pulses: int, timer: Callable[[], int], pulse_ns: list[int], words: list[int]
+    ) -> int:
+        """Clock n_pulses; words[k] = DOUT mask after data pulse k (k < 24), pulse_ns[k] = high
+        time bound of pulse k. Return the DOUT mask after the last pulse."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_pins(sck: int, douts: Sequence[int]) -> tuple[int, tuple[int, ...]]:
+    """Validate BCM pin numbers before touching any hardware."""
+    if not douts:
+        raise HX711SetupError("no DOUT pins given: one DOUT GPIO per HX711 is needed")
+    roles = [("SCK", sck)] + [(f"DOUT of cell {i}", d) for i, d in enumerate(douts)]
+    seen: dict[int, str] = {}
+    for role, pin in roles:
+        if isinstance(pin, bool) or not isinstance(pin, int):
+            raise HX711SetupError(f"{role} pin {pin!r} is not a BCM GPIO number (0-27)")
+        if pin not in HEADER_GPIOS:
+            raise HX711SetupError(
+                f"GPIO {pin} is not a valid BCM pin: the 40-pin header has GPIO 0-27 ({role})"
+            )
+        if pin in seen:
+            raise HX711SetupError(f"GPIO {pin} is used twice: {seen[pin]} and {role}")
+        seen[pin] = role
+    return sck, tuple(douts)
+
+
+class GpiozeroBackend:
+    """gpiozero pins from any pin factory: portable, and the emulator's way in."""
+
+    name = "gpiozero"
+
+    def __init__(self, factory: Any, sck: int, douts: Sequence[int]) -> None:
+        from gpiozero.exc import GPIOPinInUse, PinError
+
+        self._factory = factory
+        self._pins: list[Any] = []
+        self._reserved = False
+        try:
+            self._sck = factory.pin(sck)
+            self._douts = [factory.pin(d) for d in douts]
+        except PinError as exc:
+            raise HX711SetupError(
+                f"pin factory rejected the pins ({exc}): use BCM GPIO 0-27"
+            ) from None
+        try:
+            factory.reserve_pins(self, sck, *douts)
+            self._reserved = True
+        except GPIOPinInUse as exc:
+            raise HX711SetupError(f"{exc}: close the other user or pick other pins") from None
+        self._pins = [self._sck, *self._douts]
+        try:
+            self._sck.function = "output"
+            self._sck.state = 0
+            for pin in self._douts:
+                pin.function = "input"
+                # An unplugged DOUT then reads high (not ready), not random bits.
+                with contextlib.suppress(PinError):
+                    pin.pull = "up"
+        except PinError as exc:
+            self.close()
+            raise HX711SetupError(f"cannot set up the HX711 pins: {exc}") from None
+
+    def _conflicts_with(self, other: object) -> bool:
+        return True  # gpiozero's reservation protocol: nobody else may share these pins
+
+    def set_sck(self, level: int) -> None:
+        self._sck.state = level
+
+    def read_douts(self) -> int:
+        bits = 0
+        for i, pin in enumerate(self._douts):
+            if pin.state:
+                bits |= 1 << i
+        return bits
+
+    def clock_frame(
+        self, n_pulses: int, timer: Callable[[], int], pulse_ns: list[int], words: list[int]
+    ) -> int:
+        sck = self._sck
+        douts = self._douts
+        for k in range(DATA_BITS):
+            t0 = timer()
+            sck.state = 1
+            sck.state = 0
+            t1 = timer()
+            pulse_ns[k] = t1 - t0
+            bits = 0
+            for i, pin in enumerate(douts):
+                if pin.state:
+                    bits |= 1 << i
+            words[k] = bits
+        for k in range(DATA_BITS, n_pulses):
+            t0 = timer()
+            sck.state = 1
+            sck.state = 0
+            t1 = timer()
+            pulse_ns[k] = t1 - t0
+        return self.read_douts()
+
+    def close(self) -> None:
+        for pin in self._pins:
+            with contextlib.suppress(Exception):  # closing must never raise
+                pin.close()
+        self._pins = []
+        if self._reserved:
+            self._factory.release_all(self)
+            self._reserved = False
+
+
+def _default_gpiozero_factory() -> Any:
+    """The factory named by GPIOZERO_PIN_FACTORY (for non-Pi boards that gpiozero supports)."""
+    from gpiozero import Device
+
+    try:
+        return Device._default_pin_factory()
+    except Exception as exc:
+        raise HX711SetupError(
+            f"GPIOZERO_PIN_FACTORY={os.environ.get('GPIOZERO_PIN_FACTORY')!r} "
+            f"cannot be loaded ({exc}): unset it or install that pin library"
+        ) from None
+
+
+def open_backend(
+    sck: int, douts: Sequence[int], *, pin_factory: Any = None, backend: str = "auto"
+) -> GPIOBackend:
+    """lgpio on a Pi; gpiozero with an explicit factory (or GPIOZERO_PIN_FACTORY off a Pi)."""
+    from station.board import hx711_lgpio
+
+    if backend not in ("auto", "lgpio", "gpiozero"):
+        raise HX711SetupError(f"unknown HX711 backend {backend!r}: use auto, lgpio or gpiozero")
+    if backend == "lgpio" or (backend == "auto" and pin_factory is None):
+        if backend == "lgpio" or hx711_lgpio.detect_pi_model() is not None:
+            return hx711_lgpio.LgpioBackend(sck, douts)
+        if not os.environ.get("GPIOZERO_PIN_FACTORY"):
+            raise HX711SetupError(
+                f"no Raspberry Pi GPIO here ({hx711_lgpio.DEVICE_TREE_MODEL} not found): "
+                "run on the Pi, or use --board emulator or --board sim"
+            )
+    factory = pin_factory if pin_factory is not None else _default_gpiozero_factory()
+    return GpiozeroBackend(factory, sck, douts)
+
+
+# -- the driver ---------------------------------------------------------------------------
+
+
+def to_signed24(raw: int) -> int:
+    """24-bit two's complement to a Python int."""
+    return raw - (1 << 24) if raw & 0x800000 else raw
+
+
+class HX711Array:
+    """N HX711 chips (normally four) on one SCK, read together. See the module docstring."""
+
+    def __init__(
+        self,
+        sck: int,
+        douts: Sequence[int],
+        *,
+        gain: int = 128,
+        pin_factory: Any = None,
+        ready_timeout_s: float = 0.2,
+        max_step_counts: int | None = DEFAULT_MAX_STEP_COUNTS,
+        spike_max_frames: int = 2,
+        backend: str = "auto",
+        clock_ns: Callable[[], int] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if gain not in GAIN_PULSES:
+            raise HX711SetupError(
+                f"gain {gain!r} is not an HX711 gain: use 128 or 64 (channel A) or 32 (channel B)"
+            )
+        if ready_timeout_s <= 0:
+            raise HX711SetupError(f"ready_timeout_s must be positive, got {ready_timeout_s}")
+        self.sck, self.douts = check_pins(sck, douts)
+        self.gain = gain
+        self.n_pulses = GAIN_PULSES[gain]
+        self.ready_timeout_s = float(ready_timeout_s)
+        self.max_step_counts = max_step_counts
+        self.spike_max_frames = spike_max_frames
+        self._timer = clock_ns if clock_ns is not None else time.perf_counter_ns
+        self._stamp = clock_ns if clock_ns is not None else time.monotonic_ns
+        self._sleep = sleep if sleep is not None else time.sleep
+        self.counters = HX711Counters()
+        self.pulse_stats = PulseStats()
+        self.last_ready_ns = 0  # stamp taken when all DOUT were seen low for the last frame
+        self.last_max_high_ns = 0
+        n = len(self.douts)
+        self._pulse_ns = [0] * self.n_pulses
+        self._words = [0] * DATA_BITS
+        self._ref: list[int | None] = [None] * n
+        self._outlier_run = [0] * n
+        self._last_outlier = [0] * n
+        self._needs_priming = True  # chips keep a previous user's gain until powered down
+        self._settling = True
+        self._powered_down = False
+        self._closed = False
+        self._backend = open_backend(self.sck, self.douts, pin_factory=pin_factory, backend=backend)
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend.name
+
+    @property
+    def frames_ok(self) -> int:
+        return self.counters.frames_ok
+
+    @property
+    def discarded(self) -> dict[str, int]:
+        """Discarded-frame counts per failed check."""
+        c = self.counters
+        return {name: getattr(c, name) for name in _FLAG_COUNTER.values()}
+
+    def stamp_ns(self) -> int:
+        """Now on the clock used for frame timestamps (time.monotonic_ns on a real board)."""
+        return self._stamp()
+
+    def read(self) -> tuple[int, ...]:
+        """Signed counts of one synchronized conversion, one per DOUT (cell order).
+
+        Raises HX711TimeoutError / HX711IntegrityError / HX711BackendError for a frame that
+        cannot be trusted (counted in `counters`), HX711ClosedError when closed or powered down.
+        """
+        if self._closed:
+            raise HX711ClosedError("HX711Array is closed")
+        if self._powered_down:
+            raise HX711ClosedError("HX711 chips are powered down: call power_up() first")
+        if self._needs_priming:
+            self._read_frame(check_spikes=False)
+            self.counters.priming_frames += 1
+            self._needs_priming = False
+        values = self._read_frame(check_spikes=True)
+        self.counters.frames_ok += 1
+        return values
+
+    def power_down(self) -> None:
+        """Hold SCK high (> 60 us): the chips stop converting and draw < 1 uA."""
+        if self._closed or self._powered_down:
+            return
+        self._backend.set_sck(1)
+        self._sleep(POWER_DOWN_HOLD_S)  # SCK is meant to stay high here
+        self._powered_down = True
+
+    def power_up(self) -> None:
+        """SCK low: the chips reset to A/128 and give data after settling."""
+        if self._closed or not self._powered_down:
+            return
+        self._backend.set_sck(0)
+        self._powered_down = False
+        self._after_reset()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):  # best effort: the pins are released anyway
+            self._backend.set_sck(0)
+        self._backend.close()
+
+    def __enter__(self) -> HX711Array:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _after_reset(self, *, settle: bool = True) -> None:
+        """The chips may have reset (gain back to A/128, settling): plan for both."""
+        if settle:
+            self._settling = True
+        if self.gain != 128:
+            self._needs_priming = True
+
+    def _discard(self, error: HX711Error) -> HX711Error:
+        c = self.counters
+        c.frames_discarded += 1
+        for flag, name in _FLAG_COUNTER.items():
+            if error.flag & flag:
+                setattr(c, name, getattr(c, name) + 1)
+        return error
+
+    def _wait_ready(self) -> None:
+        timeout_s = (
+            max(self.ready_timeout_s, SETTLING_TIMEOUT_S)
+            if self._settling
+            else (self.ready_timeout_s)
+        )
+        timer = self._timer
+        read_douts = self._backend.read_douts
+        deadline = timer() + int(timeout_s * 1e9)
+        while True:
+            try:
+                mask = read_douts()
+            except Exception as exc:
+                raise self._discard(HX711BackendError(f"reading DOUT failed: {exc}")) from exc
+            if mask == 0:
+                self.last_ready_ns = self._stamp()
+                self._settling = False
+                return
+            if timer() >= deadline:
+                cells = [i for i in range(len(self.douts)) if mask >> i & 1]
+                self._after_reset(settle=False)  # a chip that came back may have reset
+                raise self._discard(HX711TimeoutError(cells, self.douts, timeout_s))
+            self._sleep(POLL_INTERVAL_S)
+
+    def _clock(self) -> int:
+        """Clock one frame with the GC paused; SCK is low again whatever happens."""
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._backend.clock_frame(
+                self.n_pulses, self._timer, self._pulse_ns, self._words
+            )
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                self._backend.set_sck(0)
+            self._after_reset()
+            raise self._discard(HX711BackendError(f"GPIO error while clocking: {exc}")) from exc
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _read_frame(self, *, check_spikes: bool) -> tuple[int, ...]:
+        self._wait_ready()
+        after = self._clock()
+        pulses = self._pulse_ns
+        self.pulse_stats.add(pulses)
+        max_high = max(pulses)
+        self.last_max_high_ns = max_high
+        n = len(self.douts)
+        words = self._words
+        raws = []
+        for i in range(n):
+            raw = 0
+            for w in words:
+                raw = (raw << 1) | (w >> i & 1)
+            raws.append(raw)
+
+        flag = FrameFlag.OK
+        cells: list[int] = []
+        details: list[str] = []
+        if max_high > MAX_SCK_HIGH_NS:
+            k = pulses.index(max_high)
+            flag |= FrameFlag.SLOW_PULSE
+            details.append(
+                f"SCK high for {max_high / 1000:.0f} us on pulse {k + 1} (limit 50 us): "
+                "the chips may have powered down"
+            )
+            self._after_reset()
+        not_high = [i for i in range(n) if not after >> i & 1]
+        if not_high:
+            flag |= FrameFlag.DOUT_NOT_HIGH
+            cells += not_high
+            details.append(
+                f"DOUT still low after {self.n_pulses} pulses on {self._cell_names(not_high)}"
+                " (line stuck low or pulses lost)"
+            )
+        saturated = [i for i in range(n) if raws[i] in SATURATION_CODES]
+        if saturated:
+            flag |= FrameFlag.SATURATED
+            cells += saturated
+            details.append(
+                f"saturation code on {self._cell_names(saturated)} (over-range or wiring fault)"
+            )
+        if flag:
+            raise self._discard(HX711IntegrityError(flag, cells, "; ".join(details)))
+        values = tuple(to_signed24(r) for r in raws)
+        if check_spikes and self.max_step_counts is not None:
+            spikes = self._spike_cells(values)
+            if spikes:
+                raise self._discard(
+                    HX711IntegrityError(
+                        FrameFlag.SPIKE,
+                        spikes,
+                        f"jump of more than {self.max_step_counts} counts on "
+                        f"{self._cell_names(spikes)} (spike)",
+                    )
+                )
+        return values
+
+    def _spike_cells(self, values: Sequence[int]) -> list[int]:
+        """Cells whose value jumps too far from the last accepted one.
+
+        A new level that persists longer than `spike_max_frames` frames is accepted as a
+        real load change; only shorter excursions are rejected.
+        """
+        limit = self.max_step_counts
+        assert limit is not None
+        spikes = []
+        for i, v in enumerate(values):
+            ref = self._ref[i]
+            if ref is None or abs(v - ref) <= limit:
+                self._outlier_run[i] = 0
+                continue
+            run = self._outlier_run[i]
+            if run and abs(v - self._last_outlier[i]) <= limit:
+                run += 1
+            else:
+                run = 1
+            self._outlier_run[i] = run
+            self._last_outlier[i] = v
+            if run > self.spike_max_frames:
+                self._outlier_run[i] = 0
+                continue
+            spikes.append(i)
+        if not spikes:
+            self._ref = list(values)
+        else:
+            for i, v in enumerate(values):
+                if i not in spikes:
+                    self._ref[i] = v
+        return spikes
+
+    def _cell_names(self, cells: Sequence[int]) -> str:
+        return ", ".join(f"cell {i} (DOUT GPIO{self.douts[i]})" for i in cells)
+
+
+class HX711Source(BoardSource):
+    """Four HX711 cells as a BoardSource: flagged Frames instead of exceptions."""
+
+    kind = "hx711"
+    nominal_rate_hz = 80.0
+
+    def __init__(
+        self,
+        sck: int,
+        douts: Sequence[int],
+        *,
+        gain: int = 128,
+        pin_factory: Any = None,
+        ready_timeout_s: float = 0.2,
+        **array_options: Any,
+    ) -> None:
+        if len(douts) != N_CELLS:
+            raise HX711SetupError(
+                f"the board has {N_CELLS} load cells: give {N_CELLS} DOUT pins, got {len(douts)}"
+            )
+        self.array = HX711Array(
+            sck,
+            douts,
+            gain=gain,
+            pin_factory=pin_factory,
+            ready_timeout_s=ready_timeout_s,
+            **array_options,
+        )
+
+    @property
+    def counters(self) -> HX711Counters:
+        return self.array.counters
+
+    def read(self) -> Frame:
+        array = self.array
+        try:
+            counts = array.read()
+        except HX711ClosedError:
+            raise
+        except HX711Error as exc:
+            return Frame(array.stamp_ns(), (0, 0, 0, 0), int(exc.flag), exc.bad_cells)
+        return Frame(array.last_ready_ns, counts)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.array.close()

@@ -1,0 +1,210 @@
+"""Raw lgpio backend for the HX711 driver: the fast path on a Raspberry Pi (Pi 5 included).
+
+Why raw lgpio: one `gpio_write` per clock edge and one `group_read` per pulse reading all four
+DOUT lines at once, with no gpiozero layers in between, keeps the SCK high time to a few
+microseconds (the chips power down above 60 us). RPi.GPIO and pigpio do not work on a Pi 5.
+
+`lgpio` is imported lazily (it exists only on the Pi: `pip install 'balance-station[pi]'`).
+The gpiochip holding the 40-pin header is found by its label: "pinctrl-rp1" on a Pi 5
+(gpiochip4 on kernels before 6.6.45, gpiochip0 after), "pinctrl-bcm2711" on a Pi 4,
+"pinctrl-bcm2835" on older models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from station.board.hx711 import DATA_BITS, HX711SetupError
+
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+DEV_DIR = Path("/dev")
+HEADER_CHIP_LABELS = ("pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835")
+
+
+def detect_pi_model(path: Path | None = None) -> str | None:
+    """'Raspberry Pi 5 Model B Rev 1.0' on a Pi, None anywhere else."""
+    path = DEVICE_TREE_MODEL if path is None else path
+    try:
+        model = path.read_bytes().decode("ascii", "replace").strip("\x00\n ")
+    except OSError:
+        return None
+    return model if model.startswith("Raspberry Pi") else None
+
+
+def import_lgpio() -> ModuleType:
+    try:
+        return importlib.import_module("lgpio")
+    except ImportError:
+        raise HX711SetupError(
+            "lgpio is not installed: pip install 'balance-station[pi]'"
+            " (or apt install python3-lgpio)"
+        ) from None
+
+
+def _chip_numbers(dev_dir: Path) -> list[int]:
+    numbers = []
+    for entry in dev_dir.glob("gpiochip*"):
+        m = re.fullmatch(r"gpiochip(\d+)", entry.name)
+        if m:
+            numbers.append(int(m.group(1)))
+    return sorted(set(numbers))
+
+
+def find_header_gpiochip(lgpio: Any, dev_dir: Path | None = None) -> int:
+    """Number of the gpiochip that drives the 40-pin header."""
+    dev_dir = DEV_DIR if dev_dir is None else dev_dir
+    numbers = _chip_numbers(dev_dir)
+    if not numbers:
+        raise HX711SetupError(
+            f"no GPIO chip found ({dev_dir}/gpiochip* missing): is this a Raspberry Pi?"
+        )
+    labels = {}
+    for n in numbers:
+        try:
+            handle = lgpio.gpiochip_open(n)
+        except lgpio.error:
+            continue
+        try:
+            labels[n] = str(lgpio.gpio_get_chip_info(handle)[3])
+        except lgpio.error:
+            pass
+        finally:
+            lgpio.gpiochip_close(handle)
+    for wanted in HEADER_CHIP_LABELS:
+        for n, label in labels.items():
+            if label == wanted:
+                return n
+    if not labels:
+        raise HX711SetupError(
+            f"cannot open any of {dev_dir}/gpiochip{numbers}: add the user to the 'gpio' group"
+        )
+    model = detect_pi_model() or ""
+    if "Pi 5" in model and 4 in labels:
+        return 4  # gpiozero's rule for a Pi 5 whose chip labels are unknown
+    return 0 if 0 in labels else min(labels)
+
+
+class LgpioBackend:
+    """SCK claimed as an output, the DOUT lines claimed as one input group (pull-ups on)."""
+
+    name = "lgpio"
+
+    def __init__(
+        self,
+        sck: int,
+        douts: Sequence[int],
+        *,
+        gpiochip: int | None = None,
+        lgpio: Any = None,
+        dev_dir: Path | None = None,
+    ) -> None:
+        lg = import_lgpio() if lgpio is None else lgpio
+        self._lg = lg
+        self._sck = sck
+        self._douts = list(douts)
+        self._leader = self._douts[0]
+        self._handle: int | None = None
+        self._sck_claimed = False
+        self._group_claimed = False
+        chip = find_header_gpiochip(lg, dev_dir) if gpiochip is None else gpiochip
+        self.gpiochip = chip
+        try:
+            self._handle = lg.gpiochip_open(chip)
+        except lg.error as exc:
+            raise HX711SetupError(
+                f"cannot open /dev/gpiochip{chip} ({_text(exc)}): "
+                "add the user to the 'gpio' group (or run on the Pi)"
+            ) from None
+        try:
+            try:
+                lg.gpio_claim_output(self._handle, sck, 0)
+            except lg.error as exc:
+                raise _claim_error(f"GPIO {sck} (SCK)", exc) from None
+            self._sck_claimed = True
+            pull_up = getattr(lg, "SET_PULL_UP", getattr(lg, "SET_BIAS_PULL_UP", 0))
+            try:
+                lg.group_claim_input(self._handle, self._douts, pull_up)
+            except lg.error as exc:
+                pins = ", ".join(str(d) for d in self._douts)
+                raise _claim_error(f"DOUT GPIO {pins}", exc) from None
+            self._group_claimed = True
+            first = lg.group_read(self._handle, self._leader)
+            self._read_is_pair = not isinstance(first, int)  # lgpio returns [size, bits]
+        except BaseException:
+            self.close()
+            raise
+
+    def set_sck(self, level: int) -> None:
+        self._lg.gpio_write(self._handle, self._sck, level)
+
+    def read_douts(self) -> int:
+        r = self._lg.group_read(self._handle, self._leader)
+        return r[1] if self._read_is_pair else r
+
+    def clock_frame(
+        self, n_pulses: int, timer: Callable[[], int], pulse_ns: list[int], words: list[int]
+    ) -> int:
+        lg = self._lg
+        write = lg.gpio_write
+        group_read = lg.group_read
+        h, sck, leader = self._handle, self._sck, self._leader
+        if self._read_is_pair:
+            for k in range(DATA_BITS):
+                t0 = timer()
+                write(h, sck, 1)
+                write(h, sck, 0)
+                t1 = timer()
+                pulse_ns[k] = t1 - t0
+                words[k] = group_read(h, leader)[1]
+        else:
+            for k in range(DATA_BITS):
+                t0 = timer()
+                write(h, sck, 1)
+                write(h, sck, 0)
+                t1 = timer()
+                pulse_ns[k] = t1 - t0
+                words[k] = group_read(h, leader)
+        for k in range(DATA_BITS, n_pulses):
+            t0 = timer()
+            write(h, sck, 1)
+            write(h, sck, 0)
+            t1 = timer()
+            pulse_ns[k] = t1 - t0
+        return self.read_douts()
+
+    def close(self) -> None:
+        lg = self._lg
+        if self._handle is None:
+            return
+        for claimed, free, pin in (
+            (self._group_claimed, lg.group_free, self._leader),
+            (self._sck_claimed, lg.gpio_free, self._sck),
+        ):
+            if claimed:
+                with contextlib.suppress(lg.error):
+                    free(self._handle, pin)
+        self._group_claimed = self._sck_claimed = False
+        with contextlib.suppress(lg.error):
+            lg.gpiochip_close(self._handle)
+        self._handle = None
+
+
+def _text(exc: BaseException) -> str:
+    value = getattr(exc, "value", None)
+    return str(value) if value is not None else str(exc)
+
+
+def _claim_error(what: str, exc: BaseException) -> HX711SetupError:
+    text = _text(exc)
+    if "busy" in text.lower() or "in use" in text.lower():
+        return HX711SetupError(
+            f"{what} is busy ({text}): another program or a device-tree overlay "
+            "(1-wire, I2C, SPI, UART) holds it; stop it or pick other pins"
+        )
+    return HX711SetupError(f"cannot claim {what}: {text}")

@@ -1,0 +1,329 @@
+"""The GPIO-level HX711 emulator against the datasheet, driven pin by pin (no driver)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero.exc import PinInvalidPin
+from gpiozero.pins.mock import MockFactory, MockPin
+
+from station.board.emulator import (
+    POWER_DOWN_NS,
+    EmulatedDOUTPin,
+    EmulatedHX711Board,
+    EmulatedSCKPin,
+    HX711ChipModel,
+    ManualClock,
+)
+
+MS = 1_000_000
+US = 1_000
+
+
+def make_board(**kwargs) -> tuple[EmulatedHX711Board, ManualClock]:
+    clock = ManualClock()
+    board = EmulatedHX711Board(clock=clock, **kwargs)
+    board.sck_pin.function = "output"  # as a driver would; a GPIO starts as an input
+    return board, clock
+
+
+def pulse(board: EmulatedHX711Board, high_ns: int = 1 * US) -> None:
+    board.sck_pin.state = 1
+    board.clock.advance(high_ns)
+    board.sck_pin.state = 0
+    board.clock.advance(1 * US)
+
+
+def shift_out(board: EmulatedHX711Board, chip: int = 0, pulses: int = 25) -> tuple[int, int]:
+    """Clock a frame by hand: (raw 24-bit word read after each falling edge, DOUT after)."""
+    pin = board.dout_pins[chip]
+    raw = 0
+    for k in range(pulses):
+        pulse(board)
+        if k < 24:
+            raw = (raw << 1) | int(pin.state)
+    return raw, int(pin.state)
+
+
+def wait_ready(board: EmulatedHX711Board, chip: int = 0, step_ns: int = 100 * US) -> int:
+    """Advance until DOUT goes low; return the time it did."""
+    pin = board.dout_pins[chip]
+    for _ in range(100_000):
+        if not pin.state:
+            return board.clock()
+        board.clock.advance(step_ns)
+    raise AssertionError("chip never became ready")
+
+
+def test_pins_are_gpiozero_mock_pins_on_a_mock_factory():
+    board, _ = make_board()
+    assert isinstance(board.factory, MockFactory)
+    assert isinstance(board.sck_pin, EmulatedSCKPin) and isinstance(board.sck_pin, MockPin)
+    assert all(isinstance(p, EmulatedDOUTPin) for p in board.dout_pins)
+    # The factory hands the same pin objects to whoever asks by BCM number.
+    assert board.factory.pin(5) is board.sck_pin
+    assert board.factory.pin(19) is board.dout_pins[2]
+    assert len(board.chips) == 4
+
+
+def test_mock_factory_pin_number_rules():
+    """MockFactory pretends to be a Pi (revision a02082): BCM GPIO 0-27 only."""
+    factory = MockFactory()
+    assert factory.board_info.revision == "a02082"
+    for n in (0, 2, 27):
+        assert factory.pin(n).info.name == f"GPIO{n}"
+    for n in (28, 99, -1):
+        with pytest.raises(PinInvalidPin):
+            factory.pin(n)
+
+
+@pytest.mark.parametrize(("rate", "settle_ms"), [(80, 50), (10, 400)])
+def test_dout_high_while_settling_then_low(rate, settle_ms):
+    board, clock = make_board(rate_hz=rate)
+    pin = board.dout_pins[0]
+    clock.advance(settle_ms * MS - 1)
+    assert pin.state == 1  # not ready during settling
+    clock.advance(1)
+    assert pin.state == 0  # first conversion ready exactly after settling
+
+
+@pytest.mark.parametrize("rate", [80, 10])
+def test_conversions_follow_the_output_rate(rate):
+    board, _clock = make_board(rate_hz=rate)
+    period = round(1e9 / rate)
+    t0 = wait_ready(board, step_ns=10 * US)
+    shift_out(board)
+    assert board.dout_pins[0].state == 1
+    t1 = wait_ready(board, step_ns=10 * US)
+    assert t1 - t0 == pytest.approx(period, abs=20 * US)
+
+
+@pytest.mark.parametrize(
+    "value", [0, 1, -1, 0x123456, -0x123456, 0x7FFFFE, -0x7FFFFF, 0x555555, -0x2AAAAB]
+)
+def test_shifts_msb_first_twos_complement_on_rising_edges(value):
+    board, _ = make_board()
+    board.chips[0].set_value(value)
+    wait_ready(board)
+    raw, after = shift_out(board)
+    assert raw == value & 0xFFFFFF
+    assert after == 1  # DOUT goes high after the 25th pulse
+
+
+def test_each_rising_edge_presents_the_next_bit():
+    board, _ = make_board()
+    board.chips[0].set_value(-0x500000)  # 0xB00000: bits 1011 first
+    wait_ready(board)
+    pin = board.dout_pins[0]
+    assert pin.state == 0  # ready, nothing shifted yet
+    seen = []
+    for _ in range(4):
+        board.sck_pin.state = 1
+        seen.append(int(pin.state))  # the bit is valid right after the rising edge...
+        board.sck_pin.state = 0
+        assert int(pin.state) == seen[-1]  # ...and stays while SCK is low
+    assert seen == [1, 0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("pulses", "gain", "expected"), [(25, 128, 4000), (26, 32, 1000), (27, 64, 2000)]
+)
+def test_gain_pulses_apply_to_the_next_conversion(pulses, gain, expected):
+    board, _ = make_board()
+    chip = board.chips[0]
+    chip.set_value(4000)
+    wait_ready(board)
+    raw, _ = shift_out(board, pulses=pulses)
+    assert raw == 4000  # this frame was converted at the old gain
+    assert chip.last_pulse_count == pulses
+    wait_ready(board)
+    assert chip.gain == gain
+    raw, _ = shift_out(board)
+    assert raw == expected
+
+
+def test_gain_change_restarts_with_settling():
+    board, clock = make_board()
+    wait_ready(board)
+    shift_out(board, pulses=27)
+    t_end = clock()
+    t_ready = wait_ready(board, step_ns=1 * US)
+    assert t_ready - t_end == pytest.approx(50 * MS, abs=3 * US)
+
+
+def test_pulses_while_not_ready_are_ignored():
+    board, _ = make_board()
+    chip = board.chips[0]
+    chip.set_value(77)
+    for _ in range(10):
+        pulse(board)
+    assert chip.ignored_pulses == 10
+    assert board.dout_pins[0].state == 1
+    wait_ready(board)
+    assert shift_out(board)[0] == 77
+
+
+def test_latest_conversion_is_published_when_not_read():
+    board, clock = make_board()
+    chip = board.chips[0]
+    chip.value_source = lambda t_s: round(t_s * 1000)  # the conversion time in ms
+    clock.advance(50 * MS + 3 * round(1e9 / 80) + 5 * MS)  # 4 conversions done, none read
+    raw, _ = shift_out(board)
+    assert raw == round(50 + 3 * 12.5)
+
+
+def test_conversion_during_a_frame_is_not_published():
+    board, clock = make_board()
+    wait_ready(board, step_ns=1 * US)
+    pin = board.dout_pins[0]
+    for k in range(25):
+        pulse(board)
+        if k == 12:
+            clock.advance(13 * MS)  # a whole conversion period passes mid-frame
+    assert pin.state == 1  # still high after the frame: the next conversion is awaited
+    wait_ready(board)
+
+
+def test_sck_high_over_60us_powers_down_and_resets():
+    board, clock = make_board()
+    chip = board.chips[0]
+    chip.set_value(1234)
+    wait_ready(board)
+    shift_out(board, pulses=27)  # gain A/64 for the next conversion
+    wait_ready(board)
+    assert chip.gain == 64
+    board.sck_pin.state = 1
+    clock.advance(POWER_DOWN_NS + 1)
+    assert chip.is_powered_down()
+    assert board.dout_pins[0].state == 1
+    board.sck_pin.state = 0  # power up: reset
+    assert chip.power_downs == 1
+    assert chip.gain == 128
+    t_up = clock()
+    t_ready = wait_ready(board, step_ns=1 * US)
+    assert t_ready - t_up == pytest.approx(50 * MS, abs=2 * US)
+    assert shift_out(board)[0] == 1234  # at gain 128 again
+
+
+def test_sck_high_of_exactly_60us_does_not_power_down():
+    board, clock = make_board()
+    board.sck_pin.state = 1
+    clock.advance(POWER_DOWN_NS)
+    board.sck_pin.state = 0
+    assert board.chips[0].power_downs == 0
+
+
+def test_power_down_mid_frame_aborts_the_frame():
+    board, _clock = make_board()
+    board.chips[0].set_value(-5)
+    wait_ready(board)
+    pin = board.dout_pins[0]
+    for _ in range(10):
+        pulse(board)
+    pulse(board, high_ns=80 * US)  # the 11th pulse is too long: chip resets
+    levels = []
+    for _ in range(14):
+        pulse(board)
+        levels.append(int(pin.state))
+    assert levels == [1] * 14  # settling: DOUT high, the rest of the frame reads ones
+    assert board.chips[0].power_downs == 1
+
+
+def test_phases_make_chips_ready_at_different_times():
+    board, clock = make_board(phases_ns=(0, 2 * MS, 4 * MS, 6 * MS))
+    clock.advance(50 * MS)
+    assert board.read_douts() == 0b1110
+    clock.advance(2 * MS)
+    assert board.read_douts() == 0b1100
+    clock.advance(4 * MS)
+    assert board.read_douts() == 0
+
+
+def test_fault_stuck_high_and_stuck_low():
+    board, clock = make_board()
+    board.chips[1].stuck_high()
+    board.chips[2].stuck_low()
+    assert board.read_douts() & 0b0110 == 0b0010  # chip 2 reads low even while settling
+    clock.advance(60 * MS)
+    assert board.read_douts() == 0b0010  # chip 1 never ready
+    board.clear_faults()
+    assert board.read_douts() == 0
+
+
+def test_fault_saturate_and_spike():
+    board, _ = make_board()
+    chip = board.chips[0]
+    chip.set_value(10)
+    chip.saturate()
+    wait_ready(board)
+    assert shift_out(board)[0] == 0x7FFFFF
+    chip.saturate(positive=False)
+    wait_ready(board)
+    assert shift_out(board)[0] == 0x800000
+    chip.clear_faults()
+    chip.spike(-3_000_000, n_conversions=2)
+    out = []
+    for _ in range(3):
+        wait_ready(board)
+        out.append(shift_out(board)[0])
+    assert out == [-3_000_000 & 0xFFFFFF, -3_000_000 & 0xFFFFFF, 10]
+
+
+def test_over_range_input_clamps_to_saturation_codes():
+    board, _ = make_board()
+    board.chips[0].set_value(1 << 24)
+    wait_ready(board)
+    assert shift_out(board)[0] == 0x7FFFFF
+
+
+def test_slow_pulse_advances_a_manual_clock_while_sck_high():
+    board, clock = make_board()
+    board.slow_pulse(high_ns=90 * US, at_pulse=2)
+    board.sck_pin.state = 1
+    board.sck_pin.state = 0
+    t = clock()
+    board.sck_pin.state = 1
+    assert clock() - t == 90 * US
+    board.sck_pin.state = 0
+    assert board.chips[0].power_downs == 1
+
+
+def test_slow_pulse_spins_in_real_time_with_a_real_clock():
+    board = EmulatedHX711Board()  # real monotonic clock
+    board.sck_pin.function = "output"
+    board.slow_pulse(high_ns=100 * US)
+    t0 = time.perf_counter_ns()
+    board.sck_pin.state = 1
+    t1 = time.perf_counter_ns()
+    board.sck_pin.state = 0
+    assert t1 - t0 >= 100 * US
+    assert board.chips[0].power_downs == 1
+
+
+def test_always_ready_publishes_after_dout_seen_high():
+    board = EmulatedHX711Board(always_ready=True)
+    board.sck_pin.function = "output"
+    chip = board.chips[0]
+    chip.value_source = lambda t_s: round(t_s * 80)  # the conversion number
+    pin = board.dout_pins[0]
+    outs = []
+    for _ in range(3):
+        assert pin.state == 0
+        raw, after = shift_out(board)
+        assert after == 1
+        outs.append(raw)
+    assert outs == [0, 1, 2]
+
+
+def test_chip_model_rejects_a_bad_rate():
+    with pytest.raises(ValueError, match="rate_hz"):
+        HX711ChipModel(0)
+
+
+def test_manual_clock_cannot_go_backwards():
+    clock = ManualClock(5)
+    clock.sleep(0.001)
+    assert clock() == 5 + MS
+    with pytest.raises(ValueError):
+        clock.advance(-1)
