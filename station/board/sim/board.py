@@ -1,0 +1,120 @@
+"""`SimulatedBoard`: the simulated athlete on a simulated board as a live `BoardSource`.
+
+Without a scenario and without demo mode the board is empty (offsets and noise only). The
+station drives it between frames with `perform(action, **params)` and `run_scenario(events)`;
+both only check their arguments and queue (a deque append, safe from another thread), and
+the queued actions take effect at the next frame read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from station.board.cell_model import CellModel
+from station.board.sim.athlete import Athlete, PhaseMark, normalize_action
+from station.board.sim.engine import SimEngine
+from station.board.sim.scenario import EventsLike, as_scenario
+from station.frames import BoardSource, Frame
+from station.geometry import DEFAULT_LAYOUT, CellLayout
+
+
+class SimulatedBoard(BoardSource):
+    """Frames from a simulated athlete (kind "sim"), or through the GPIO emulator ("emulator").
+
+    realtime=True paces `read()` to the monotonic clock at `rate_hz` and stamps frames with
+    time.monotonic_ns(); if the reader falls behind by more than a frame, the missed
+    conversions are simulated and dropped (as an HX711 overwrites unread data) and counted
+    in `dropped_frames`. realtime=False returns frames at once, stamped with simulated time.
+    """
+
+    kind = "sim"
+
+    def __init__(
+        self,
+        *,
+        realtime: bool = True,
+        demo: bool = False,
+        seed: int | None = None,
+        through_gpio: bool = False,
+        layout: CellLayout = DEFAULT_LAYOUT,
+        cells: CellModel | None = None,
+        scenario: EventsLike | str | None = None,
+        rate_hz: float = 80.0,
+    ) -> None:
+        self.realtime = realtime
+        self.nominal_rate_hz = float(rate_hz)
+        self.engine = SimEngine(rate_hz=rate_hz, seed=seed, layout=layout, cells=cells, demo=demo)
+        self._pending: deque[tuple[str, Any]] = deque()
+        self._period_ns = 1e9 / rate_hz
+        self._t0_ns: int | None = None
+        self.dropped_frames = 0
+        self._gpio = None
+        if through_gpio:
+            from station.board.sim.gpio_path import GpioPath
+
+            self._gpio = GpioPath(rate_hz=rate_hz)
+            self.kind = "emulator"
+        if scenario is not None:
+            self.run_scenario(scenario)
+
+    # -- control API (cheap; may be called from another thread) ------------------------
+    def perform(self, action: str, **params: Any) -> None:
+        """Queue an athlete action for the next frame; raises SimActionError if invalid."""
+        self._pending.append(("action", (action, normalize_action(action, params))))
+
+    def run_scenario(self, events: EventsLike | str) -> None:
+        """Queue a scenario whose times count from the next frame (checked now)."""
+        self._pending.append(("scenario", as_scenario(events)))
+
+    @property
+    def athlete(self) -> Athlete:
+        return self.engine.athlete
+
+    @property
+    def phases(self) -> list[PhaseMark]:
+        return self.engine.athlete.phases
+
+    @property
+    def sim_time_s(self) -> float:
+        """Simulated time of the next frame."""
+        return self.engine.next_t_s
+
+    # -- BoardSource ----------------------------------------------------------------------
+    def read(self) -> Frame:
+        engine = self.engine
+        while self._pending:
+            what, payload = self._pending.popleft()
+            if what == "action":
+                engine.schedule(engine.next_t_s, *payload)
+            else:
+                engine.schedule_events(payload)
+        if not self.realtime:
+            chunk = engine.advance(1)
+            return self._frame(round(float(chunk.t_s[0]) * 1e9), chunk.counts[0])
+        now = time.monotonic_ns()
+        if self._t0_ns is None:
+            self._t0_ns = now
+        k = engine.n + 1  # frame k completes at t0 + k periods
+        due = self._t0_ns + round(k * self._period_ns)
+        if now < due:
+            time.sleep((due - now) / 1e9)
+        else:
+            late = int((now - due) // self._period_ns)
+            if late:  # simulate the conversions nobody read, keep only the newest
+                engine.advance(late)
+                self.dropped_frames += late
+                due = self._t0_ns + round((k + late) * self._period_ns)
+        chunk = engine.advance(1)
+        return self._frame(due, chunk.counts[0])
+
+    def _frame(self, t_ns: int, counts) -> Frame:
+        if self._gpio is not None:
+            return self._gpio.read(t_ns, counts)
+        c = counts.tolist()
+        return Frame(t_ns, (c[0], c[1], c[2], c[3]))
+
+    def close(self) -> None:
+        if self._gpio is not None:
+            self._gpio.close()

@@ -1,0 +1,204 @@
+"""The simulation core shared by `simulate()` (fast, vectorized) and `SimulatedBoard` (per frame).
+
+An `SimEngine` owns the athlete, the sway generator and the cell model, and produces the
+next n samples on request. Random numbers come from separate streams (sway, cell noise,
+athlete choices, demo plans) spawned from one seed, so producing 1 sample at a time or
+10,000 at once gives the same numbers: the live board and the fast path agree exactly.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from station.board.cell_model import CellModel
+from station.board.sim.athlete import Athlete, PhaseMark, normalize_action
+from station.board.sim.scenario import EventsLike, SimEvent, as_scenario, demo_routine
+from station.board.sim.sway import SwayGenerator
+from station.geometry import DEFAULT_LAYOUT, CellLayout, forces_from_cop
+
+DEFAULT_CELL_SEED = 20_240_611
+COP_MARGIN_MM = 2.0  # keep the COP inside the cell rectangle so no cell goes negative
+MIN_COP_FORCE_N = 1.0  # below this total force the true COP is reported as NaN
+
+
+def default_cell_model() -> CellModel:
+    """The default simulated board's cells: deterministic, modest, realistic errors.
+
+    `CellModel.randomized(np.random.default_rng(DEFAULT_CELL_SEED), gain_error=0.03,
+    offset_range_counts=20000, nonlinearity=0.005)`: gains within +-3 % of nominal
+    (0.00025 N/count), offsets within +-20,000 counts, 0.5 % non-linearity at full scale,
+    no drift, datasheet noise (39 counts rms at 80 SPS). calibration/sim-board.json is
+    written from this model, so a change here must regenerate that file.
+    """
+    return CellModel.randomized(
+        np.random.default_rng(DEFAULT_CELL_SEED),
+        gain_error=0.03,
+        offset_range_counts=20000.0,
+        nonlinearity=0.005,
+    )
+
+
+@dataclass
+class SimChunk:
+    """n consecutive simulated samples."""
+
+    t_s: np.ndarray  # (n,)
+    cell_forces_n: np.ndarray  # (n, 4)
+    true_cop_mm: np.ndarray  # (n, 2), NaN when nobody is on the board
+    total_force_n: np.ndarray  # (n,)
+    counts: np.ndarray  # (n, 4) int64
+
+
+@dataclass
+class SimResult(SimChunk):
+    """A whole simulated scenario plus its ground truth of what the athlete did when."""
+
+    phases: list[PhaseMark]
+    rate_hz: float
+    skipped: list[tuple[float, str, str]]  # actions ignored (t, action, reason)
+
+    def phase_times(self, label: str) -> list[float]:
+        """Times at which phases with this label started."""
+        return [p.t_s for p in self.phases if p.label == label]
+
+    def labels(self) -> np.ndarray:
+        """Per-sample label of the latest phase mark ('' before the first)."""
+        marks = sorted(self.phases, key=lambda p: p.t_s)
+        times = np.array([p.t_s for p in marks])
+        names = np.array([""] + [p.label for p in marks], dtype=object)
+        return names[np.searchsorted(times, self.t_s + 1e-9, side="right")]
+
+
+class SimEngine:
+    """Produces simulated samples at `rate_hz`; actions are scheduled at sample times."""
+
+    def __init__(
+        self,
+        *,
+        rate_hz: float = 80.0,
+        seed: int | None = 0,
+        layout: CellLayout = DEFAULT_LAYOUT,
+        cells: CellModel | None = None,
+        demo: bool = False,
+    ) -> None:
+        if not rate_hz > 0:
+            raise ValueError("rate_hz must be positive")
+        self.rate_hz = float(rate_hz)
+        self.layout = layout
+        self.positions = layout.positions
+        self.cells = cells if cells is not None else default_cell_model()
+        sway_ss, cell_ss, athlete_ss, demo_ss = np.random.SeedSequence(seed).spawn(4)
+        self.sway = SwayGenerator(self.rate_hz, np.random.default_rng(sway_ss))
+        self.cell_rng = np.random.default_rng(cell_ss)
+        self.athlete = Athlete(self.rate_hz, np.random.default_rng(athlete_ss))
+        self.demo_rng = np.random.default_rng(demo_ss) if demo else None
+        self.demo_next_s = 0.0
+        self.n = 0  # index of the next sample
+        self._queue: list[tuple[float, int, str, dict[str, Any]]] = []
+        self._seq = 0
+        lo = self.positions.min(axis=0) + COP_MARGIN_MM
+        hi = self.positions.max(axis=0) - COP_MARGIN_MM
+        self._cop_lo, self._cop_hi = lo, hi
+
+    @property
+    def next_t_s(self) -> float:
+        """Simulated time of the next sample."""
+        return self.n / self.rate_hz
+
+    def schedule(self, t_s: float, action: str, params: dict[str, Any] | None = None) -> None:
+        """Plan an action at absolute simulated time t_s (checked now, applied in order)."""
+        clean = normalize_action(action, params or {})
+        heapq.heappush(self._queue, (max(float(t_s), 0.0), self._seq, action, clean))
+        self._seq += 1
+
+    def schedule_events(self, events: EventsLike | str, t0_s: float | None = None) -> None:
+        """Plan a scenario's events relative to t0_s (default: the next sample)."""
+        t0 = self.next_t_s if t0_s is None else t0_s
+        for ev in as_scenario(events).events:
+            self.schedule(t0 + ev.t_s, ev.action, ev.params)
+
+    def _apply_due(self, t_last: float) -> None:
+        # In demo mode, plan the next visit once the previous one is over.
+        while self.demo_rng is not None and self.demo_next_s <= t_last:
+            events, self.demo_next_s = demo_routine(self.demo_rng, self.demo_next_s)
+            for ev in events:
+                self.schedule(ev.t_s, ev.action, ev.params)
+        while self._queue and self._queue[0][0] <= t_last + 1e-9:
+            t, _, action, params = heapq.heappop(self._queue)
+            self.athlete.apply(t, action, params)
+
+    def advance(self, n: int) -> SimChunk:
+        """Produce the next n samples."""
+        t = (self.n + np.arange(n)) / self.rate_hz
+        if n:
+            self._apply_due(float(t[-1]))
+        ath = self.athlete
+        frac = ath.force_fraction(t)
+        total = frac * ath.weight_n
+        gains = np.column_stack([g.evaluate(t) for g in ath.gains])
+        sway = self.sway.step(gains, self._push_array(t))
+        override = ath.trace_override(t)
+        if override is not None:
+            mask, cop_trace = override
+            sway[mask] = cop_trace[mask]
+        base = np.column_stack([ath.base_x.evaluate(t), ath.base_y.evaluate(t)])
+        cop = np.clip(base + sway, self._cop_lo, self._cop_hi)
+        forces = forces_from_cop(total, cop, self.positions)
+        counts = self.cells.counts(forces, t, self.cell_rng)
+        true_cop = np.where((total >= MIN_COP_FORCE_N)[:, None], cop, np.nan)
+        self.n += n
+        if n:
+            ath.prune(float(t[-1]) - 2.0)
+        return SimChunk(t, forces, true_cop, total, counts)
+
+    def _push_array(self, t: np.ndarray) -> np.ndarray | None:
+        pushes = self.athlete.pushes
+        if not pushes or not t.size:
+            return None
+        out = np.zeros((t.size, 2))
+        first = self.n
+        for tp, dvx, dvy in pushes:
+            k = int(np.ceil(tp * self.rate_hz - 1e-6)) - first
+            if 0 <= k < t.size:
+                out[k] += (dvx, dvy)
+        return out if out.any() else None
+
+
+def simulate(
+    events: EventsLike | str,
+    *,
+    rate_hz: float = 80.0,
+    seed: int = 0,
+    layout: CellLayout = DEFAULT_LAYOUT,
+    cells: CellModel | None = None,
+    duration_s: float | None = None,
+) -> SimResult:
+    """Simulate a whole scenario at once (vectorized; thousands of times faster than real time).
+
+    events: a Scenario, a list of (t_s, action, params) / SimEvent / dicts, or a scenario
+    file path or shipped name. duration_s defaults to the scenario's duration_s, else 3 s
+    after its last event. Same seed and events -> same numbers as a `SimulatedBoard` fed
+    the same scenario with realtime=False.
+    """
+    scenario = as_scenario(events)
+    end = scenario.end_s if duration_s is None else float(duration_s)
+    engine = SimEngine(rate_hz=rate_hz, seed=seed, layout=layout, cells=cells)
+    engine.schedule_events(scenario, t0_s=0.0)
+    chunk = engine.advance(int(np.ceil(end * rate_hz - 1e-9)))
+    return SimResult(
+        t_s=chunk.t_s,
+        cell_forces_n=chunk.cell_forces_n,
+        true_cop_mm=chunk.true_cop_mm,
+        total_force_n=chunk.total_force_n,
+        counts=chunk.counts,
+        phases=list(engine.athlete.phases),
+        rate_hz=engine.rate_hz,
+        skipped=list(engine.athlete.skipped),
+    )
+
+
+__all__ = ["SimEngine", "SimEvent", "SimResult", "default_cell_model", "simulate"]
