@@ -1,0 +1,123 @@
+"""Plain records passed in and out of the store (no SQL here): what the station, the web app
+and the exporters exchange."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from station.store.rawframes import RawFrames
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Athlete:
+    name: str
+    team: str | None = None
+    dominant_leg: str | None = None  # 'left' | 'right' | 'both'
+    birth_year: int | None = None
+    notes: str | None = None
+    active: bool = True
+    uid: str = field(default_factory=new_uid)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class SessionRecord:
+    """A visit to the station; carries the athlete's own log for the day."""
+
+    athlete_uid: str
+    started_at: datetime = field(default_factory=utcnow)
+    operator: str | None = None
+    protocol: str | None = None
+    stiffness: int | None = None  # 0-10
+    soreness: int | None = None  # 0-10
+    sleep_hours: float | None = None
+    sleep_quality: int | None = None  # 0-10
+    notes: str | None = None
+    uid: str = field(default_factory=new_uid)
+
+
+@dataclass
+class TrialRecord:
+    """One finished trial. `started_at` is wall-clock UTC (trust it only when
+    `clock_synced`: a Pi without RTC may boot in 1970); `duration_s` is monotonic."""
+
+    session_uid: str
+    seq: int
+    stance: str  # e.g. 'single_left', 'single_right', 'double', 'tandem'
+    eyes: str  # 'open' | 'closed'
+    surface: str  # e.g. 'firm', 'foam'
+    planned_duration_s: float
+    outcome: str  # 'complete' | 'failed' | 'aborted'
+    duration_s: float
+    started_at: datetime = field(default_factory=utcnow)
+    clock_synced: bool = True
+    protocol: str | None = None
+    time_to_failure_s: float | None = None
+    failure_reason: str | None = None
+    metrics: dict[str, Any] | None = None
+    score: float | None = None
+    calibration: dict[str, Any] | None = None
+    board_id: str | None = None
+    analysis_version: str | None = None
+    raw: RawFrames | None = None
+    rate_hz: float | None = None
+    uid: str = field(default_factory=new_uid)
+    # Filled in when loaded from the store:
+    athlete_uid: str | None = None
+    analyzed_at: datetime | None = None
+    raw_purged_at: datetime | None = None
+
+
+@dataclass
+class Target:
+    athlete_uid: str
+    measure: str
+    value: float
+    direction: str = "<="  # the goal is reached when measure <= value (or >=)
+    condition: str | None = None
+    due_date: date | None = None
+    set_by: str | None = None
+    notes: str | None = None
+    achieved_at: datetime | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: datetime | None = None
+
+
+@dataclass
+class User:
+    username: str
+    role: str
+    password_hash: str
+    active: bool = True
+    uid: str = field(default_factory=new_uid)
+    created_at: datetime | None = None
+
+
+@dataclass
+class ApiToken:
+    token_hash: str
+    role: str
+    name: str
+    username: str | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass
+class IntegrityReport:
+    ok: bool
+    problems: list[str]
+    counts: dict[str, int]

@@ -1,0 +1,747 @@
+"""The store's API: everything the station, the web app and the commands do with history.
+
+One `Store` wraps one SQLAlchemy Engine (SQLite file or PostgreSQL URL). Public methods take
+and return plain records (station.store.records) keyed by uid strings, never SQL rows, so the
+callers do not depend on the schema. Every write is one transaction: `save_trial` commits the
+trial and its raw frames together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from station.store import migrate, rawframes
+from station.store.engine import default_location, make_engine, sqlite_path
+from station.store.records import (
+    ApiToken,
+    Athlete,
+    IntegrityReport,
+    SessionRecord,
+    Target,
+    TrialRecord,
+    User,
+    new_uid,
+    utcnow,
+)
+from station.store.schema import (
+    api_tokens,
+    athletes,
+    calibrations,
+    sessions,
+    station_settings,
+    targets,
+    tombstones,
+    trial_raw,
+    trials,
+    users,
+)
+
+STATION_UID_KEY = "station.uid"
+PSEUDONYM_KEY = "anonymise.key"
+
+
+class StoreError(Exception):
+    """A store operation cannot be done; the message says why (unknown id, bad value...)."""
+
+
+class SchemaMismatchError(StoreError):
+    """The database is at a different schema revision than this code."""
+
+
+def open_store(location: str | os.PathLike[str] | None = None, upgrade: bool = False) -> Store:
+    """Open (and create if new) the store at a data directory or database URL.
+
+    A new, empty database is created at the current schema. An existing database at an older
+    revision is upgraded only when `upgrade=True` (the station backs it up first); otherwise
+    SchemaMismatchError says to run `balance-station db upgrade`.
+    """
+    store = Store(make_engine(location or default_location()))
+    try:
+        store.prepare(upgrade=upgrade)
+    except Exception:
+        store.close()
+        raise
+    return store
+
+
+class Store:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def prepare(self, upgrade: bool = False) -> None:
+        current = migrate.current_revision(self.engine)
+        head = migrate.head_revision()
+        if current is None and not sa.inspect(self.engine).get_table_names():
+            migrate.upgrade(self.engine)
+        elif current != head:
+            if current not in migrate.known_revisions():
+                raise SchemaMismatchError(
+                    f"database schema revision {current!r} is unknown to this version of "
+                    "balance-station (made by a newer version, or not a station database)"
+                )
+            if not upgrade:
+                raise SchemaMismatchError(
+                    f"database is at schema revision {current}, this version needs {head}: "
+                    "run `balance-station db upgrade` (back it up first)"
+                )
+            migrate.upgrade(self.engine)
+        self._ensure_settings()
+
+    def upgrade(self) -> str:
+        """Upgrade the schema to the newest revision; returns it."""
+        migrate.upgrade(self.engine)
+        return migrate.head_revision()
+
+    def revision(self) -> str | None:
+        return migrate.current_revision(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # -- settings --------------------------------------------------------------------------
+
+    def _ensure_settings(self) -> None:
+        with self.write() as conn:
+            have = {r[0] for r in conn.execute(sa.select(station_settings.c.key))}
+            for key, value in (
+                (STATION_UID_KEY, new_uid()),
+                (PSEUDONYM_KEY, secrets.token_hex(32)),
+            ):
+                if key not in have:
+                    conn.execute(station_settings.insert().values(key=key, value=value))
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self.read() as conn:
+            value = conn.scalar(
+                sa.select(station_settings.c.value).where(station_settings.c.key == key)
+            )
+        return default if value is None else value
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.write() as conn:
+            done = conn.execute(
+                station_settings.update().where(station_settings.c.key == key).values(value=value)
+            )
+            if done.rowcount == 0:
+                conn.execute(station_settings.insert().values(key=key, value=value))
+
+    @property
+    def station_uid(self) -> str:
+        value = self.get_setting(STATION_UID_KEY)
+        assert value is not None
+        return value
+
+    # -- athletes --------------------------------------------------------------------------
+
+    def add_athlete(self, athlete: Athlete) -> str:
+        _check_choice("dominant_leg", athlete.dominant_leg, {None, "left", "right", "both"})
+        now = utcnow()
+        with self.write() as conn:
+            conn.execute(
+                athletes.insert().values(
+                    uid=athlete.uid,
+                    name=athlete.name,
+                    team=athlete.team,
+                    dominant_leg=athlete.dominant_leg,
+                    birth_year=athlete.birth_year,
+                    notes=athlete.notes,
+                    active=athlete.active,
+                    created_at=athlete.created_at or now,
+                    updated_at=now,
+                )
+            )
+        return athlete.uid
+
+    def update_athlete(self, uid: str, **changes: Any) -> None:
+        allowed = {"name", "team", "dominant_leg", "birth_year", "notes", "active"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise StoreError(f"cannot change {sorted(unknown)} of an athlete")
+        if "dominant_leg" in changes:
+            _check_choice("dominant_leg", changes["dominant_leg"], {None, "left", "right", "both"})
+        with self.write() as conn:
+            done = conn.execute(
+                athletes.update()
+                .where(athletes.c.uid == uid)
+                .values(**changes, updated_at=utcnow())
+            )
+        if done.rowcount == 0:
+            raise StoreError(f"no athlete with id {uid}")
+
+    def get_athlete(self, uid: str) -> Athlete:
+        with self.read() as conn:
+            row = conn.execute(sa.select(athletes).where(athletes.c.uid == uid)).mappings().first()
+        if row is None:
+            raise StoreError(f"no athlete with id {uid}")
+        return _athlete(row)
+
+    def list_athletes(
+        self, active_only: bool = False, team: str | None = None, name_contains: str | None = None
+    ) -> list[Athlete]:
+        query = sa.select(athletes).order_by(athletes.c.name, athletes.c.id)
+        if active_only:
+            query = query.where(athletes.c.active.is_(True))
+        if team is not None:
+            query = query.where(athletes.c.team == team)
+        if name_contains:
+            query = query.where(athletes.c.name.ilike(f"%{name_contains}%"))
+        with self.read() as conn:
+            return [_athlete(r) for r in conn.execute(query).mappings()]
+
+    def find_athlete(self, ref: str) -> Athlete:
+        """An athlete by uid, uid prefix (>= 6 chars) or exact name; StoreError if none or
+        ambiguous (the CLI's way of naming an athlete)."""
+        with self.read() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(athletes).where(
+                        sa.or_(
+                            athletes.c.uid == ref,
+                            athletes.c.name == ref,
+                            athletes.c.uid.like(f"{ref}%") if len(ref) >= 6 else sa.false(),
+                        )
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        if not rows:
+            raise StoreError(f"no athlete named or with id {ref!r}")
+        if len(rows) > 1:
+            listed = ", ".join(f"{r['name']} ({r['uid']})" for r in rows)
+            raise StoreError(f"{ref!r} matches several athletes: {listed}; use the id")
+        return _athlete(rows[0])
+
+    def delete_athlete(self, uid: str) -> dict[str, int]:
+        """Delete an athlete and everything recorded about them; returns what was deleted.
+
+        A tombstone keeps the uid (no personal data) so importing an older archive does not
+        bring the athlete back.
+        """
+        with self.write() as conn:
+            aid = conn.scalar(sa.select(athletes.c.id).where(athletes.c.uid == uid))
+            if aid is None:
+                raise StoreError(f"no athlete with id {uid}")
+            trial_ids = sa.select(trials.c.id).where(trials.c.athlete_id == aid)
+            raw_count, raw_bytes = conn.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(_blob_len()), 0)).where(
+                    trial_raw.c.trial_id.in_(trial_ids)
+                )
+            ).one()
+            counts = {
+                "raw_frames": int(raw_count),
+                "raw_bytes": int(raw_bytes),
+                "trials": conn.execute(trials.delete().where(trials.c.athlete_id == aid)).rowcount,
+                "sessions": conn.execute(
+                    sessions.delete().where(sessions.c.athlete_id == aid)
+                ).rowcount,
+                "targets": conn.execute(
+                    targets.delete().where(targets.c.athlete_id == aid)
+                ).rowcount,
+                "athletes": conn.execute(athletes.delete().where(athletes.c.id == aid)).rowcount,
+            }
+            conn.execute(
+                trial_raw.delete().where(~trial_raw.c.trial_id.in_(sa.select(trials.c.id)))
+            )
+            conn.execute(tombstones.insert().values(uid=uid, kind="athlete", deleted_at=utcnow()))
+        return counts
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def create_session(self, session: SessionRecord) -> str:
+        for name in ("stiffness", "soreness", "sleep_quality"):
+            value = getattr(session, name)
+            if value is not None and not 0 <= value <= 10:
+                raise StoreError(f"{name} must be 0-10, got {value}")
+        if session.sleep_hours is not None and not 0 <= session.sleep_hours <= 24:
+            raise StoreError(f"sleep_hours must be 0-24, got {session.sleep_hours}")
+        values = asdict(session)
+        athlete_uid = values.pop("athlete_uid")
+        with self.write() as conn:
+            aid = self._athlete_id(conn, athlete_uid)
+            conn.execute(sessions.insert().values(**values, athlete_id=aid, created_at=utcnow()))
+        return session.uid
+
+    def update_session_log(self, uid: str, **log: Any) -> None:
+        allowed = {"stiffness", "soreness", "sleep_hours", "sleep_quality", "notes", "operator"}
+        if set(log) - allowed:
+            raise StoreError(f"cannot change {sorted(set(log) - allowed)} of a session")
+        with self.write() as conn:
+            if (
+                conn.execute(sessions.update().where(sessions.c.uid == uid).values(**log)).rowcount
+                == 0
+            ):
+                raise StoreError(f"no session with id {uid}")
+
+    def list_sessions(self, athlete_uid: str) -> list[SessionRecord]:
+        query = (
+            sa.select(sessions, athletes.c.uid.label("athlete_uid"))
+            .join(athletes, athletes.c.id == sessions.c.athlete_id)
+            .where(athletes.c.uid == athlete_uid)
+            .order_by(sessions.c.started_at)
+        )
+        fields = set(SessionRecord.__dataclass_fields__)
+        with self.read() as conn:
+            return [
+                SessionRecord(**{k: v for k, v in r.items() if k in fields})
+                for r in conn.execute(query).mappings()
+            ]
+
+    # -- trials ----------------------------------------------------------------------------
+
+    def save_trial(self, trial: TrialRecord) -> str:
+        """Commit a finished trial with its raw frames in one transaction; returns its uid."""
+        _check_choice("outcome", trial.outcome, {"complete", "failed", "aborted"})
+        _check_choice("eyes", trial.eyes, {"open", "closed"})
+        blob = rawframes.encode(trial.raw) if trial.raw is not None else None
+        cal_json = (
+            json.dumps(trial.calibration, sort_keys=True, default=str)
+            if trial.calibration is not None
+            else None
+        )
+        with self.write() as conn:
+            row = conn.execute(
+                sa.select(sessions.c.id, sessions.c.athlete_id).where(
+                    sessions.c.uid == trial.session_uid
+                )
+            ).first()
+            if row is None:
+                raise StoreError(f"no session with id {trial.session_uid}")
+            cal_id = self._calibration_id(conn, cal_json, trial.board_id) if cal_json else None
+            trial_id = conn.execute(
+                trials.insert().values(
+                    uid=trial.uid,
+                    session_id=row.id,
+                    athlete_id=row.athlete_id,
+                    seq=trial.seq,
+                    started_at=trial.started_at,
+                    clock_synced=trial.clock_synced,
+                    duration_s=trial.duration_s,
+                    protocol=trial.protocol,
+                    stance=trial.stance,
+                    eyes=trial.eyes,
+                    surface=trial.surface,
+                    planned_duration_s=trial.planned_duration_s,
+                    outcome=trial.outcome,
+                    time_to_failure_s=trial.time_to_failure_s,
+                    failure_reason=trial.failure_reason,
+                    metrics=trial.metrics,
+                    score=trial.score,
+                    calibration_id=cal_id,
+                    analysis_version=trial.analysis_version,
+                    analyzed_at=utcnow() if trial.analysis_version else None,
+                )
+            ).inserted_primary_key[0]
+            if blob is not None and trial.raw is not None:
+                conn.execute(
+                    trial_raw.insert().values(
+                        trial_id=trial_id,
+                        n_frames=trial.raw.n,
+                        n_discarded=int((trial.raw.flags != 0).sum()),
+                        rate_hz=trial.rate_hz,
+                        data=blob,
+                    )
+                )
+        return trial.uid
+
+    def _calibration_id(self, conn: sa.Connection, cal_json: str, board_id: str | None) -> int:
+        digest = hashlib.sha256(cal_json.encode()).hexdigest()
+        cid = conn.scalar(
+            sa.select(calibrations.c.id).where(calibrations.c.content_sha256 == digest)
+        )
+        if cid is None:
+            cid = conn.execute(
+                calibrations.insert().values(
+                    uid=new_uid(),
+                    content_sha256=digest,
+                    board_id=board_id,
+                    created_at=utcnow(),
+                    data=json.loads(cal_json),
+                )
+            ).inserted_primary_key[0]
+        return int(cid)
+
+    def athlete_history(self, athlete_uid: str) -> list[dict[str, Any]]:
+        """Every trial of an athlete, oldest first: summary fields + metrics, no raw frames."""
+        query = (
+            sa.select(
+                trials.c.uid,
+                sessions.c.uid.label("session_uid"),
+                trials.c.seq,
+                trials.c.started_at,
+                trials.c.clock_synced,
+                trials.c.duration_s,
+                trials.c.protocol,
+                trials.c.stance,
+                trials.c.eyes,
+                trials.c.surface,
+                trials.c.planned_duration_s,
+                trials.c.outcome,
+                trials.c.time_to_failure_s,
+                trials.c.score,
+                trials.c.metrics,
+                trials.c.analysis_version,
+                trial_raw.c.trial_id.is_not(None).label("has_raw"),
+            )
+            .select_from(
+                trials.join(sessions, sessions.c.id == trials.c.session_id).outerjoin(
+                    trial_raw, trial_raw.c.trial_id == trials.c.id
+                )
+            )
+            .where(
+                trials.c.athlete_id
+                == sa.select(athletes.c.id).where(athletes.c.uid == athlete_uid).scalar_subquery()
+            )
+            .order_by(trials.c.started_at, trials.c.seq)
+        )
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def load_trial(self, uid: str, with_raw: bool = True) -> TrialRecord:
+        """A trial with its metrics, calibration snapshot and (optionally) decoded frames."""
+        query = (
+            sa.select(
+                trials,
+                sessions.c.uid.label("session_uid"),
+                athletes.c.uid.label("athlete_uid"),
+                calibrations.c.data.label("calibration"),
+                calibrations.c.board_id,
+                trial_raw.c.rate_hz,
+                *([trial_raw.c.data.label("raw_blob")] if with_raw else []),
+            )
+            .select_from(
+                trials.join(sessions, sessions.c.id == trials.c.session_id)
+                .join(athletes, athletes.c.id == trials.c.athlete_id)
+                .outerjoin(calibrations, calibrations.c.id == trials.c.calibration_id)
+                .outerjoin(trial_raw, trial_raw.c.trial_id == trials.c.id)
+            )
+            .where(trials.c.uid == uid)
+        )
+        with self.read() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            raise StoreError(f"no trial with id {uid}")
+        fields = set(TrialRecord.__dataclass_fields__) - {"raw"}
+        record = TrialRecord(**{k: v for k, v in row.items() if k in fields})
+        blob = row.get("raw_blob")
+        if blob is not None:
+            record.raw = rawframes.decode(bytes(blob))
+        return record
+
+    def trial_uids(
+        self,
+        athlete_uid: str | None = None,
+        since: datetime | None = None,
+        with_raw_only: bool = False,
+    ) -> list[str]:
+        query = sa.select(trials.c.uid).order_by(trials.c.started_at, trials.c.id)
+        if athlete_uid is not None:
+            query = query.join(athletes, athletes.c.id == trials.c.athlete_id).where(
+                athletes.c.uid == athlete_uid
+            )
+        if since is not None:
+            query = query.where(trials.c.started_at >= since)
+        if with_raw_only:
+            query = query.where(trials.c.id.in_(sa.select(trial_raw.c.trial_id)))
+        with self.read() as conn:
+            return list(conn.scalars(query))
+
+    def update_analysis(
+        self, uid: str, metrics: dict[str, Any] | None, score: float | None, analysis_version: str
+    ) -> None:
+        with self.write() as conn:
+            done = conn.execute(
+                trials.update()
+                .where(trials.c.uid == uid)
+                .values(
+                    metrics=metrics,
+                    score=score,
+                    analysis_version=analysis_version,
+                    analyzed_at=utcnow(),
+                )
+            )
+        if done.rowcount == 0:
+            raise StoreError(f"no trial with id {uid}")
+
+    # -- targets ---------------------------------------------------------------------------
+
+    def add_target(self, target: Target) -> str:
+        _check_choice("direction", target.direction, {"<=", ">="})
+        values = asdict(target)
+        athlete_uid = values.pop("athlete_uid")
+        values["created_at"] = target.created_at or utcnow()
+        with self.write() as conn:
+            aid = self._athlete_id(conn, athlete_uid)
+            conn.execute(targets.insert().values(**values, athlete_id=aid))
+        return target.uid
+
+    def list_targets(self, athlete_uid: str) -> list[Target]:
+        query = (
+            sa.select(targets, athletes.c.uid.label("athlete_uid"))
+            .join(athletes, athletes.c.id == targets.c.athlete_id)
+            .where(athletes.c.uid == athlete_uid)
+            .order_by(targets.c.due_date, targets.c.id)
+        )
+        fields = set(Target.__dataclass_fields__)
+        with self.read() as conn:
+            return [
+                Target(**{k: v for k, v in r.items() if k in fields})
+                for r in conn.execute(query).mappings()
+            ]
+
+    def update_target(self, uid: str, **changes: Any) -> None:
+        allowed = {
+            "measure",
+            "condition",
+            "value",
+            "direction",
+            "due_date",
+            "set_by",
+            "notes",
+            "achieved_at",
+        }
+        if set(changes) - allowed:
+            raise StoreError(f"cannot change {sorted(set(changes) - allowed)} of a target")
+        if "direction" in changes:
+            _check_choice("direction", changes["direction"], {"<=", ">="})
+        with self.write() as conn:
+            if (
+                conn.execute(
+                    targets.update().where(targets.c.uid == uid).values(**changes)
+                ).rowcount
+                == 0
+            ):
+                raise StoreError(f"no target with id {uid}")
+
+    def delete_target(self, uid: str) -> None:
+        with self.write() as conn:
+            if conn.execute(targets.delete().where(targets.c.uid == uid)).rowcount == 0:
+                raise StoreError(f"no target with id {uid}")
+
+    # -- users and API tokens (hashing is the web app's job; we only store) -----------------
+
+    def add_user(self, user: User) -> str:
+        with self.write() as conn:
+            conn.execute(
+                users.insert().values(**asdict(user) | {"created_at": user.created_at or utcnow()})
+            )
+        return user.uid
+
+    def get_user(self, username: str) -> User | None:
+        with self.read() as conn:
+            row = (
+                conn.execute(sa.select(users).where(users.c.username == username))
+                .mappings()
+                .first()
+            )
+        return None if row is None else User(**{k: row[k] for k in User.__dataclass_fields__})
+
+    def list_users(self) -> list[User]:
+        with self.read() as conn:
+            rows = conn.execute(sa.select(users).order_by(users.c.username)).mappings().all()
+        return [User(**{k: r[k] for k in User.__dataclass_fields__}) for r in rows]
+
+    def update_user(self, username: str, **changes: Any) -> None:
+        if set(changes) - {"role", "password_hash", "active"}:
+            raise StoreError("only role, password_hash and active can change")
+        with self.write() as conn:
+            if (
+                conn.execute(
+                    users.update().where(users.c.username == username).values(**changes)
+                ).rowcount
+                == 0
+            ):
+                raise StoreError(f"no user {username!r}")
+
+    def delete_user(self, username: str) -> None:
+        with self.write() as conn:
+            if conn.execute(users.delete().where(users.c.username == username)).rowcount == 0:
+                raise StoreError(f"no user {username!r}")
+
+    def add_api_token(self, token: ApiToken) -> str:
+        with self.write() as conn:
+            user_id = None
+            if token.username is not None:
+                user_id = conn.scalar(
+                    sa.select(users.c.id).where(users.c.username == token.username)
+                )
+                if user_id is None:
+                    raise StoreError(f"no user {token.username!r}")
+            conn.execute(
+                api_tokens.insert().values(
+                    uid=token.uid,
+                    token_hash=token.token_hash,
+                    role=token.role,
+                    name=token.name,
+                    user_id=user_id,
+                    created_at=token.created_at or utcnow(),
+                    last_used_at=token.last_used_at,
+                )
+            )
+        return token.uid
+
+    def find_api_token(self, token_hash: str, touch: bool = True) -> ApiToken | None:
+        """The token with this hash (recording its use), or None."""
+        query = (
+            sa.select(api_tokens, users.c.username)
+            .outerjoin(users, users.c.id == api_tokens.c.user_id)
+            .where(api_tokens.c.token_hash == token_hash)
+        )
+        with self.read() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        if touch:
+            with self.write() as conn:
+                conn.execute(
+                    api_tokens.update()
+                    .where(api_tokens.c.id == row["id"])
+                    .values(last_used_at=utcnow())
+                )
+        return ApiToken(**{k: row[k] for k in ApiToken.__dataclass_fields__})
+
+    def list_api_tokens(self) -> list[ApiToken]:
+        query = (
+            sa.select(api_tokens, users.c.username)
+            .outerjoin(users, users.c.id == api_tokens.c.user_id)
+            .order_by(api_tokens.c.created_at)
+        )
+        with self.read() as conn:
+            return [
+                ApiToken(**{k: r[k] for k in ApiToken.__dataclass_fields__})
+                for r in conn.execute(query).mappings()
+            ]
+
+    def revoke_api_token(self, uid: str) -> None:
+        with self.write() as conn:
+            if conn.execute(api_tokens.delete().where(api_tokens.c.uid == uid)).rowcount == 0:
+                raise StoreError(f"no API token with id {uid}")
+
+    # -- checks and statistics -------------------------------------------------------------
+
+    def integrity_check(self) -> IntegrityReport:
+        """SQLite's own page-level check plus consistency queries that hold on any backend:
+        no orphan rows, each trial's athlete matches its session's, every trial has its raw
+        frames unless retention removed them, and every raw blob's header is readable."""
+        problems: list[str] = []
+        with self.read() as conn:
+            if self.dialect == "sqlite":
+                result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+                if result != ["ok"]:
+                    problems.extend(f"sqlite: {line}" for line in result[:20])
+                fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if fk:
+                    problems.append(f"{len(fk)} rows violate foreign keys")
+            checks = {
+                "trials whose athlete differs from their session's": sa.select(sa.func.count())
+                .select_from(trials.join(sessions, sessions.c.id == trials.c.session_id))
+                .where(sessions.c.athlete_id != trials.c.athlete_id),
+                "trials without raw frames (not removed by retention)": sa.select(sa.func.count())
+                .select_from(trials.outerjoin(trial_raw, trial_raw.c.trial_id == trials.c.id))
+                .where(trial_raw.c.trial_id.is_(None), trials.c.raw_purged_at.is_(None)),
+                "raw frames without a trial": sa.select(sa.func.count()).where(
+                    ~trial_raw.c.trial_id.in_(sa.select(trials.c.id))
+                ),
+                "sessions without an athlete": sa.select(sa.func.count()).where(
+                    ~sessions.c.athlete_id.in_(sa.select(athletes.c.id))
+                ),
+                "raw frames with an unreadable header": sa.select(sa.func.count()).where(
+                    sa.func.substr(trial_raw.c.data, 1, 1) != bytes([rawframes.CODEC_VERSION])
+                ),
+            }
+            for label, query in checks.items():
+                n = int(conn.scalar(query) or 0)
+                if n:
+                    problems.append(f"{n} {label}")
+        return IntegrityReport(ok=not problems, problems=problems, counts=self.counts())
+
+    def counts(self) -> dict[str, int]:
+        tables = {
+            "athletes": athletes,
+            "sessions": sessions,
+            "trials": trials,
+            "trial_raw": trial_raw,
+            "targets": targets,
+            "users": users,
+            "api_tokens": api_tokens,
+            "calibrations": calibrations,
+        }
+        with self.read() as conn:
+            return {
+                name: int(conn.scalar(sa.select(sa.func.count()).select_from(t)) or 0)
+                for name, t in tables.items()
+            }
+
+    def raw_bytes(self) -> int:
+        with self.read() as conn:
+            return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(_blob_len()), 0))) or 0)
+
+    def database_bytes(self) -> int:
+        """Size on disk: file + WAL on SQLite, pg_database_size on PostgreSQL."""
+        path = sqlite_path(self.engine)
+        if path is not None:
+            return sum(
+                p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+            )
+        if self.dialect == "postgresql":
+            with self.read() as conn:
+                return int(conn.scalar(sa.text("SELECT pg_database_size(current_database())")))
+        return 0
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _athlete_id(conn: sa.Connection, uid: str) -> int:
+        aid = conn.scalar(sa.select(athletes.c.id).where(athletes.c.uid == uid))
+        if aid is None:
+            raise StoreError(f"no athlete with id {uid}")
+        return int(aid)
+
+
+def _blob_len() -> sa.ColumnElement[int]:
+    return sa.func.length(trial_raw.c.data)
+
+
+def _check_choice(name: str, value: object, allowed: set[object]) -> None:
+    if value not in allowed:
+        shown = ", ".join(sorted(repr(a) for a in allowed if a is not None))
+        raise StoreError(f"{name} must be one of {shown}, got {value!r}")
+
+
+def _athlete(row: Any) -> Athlete:
+    return Athlete(**{k: row[k] for k in Athlete.__dataclass_fields__})

@@ -1,0 +1,258 @@
+"""The station's tables (SQLAlchemy Core): the single description of the current schema.
+
+Why Core and not an ORM: the station writes one trial at a time and reads summaries; plain
+tables keep the SQL visible and identical on SQLite and PostgreSQL. Alembic migrations under
+station/store/migrations move old databases to this schema; a test checks that upgrading to
+head yields exactly these tables.
+
+Every row that can travel between stations (athletes, sessions, trials, calibrations, targets,
+users, tokens) has a `uid` (UUID text): import merges by uid, so nothing is duplicated.
+Integer `id`s are local surrogate keys only. Times are UTC (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text: we convert)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store: pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _clean(value: Any) -> Any:
+    """NaN/inf become null: JSON has no NaN and PostgreSQL rejects it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return _clean(value.item())
+    return value
+
+
+class JSONText(TypeDecorator):
+    """JSON stored as text (same bytes on both backends; NaN -> null)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(_clean(value), sort_keys=True, allow_nan=False)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def _uid() -> sa.Column:
+    return sa.Column("uid", sa.String(36), nullable=False, unique=True)
+
+
+station_settings = sa.Table(
+    "station_settings",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+athletes = sa.Table(
+    "athletes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("team", sa.String(200)),
+    sa.Column("dominant_leg", sa.String(10)),
+    sa.Column("birth_year", sa.Integer),
+    sa.Column("notes", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("dominant_leg IN ('left', 'right', 'both')", name="dominant_leg"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column(
+        "athlete_id",
+        sa.Integer,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("operator", sa.String(200)),
+    sa.Column("protocol", sa.String(100)),
+    sa.Column("stiffness", sa.Integer),
+    sa.Column("soreness", sa.Integer),
+    sa.Column("sleep_hours", sa.Float),
+    sa.Column("sleep_quality", sa.Integer),
+    sa.Column("notes", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("stiffness BETWEEN 0 AND 10", name="stiffness"),
+    sa.CheckConstraint("soreness BETWEEN 0 AND 10", name="soreness"),
+    sa.CheckConstraint("sleep_quality BETWEEN 0 AND 10", name="sleep_quality"),
+    sa.CheckConstraint("sleep_hours BETWEEN 0 AND 24", name="sleep_hours"),
+)
+
+calibrations = sa.Table(
+    "calibrations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column("content_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("board_id", sa.String(100)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("data", JSONText, nullable=False),
+)
+
+trials = sa.Table(
+    "trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # Denormalized from the session so an athlete's history is one indexed range scan.
+    sa.Column(
+        "athlete_id",
+        sa.Integer,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("clock_synced", sa.Boolean, nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("protocol", sa.String(100)),
+    sa.Column("stance", sa.String(30), nullable=False),
+    sa.Column("eyes", sa.String(10), nullable=False),
+    sa.Column("surface", sa.String(30), nullable=False),
+    sa.Column("planned_duration_s", sa.Float, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("time_to_failure_s", sa.Float),
+    sa.Column("failure_reason", sa.String(200)),
+    sa.Column("metrics", JSONText),
+    sa.Column("score", sa.Float),
+    sa.Column("calibration_id", sa.Integer, sa.ForeignKey("calibrations.id")),
+    sa.Column("analysis_version", sa.String(50)),
+    sa.Column("analyzed_at", UTCDateTime),
+    sa.Column("raw_purged_at", UTCDateTime),
+    sa.CheckConstraint("outcome IN ('complete', 'failed', 'aborted')", name="outcome"),
+    sa.CheckConstraint("eyes IN ('open', 'closed')", name="eyes"),
+    sa.Index("ix_trials_athlete_started", "athlete_id", "started_at"),
+)
+
+# Raw frames in their own table: history queries never touch the blobs, retention deletes rows.
+trial_raw = sa.Table(
+    "trial_raw",
+    metadata,
+    sa.Column(
+        "trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("n_frames", sa.Integer, nullable=False),
+    sa.Column("n_discarded", sa.Integer, nullable=False),
+    sa.Column("rate_hz", sa.Float),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column(
+        "athlete_id",
+        sa.Integer,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("measure", sa.String(100), nullable=False),
+    sa.Column("condition", sa.String(200)),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("direction", sa.String(2), nullable=False, server_default="<="),
+    sa.Column("due_date", sa.Date),
+    sa.Column("set_by", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("achieved_at", UTCDateTime),
+    sa.Column("notes", sa.Text),
+    sa.CheckConstraint("direction IN ('<=', '>=')", name="direction"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column("token_hash", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+)
+
+# Uids of deleted athletes, so importing an older archive does not bring them back.
+tombstones = sa.Table(
+    "tombstones",
+    metadata,
+    sa.Column("uid", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=False),
+)
