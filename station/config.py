@@ -4,19 +4,30 @@ Precedence (later wins): defaults < config file < environment variables
 (`BALANCE_STATION_<SECTION>_<KEY>`, e.g. BALANCE_STATION_SERVER_PORT=8081) <
 command-line options. Unknown keys and bad values are refused at start with
 the key named, so a typo never silently falls back to a default.
+
+The [hold] table is free-form here: its keys are the hold engine's thresholds and are
+validated by `station.session.config.HoldConfig.from_dict`, the one place that knows them.
+`config["hold"]` holds only the keys the user set (pass it to `HoldConfig.from_dict`).
+
+`python -m station.config --help` prints the defaults, writes a starting config file
+(the installer uses it; it never overwrites one), checks a file, or regenerates
+docs/configuration.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CONFIG_PATH = Path("/etc/balance-station/config.toml")
 ENV_PREFIX = "BALANCE_STATION_"
+FREE_TABLES = ("hold",)  # validated as a whole by their owner, not key by key here
 
 
 class ConfigError(ValueError):
@@ -62,6 +73,13 @@ def _text(value: Any) -> str:
     return value
 
 
+def _path(value: Any) -> str:
+    text = _text(value)
+    if not text.strip():
+        raise ValueError("must be a directory path, not empty")
+    return text
+
+
 def _board(value: Any) -> str:
     text = _text(value)
     kind = text.split(":", 1)[0]
@@ -85,6 +103,24 @@ def _bool(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _database_url(value: Any) -> str:
+    text = _text(value)
+    if text and text.split("://", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql"):
+        raise ValueError(
+            "must be '' (SQLite in the data directory) or a sqlite:// or postgresql:// URL"
+        )
+    return text
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of: {', '.join(options)}")
+        return str(value)
+
+    return check
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
     "board": {
         "kind": Key("sim", _board, "board source: sim, emulator, hx711 or replay:FILE"),
@@ -104,13 +140,38 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "threads": Key(64, _int_range(8, 512), "web server threads (a live stream holds one)"),
     },
     "storage": {
-        "data_dir": Key("/var/lib/balance-station", _text, "data directory: database, backups"),
-        "database_url": Key("", _text, "SQLAlchemy URL; '' = SQLite in the data directory"),
+        "data_dir": Key("/var/lib/balance-station", _path, "data directory: database, backups"),
+        "database_url": Key(
+            "", _database_url, "SQLAlchemy URL; '' = SQLite (station.db) in the data directory"
+        ),
+        "raw_frames_months": Key(
+            0,
+            _int_range(0, 1200),
+            "keep raw frames of trials this many months (0 = forever); results are always kept",
+        ),
+        "backup_dir": Key("", _text, "where backups go ('' = the data directory's backups/)"),
+        "backup_keep": Key(10, _int_range(1, 1000), "how many backups to keep (oldest go first)"),
     },
     "acquisition": {
         "cpu": Key(-1, _int_range(-1, 255), "CPU for the acquisition process (-1 = the last)"),
         "sched_fifo_priority": Key(50, _int_range(0, 99), "SCHED_FIFO priority (0 = don't ask)"),
     },
+    "units": {
+        "mass": Key("kg", _choice("kg", "lb"), "body mass shown in: kg or lb (stored in kg)"),
+        "length": Key("mm", _choice("mm", "cm"), "COP distances shown in: mm or cm (stored in mm)"),
+    },
+}
+
+SECTION_DOCS: dict[str, str] = {
+    "board": "The load cells and their HX711 amplifiers (pins are BCM GPIO numbers).",
+    "server": "The web app.",
+    "storage": "Where the history lives, how long raw data is kept, and backups.",
+    "acquisition": "The acquisition process (its own process, one CPU, real-time priority).",
+    "units": "Display units. Data is always stored in SI-based units (N, kg, mm, s).",
+    "hold": (
+        "Thresholds of the hold engine (readiness, touch-downs, step-offs, hops, pushes). "
+        "Set only the ones you want to change; each is checked against its range."
+    ),
 }
 
 
@@ -125,13 +186,55 @@ class Config:
         return self.values[section]
 
 
+def _hold_settings() -> Any:
+    """The hold engine's settings class, or None when this build has no hold engine."""
+    try:
+        from station.session.config import HoldConfig
+    except ImportError:
+        return None
+    return HoldConfig
+
+
+def hold_defaults() -> list[tuple[str, Any, str]]:
+    """(key, default, why) of every [hold] setting, in the hold engine's order."""
+    hold = _hold_settings()
+    return [] if hold is None else list(hold().describe())
+
+
+def _check_hold(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    hold = _hold_settings()
+    if hold is None:
+        if values:
+            raise ConfigError(f"{origin}: [hold] settings are not supported by this version")
+        return {}
+    try:
+        hold.from_dict(dict(values))
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: [hold] {exc}") from None
+    return dict(values)
+
+
+def _number(value: str) -> int | float | str:
+    """An environment string as the number it spells (the hold engine wants numbers)."""
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def _validate(raw: Mapping[str, Any], origin: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for section, items in raw.items():
-        if section not in SCHEMA:
-            raise ConfigError(f"{origin}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+        if section not in SCHEMA and section not in FREE_TABLES:
+            known = ", ".join([*SCHEMA, *FREE_TABLES])
+            raise ConfigError(f"{origin}: unknown section [{section}] (known: {known})")
         if not isinstance(items, Mapping):
             raise ConfigError(f"{origin}: [{section}] must be a table")
+        if section in FREE_TABLES:
+            out[section] = dict(items)
+            continue
         for key, value in items.items():
             spec = SCHEMA[section].get(key)
             if spec is None:
@@ -144,11 +247,44 @@ def _validate(raw: Mapping[str, Any], origin: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _from_environment(env: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """BALANCE_STATION_<SECTION>_<KEY> values, validated; other BALANCE_STATION_* are ignored.
+
+    A variable naming a known section but an unknown key is refused (a typo in a
+    container's environment must not pass silently); variables of other sections
+    (BALANCE_STATION_DB, BALANCE_STATION_WEB_DIR, ...) belong to other parts of the station.
+    """
+    values: dict[str, dict[str, Any]] = {}
+    names: list[str] = []
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        if section in FREE_TABLES:
+            if key:
+                values.setdefault(section, {})[key] = _number(env[name])
+                names.append(name)
+            continue
+        if section not in SCHEMA:
+            continue
+        if key not in SCHEMA[section]:
+            known = ", ".join(f"{ENV_PREFIX}{section.upper()}_{k.upper()}" for k in SCHEMA[section])
+            raise ConfigError(f"environment {name}: unknown key {section}.{key} (known: {known})")
+        for sec, items in _validate({section: {key: env[name]}}, f"environment {name}").items():
+            values.setdefault(sec, {}).update(items)
+        names.append(name)
+    return values, names
+
+
 def load_config(
     path: Path | None = None, environ: Mapping[str, str] | None = None, required: bool = False
 ) -> Config:
     """Defaults, then the file (if it exists, or must when `required`), then the environment."""
-    values = {s: {k: spec.default for k, spec in keys.items()} for s, keys in SCHEMA.items()}
+    values: dict[str, dict[str, Any]] = {
+        s: {k: spec.default for k, spec in keys.items()} for s, keys in SCHEMA.items()
+    }
+    for table in FREE_TABLES:
+        values[table] = {}
     path = path or DEFAULT_CONFIG_PATH
     source = "defaults"
     if path.exists():
@@ -163,27 +299,154 @@ def load_config(
         source = str(path)
     elif required:
         raise ConfigError(f"{path}: no such config file")
-    env = os.environ if environ is None else environ
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        rest = name[len(ENV_PREFIX):].lower()
-        section, _, key = rest.partition("_")
-        if section in SCHEMA and key in SCHEMA[section]:
-            for sec, items in _validate({section: {key: value}}, f"environment {name}").items():
-                values[sec].update(items)
+    env_values, env_names = _from_environment(os.environ if environ is None else environ)
+    for section, items in env_values.items():
+        values[section].update(items)
+    hold_env = [n for n in env_names if n.startswith(f"{ENV_PREFIX}HOLD_")]
+    origin = source if not hold_env else f"{source} + environment {', '.join(hold_env)}"
+    values["hold"] = _check_hold(values["hold"], origin)
     return Config(values, source)
 
 
-def documented_defaults() -> str:
-    """The whole schema as a commented TOML file (for docs and the installer)."""
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def documented_defaults(
+    *, commented: bool = False, overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
+    """The whole schema as a TOML file (for docs and the installer).
+
+    `commented=True` comments out every key (a fresh install then follows new defaults of
+    later versions) except those in `overrides`, which are written active.
+    """
+    overrides = overrides or {}
     lines = ["# Balance Station configuration. Every key, with its default."]
-    for section, keys in SCHEMA.items():
+    if commented:
+        lines.append("# Uncomment a line to change it. Reference: docs/configuration.md")
+    tables: list[tuple[str, list[tuple[str, Any, str]]]] = [
+        (section, [(k, spec.default, spec.doc) for k, spec in keys.items()])
+        for section, keys in SCHEMA.items()
+    ]
+    tables.append(("hold", hold_defaults()))
+    for section, keys in tables:
         lines.append(f"\n[{section}]")
-        for key, spec in keys.items():
-            default = spec.default
-            if isinstance(default, tuple):
-                default = list(default)
-            text = repr(default).replace("'", '"').replace("False", "false").replace("True", "true")
-            lines.append(f"# {spec.doc}\n{key} = {text}")
+        for key, default, doc in keys:
+            active = key in overrides.get(section, {})
+            value = overrides[section][key] if active else default
+            prefix = "# " if commented and not active else ""
+            lines.append(f"# {doc}\n{prefix}{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def configuration_markdown() -> str:
+    """docs/configuration.md: every key with its default, made from the schema itself."""
+    out = [
+        "# Configuration",
+        "",
+        "<!-- Generated by `python -m station.config markdown > docs/configuration.md`;",
+        "     tests/test_config.py fails when this file and the code disagree. -->",
+        "",
+        f"The station reads `{DEFAULT_CONFIG_PATH}` (another file: `--config FILE`). The",
+        "installer writes it with every key commented out, so a station follows the defaults",
+        "of the version it runs; uncomment a line to change it. Unknown sections, unknown keys",
+        "and bad values stop the station at start with a message naming the key.",
+        "",
+        "Precedence, later wins: defaults < config file < environment < command line.",
+        f"Every key can be set from the environment as `{ENV_PREFIX}<SECTION>_<KEY>`",
+        f"(for containers and tests), e.g. `{ENV_PREFIX}SERVER_PORT=8081`,",
+        f'`{ENV_PREFIX}BOARD_DOUTS="6,13,19,26"`, `{ENV_PREFIX}HOLD_COUNTDOWN_S=5`.',
+        "",
+        "Check a file without starting the station: "
+        "`/opt/balance-station/venv/bin/python -m station.config check FILE`.",
+        "After editing, `sudo systemctl restart balance-station`.",
+    ]
+    tables: list[tuple[str, list[tuple[str, Any, str]]]] = [
+        (section, [(k, spec.default, spec.doc) for k, spec in keys.items()])
+        for section, keys in SCHEMA.items()
+    ]
+    tables.append(("hold", hold_defaults()))
+    for section, keys in tables:
+        out += ["", f"## [{section}]", "", SECTION_DOCS[section], ""]
+        out += ["| key | default | meaning |", "|---|---|---|"]
+        for key, default, doc in keys:
+            out.append(f"| `{key}` | `{_toml_value(default)}` | {_markdown_cell(doc)} |")
+    out += [
+        "",
+        "## The whole file",
+        "",
+        "`python -m station.config defaults` prints every key above as one TOML file; the",
+        'installer writes the same text with the keys commented out and `board.kind = "hx711"`.',
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line for the installer and the docs (`python -m station.config ...`)."""
+    parser = argparse.ArgumentParser(prog="python -m station.config", description=__doc__)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("defaults", help="print every key with its default as TOML")
+    sub.add_parser("markdown", help="print docs/configuration.md")
+    check = sub.add_parser("check", help="validate a config file (exit 2 naming the bad key)")
+    check.add_argument("path", type=Path, nargs="?", default=DEFAULT_CONFIG_PATH)
+    write = sub.add_parser("write", help="write a commented starting file unless one exists")
+    write.add_argument("path", type=Path)
+    write.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="an active (uncommented) setting, e.g. board.kind=hx711",
+    )
+    args = parser.parse_args(argv)
+    if args.action == "defaults":
+        sys.stdout.write(documented_defaults())
+    elif args.action == "markdown":
+        sys.stdout.write(configuration_markdown())
+    elif args.action == "check":
+        try:
+            load_config(args.path, environ={}, required=True)
+        except ConfigError as exc:
+            print(f"config error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.path}: ok")
+    else:
+        if args.path.exists():
+            print(f"{args.path}: exists, left as it is")
+            return 0
+        overrides: dict[str, dict[str, Any]] = {}
+        for item in args.set:
+            name, sep, value = item.partition("=")
+            section, dot, key = name.partition(".")
+            if not sep or not dot:
+                parser.error(f"--set {item!r}: expected SECTION.KEY=VALUE")
+            overrides.setdefault(section, {})[key] = (
+                _number(value) if section in FREE_TABLES else value
+            )
+        try:
+            checked = _validate(overrides, "--set")
+        except ConfigError as exc:
+            print(f"config error: {exc}", file=sys.stderr)
+            return 2
+        text = documented_defaults(commented=True, overrides=checked)
+        args.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.path.with_name(args.path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o644)
+        tmp.replace(args.path)
+        print(f"{args.path}: written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

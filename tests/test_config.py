@@ -1,6 +1,50 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from station.config import SCHEMA, ConfigError, documented_defaults, load_config
+from station.config import (
+    SCHEMA,
+    ConfigError,
+    configuration_markdown,
+    documented_defaults,
+    hold_defaults,
+    load_config,
+    main,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+# One accepted non-default value (as written in TOML, and what it parses to) and one refused
+# value (with the words of the refusal) for EVERY key: test_every_key_has_cases keeps it so.
+CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
+    ("board", "kind"): ('"hx711"', "hx711", '"usb"', "must be sim, emulator, hx711"),
+    ("board", "sck"): ("17", 17, "40", "must be an integer from 0 to 27"),
+    ("board", "douts"): ("[27, 22, 23, 24]", (27, 22, 23, 24), "[1, 2, 3]", "list of four"),
+    ("board", "gain"): ("64", 64, "32", "must be 128 or 64"),
+    ("board", "calibration"): ('"/tmp/cal.json"', "/tmp/cal.json", "3", "must be a string"),
+    ("board", "demo"): ("true", True, '"maybe"', "must be true or false"),
+    ("server", "host"): ('"127.0.0.1"', "127.0.0.1", "[1]", "must be a string"),
+    ("server", "port"): ("9000", 9000, "0", "must be an integer from 1 to 65535"),
+    ("server", "threads"): ("16", 16, "4", "must be an integer from 8 to 512"),
+    ("storage", "data_dir"): ('"/srv/bs"', "/srv/bs", '""', "must be a directory path"),
+    ("storage", "database_url"): (
+        '"postgresql+psycopg://coach@db/balance"',
+        "postgresql+psycopg://coach@db/balance",
+        '"mysql://x@y/z"',
+        "sqlite:// or postgresql:// URL",
+    ),
+    ("storage", "raw_frames_months"): ("6", 6, "-1", "must be an integer from 0 to 1200"),
+    ("storage", "backup_dir"): ('"/mnt/usb"', "/mnt/usb", "false", "must be a string"),
+    ("storage", "backup_keep"): ("3", 3, "0", "must be an integer from 1 to 1000"),
+    ("acquisition", "cpu"): ("2", 2, "-2", "must be an integer from -1 to 255"),
+    ("acquisition", "sched_fifo_priority"): ("0", 0, "100", "from 0 to 99"),
+    ("units", "mass"): ('"lb"', "lb", '"stone"', "must be one of: kg, lb"),
+    ("units", "length"): ('"cm"', "cm", '"in"', "must be one of: mm, cm"),
+}
 
 
 def write(tmp_path, text):
@@ -9,10 +53,15 @@ def write(tmp_path, text):
     return path
 
 
+def test_every_key_has_cases():
+    assert set(CASES) == {(s, k) for s, keys in SCHEMA.items() for k in keys}
+
+
 def test_defaults_when_no_file(tmp_path):
     cfg = load_config(tmp_path / "missing.toml", environ={})
     assert cfg["server"]["port"] == 8080
     assert cfg["board"]["douts"] == (6, 13, 19, 26)
+    assert cfg["hold"] == {}
     assert cfg.source == "defaults"
 
 
@@ -21,34 +70,71 @@ def test_required_file_missing_is_an_error(tmp_path):
         load_config(tmp_path / "missing.toml", environ={}, required=True)
 
 
+@pytest.mark.parametrize(("section", "key"), sorted(CASES))
+def test_every_key_accepts_a_good_value_from_the_file(tmp_path, section, key):
+    text, parsed, _, _ = CASES[section, key]
+    cfg = load_config(write(tmp_path, f"[{section}]\n{key} = {text}\n"), environ={})
+    assert cfg[section][key] == parsed
+    assert parsed != SCHEMA[section][key].default  # the case proves the file was read
+
+
+@pytest.mark.parametrize(("section", "key"), sorted(CASES))
+def test_every_key_refuses_a_bad_value_naming_it(tmp_path, section, key):
+    _, _, bad, words = CASES[section, key]
+    path = write(tmp_path, f"[{section}]\n{key} = {bad}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = str(info.value)
+    assert f"{section}.{key}" in message
+    assert words in message
+    assert str(path) in message
+
+
 def test_file_values_and_environment_override(tmp_path):
-    path = write(tmp_path, '[board]\nkind = "hx711"\nsck = 17\ndouts = [27, 22, 23, 24]\n'
-                           '[server]\nport = 9000\n')
-    cfg = load_config(path, environ={"BALANCE_STATION_SERVER_PORT": "9100"})
+    path = write(
+        tmp_path,
+        '[board]\nkind = "hx711"\nsck = 17\ndouts = [27, 22, 23, 24]\n[server]\nport = 9000\n',
+    )
+    cfg = load_config(
+        path,
+        environ={
+            "BALANCE_STATION_SERVER_PORT": "9100",
+            "BALANCE_STATION_BOARD_DOUTS": "6, 13,19 26",
+            "BALANCE_STATION_BOARD_DEMO": "yes",
+            "BALANCE_STATION_STORAGE_DATA_DIR": "/tmp/x",
+            "BALANCE_STATION_UNITS_MASS": "lb",
+        },
+    )
     assert cfg["board"]["kind"] == "hx711"
     assert cfg["board"]["sck"] == 17
-    assert cfg["board"]["douts"] == (27, 22, 23, 24)
+    assert cfg["board"]["douts"] == (6, 13, 19, 26)
+    assert cfg["board"]["demo"] is True
     assert cfg["server"]["port"] == 9100
+    assert cfg["storage"]["data_dir"] == "/tmp/x"
+    assert cfg["units"]["mass"] == "lb"
+    assert cfg.source == str(path)
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[board]\nsck = 40\n", "board.sck must be an integer from 0 to 27"),
-        ("[board]\ndouts = [1, 2, 3]\n", "board.douts must be a list of four"),
         ("[board]\ndouts = [1, 2, 3, 3]\n", "board.douts must be four different pins"),
-        ("[board]\nkind = \"usb\"\n", "board.kind must be sim, emulator, hx711"),
-        ("[board]\ngain = 32\n", "board.gain must be 128 or 64"),
-        ("[board]\ndemo = \"maybe\"\n", "board.demo must be true or false"),
-        ("[server]\nport = 0\n", "server.port must be an integer from 1 to 65535"),
         ("[server]\nprot = 80\n", "unknown key server.prot"),
         ("[sever]\nport = 80\n", r"unknown section \[sever\]"),
+        ("server = 80\n", r"\[server\] must be a table"),
         ("[server\n", "not valid TOML"),
     ],
 )
-def test_bad_values_are_refused_naming_the_key(tmp_path, text, message):
+def test_bad_files_are_refused_naming_the_problem(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text), environ={})
+
+
+def test_unreadable_file_is_an_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xff\xfe[board]\n")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(path, environ={})
 
 
 def test_bad_environment_value_names_the_variable(tmp_path):
@@ -56,10 +142,107 @@ def test_bad_environment_value_names_the_variable(tmp_path):
         load_config(tmp_path / "none.toml", environ={"BALANCE_STATION_SERVER_PORT": "http"})
 
 
+def test_unknown_key_of_a_known_section_in_the_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"BALANCE_STATION_SERVER_PROT.*unknown key server\.prot"):
+        load_config(tmp_path / "none.toml", environ={"BALANCE_STATION_SERVER_PROT": "80"})
+
+
+def test_other_station_variables_are_left_to_their_owners(tmp_path):
+    env = {"BALANCE_STATION_DB": "sqlite:///x", "BALANCE_STATION_WEB_DIR": "/w", "HOME": "/"}
+    cfg = load_config(tmp_path / "none.toml", environ=env)
+    assert cfg["storage"]["database_url"] == ""
+
+
+# --- [hold]: a free table validated by the hold engine ---------------------------------------
+hold_engine = pytest.mark.skipif(not hold_defaults(), reason="this build has no hold engine")
+
+
+@hold_engine
+def test_hold_settings_pass_through_and_env_overrides(tmp_path):
+    from station.session.config import HoldConfig
+
+    path = write(tmp_path, "[hold]\ncountdown_s = 5.0\nbess_max_errors = 8\n")
+    cfg = load_config(path, environ={"BALANCE_STATION_HOLD_READY_DWELL_S": "1.5"})
+    assert cfg["hold"] == {"countdown_s": 5.0, "bess_max_errors": 8, "ready_dwell_s": 1.5}
+    hold = HoldConfig.from_dict(cfg["hold"])
+    assert (hold.countdown_s, hold.bess_max_errors, hold.ready_dwell_s) == (5.0, 8, 1.5)
+
+
+@hold_engine
+@pytest.mark.parametrize(
+    ("text", "env", "words"),
+    [
+        ("[hold]\ncountdwon_s = 3.0\n", {}, "unknown hold setting 'countdwon_s'"),
+        ("[hold]\ncountdown_s = 99.0\n", {}, "countdown_s"),
+        ('[hold]\ncountdown_s = "soon"\n', {}, "countdown_s"),
+        ("", {"BALANCE_STATION_HOLD_COUNTDOWN_S": "-1"}, "BALANCE_STATION_HOLD_COUNTDOWN_S"),
+    ],
+)
+def test_bad_hold_settings_are_refused_naming_them(tmp_path, text, env, words):
+    with pytest.raises(ConfigError, match=r"\[hold\]") as info:
+        load_config(write(tmp_path, text), environ=env)
+    assert words in str(info.value)
+
+
+# --- the documented defaults, the installer's file and the docs ------------------------------
 def test_documented_defaults_is_a_valid_config_with_every_key(tmp_path):
     text = documented_defaults()
     cfg = load_config(write(tmp_path, text), environ={})
     for section, keys in SCHEMA.items():
         for key, spec in keys.items():
-            assert f"{key} = " in text
+            assert f"\n{key} = " in text
             assert cfg[section][key] == spec.default
+    for key, default, _ in hold_defaults():
+        assert cfg["hold"][key] == default
+
+
+def test_commented_defaults_set_only_the_overrides(tmp_path):
+    text = documented_defaults(commented=True, overrides={"board": {"kind": "hx711"}})
+    cfg = load_config(write(tmp_path, text), environ={})
+    assert cfg["board"]["kind"] == "hx711"
+    assert cfg["hold"] == {}
+    assert "\n# port = 8080" in text
+    assert '\nkind = "hx711"' in text
+
+
+def test_write_never_overwrites_and_check_reports(tmp_path, capsys):
+    path = tmp_path / "etc" / "config.toml"
+    assert main(["write", str(path), "--set", "board.kind=hx711"]) == 0
+    first = path.read_text()
+    assert load_config(path, environ={})["board"]["kind"] == "hx711"
+    path.write_text(first + "\n# the user's own note\n")
+    assert main(["write", str(path), "--set", "board.kind=sim"]) == 0
+    assert path.read_text().endswith("# the user's own note\n")
+    assert main(["check", str(path)]) == 0
+    path.write_text("[board]\nsck = 99\n")
+    assert main(["check", str(path)]) == 2
+    assert "board.sck" in capsys.readouterr().err
+
+
+def test_write_refuses_a_bad_setting(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    assert main(["write", str(path), "--set", "board.kind=usb"]) == 2
+    assert not path.exists()
+    assert "board.kind" in capsys.readouterr().err
+
+
+def test_docs_configuration_md_matches_the_code():
+    docs = REPO / "docs" / "configuration.md"
+    assert docs.read_text() == configuration_markdown(), (
+        "docs/configuration.md is out of date: run "
+        "`.venv/bin/python -m station.config markdown > docs/configuration.md`"
+    )
+    for section, keys in SCHEMA.items():
+        for key in keys:
+            assert f"| `{key}` | " in docs.read_text(), f"{section}.{key} undocumented"
+
+
+def test_module_runs_as_a_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "station.config", "defaults"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
+    assert out == documented_defaults()
