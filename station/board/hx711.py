@@ -331,11 +331,16 @@ def _default_gpiozero_factory() -> Any:
 
 
 def open_backend(
-    sck: int, douts: Sequence[int], *, pin_factory: Any = None, backend: str = "auto"
+    sck: int, douts: Sequence[int], *, pin_factory: Any = None, backend: str | GPIOBackend = "auto"
 ) -> GPIOBackend:
-    """lgpio on a Pi; gpiozero with an explicit factory (or GPIOZERO_PIN_FACTORY off a Pi)."""
+    """lgpio on a Pi; gpiozero with an explicit factory (or GPIOZERO_PIN_FACTORY off a Pi).
+
+    `backend` may also be a ready-made backend object (already wired to sck/douts).
+    """
     from station.board import hx711_lgpio
 
+    if not isinstance(backend, str):
+        return backend
     if backend not in ("auto", "lgpio", "gpiozero"):
         raise HX711SetupError(f"unknown HX711 backend {backend!r}: use auto, lgpio or gpiozero")
     if backend == "lgpio" or (backend == "auto" and pin_factory is None):
@@ -371,7 +376,7 @@ class HX711Array:
         ready_timeout_s: float = 0.2,
         max_step_counts: int | None = DEFAULT_MAX_STEP_COUNTS,
         spike_max_frames: int = 2,
-        backend: str = "auto",
+        backend: str | GPIOBackend = "auto",
         clock_ns: Callable[[], int] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
