@@ -319,6 +319,12 @@ def fit_gains(
             f"{len(placements)} placements are too few for {n_unknowns} unknowns: "
             f"use at least {(n_unknowns + 2 + 2) // 3} (centre and the corners, at two masses)"
         )
+    marks = np.unique(targets.round(1), axis=0)
+    if len(marks) < 3 or np.linalg.matrix_rank(marks - marks.mean(axis=0), tol=1.0) < 2:
+        raise CalibrationFitRefused(
+            "the marked spots must span the board: place the mass at the centre and the "
+            "corners, not only at one spot or along one line"
+        )
     _check_responses(d, limits)
     sig = (MASS_SIGMA, MARK_SIGMA_MM)
     k, q, rank, n = _solve_gains(d, weights, targets, positions, quadratic, *sig)
@@ -353,7 +359,8 @@ def fit_gains(
         if abs(q[i]) * dmax > limits.max_nonlinearity * abs(k[i]):
             raise CalibrationFitRefused(
                 f"cell {i} ({CELL_NAMES[i]}) looks {100 * abs(q[i]) * dmax / abs(k[i]):.0f} % "
-                "non-linear over the loads used: a moving or misplaced mass?"
+                "non-linear over the loads used: a wrong mass entered, "
+                "or a moving or misplaced mass?"
             )
     forces = (k + q * d) * d
     per_position, summary = _position_residuals(placements, forces, positions)

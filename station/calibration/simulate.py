@@ -15,14 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.board.cell_model import CellModel
-from station.calibration.file import Calibration
+from station.calibration.file import DEFAULT_MIN_LOAD_N, Calibration
 from station.calibration.procedure import (
     G,
     GainFit,
     Placement,
     fit_gains,
     measure_placement,
+    record_verification,
     tare,
+    verify,
 )
 from station.geometry import DEFAULT_LAYOUT, CellLayout, forces_from_cop
 
@@ -35,6 +37,8 @@ DEFAULT_MARKS: tuple[tuple[float, float], ...] = (
 DEFAULT_MASSES_KG: tuple[float, ...] = (20.0, 80.0)
 DEFAULT_STEP_S = 2.0
 RATE_HZ = 80.0
+VERIFY_MASS_KG = 50.0
+VERIFY_AT_MM = (50.0, -30.0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,28 @@ def simulate_procedure(
         quadratic=quadratic, refine_geometry=refine_geometry,
     )
     return fit, placements
+
+
+def calibrate_simulated(
+    model: CellModel,
+    board_name: str,
+    *,
+    rng: np.random.Generator,
+    plan: CalibrationPlan | None = None,
+    quadratic: bool | None = None,
+    refine_geometry: bool = False,
+    min_load_n: float = DEFAULT_MIN_LOAD_N,
+    verify_mass_kg: float = VERIFY_MASS_KG,
+    verify_at: Sequence[float] = VERIFY_AT_MM,
+) -> Calibration:
+    """The full procedure on a simulated board: tare, placements, fit, verification."""
+    fit, _ = simulate_procedure(model, rng, plan, quadratic=quadratic,
+                                refine_geometry=refine_geometry)
+    cal = fit.to_calibration(board_name, min_load_n=min_load_n)
+    n = round((plan or CalibrationPlan()).step_s * RATE_HZ)
+    counts = simulate_counts(model, verify_mass_kg, verify_at[0], verify_at[1], n, rng)
+    record_verification(cal, verify(cal, counts, verify_mass_kg, verify_at[0], verify_at[1]))
+    return cal
 
 
 def simulated_calibration(

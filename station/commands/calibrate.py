@@ -9,7 +9,7 @@ station.calibration.procedure; this module only collects frames and talks.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,9 +39,10 @@ from station.calibration.procedure import (
 from station.calibration.simulate import (
     DEFAULT_MARKS,
     DEFAULT_MASSES_KG,
+    VERIFY_AT_MM,
+    VERIFY_MASS_KG,
     CalibrationPlan,
-    simulate_counts,
-    simulate_procedure,
+    calibrate_simulated,
 )
 from station.cli import UserError
 from station.frames import BoardSource
@@ -50,8 +51,6 @@ T = TypeVar("T")
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 
-VERIFY_MASS_KG = 50.0
-VERIFY_AT_MM = (50.0, -30.0)
 MAX_RETRIES = 5
 
 
@@ -258,28 +257,6 @@ def simulated_board_model(seed: int | None) -> tuple[CellModel, str]:
             ) from None
         return default_cell_model(), "sim"
     return CellModel.randomized(np.random.default_rng(seed)), f"sim-seed{seed}"
-
-
-def calibrate_simulated(
-    model: CellModel,
-    board_name: str,
-    *,
-    rng: np.random.Generator,
-    plan: CalibrationPlan | None = None,
-    quadratic: bool | None = None,
-    refine_geometry: bool = False,
-    min_load_n: float = DEFAULT_MIN_LOAD_N,
-    verify_mass_kg: float = VERIFY_MASS_KG,
-    verify_at: Sequence[float] = VERIFY_AT_MM,
-) -> Calibration:
-    """The full procedure on a simulated board: tare, placements, fit, verification."""
-    fit, _ = simulate_procedure(model, rng, plan, quadratic=quadratic,
-                                refine_geometry=refine_geometry)
-    cal = fit.to_calibration(board_name, min_load_n=min_load_n)
-    n = round((plan or CalibrationPlan()).step_s * 80)
-    counts = simulate_counts(model, verify_mass_kg, verify_at[0], verify_at[1], n, rng)
-    record_verification(cal, verify(cal, counts, verify_mass_kg, verify_at[0], verify_at[1]))
-    return cal
 
 
 def _run_simulated(args: argparse.Namespace) -> int:

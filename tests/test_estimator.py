@@ -1,0 +1,151 @@
+"""Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from station.board.cell_model import CellModel
+from station.calibration.file import Calibration
+from station.calibration.procedure import G
+from station.calibration.simulate import simulate_counts, simulated_calibration
+from station.estimator import (
+    LIVE_FILTER_CUTOFF_HZ,
+    NOT_CALIBRATED,
+    Estimator,
+    UncalibratedEstimator,
+    live_filter_coefficients,
+    make_estimator,
+)
+from station.frames import Frame, FrameFlag
+from station.geometry import DEFAULT_LAYOUT
+
+OFFSETS = np.array([1000.0, -2000.0, 500.0, 0.0])
+K = 0.001  # N per count: 1000 counts = 1 N
+
+
+def simple_cal(min_load_n: float = 50.0) -> Calibration:
+    return Calibration(
+        board="hand", created=datetime(2026, 1, 1, tzinfo=UTC),
+        positions_mm=DEFAULT_LAYOUT.positions, offsets_counts=OFFSETS.copy(),
+        newtons_per_count=np.full(4, K), min_load_n=min_load_n,
+    )
+
+
+def frame_for(forces: list[float], t_s: float = 0.0, flags: int = 0) -> Frame:
+    counts = tuple(round(f / K + o) for f, o in zip(forces, OFFSETS, strict=True))
+    return Frame(int(t_s * 1e9), counts, flags)
+
+
+@pytest.mark.parametrize(
+    ("forces", "cop"),
+    [
+        ([0.0, 100.0, 0.0, 0.0], (200.0, 150.0)),  # all on front_right: at the cell
+        ([25.0, 25.0, 25.0, 25.0], (0.0, 0.0)),  # equal: centre
+        ([12.5, 37.5, 12.5, 37.5], (100.0, 0.0)),  # right 3/4: x = 200 * (75-25)/100
+        ([30.0, 30.0, 20.0, 20.0], (0.0, 30.0)),  # front 60 %: y = 150 * (60-40)/100
+        ([100.0, 0.0, 0.0, 300.0], (100.0, -75.0)),  # x = 200*(300-100)/400, y = 150*(100-300)/400
+    ],
+)
+def test_cop_hand_computed_cases(forces: list[float], cop: tuple[float, float]) -> None:
+    est = Estimator(simple_cal(min_load_n=10.0))
+    s = est.update(frame_for(forces, 1.5))
+    assert s.t_s == 1.5
+    assert s.force_n == pytest.approx(sum(forces))
+    assert (s.cop_x_mm, s.cop_y_mm) == pytest.approx(cop)
+    assert s.cell_forces_n == pytest.approx(forces)
+
+
+def test_cop_undefined_below_min_load_but_force_reported() -> None:
+    est = Estimator(simple_cal(min_load_n=50.0))
+    s = est.update(frame_for([10.0, 10.0, 10.0, 10.0]))
+    assert s.force_n == pytest.approx(40.0)
+    assert math.isnan(s.cop_x_mm) and math.isnan(s.cop_y_mm)
+    assert math.isnan(est.filtered.cop_x_mm)
+
+
+def test_invalid_frame_gives_nan_and_leaves_state() -> None:
+    est = Estimator(simple_cal())
+    est.update(frame_for([100.0, 100.0, 100.0, 100.0]))
+    before = est.filtered
+    s = est.update(Frame(5, (0, 0, 0, 0), FrameFlag.TIMEOUT, 0b10))
+    assert math.isnan(s.force_n) and math.isnan(s.cop_x_mm)
+    assert all(math.isnan(f) for f in s.cell_forces_n)
+    assert est.filtered == before
+
+
+def test_per_frame_and_block_paths_agree() -> None:
+    rng = np.random.default_rng(3)
+    model = CellModel.randomized(rng)
+    cal = simulated_calibration(model, rng)
+    est = Estimator(cal)
+    counts = np.vstack([
+        simulate_counts(model, 70.0, x, y, 5, rng)
+        for x, y in [(0, 0), (120, -80), (-150, 100), (30, 10)]
+    ] + [simulate_counts(model, 0.0, 0, 0, 5, rng)])
+    t = np.arange(len(counts)) / 80.0
+    forces, total, cop = est.estimate_block(t, counts)
+    for i, c in enumerate(counts):
+        s = est.update(Frame(int(t[i] * 1e9), tuple(int(v) for v in c)))
+        assert s.force_n == pytest.approx(total[i], rel=1e-12, abs=1e-9)
+        assert s.cell_forces_n == pytest.approx(tuple(forces[i]), rel=1e-12, abs=1e-9)
+        if np.isnan(cop[i, 0]):
+            assert math.isnan(s.cop_x_mm)
+        else:
+            assert (s.cop_x_mm, s.cop_y_mm) == pytest.approx(tuple(cop[i]), rel=1e-12, abs=1e-9)
+    assert np.isnan(cop[-5:]).all()  # the empty-board frames
+    assert total[:5].mean() == pytest.approx(70.0 * G, rel=1e-3)
+
+
+def test_live_filter_is_the_documented_butterworth() -> None:
+    b, a = live_filter_coefficients(80.0)
+    assert len(b) == 3 and LIVE_FILTER_CUTOFF_HZ == 5.0
+    est = Estimator(simple_cal(min_load_n=10.0))
+    t = np.arange(400) / 80.0
+    x = 100.0 * np.sin(2 * np.pi * 2.0 * t)  # 2 Hz sway, COP x moves +-100 mm
+    filtered = []
+    for ti, xi in zip(t, x, strict=True):
+        w = 400.0  # total weight, split to put the COP at (xi, 0)
+        right = w * (0.5 + xi / 400.0)
+        est.update(frame_for([(w - right) / 2, right / 2, (w - right) / 2, right / 2], ti))
+        filtered.append(est.filtered.cop_x_mm)
+    # Same as scipy's lfilter started from steady state at the first value.
+    ref = lfilter(b, a, x - x[0]) + x[0]
+    np.testing.assert_allclose(filtered, ref, atol=0.02)  # counts rounding only
+    # Gain at the cut-off is -3 dB.
+    w = np.exp(-2j * np.pi * LIVE_FILTER_CUTOFF_HZ / 80.0)
+    gain = abs(np.polyval(b[::-1], w) / np.polyval(a[::-1], w))
+    assert gain == pytest.approx(1 / math.sqrt(2), rel=1e-6)
+
+
+def test_filter_restarts_without_transient_after_stepping_off() -> None:
+    est = Estimator(simple_cal(min_load_n=10.0))
+    est.update(frame_for([100.0, 100.0, 100.0, 100.0]))
+    est.update(frame_for([0.0, 0.0, 0.0, 0.0]))  # off the board: filter reset
+    s = est.update(frame_for([0.0, 200.0, 0.0, 200.0]))  # back on, COP at x=200
+    assert est.filtered.cop_x_mm == pytest.approx(s.cop_x_mm)
+    assert est.filtered.force_n == pytest.approx(400.0)
+
+
+def test_set_offsets_rezeroes() -> None:
+    est = Estimator(simple_cal())
+    est.set_offsets(tuple(OFFSETS + 1000))  # 1 N per cell less
+    s = est.update(frame_for([100.0, 100.0, 100.0, 100.0]))
+    assert s.force_n == pytest.approx(396.0)
+
+
+def test_uncalibrated_estimator_reports_nothing() -> None:
+    est = make_estimator(None, "cells[2].newtons_per_count: must be ...")
+    assert isinstance(est, UncalibratedEstimator)
+    assert est.calibrated is False and est.status == NOT_CALIBRATED
+    assert "newtons_per_count" in est.reason
+    s = est.update(Frame(2_000_000_000, (1, 2, 3, 4)))
+    assert s.t_s == 2.0
+    assert all(math.isnan(v) for v in (s.force_n, s.cop_x_mm, s.cop_y_mm, *s.cell_forces_n))
+    forces, total, cop = est.estimate_block(np.zeros(3), np.zeros((3, 4)))
+    assert np.isnan(forces).all() and np.isnan(total).all() and cop.shape == (3, 2)
+    assert isinstance(make_estimator(simple_cal()), Estimator)
