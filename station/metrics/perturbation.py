@@ -41,10 +41,10 @@ def perturbation_metrics(
     recovered, band_upper_mm, baseline_mean_distance_mm, baseline_sd_mm, baseline_s, hold_s,
     band_k.
     """
-    t = np.asarray(t_s, dtype=float)
-    cop = np.vstack([np.asarray(x_mm, dtype=float), np.asarray(y_mm, dtype=float)])
-    if t.ndim != 1 or cop.shape != (2, t.size):
+    t, x, y = (np.asarray(a, dtype=float) for a in (t_s, x_mm, y_mm))
+    if not (t.ndim == x.ndim == y.ndim == 1 and t.size == x.size == y.size):
         raise ValueError("t_s, x_mm and y_mm must be 1-D arrays of the same length")
+    cop = np.vstack([x, y])
     if not (np.isfinite(t).all() and np.isfinite(cop).all()):
         raise ValueError("perturbation trace has non-finite samples; trim it to the stance part")
     rate = estimate_rate_hz(t)
