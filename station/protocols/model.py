@@ -1,0 +1,304 @@
+"""Balance-test protocols as data: the dataclasses and the TOML loader/validator.
+
+A protocol is a TOML file (one per protocol) so a coach can add or tune a test
+without touching code. The loader checks every field and names the file, the
+protocol and the field in its error, because a typo in a data file must not
+become a silently wrong test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+PROTOCOL_KINDS = ("hold", "stance", "bess", "drill", "perturbation", "hop", "battery")
+STANCES = ("double", "single-left", "single-right", "tandem")
+EYES = ("open", "closed")
+SURFACES = ("firm", "foam", "wobble")
+TASKS = ("hold", "push", "hop", "drill")
+
+MIN_DURATION_S = 1.0
+MAX_DURATION_S = 600.0
+MAX_COUNT = 20
+MAX_REST_S = 600.0
+MAX_TARGET_RADIUS_MM = 200.0
+
+_TRIAL_KEYS = (
+    "id", "stance", "eyes", "surface", "duration_s", "count", "rest_s", "task",
+    "instructions", "target_radius_mm",
+)
+_DEFAULTABLE_KEYS = tuple(k for k in _TRIAL_KEYS if k not in ("id", "instructions"))
+_PROTOCOL_KEYS = ("id", "name", "description", "kind", "defaults", "trials")
+
+
+class ProtocolError(ValueError):
+    """A protocol file (or an override) is invalid; the message names file, protocol, field."""
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial of a protocol, repeated `count` times with `rest_s` between repetitions.
+
+    target_radius_mm is the drill's target circle (None for other tasks).
+    instructions: what the athlete reads in big type; lines separated by newlines.
+    """
+
+    id: str
+    stance: str
+    eyes: str = "open"
+    surface: str = "firm"
+    duration_s: float = 30.0
+    count: int = 1
+    rest_s: float = 30.0
+    task: str = "hold"
+    instructions: str = ""
+    target_radius_mm: float | None = None
+
+    @property
+    def single_leg(self) -> bool:
+        return self.stance in ("single-left", "single-right")
+
+    @property
+    def stance_side(self) -> int:
+        """-1 for the left foot, +1 for the right foot, 0 for two-footed stances."""
+        return {"single-left": -1, "single-right": 1}.get(self.stance, 0)
+
+    def with_duration(self, duration_s: float) -> TrialSpec:
+        """This trial with another duration (a per-run override of the 20/30 s default)."""
+        _check_duration(duration_s, f"trial {self.id!r}: duration_s")
+        return dataclasses.replace(self, duration_s=float(duration_s))
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A named battery of trials, run in order."""
+
+    id: str
+    name: str
+    description: str
+    kind: str
+    trials: tuple[TrialSpec, ...]
+
+    def trial(self, trial_id: str) -> TrialSpec:
+        for spec in self.trials:
+            if spec.id == trial_id:
+                return spec
+        raise KeyError(f"protocol {self.id!r} has no trial {trial_id!r}")
+
+    def with_duration(self, duration_s: float) -> Protocol:
+        """Every trial with another duration (a per-run override)."""
+        trials = tuple(t.with_duration(duration_s) for t in self.trials)
+        return dataclasses.replace(self, trials=trials)
+
+    @property
+    def total_time_s(self) -> float:
+        """Holding time plus rests, a planning figure for the operator (no countdowns)."""
+        total = 0.0
+        for spec in self.trials:
+            total += spec.count * spec.duration_s + spec.count * spec.rest_s
+        if self.trials:
+            total -= self.trials[-1].rest_s
+        return total
+
+
+def default_instructions(stance: str, eyes: str, surface: str, task: str) -> str:
+    """Athlete-facing lines for a trial whose file gives no instructions."""
+    lines = {
+        "double": "Stand on BOTH feet, feet hip-width apart",
+        "single-left": "Stand on your LEFT foot, lift the right",
+        "single-right": "Stand on your RIGHT foot, lift the left",
+        "tandem": "Stand heel to toe, one foot in front of the other",
+    }[stance].split("\n")
+    if task == "hop":
+        lines.append("After the countdown: one small hop, land and hold still")
+    elif task == "push":
+        lines.append("Stay relaxed: you will get a gentle push")
+    elif task == "drill":
+        lines.append("Keep the dot inside the circle")
+    else:
+        lines.append("Hands on hips, hold still")
+    lines.append("Eyes closed" if eyes == "closed" else "Eyes open, look ahead")
+    if surface == "foam":
+        lines.append("On the foam pad")
+    elif surface == "wobble":
+        lines.append("On the wobble board")
+    return "\n".join(lines)
+
+
+def load_protocols(directory: str | Path | None = None) -> dict[str, Protocol]:
+    """All protocols in `directory` (default: the shipped data), keyed by id, in file order."""
+    folder = Path(directory) if directory is not None else DATA_DIR
+    if not folder.is_dir():
+        raise ProtocolError(f"{folder}: protocol folder not found")
+    protocols: dict[str, Protocol] = {}
+    origin: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        protocol = load_protocol_file(path)
+        if protocol.id in protocols:
+            raise ProtocolError(
+                f"{path.name}: id {protocol.id!r} is already used by {origin[protocol.id]}"
+            )
+        protocols[protocol.id] = protocol
+        origin[protocol.id] = path.name
+    return protocols
+
+
+def get_protocol(protocol_id: str, directory: str | Path | None = None) -> Protocol:
+    """One protocol by id; KeyError lists the ids that exist."""
+    protocols = load_protocols(directory)
+    try:
+        return protocols[protocol_id]
+    except KeyError:
+        known = ", ".join(sorted(protocols))
+        raise KeyError(f"no protocol {protocol_id!r}; known: {known}") from None
+
+
+def load_protocol_file(path: str | Path) -> Protocol:
+    """Read and validate one protocol file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{path.name}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ProtocolError(f"{path.name}: cannot read: {exc.strerror}") from None
+    return parse_protocol(data, source=path.name)
+
+
+def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol:
+    """Validate a decoded TOML document; errors read '<source>: <field>: <problem>'."""
+    ctx = _Ctx(source)
+    _reject_unknown(data, _PROTOCOL_KEYS, ctx, "")
+    protocol_id = _req_str(data, "id", ctx, "")
+    ctx.protocol = protocol_id
+    name = _req_str(data, "name", ctx, "")
+    description = _opt_str(data, "description", ctx, "", "")
+    kind = _enum(_req(data, "kind", ctx, ""), PROTOCOL_KINDS, ctx, "kind")
+
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        ctx.fail("defaults", "must be a table")
+    _reject_unknown(defaults, _DEFAULTABLE_KEYS, ctx, "defaults.")
+
+    raw_trials = data.get("trials")
+    if not isinstance(raw_trials, list) or not raw_trials:
+        ctx.fail("trials", "needs at least one [[trials]] entry")
+    trials: list[TrialSpec] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_trials):
+        where = f"trials[{i}]"
+        if not isinstance(raw, dict):
+            ctx.fail(where, "must be a table")
+        spec = _parse_trial({**defaults, **raw}, ctx, where)
+        if spec.id in seen:
+            ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
+        seen.add(spec.id)
+        trials.append(spec)
+    return Protocol(protocol_id, name, description, kind, tuple(trials))
+
+
+class _Ctx:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.protocol: str | None = None
+
+    def fail(self, field: str, problem: str) -> None:
+        where = f"{self.source}: " if self.protocol is None else (
+            f"{self.source}: protocol {self.protocol!r}: "
+        )
+        raise ProtocolError(f"{where}{field}: {problem}")
+
+
+def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
+    _reject_unknown(raw, _TRIAL_KEYS, ctx, f"{where}.")
+    trial_id = _req_str(raw, "id", ctx, f"{where}.")
+    stance = _enum(_req(raw, "stance", ctx, f"{where}."), STANCES, ctx, f"{where}.stance")
+    eyes = _enum(raw.get("eyes", "open"), EYES, ctx, f"{where}.eyes")
+    surface = _enum(raw.get("surface", "firm"), SURFACES, ctx, f"{where}.surface")
+    task = _enum(raw.get("task", "hold"), TASKS, ctx, f"{where}.task")
+    duration = _number(raw.get("duration_s", 30.0), ctx, f"{where}.duration_s")
+    if not MIN_DURATION_S <= duration <= MAX_DURATION_S:
+        ctx.fail(f"{where}.duration_s", f"{duration:g} s is outside "
+                 f"{MIN_DURATION_S:g}..{MAX_DURATION_S:g} s")
+    count = raw.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        ctx.fail(f"{where}.count", f"{count!r} is not a whole number from 1 to {MAX_COUNT}")
+    rest = _number(raw.get("rest_s", 30.0), ctx, f"{where}.rest_s")
+    if not 0.0 <= rest <= MAX_REST_S:
+        ctx.fail(f"{where}.rest_s", f"{rest:g} s is outside 0..{MAX_REST_S:g} s")
+    radius: float | None = None
+    if "target_radius_mm" in raw:
+        radius = _number(raw["target_radius_mm"], ctx, f"{where}.target_radius_mm")
+        if not 0.0 < radius <= MAX_TARGET_RADIUS_MM:
+            ctx.fail(f"{where}.target_radius_mm",
+                     f"{radius:g} mm is outside 0..{MAX_TARGET_RADIUS_MM:g} mm")
+        if task != "drill":
+            ctx.fail(f"{where}.target_radius_mm", f"only drill trials have a target (task is "
+                     f"{task!r})")
+    elif task == "drill":
+        ctx.fail(f"{where}.target_radius_mm", "a drill trial needs a target radius")
+    if task == "hop" and stance not in ("single-left", "single-right"):
+        ctx.fail(f"{where}.stance", f"hop landings are single-leg, not {stance!r}")
+    instructions = _opt_str(raw, "instructions", ctx, f"{where}.", "").strip()
+    if not instructions:
+        instructions = default_instructions(stance, eyes, surface, task)
+    return TrialSpec(
+        id=trial_id, stance=stance, eyes=eyes, surface=surface, duration_s=duration,
+        count=count, rest_s=rest, task=task, instructions=instructions,
+        target_radius_mm=radius,
+    )
+
+
+def _check_duration(value: object, what: str) -> None:
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not MIN_DURATION_S <= float(value) <= MAX_DURATION_S):
+        raise ProtocolError(
+            f"{what}: {value!r} is not a duration from {MIN_DURATION_S:g} to "
+            f"{MAX_DURATION_S:g} s"
+        )
+
+
+def _reject_unknown(table: dict[str, Any], allowed: tuple[str, ...], ctx: _Ctx,
+                    prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            ctx.fail(f"{prefix}{key}", f"unknown field (allowed: {', '.join(allowed)})")
+
+
+def _req(table: dict[str, Any], key: str, ctx: _Ctx, prefix: str) -> Any:
+    if key not in table:
+        ctx.fail(f"{prefix}{key}", "missing")
+    return table[key]
+
+
+def _req_str(table: dict[str, Any], key: str, ctx: _Ctx, prefix: str) -> str:
+    value = _req(table, key, ctx, prefix)
+    if not isinstance(value, str) or not value.strip():
+        ctx.fail(f"{prefix}{key}", f"{value!r} must be a non-empty string")
+    return value.strip()
+
+
+def _opt_str(table: dict[str, Any], key: str, ctx: _Ctx, prefix: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        ctx.fail(f"{prefix}{key}", f"{value!r} must be a string")
+    return value
+
+
+def _enum(value: Any, allowed: tuple[str, ...], ctx: _Ctx, field: str) -> str:
+    if value not in allowed:
+        ctx.fail(field, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _number(value: Any, ctx: _Ctx, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        ctx.fail(field, f"{value!r} is not a number")
+    return float(value)
