@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from gpiozero import LED
 from gpiozero.pins.mock import MockFactory
@@ -482,3 +484,43 @@ def test_open_board_hx711_off_a_pi_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
     with pytest.raises(BoardSpecError, match="no Raspberry Pi GPIO here"):
         open_board(BoardOptions(spec="hx711"))
+
+
+# -- real time ----------------------------------------------------------------------------
+
+
+def test_real_clock_slow_pulse_is_caught_by_the_drivers_own_timer():
+    """Real perf_counter timing: the emulator holds SCK high >= 100 us in real time, so the
+    check cannot miss it whatever the load (host noise can only add spurious flags, which
+    the loop below tolerates before the injection)."""
+    board = EmulatedHX711Board(SCK, DOUTS, always_ready=True, clock=time.monotonic_ns)
+    board.set_values([11, 22, 33, 44])
+    src = HX711Source(SCK, DOUTS, pin_factory=board.factory)
+    for _ in range(50):
+        frame = src.read()
+        if frame.valid:
+            break
+    assert frame.counts == (11, 22, 33, 44)
+    assert abs(frame.t_ns - time.monotonic_ns()) < 1_000_000_000  # monotonic_ns stamps
+    downs_before = [chip.power_downs for chip in board.chips]
+    board.slow_pulse(high_ns=100 * US, at_pulse=5)
+    frame = src.read()
+    assert frame.flags & FrameFlag.SLOW_PULSE
+    assert src.array.last_max_high_ns >= 100 * US
+    # The emulator's real clock saw the long pulse too: every chip powered down.
+    assert all(c.power_downs > n for c, n in zip(board.chips, downs_before, strict=True))
+    src.close()
+
+
+def test_any_number_of_chips():
+    single = EmulatedHX711Board(SCK, (6,), clock=ManualClock())
+    single.chips[0].set_value(-77)
+    arr = HX711Array(
+        SCK, (6,), pin_factory=single.factory, clock_ns=single.clock, sleep=single.sleep
+    )
+    assert arr.read() == (-77,)
+
+
+def test_unknown_backend_name_is_a_setup_error(board):
+    with pytest.raises(HX711SetupError, match="unknown HX711 backend 'rpigpio'"):
+        open_array(board, backend="rpigpio")
