@@ -49,11 +49,15 @@ def compute_all(
     """
     trace = prepare_trace(t_s, x_mm, y_mm, force_n)
     check_filter(filter, trace.rate_hz)
-    cop = np.vstack([trace.x_mm, trace.y_mm])
-    cop = cop - cop.mean(axis=1, keepdims=True)
-    cop = lowpass(cop, trace.rate_hz, filter)
-    cop -= cop.mean(axis=1, keepdims=True)
-    ml, ap = cop[0], cop[1]
+    rows = [trace.x_mm, trace.y_mm]
+    if trace.force_n is not None:
+        rows.append(trace.force_n)
+    signals = np.vstack(rows)
+    centre = signals.mean(axis=1, keepdims=True)
+    # one filter call for COP and force; means go back onto force only (it is not centred)
+    signals = lowpass(signals - centre, trace.rate_hz, filter)
+    ml = signals[0] - signals[0].mean()
+    ap = signals[1] - signals[1].mean()
     duration = trace.duration_s
 
     distance = sway.mean_distance(ml, ap)
@@ -91,7 +95,7 @@ def compute_all(
         "resampled": trace.resampled,
     }
     if trace.force_n is not None:
-        fz = lowpass(trace.force_n, trace.rate_hz, filter)
+        fz = signals[2] + centre[2]
         mean_fz = force.mean_force(fz)
         weight = body_weight_n if body_weight_n is not None else mean_fz
         out["mean_force_n"] = mean_fz
