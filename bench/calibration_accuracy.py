@@ -14,7 +14,9 @@ For each of several random boards (CellModel.randomized: gains off by up to
    estimator, and compare with the true COP.
 
 Also: the same with each mass placed up to +-2 mm off its mark (an imperfect
-operator), the linear-only fit for comparison, and the cost per frame.
+operator), the linear-only fit for comparison, a single 20 kg mass (the fit
+then falls back to linear: no quadratic from one mass), and the cost per frame
+(per-frame float path vs the same maths with numpy, and the block path).
 
 Run: .venv/bin/python bench/calibration_accuracy.py [--boards 10]
 Prints one JSON object.
@@ -33,7 +35,7 @@ import numpy as np
 
 from station.board.cell_model import CellModel
 from station.calibration.procedure import G
-from station.calibration.simulate import RATE_HZ, simulate_procedure
+from station.calibration.simulate import RATE_HZ, CalibrationPlan, simulate_procedure
 from station.estimator import Estimator
 from station.frames import Frame
 from station.geometry import DEFAULT_LAYOUT, forces_from_cop
@@ -99,11 +101,12 @@ def dynamic_error(
     }
 
 
-def board_figures(seed: int, t: np.ndarray, cop: np.ndarray, *, quadratic: bool = True,
-                  placement_error_mm: float = 0.0, dynamic: bool = True) -> dict:
+def board_figures(seed: int, t: np.ndarray, cop: np.ndarray, *, quadratic: bool | None = None,
+                  placement_error_mm: float = 0.0, dynamic: bool = True,
+                  plan: CalibrationPlan | None = None) -> dict:
     rng = np.random.default_rng(seed)
     model = CellModel.randomized(rng)
-    fit, _ = simulate_procedure(model, rng, quadratic=quadratic,
+    fit, _ = simulate_procedure(model, rng, plan, quadratic=quadratic,
                                 placement_error_mm=placement_error_mm)
     cal = fit.to_calibration(f"seed{seed}")
     out = {"fit": fit.summary, "static": static_errors(model, Estimator(cal), rng)}
@@ -206,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     main_boards = [board_figures(s, t, cop) for s in seeds]
     sloppy = [board_figures(s, t, cop, placement_error_mm=2.0, dynamic=False) for s in seeds]
     linear = [board_figures(s, t, cop, quadratic=False, dynamic=False) for s in seeds]
+    one_mass = [board_figures(s, t, cop, dynamic=False, plan=CalibrationPlan(masses_kg=(20.0,)),
+                              placement_error_mm=2.0) for s in seeds]
     result = {
         "boards": args.boards,
         "model": "CellModel.randomized: gain +-5 %, offsets +-20000 counts, 1 % non-linearity "
@@ -221,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": summarize(main_boards),
         "placement_error_2mm": summarize(sloppy, dynamic=False),
         "linear_fit_only": summarize(linear, dynamic=False),
+        "single_20kg_mass_2mm_placement_error_linear": summarize(one_mass, dynamic=False),
         "estimator_cost": cost(t, cop),
         "bench_seconds": None,
     }
