@@ -54,10 +54,10 @@ class SimulatedBoard(BoardSource):
         if through_gpio:
             from station.board.sim.gpio_path import GpioPath
 
-            self._gpio = GpioPath(rate_hz=rate_hz)
+            self._gpio = GpioPath(self.engine, realtime=realtime)
             self.kind = "emulator"
-        if scenario is not None:
-            self.run_scenario(scenario)
+        if scenario is not None:  # counts from time 0, like simulate()
+            self.engine.schedule_events(as_scenario(scenario), t0_s=0.0)
 
     # -- control API (cheap; may be called from another thread) ------------------------
     def perform(self, action: str, **params: Any) -> None:
@@ -90,6 +90,8 @@ class SimulatedBoard(BoardSource):
                 engine.schedule(engine.next_t_s, *payload)
             else:
                 engine.schedule_events(payload)
+        if self._gpio is not None:  # the emulator paces, the driver reads
+            return self._gpio.read()
         if not self.realtime:
             chunk = engine.advance(1)
             return self._frame(round(float(chunk.t_s[0]) * 1e9), chunk.counts[0])
@@ -110,8 +112,6 @@ class SimulatedBoard(BoardSource):
         return self._frame(due, chunk.counts[0])
 
     def _frame(self, t_ns: int, counts) -> Frame:
-        if self._gpio is not None:
-            return self._gpio.read(t_ns, counts)
         c = counts.tolist()
         return Frame(t_ns, (c[0], c[1], c[2], c[3]))
 
