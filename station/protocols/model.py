@@ -175,9 +175,9 @@ def load_protocol_file(path: str | Path) -> Protocol:
 def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol:
     """Validate a decoded TOML document; errors read '<source>: <field>: <problem>'."""
     ctx = _Ctx(source)
-    _reject_unknown(data, _PROTOCOL_KEYS, ctx, "")
     protocol_id = _req_str(data, "id", ctx, "")
     ctx.protocol = protocol_id
+    _reject_unknown(data, _PROTOCOL_KEYS, ctx, "")
     name = _req_str(data, "name", ctx, "")
     description = _opt_str(data, "description", ctx, "", "")
     kind = _enum(_req(data, "kind", ctx, ""), PROTOCOL_KINDS, ctx, "kind")
