@@ -15,7 +15,9 @@ For each of several random boards (CellModel.randomized: gains off by up to
 
 Also: the same with each mass placed up to +-2 mm off its mark (an imperfect
 operator), the linear-only fit for comparison, a single 20 kg mass (the fit
-then falls back to linear: no quadratic from one mass), and the cost per frame
+then falls back to linear: no quadratic from one mass), cells really 5 mm off the
+nominal layout (cells at +-205 x +-145 mm) with and without --refine-geometry, and
+the cost per frame
 (per-frame float path vs the same maths with numpy, and the block path).
 
 Run: .venv/bin/python bench/calibration_accuracy.py [--boards 10]
@@ -38,7 +40,7 @@ from station.calibration.procedure import G
 from station.calibration.simulate import RATE_HZ, CalibrationPlan, simulate_procedure
 from station.estimator import Estimator
 from station.frames import Frame
-from station.geometry import DEFAULT_LAYOUT, forces_from_cop
+from station.geometry import DEFAULT_LAYOUT, CellLayout, forces_from_cop
 from station.traces import load_trace
 
 REFERENCE = (
@@ -52,12 +54,16 @@ FOOT_X, FOOT_Y = 150.0, 125.0
 STATIC_FRAMES = 80
 BODY_KG = 70.0
 POS = DEFAULT_LAYOUT.positions
+# A board whose cells really sit 5 mm off the nominal layout the calibration starts from.
+SHIFTED_LAYOUT = CellLayout(DEFAULT_LAYOUT.names, (-205.0, 205.0, -205.0, 205.0),
+                            (145.0, 145.0, -145.0, -145.0))
 
 
-def static_errors(model: CellModel, est: Estimator, rng: np.random.Generator) -> dict:
+def static_errors(model: CellModel, est: Estimator, rng: np.random.Generator,
+                  positions: np.ndarray = POS) -> dict:
     gx, gy, gm = np.meshgrid(GRID_X, GRID_Y, MASSES_KG, indexing="ij")
     gx, gy, gm = gx.ravel(), gy.ravel(), gm.ravel()
-    forces = forces_from_cop(gm * G, np.column_stack([gx, gy]), POS)  # (n, 4)
+    forces = forces_from_cop(gm * G, np.column_stack([gx, gy]), positions)  # (n, 4)
     frames = np.repeat(forces[:, None, :], STATIC_FRAMES, axis=1)  # (n, f, 4)
     counts = model.counts(frames, 0.0, rng)
     _, total, cop = est.estimate_block(None, counts.reshape(-1, 4))
@@ -103,13 +109,16 @@ def dynamic_error(
 
 def board_figures(seed: int, t: np.ndarray, cop: np.ndarray, *, quadratic: bool | None = None,
                   placement_error_mm: float = 0.0, dynamic: bool = True,
-                  plan: CalibrationPlan | None = None) -> dict:
+                  plan: CalibrationPlan | None = None, true_layout: CellLayout = DEFAULT_LAYOUT,
+                  refine_geometry: bool = False) -> dict:
     rng = np.random.default_rng(seed)
     model = CellModel.randomized(rng)
     fit, _ = simulate_procedure(model, rng, plan, quadratic=quadratic,
-                                placement_error_mm=placement_error_mm)
+                                placement_error_mm=placement_error_mm, layout=true_layout,
+                                fit_layout=DEFAULT_LAYOUT, refine_geometry=refine_geometry)
     cal = fit.to_calibration(f"seed{seed}")
-    out = {"fit": fit.summary, "static": static_errors(model, Estimator(cal), rng)}
+    out = {"fit": fit.summary,
+           "static": static_errors(model, Estimator(cal), rng, true_layout.positions)}
     if dynamic:
         out["dynamic"] = dynamic_error(model, Estimator(cal), rng, t, cop)
     return out
@@ -211,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     linear = [board_figures(s, t, cop, quadratic=False, dynamic=False) for s in seeds]
     one_mass = [board_figures(s, t, cop, dynamic=False, plan=CalibrationPlan(masses_kg=(20.0,)),
                               placement_error_mm=2.0) for s in seeds]
+    shifted = {
+        f"refine_geometry_{refine}": summarize([
+            board_figures(s, t, cop, dynamic=False, true_layout=SHIFTED_LAYOUT,
+                          refine_geometry=refine, placement_error_mm=2.0) for s in seeds
+        ], dynamic=False)
+        for refine in (False, True)
+    }
     result = {
         "boards": args.boards,
         "model": "CellModel.randomized: gain +-5 %, offsets +-20000 counts, 1 % non-linearity "
@@ -227,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "placement_error_2mm": summarize(sloppy, dynamic=False),
         "linear_fit_only": summarize(linear, dynamic=False),
         "single_20kg_mass_2mm_placement_error_linear": summarize(one_mass, dynamic=False),
+        "cells_5mm_off_nominal_2mm_placement_error": shifted,
         "estimator_cost": cost(t, cop),
         "bench_seconds": None,
     }

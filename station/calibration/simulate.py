@@ -75,14 +75,16 @@ def simulate_procedure(
     plan: CalibrationPlan | None = None,
     *,
     layout: CellLayout = DEFAULT_LAYOUT,
+    fit_layout: CellLayout | None = None,
     quadratic: bool | None = None,
     refine_geometry: bool = False,
     placement_error_mm: float = 0.0,
 ) -> tuple[GainFit, list[Placement]]:
     """Tare, then every placement of the plan, then the fit: as an operator would.
 
-    `placement_error_mm` puts each mass that far off its mark (uniform in a
-    square), to see how an imperfect operator limits the result.
+    `layout` is where the cells really are; `fit_layout` what the fit is told
+    (default: the same). `placement_error_mm` puts each mass up to that far off
+    its mark (uniform in a square), to see how an imperfect operator limits the result.
     """
     plan = plan or CalibrationPlan()
     n = round(plan.step_s * RATE_HZ)
@@ -95,7 +97,7 @@ def simulate_procedure(
         counts = simulate_counts(model, mass, x + ex, y + ey, n, rng, t0_s=t, layout=layout)
         placements.append(measure_placement(mass, x, y, counts))
     fit = fit_gains(
-        placements, tared.offsets_counts, layout,
+        placements, tared.offsets_counts, fit_layout or layout,
         quadratic=quadratic, refine_geometry=refine_geometry,
     )
     return fit, placements
