@@ -359,12 +359,23 @@ def test_never_sleeps_while_sck_is_high(board):
         (6, DOUTS, "GPIO 6 is used twice: SCK and DOUT of cell 0"),
         (True, DOUTS, "not a BCM GPIO number"),
         ("GPIO5", DOUTS, "not a BCM GPIO number"),
+        (5.0, DOUTS, "not a BCM GPIO number"),
         (5, (), "no DOUT pins"),
     ],
 )
 def test_bad_pins_are_one_clear_setup_error(sck, douts, message):
     with pytest.raises(HX711SetupError, match=message):
         HX711Array(sck, douts, pin_factory=MockFactory())
+
+
+def test_numpy_pin_numbers_are_accepted():
+    import numpy as np
+
+    board = virtual_board()
+    arr = HX711Array(np.int64(SCK), np.array(DOUTS), pin_factory=board.factory)
+    assert arr.sck == SCK and arr.douts == DOUTS
+    assert all(type(p) is int for p in (arr.sck, *arr.douts))
+    arr.close()
 
 
 def test_setup_error_is_a_board_spec_error():

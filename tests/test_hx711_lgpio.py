@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -193,3 +194,30 @@ def test_explicit_lgpio_backend_off_a_pi_uses_the_given_chip(pi, monkeypatch, tm
     board.set_values([3, 2, 1, 0])
     arr = open_array(board, backend="lgpio")
     assert arr.backend_name == "lgpio" and arr.read() == (3, 2, 1, 0)
+
+
+def test_lgpio_import_retried_from_a_writable_directory(pi, monkeypatch, tmp_path):
+    """lgpio opens a pipe in the cwd at import; an unwritable cwd must not stop the station."""
+    _board, lg = pi
+    cwds = []
+
+    def import_module(name):
+        cwds.append(os.getcwd())
+        if len(cwds) == 1:
+            raise FileNotFoundError(2, "No such file or directory", ".lgd-nfy-3")
+        return lg
+
+    monkeypatch.setattr(hx711_lgpio.importlib, "import_module", import_module)
+    monkeypatch.setattr(hx711_lgpio.tempfile, "gettempdir", lambda: str(tmp_path))
+    here = os.getcwd()
+    assert hx711_lgpio.import_lgpio() is lg
+    assert cwds == [here, str(tmp_path)] and os.getcwd() == here
+
+
+def test_lgpio_import_failing_twice_is_a_setup_error(pi, monkeypatch):
+    def import_module(name):
+        raise PermissionError(13, "Permission denied", ".lgd-nfy0")
+
+    monkeypatch.setattr(hx711_lgpio.importlib, "import_module", import_module)
+    with pytest.raises(HX711SetupError, match="writable working directory"):
+        open_array(pi[0])

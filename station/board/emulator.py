@@ -196,6 +196,7 @@ class HX711ChipModel:
 
     def _gain_phase_ready_ns(self) -> int:
         """When the next conversion is published, given the pulses of the frame so far."""
+        # More than 27 pulses is undefined in the datasheet; modelled as 27 (A/64).
         new_gain = PULSES_TO_GAIN.get(min(self._pulses, 27), 128)
         if new_gain != self._gain:
             return self._frame_end_ns + self.settling_ns

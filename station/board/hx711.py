@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -217,13 +218,20 @@ class GPIOBackend(Protocol):
 
 def check_pins(sck: int, douts: Sequence[int]) -> tuple[int, tuple[int, ...]]:
     """Validate BCM pin numbers before touching any hardware."""
+    douts = list(douts)
     if not douts:
         raise HX711SetupError("no DOUT pins given: one DOUT GPIO per HX711 is needed")
     roles = [("SCK", sck)] + [(f"DOUT of cell {i}", d) for i, d in enumerate(douts)]
     seen: dict[int, str] = {}
-    for role, pin in roles:
-        if isinstance(pin, bool) or not isinstance(pin, int):
-            raise HX711SetupError(f"{role} pin {pin!r} is not a BCM GPIO number (0-27)")
+    checked = []
+    for role, given in roles:
+        try:
+            if isinstance(given, bool):
+                raise TypeError
+            pin = operator.index(given)  # ints, numpy ints; not "GPIO5", 5.0 or True
+        except TypeError:
+            raise HX711SetupError(f"{role} pin {given!r} is not a BCM GPIO number (0-27)") from None
+        checked.append(pin)
         if pin not in HEADER_GPIOS:
             raise HX711SetupError(
                 f"GPIO {pin} is not a valid BCM pin: the 40-pin header has GPIO 0-27 ({role})"
@@ -231,7 +239,7 @@ def check_pins(sck: int, douts: Sequence[int]) -> tuple[int, tuple[int, ...]]:
         if pin in seen:
             raise HX711SetupError(f"GPIO {pin} is used twice: {seen[pin]} and {role}")
         seen[pin] = role
-    return sck, tuple(douts)
+    return checked[0], tuple(checked[1:])
 
 
 class GpiozeroBackend:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +40,11 @@ def detect_pi_model(path: Path | None = None) -> str | None:
 
 
 def import_lgpio() -> ModuleType:
+    """Import lgpio, which opens a notification pipe `.lgd-nfy*` in the working directory.
+
+    A service started in an unwritable directory (e.g. `/`) fails that import with an
+    OSError (gpiozero issue #1106); retry once from the temp directory before giving up.
+    """
     try:
         return importlib.import_module("lgpio")
     except ImportError:
@@ -45,6 +52,18 @@ def import_lgpio() -> ModuleType:
             "lgpio is not installed: pip install 'balance-station[pi]'"
             " (or apt install python3-lgpio)"
         ) from None
+    except OSError as first:
+        cwd = os.getcwd()
+        try:
+            os.chdir(tempfile.gettempdir())
+            return importlib.import_module("lgpio")
+        except Exception:
+            raise HX711SetupError(
+                f"lgpio failed to start ({first}): it needs a writable working directory; "
+                f"{cwd} is not (set WorkingDirectory= in the systemd unit)"
+            ) from None
+        finally:
+            os.chdir(cwd)
 
 
 def _chip_numbers(dev_dir: Path) -> list[int]:
