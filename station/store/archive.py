@@ -1,0 +1,418 @@
+"""Whole-station archive: one zip file that another station imports without duplicates.
+
+Why a zip of JSON lines: readable by anyone (no database needed to inspect it), streams at any
+size, and independent of the database schema (rows name their references by uid, never by
+local integer id). Layout:
+
+  manifest.json          format, format_version, schema revision, station uid, row counts,
+                         sha256 of every member (a truncated or altered file is refused)
+  tables/<table>.jsonl   one JSON object per row
+  raw.bin                the trials' raw-frame blobs back to back (offset/length in trials)
+
+Import runs in ONE transaction after checking every checksum: a bad archive changes nothing.
+Rows already present (same uid; users by username; calibrations by content) are skipped;
+athletes deleted here (tombstones) are not brought back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from station.store import migrate
+from station.store.records import utcnow
+from station.store.repository import Store
+from station.store.schema import (
+    UTCDateTime,
+    api_tokens,
+    athletes,
+    calibrations,
+    sessions,
+    targets,
+    tombstones,
+    trial_raw,
+    trials,
+    users,
+)
+
+FORMAT = "balance-station-archive"
+FORMAT_VERSION = 1
+_BATCH = 2000
+
+# table -> {local FK column: (referenced table, exported field name)}
+_REFS: dict[str, dict[str, tuple[sa.Table, str]]] = {
+    "athletes": {},
+    "calibrations": {},
+    "users": {},
+    "tombstones": {},
+    "sessions": {"athlete_id": (athletes, "athlete_uid")},
+    "targets": {"athlete_id": (athletes, "athlete_uid")},
+    "api_tokens": {"user_id": (users, "user_uid")},
+    "trials": {
+        "session_id": (sessions, "session_uid"),
+        "calibration_id": (calibrations, "calibration_uid"),
+    },
+}
+_TABLES: dict[str, sa.Table] = {
+    "athletes": athletes,
+    "calibrations": calibrations,
+    "users": users,
+    "tombstones": tombstones,
+    "sessions": sessions,
+    "targets": targets,
+    "api_tokens": api_tokens,
+    "trials": trials,
+}
+_RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
+
+
+class ArchiveError(Exception):
+    """The file is not an importable station archive; the message says what is wrong."""
+
+
+def _plain_columns(name: str) -> list[sa.Column]:
+    skip = {"id", "athlete_id"} if name == "trials" else {"id"}
+    return [c for c in _TABLES[name].c if c.name not in skip and c.name not in _REFS[name]]
+
+
+def _field_names(name: str) -> set[str]:
+    names = {c.name for c in _plain_columns(name)} | {f for _, f in _REFS[name].values()}
+    return names | set(_RAW_FIELDS) if name == "trials" else names
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]:
+    """Write the whole station to `path` (atomically: a temp file renamed at the end)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".archive-", suffix=".zip", dir=path.parent or ".")
+    os.close(fd)
+    counts: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    try:
+        with (
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf,
+            store.read() as conn,
+        ):
+            raw_index: dict[int, tuple[int, int, int, int, float | None]] = {}
+            sha = hashlib.sha256()
+            info = zipfile.ZipInfo("raw.bin", date_time=utcnow().timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED  # the blobs are already compressed
+            with zf.open(info, "w", force_zip64=True) as out:
+                offset = 0
+                rows = conn.execution_options(stream_results=True, yield_per=500).execute(
+                    sa.select(trial_raw).order_by(trial_raw.c.trial_id)
+                )
+                for r in rows:
+                    blob = bytes(r.data)
+                    out.write(blob)
+                    sha.update(blob)
+                    raw_index[r.trial_id] = (
+                        offset,
+                        len(blob),
+                        r.n_frames,
+                        r.n_discarded,
+                        r.rate_hz,
+                    )
+                    offset += len(blob)
+            digests["raw.bin"] = sha.hexdigest()
+            for name in _TABLES:
+                member = f"tables/{name}.jsonl"
+                counts[name], digests[member] = _write_table(zf, conn, name, member, raw_index)
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "schema_revision": migrate.current_revision(store.engine),
+                "station_uid": store.station_uid,
+                "created_at": utcnow().isoformat(),
+                "counts": counts,
+                "sha256": digests,
+            }
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return counts
+
+
+def _write_table(
+    zf: zipfile.ZipFile,
+    conn: sa.Connection,
+    name: str,
+    member: str,
+    raw_index: dict[int, tuple[int, int, int, int, float | None]],
+) -> tuple[int, str]:
+    table = _TABLES[name]
+    cols = [table.c[c.name] for c in _plain_columns(name)]
+    joins: Any = table
+    for fk, (ref, field) in _REFS[name].items():
+        alias = ref.alias(f"ref_{fk}")
+        cols.append(alias.c.uid.label(field))
+        joins = joins.outerjoin(alias, alias.c.id == table.c[fk])
+    if name == "trials":
+        cols.append(table.c.id.label("_id"))
+    query = sa.select(*cols).select_from(joins)
+    if "id" in table.c:
+        query = query.order_by(table.c.id)
+    sha = hashlib.sha256()
+    n = 0
+    with zf.open(member, "w", force_zip64=True) as out:
+        for row in conn.execution_options(stream_results=True, yield_per=2000).execute(query):
+            record = {k: _to_json(v) for k, v in row._mapping.items()}
+            if name == "trials":
+                raw = raw_index.get(record.pop("_id"))
+                if raw is not None:
+                    record.update(zip(_RAW_FIELDS, raw, strict=True))
+            line = (json.dumps(record, sort_keys=True, allow_nan=False) + "\n").encode()
+            out.write(line)
+            sha.update(line)
+            n += 1
+    return n, sha.hexdigest()
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Open and check an archive's manifest and checksums; ArchiveError says what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArchiveError(f"{path} does not exist or is not a file")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            try:
+                manifest = json.loads(zf.read("manifest.json"))
+            except KeyError:
+                raise ArchiveError(
+                    f"{path} is a zip file but not a station archive (no manifest.json)"
+                ) from None
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise ArchiveError(f"{path} is not a balance-station archive")
+            version = manifest.get("format_version")
+            if version != FORMAT_VERSION:
+                raise ArchiveError(
+                    f"archive format version {version} is not supported (this station reads "
+                    f"version {FORMAT_VERSION}; update balance-station)"
+                )
+            revision = manifest.get("schema_revision")
+            if revision not in migrate.known_revisions():
+                raise ArchiveError(
+                    f"archive comes from schema revision {revision!r}, unknown here "
+                    "(made by a newer balance-station?)"
+                )
+            expected = manifest.get("sha256", {})
+            for member in ["raw.bin", *(f"tables/{t}.jsonl" for t in _TABLES)]:
+                if member not in expected:
+                    raise ArchiveError(f"archive manifest lists no checksum for {member}")
+                sha = hashlib.sha256()
+                with zf.open(member) as f:
+                    for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                        sha.update(chunk)
+                if sha.hexdigest() != expected[member]:
+                    raise ArchiveError(f"archive member {member} is damaged (checksum mismatch)")
+    except zipfile.BadZipFile as exc:
+        raise ArchiveError(f"{path} is not a station archive or is truncated ({exc})") from None
+    except (KeyError, zipfile.LargeZipFile, EOFError) as exc:
+        raise ArchiveError(f"{path} is incomplete or damaged ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ArchiveError(f"{path}: manifest.json is not valid JSON ({exc})") from None
+    return manifest
+
+
+def import_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
+    """Merge an archive into the store in one transaction; returns per table how many rows
+    were added, already present, or skipped because the athlete was deleted here."""
+    read_manifest(path)
+    report: dict[str, dict[str, int]] = {}
+    with zipfile.ZipFile(path) as zf, store.write() as conn:
+        ctx = _ImportContext(conn, zf)
+        for name in (
+            "tombstones",
+            "athletes",
+            "calibrations",
+            "users",
+            "sessions",
+            "targets",
+            "api_tokens",
+            "trials",
+        ):
+            report[name] = ctx.import_table(name)
+    return report
+
+
+class _ImportContext:
+    def __init__(self, conn: sa.Connection, zf: zipfile.ZipFile) -> None:
+        self.conn = conn
+        self.zf = zf
+        self.ids: dict[str, dict[str, int]] = {}  # table -> uid -> local id
+        self.dropped_athletes = {r[0] for r in conn.execute(sa.select(tombstones.c.uid))}
+        self.skipped: set[str] = set()  # uids left out because their athlete was deleted
+        # raw.bin is read front to back: trials and their blobs are both in trial order.
+        self.raw = zf.open("raw.bin")
+
+    def _rows(self, name: str) -> Iterator[dict[str, Any]]:
+        allowed = _field_names(name)
+        with self.zf.open(f"tables/{name}.jsonl") as f:
+            for lineno, line in enumerate(f, start=1):
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ArchiveError(
+                        f"tables/{name}.jsonl line {lineno}: bad JSON ({exc})"
+                    ) from None
+                if not isinstance(row, dict) or "uid" not in row:
+                    raise ArchiveError(f"tables/{name}.jsonl line {lineno}: not a row")
+                unknown = set(row) - allowed
+                if unknown:
+                    raise ArchiveError(
+                        f"tables/{name}.jsonl has fields this station does not know: "
+                        f"{sorted(unknown)} (a different schema)"
+                    )
+                yield row
+
+    def _convert(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for col in _plain_columns(name):
+            value = row.get(col.name)
+            try:
+                if value is not None and isinstance(col.type, UTCDateTime):
+                    value = datetime.fromisoformat(value)
+                elif value is not None and isinstance(col.type, sa.Date):
+                    value = date.fromisoformat(value)
+            except (TypeError, ValueError) as exc:
+                raise ArchiveError(f"a {name} row has a bad {col.name}: {exc}") from None
+            if value is None and not col.nullable:
+                if col.server_default is not None:
+                    continue
+                raise ArchiveError(f"a {name} row has no {col.name} (required)")
+            out[col.name] = value
+        return out
+
+    def _existing(self, table: sa.Table, key: str, values: list[Any]) -> dict[Any, int]:
+        values = [v for v in values if v is not None]
+        if not values:
+            return {}
+        col = table.c[key]
+        return dict(self.conn.execute(sa.select(col, table.c.id).where(col.in_(values))).all())
+
+    def import_table(self, name: str) -> dict[str, int]:
+        stats = {"added": 0, "present": 0, "skipped_deleted": 0}
+        batch: list[dict[str, Any]] = []
+        for row in self._rows(name):
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self._flush(name, batch, stats)
+                batch = []
+        self._flush(name, batch, stats)
+        return stats
+
+    def _ref(self, name: str, row: dict[str, Any], field: str, table: sa.Table) -> int | None:
+        uid = row.get(field)
+        if uid is None:
+            return None
+        known = self.ids.setdefault(table.name, {})
+        if uid not in known:
+            known.update(self._existing(table, "uid", [uid]))
+            if uid not in known:
+                raise ArchiveError(
+                    f"a {name} row refers to {field} {uid}, which is neither in the archive "
+                    "nor here (damaged archive)"
+                )
+        return known[uid]
+
+    def _parent_skipped(self, name: str, row: dict[str, Any]) -> bool:
+        if name == "athletes":
+            return row["uid"] in self.dropped_athletes
+        parent = {"sessions": "athlete_uid", "targets": "athlete_uid", "trials": "session_uid"}
+        field = parent.get(name)
+        return field is not None and (
+            row.get(field) in self.skipped or row.get(field) in self.dropped_athletes
+        )
+
+    def _flush(self, name: str, batch: list[dict[str, Any]], stats: dict[str, int]) -> None:
+        if not batch:
+            return
+        table = _TABLES[name]
+        if name == "tombstones":
+            have = self._existing_keys(tombstones.c.uid, [r["uid"] for r in batch])
+            new = [self._convert(name, r) for r in batch if r["uid"] not in have]
+            if new:
+                self.conn.execute(tombstones.insert(), new)
+            self.dropped_athletes |= {r["uid"] for r in batch}
+            stats["added"] += len(new)
+            stats["present"] += len(batch) - len(new)
+            return
+        key = {"users": "username", "calibrations": "content_sha256"}.get(name, "uid")
+        existing = self._existing(table, key, [r.get(key) for r in batch])
+        ids = self.ids.setdefault(name, {})
+        new_rows: list[dict[str, Any]] = []
+        with_raw: list[dict[str, Any]] = []
+        for row in batch:
+            if row.get(key) in existing:
+                ids[row["uid"]] = existing[row[key]]
+                stats["present"] += 1
+            elif self._parent_skipped(name, row):
+                self.skipped.add(row["uid"])
+                stats["skipped_deleted"] += 1
+            else:
+                values = self._convert(name, row)
+                for fk, (ref, field) in _REFS[name].items():
+                    values[fk] = self._ref(name, row, field, ref)
+                new_rows.append(values)
+                if name == "trials" and row.get("raw_offset") is not None:
+                    with_raw.append(row)
+        if not new_rows:
+            return
+        if name == "trials":
+            session_ids = list({r["session_id"] for r in new_rows})
+            owner = dict(
+                self.conn.execute(
+                    sa.select(sessions.c.id, sessions.c.athlete_id).where(
+                        sessions.c.id.in_(session_ids)
+                    )
+                ).all()
+            )
+            for r in new_rows:
+                r["athlete_id"] = owner[r["session_id"]]
+        self.conn.execute(table.insert(), new_rows)
+        ids.update(self._existing(table, "uid", [r["uid"] for r in new_rows]))
+        stats["added"] += len(new_rows)
+        if with_raw:
+            self.conn.execute(trial_raw.insert(), [self._raw_row(ids, r) for r in with_raw])
+
+    def _existing_keys(self, col: sa.Column, values: list[Any]) -> set[Any]:
+        return set(self.conn.scalars(sa.select(col).where(col.in_(values))))
+
+    def _raw_row(self, ids: dict[str, int], row: dict[str, Any]) -> dict[str, Any]:
+        offset, length = int(row["raw_offset"]), int(row["raw_length"])
+        if offset < self.raw.tell():
+            self.raw.seek(offset)  # out of order (hand-made archive): slower but correct
+        elif offset > self.raw.tell():
+            self.raw.read(offset - self.raw.tell())
+        blob = self.raw.read(length)
+        if len(blob) != length:
+            raise ArchiveError("raw.bin is shorter than its index (truncated archive)")
+        return {
+            "trial_id": ids[row["uid"]],
+            "n_frames": row["n_frames"],
+            "n_discarded": row["n_discarded"],
+            "rate_hz": row["rate_hz"],
+            "data": blob,
+        }

@@ -1,0 +1,185 @@
+"""Migrations from the first schema on: an old database upgrades with all its data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from store_fixtures import *  # noqa: F403 (pytest fixtures: pg_url, store_location)
+
+from station.store import SchemaMismatchError, migrate, open_store, rawframes
+from station.store.engine import make_engine
+from station.store.schema import metadata
+from station.store.synthetic import simulated_trial_frames
+
+
+def _fill_revision_1(engine: sa.Engine) -> bytes:
+    """Rows written with the first schema's columns (reflected, not today's tables)."""
+    old = sa.MetaData()
+    old.reflect(engine)
+    t = old.tables
+    assert "analysis_version" not in t["trials"].c  # really the old schema
+    now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+    blob = rawframes.encode(simulated_trial_frames(np.random.default_rng(0), duration_s=3))
+    with engine.begin() as conn:
+        conn.execute(
+            t["athletes"]
+            .insert()
+            .values(
+                id=1,
+                uid="a-1",
+                name="Old Athlete",
+                team="A",
+                dominant_leg="left",
+                birth_year=2001,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            t["sessions"]
+            .insert()
+            .values(id=1, uid="s-1", athlete_id=1, started_at=now, stiffness=2, created_at=now)
+        )
+        conn.execute(
+            t["calibrations"]
+            .insert()
+            .values(id=1, uid="c-1", content_sha256="0" * 64, created_at=now, data='{"g": 1}')
+        )
+        for i, metrics in enumerate(['{"mvelo_mm_s": 12.0}', None], start=1):
+            conn.execute(
+                t["trials"]
+                .insert()
+                .values(
+                    id=i,
+                    uid=f"t-{i}",
+                    session_id=1,
+                    athlete_id=1,
+                    seq=i,
+                    started_at=now,
+                    clock_synced=True,
+                    duration_s=3.0,
+                    stance="double",
+                    eyes="closed",
+                    surface="foam",
+                    planned_duration_s=3.0,
+                    outcome="complete",
+                    metrics=metrics,
+                    score=55.0,
+                    calibration_id=1,
+                )
+            )
+            conn.execute(
+                t["trial_raw"]
+                .insert()
+                .values(trial_id=i, n_frames=240, n_discarded=0, rate_hz=80.0, data=blob)
+            )
+        conn.execute(
+            t["targets"]
+            .insert()
+            .values(
+                id=1,
+                uid="g-1",
+                athlete_id=1,
+                measure="score",
+                value=60.0,
+                direction=">=",
+                created_at=now,
+            )
+        )
+        conn.execute(
+            t["users"]
+            .insert()
+            .values(
+                id=1,
+                uid="u-1",
+                username="physio",
+                role="admin",
+                password_hash="h",
+                active=True,
+                created_at=now,
+            )
+        )
+    return blob
+
+
+def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> None:
+    engine = make_engine(store_location)
+    migrate.upgrade(engine, "0001")
+    assert migrate.current_revision(engine) == "0001"
+    blob = _fill_revision_1(engine)
+    engine.dispose()
+
+    with pytest.raises(SchemaMismatchError, match="db upgrade"):
+        open_store(store_location)
+    store = open_store(store_location, upgrade=True)
+    try:
+        assert store.revision() == migrate.head_revision() == "0002"
+        assert store.counts() == {
+            "athletes": 1,
+            "sessions": 1,
+            "trials": 2,
+            "trial_raw": 2,
+            "targets": 1,
+            "users": 1,
+            "api_tokens": 0,
+            "calibrations": 1,
+        }
+        athlete = store.get_athlete("a-1")
+        assert (athlete.name, athlete.dominant_leg, athlete.birth_year) == (
+            "Old Athlete",
+            "left",
+            2001,
+        )
+        history = store.athlete_history("a-1")
+        assert [h["uid"] for h in history] == ["t-1", "t-2"]
+        assert history[0]["metrics"] == {"mvelo_mm_s": 12.0}
+        assert [h["analysis_version"] for h in history] == ["legacy", None]
+        trial = store.load_trial("t-1")
+        assert trial.raw is not None and trial.raw.equals(rawframes.decode(blob))
+        assert trial.calibration == {"g": 1} and trial.eyes == "closed"
+        assert store.list_targets("a-1")[0].direction == ">="
+        assert store.get_user("physio") is not None
+        assert store.integrity_check().ok
+        # the upgraded database is exactly today's schema
+        with store.engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+        assert diff == []
+    finally:
+        store.close()
+
+
+def test_downgrade_and_upgrade_again_keep_the_data(store_location: str) -> None:
+    store = open_store(store_location)
+    store.engine.dispose()
+    migrate.downgrade(store.engine, "0001")
+    _fill_revision_1(store.engine)
+    store.upgrade()
+    assert store.counts()["trials"] == 2
+    store.close()
+
+
+def test_a_database_from_a_newer_version_is_refused(store_location: str) -> None:
+    open_store(store_location).close()
+    engine = make_engine(store_location)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(SchemaMismatchError, match="unknown to this version"):
+        open_store(store_location)
+
+
+def test_a_non_station_database_is_refused(tmp_path) -> None:
+    engine = make_engine(tmp_path / "d")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE something (x INTEGER)")
+    engine.dispose()
+    with pytest.raises(SchemaMismatchError):
+        open_store(tmp_path / "d")
