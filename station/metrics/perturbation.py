@@ -6,7 +6,7 @@ pre-push sway band is RD <= mean(RD_pre) + `band_k` (3) * SD(RD_pre), SD with di
 - peak excursion (mm): max RD after the push, and its time after the push (s);
 - recovery time (s): from the push to the first sample at or after the peak from which RD stays
   inside the band for `hold_s` (0.5 s); None if that never happens before the recording ends.
-k = 3 because quiet sway alone leaves a mean +- 2 SD band several times in a 0.5 s hold.
+k = 3 is an assumption: wide enough that ordinary quiet sway does not read as "not recovered".
 """
 
 from __future__ import annotations
