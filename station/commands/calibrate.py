@@ -76,16 +76,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"known mass in kg, repeatable (default {DEFAULT_MASSES_KG})")
     p.add_argument("--mark", type=_point, action="append", dest="marks",
                    help="marked spot X,Y in mm, repeatable (default centre and the corners "
-                   "of the foot area +-150,+-100)")
+                   "of the foot area +-150,+-100); write --mark=-150,100 for a negative X")
     p.add_argument("--step-s", type=float, default=3.0, help="seconds averaged per step")
-    p.add_argument("--min-load-n", type=float, default=DEFAULT_MIN_LOAD_N)
+    p.add_argument("--min-load-n", type=float, default=DEFAULT_MIN_LOAD_N,
+                   help="COP undefined below this total force (default %(default)s N)")
     p.add_argument("--linear", action="store_true",
                    help="no quadratic term (by default fitted when two masses or more are used)")
     p.add_argument("--refine-geometry", action="store_true",
-                   help="also fit the cell positions (needs more placements)")
+                   help="also fit the cell positions (needs accurate marks)")
     p.add_argument("--verify", type=Path, metavar="CAL",
                    help="only verify CAL with a known mass and store the result in it")
-    p.add_argument("--at", type=_point, default=VERIFY_AT_MM, help="verification spot X,Y (mm)")
+    p.add_argument("--at", type=_point, default=VERIFY_AT_MM,
+                   help="verification spot X,Y in mm (--at=-50,30 for a negative X)")
     p.add_argument("--simulate", action="store_true",
                    help="run the whole procedure on the simulated board (no prompts)")
     p.add_argument("--seed", type=int, default=None,
