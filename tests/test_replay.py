@@ -1,0 +1,144 @@
+"""ReplaySource and `balance-station record`: record/replay round trips and bad input."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from station.board.factory import BoardOptions, open_board
+from station.board.replay import ReplaySource
+from station.board.sim import simulate
+from station.cli import main
+from station.recording import HEADER, RecordingFormatError, read_raw_csv, write_raw_csv
+
+
+@pytest.fixture
+def recording(tmp_path):
+    r = simulate("push", seed=2, duration_s=3.0)
+    path = tmp_path / "push.csv"
+    write_raw_csv(path, r.t_s, r.counts)
+    return path, r
+
+
+def test_replay_returns_every_frame_then_eof(recording):
+    path, r = recording
+    src = ReplaySource(path, realtime=False)
+    assert src.kind == "replay" and src.nominal_rate_hz == pytest.approx(80.0)
+    frames = list(src)  # BoardSource.__iter__ stops at EOFError
+    assert np.array_equal(np.array([f.counts for f in frames]), r.counts)
+    assert [f.t_ns for f in frames[:2]] == [0, 12_500_000]
+    with pytest.raises(EOFError):
+        src.read()
+
+
+def test_replay_loop_keeps_time_increasing(recording):
+    path, r = recording
+    src = ReplaySource(path, realtime=False, loop=True)
+    frames = [src.read() for _ in range(2 * len(r.t_s) + 5)]
+    assert (np.diff([f.t_ns for f in frames]) == 12_500_000).all()
+    assert frames[len(r.t_s)].counts == frames[0].counts
+
+
+def test_replay_realtime_paces_by_file_time(recording):
+    path, _ = recording
+    src = ReplaySource(path, realtime=True)
+    t0 = time.monotonic_ns()
+    frames = [src.read() for _ in range(17)]
+    assert 0.18e9 <= time.monotonic_ns() - t0 <= 0.5e9
+    assert frames[16].t_ns - frames[0].t_ns == 16 * 12_500_000
+
+
+def test_factory_opens_replay_and_reports_bad_files(recording, tmp_path):
+    path, _ = recording
+    with open_board(BoardOptions(spec=f"replay:{path}", realtime=False)) as src:
+        assert src.kind == "replay"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "\n0.0,1,2,3,4\n0.0125,1,2,3,zz\n")
+    with pytest.raises(RecordingFormatError, match="line 3, column c3"):
+        open_board(BoardOptions(spec=f"replay:{bad}", realtime=False))
+
+
+def test_record_sim_then_replay_round_trip(tmp_path, capsys):
+    out = tmp_path / "sim.csv"
+    code = main(
+        [
+            "record",
+            "--board",
+            "sim",
+            "--seconds",
+            "4",
+            "--out",
+            str(out),
+            "--no-realtime",
+            "--seed",
+            "5",
+            "--scenario",
+            "push",
+        ]
+    )
+    assert code == 0
+    assert "recorded 320 frames" in capsys.readouterr().err
+    t, counts = read_raw_csv(out)
+    expected = simulate("push", seed=5, duration_s=4.0)
+    assert np.array_equal(counts, expected.counts)
+    assert np.allclose(t, expected.t_s, atol=5e-7)
+    # and the recording itself records again, unchanged, through replay
+    again = tmp_path / "again.csv"
+    assert (
+        main(
+            [
+                "record",
+                "--board",
+                f"replay:{out}",
+                "--seconds",
+                "100",
+                "--out",
+                str(again),
+                "--no-realtime",
+            ]
+        )
+        == 0
+    )
+    t2, c2 = read_raw_csv(again)
+    assert np.array_equal(c2, counts) and np.allclose(t2, t, atol=2e-6)
+
+
+def test_record_realtime_sim_is_paced(tmp_path):
+    out = tmp_path / "rt.csv"
+    t0 = time.monotonic()
+    assert main(["record", "--seconds", "0.25", "--out", str(out), "--seed", "1"]) == 0
+    assert time.monotonic() - t0 >= 0.2
+    t, _ = read_raw_csv(out)
+    assert 18 <= len(t) <= 21 and t[-1] < 0.25
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seconds", "0"], "--seconds must be positive"),
+        (["--seconds", "1", "--board", "wii"], "unknown board"),
+        (["--seconds", "1", "--board", "replay:"], "replay needs a file"),
+        (["--seconds", "1", "--board", "replay:/nonexistent.csv"], "No such file"),
+        (["--seconds", "1", "--scenario", "no_such_scenario", "--no-realtime"], "scenario"),
+        (["--seconds", "1", "--board", "hx711", "--no-realtime"], "hx711"),
+        (["--seconds", "1", "--board", "replay:x.csv", "--demo"], "only apply"),
+    ],
+)
+def test_record_bad_arguments_are_one_line_user_errors(tmp_path, capsys, args, message):
+    out = tmp_path / "o.csv"
+    assert main(["record", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not out.exists()
+
+
+def test_record_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "keep.csv"
+    out.write_text("precious")
+    assert main(["record", "--seconds", "1", "--out", str(out), "--no-realtime"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text() == "precious"
+    assert main(["record", "--seconds", "1", "--out", str(out), "--no-realtime", "--force"]) == 0
+    assert len(read_raw_csv(out)[0]) == 80
