@@ -88,7 +88,10 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":  # VACUUM and friends
+            return
+        immediate = options.get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
