@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from station.metrics import compute_all
+from station.metrics import compute_all, compute_from_samples
+from station.samples import Sample
 
 REQUIRED = {
     "n_samples": None,
@@ -230,3 +231,18 @@ def test_bad_arguments_refused():
     assert compute_all(slow, np.sin(slow), np.cos(slow), filter="none")["rate_hz"] == pytest.approx(
         10
     )
+
+
+def test_compute_from_samples_matches_arrays():
+    t, x, y = circle(6.0, 0.5)
+    fz = 700.0 + np.sin(t)
+    samples = [
+        Sample(float(a), float(f), float(b), float(c), (f / 4,) * 4)
+        for a, b, c, f in zip(t, x, y, fz, strict=True)
+    ]
+    samples = [Sample(-0.1, 3.0, float("nan"), float("nan"), (0.75,) * 4), *samples]  # stepping on
+    out = compute_from_samples(samples, body_weight_n=700.0)
+    ref = compute_all(t, x, y, force_n=fz, body_weight_n=700.0)
+    assert out == {**ref, "n_dropped_edge_samples": 1}
+    with pytest.raises(ValueError, match="no samples"):
+        compute_from_samples([])

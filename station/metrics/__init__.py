@@ -5,6 +5,16 @@ Pure numpy/scipy; every measure is one documented function. See docs/metrics.md.
 
 from __future__ import annotations
 
-from station.metrics.summary import compute_all
+from station.metrics.landing import landing_metrics
+from station.metrics.perturbation import perturbation_metrics
+from station.metrics.summary import compute_all, compute_from_samples
+from station.metrics.symmetry import limb_symmetry_index, symmetry_table
 
-__all__ = ["compute_all"]
+__all__ = [
+    "compute_all",
+    "compute_from_samples",
+    "landing_metrics",
+    "limb_symmetry_index",
+    "perturbation_metrics",
+    "symmetry_table",
+]

@@ -3,8 +3,8 @@
 Choices (stated because peers differ): Hann window, segments of `segment_s` = 10 s (or the whole
 trace if shorter), 50 % overlap, constant (mean) detrend per segment, one-sided density.
 A 30 s trial gives 5 segments and a 0.1 Hz bin width. Measures use the bins whose centre lies in
-the band 0.15-5 Hz (Quijoux et al. 2021; below 0.15 Hz a 30 s trial holds < 5 cycles, above 5 Hz
-there is little sway).
+the band 0.15-5 Hz (Prieto et al. 1996; DESIGN.md s.5: below 0.15 Hz a 30 s trial holds < 5
+cycles, above 5 Hz there is little sway).
 
 Spectral moments mu_k = sum f^k P(f) df over the band.
 - F50 / F95 (Hz): frequency below which 50 % / 95 % of the band power lies. Each bin spreads its
@@ -12,7 +12,7 @@ Spectral moments mu_k = sum f^k P(f) df over the band.
   the bin, so a pure tone on a bin centre gives F50 at that centre (Hann leakage is symmetric).
 - centroidal frequency (Hz) = sqrt(mu2 / mu0)
 - frequency dispersion (unitless, 0 = pure tone, 1 = spread) = sqrt(1 - mu1^2 / (mu0 mu2))
-(Vieira et al. 2009; Quijoux et al. 2021.)
+(Prieto et al. 1996: CFREQ, FREQD; Quijoux et al. 2021.)
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Keys, units and formulas are listed in docs/metrics.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from station.metrics import force, frequency, sway
 from station.metrics.filtering import check_filter, lowpass
 from station.metrics.trace import prepare_trace
+from station.samples import Sample
 
 
 def json_safe(value: Any) -> Any:
@@ -103,3 +105,26 @@ def compute_all(
         out["body_weight_source"] = "given" if body_weight_n is not None else "mean_force"
         out["vertical_stability_index"] = force.vertical_stability_index(fz, weight)
     return json_safe(out)
+
+
+def compute_from_samples(
+    samples: Iterable[Sample],
+    *,
+    body_weight_n: float | None = None,
+    filter: str = "butter10",
+) -> dict[str, Any]:
+    """compute_all on a recorded list of station Samples (COP in mm, force in N).
+
+    Samples before the athlete is on the board (NaN COP) are edge-trimmed as usual.
+    """
+    rows = np.array([(s.t_s, s.cop_x_mm, s.cop_y_mm, s.force_n) for s in samples], dtype=float)
+    if rows.size == 0:
+        raise ValueError("no samples to analyse")
+    return compute_all(
+        rows[:, 0],
+        rows[:, 1],
+        rows[:, 2],
+        force_n=rows[:, 3],
+        body_weight_n=body_weight_n,
+        filter=filter,
+    )
