@@ -9,7 +9,6 @@ and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,8 @@ from station import __version__
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
 from station.board.factory import BoardOptions, board_kind
+from station.calibration.drift import calibration_warnings
+from station.estimator import UncalibratedEstimator
 from station.frames import Frame
 from station.history import FrameHistory
 from station.live import LiveHub
@@ -33,21 +34,12 @@ POLL_INTERVAL_S = 0.005
 
 
 class FrameEstimator(Protocol):
-    """What the runtime needs from an estimator (see station.estimator)."""
+    """What the runtime needs from an estimator (station.estimator)."""
 
     calibrated: bool
+    status: str
 
     def update(self, frame: Frame) -> Sample: ...
-
-
-class UncalibratedEstimator:
-    """Used when no valid calibration is loaded: raw counts only, no force, no COP."""
-
-    calibrated = False
-
-    def update(self, frame: Frame) -> Sample:
-        nan = math.nan
-        return Sample(frame.t_ns / 1e9, nan, nan, nan, (nan, nan, nan, nan))
 
 
 def _num(value: float, ndigits: int = 2) -> float | None:
@@ -72,7 +64,9 @@ class StationRuntime:
         calibration_problem: str | None = None,
     ) -> None:
         self.config = config
-        self.estimator: FrameEstimator = estimator or UncalibratedEstimator()
+        self.estimator: FrameEstimator = estimator or UncalibratedEstimator(
+            calibration_problem or "no calibration file"
+        )
         self.calibration_problem = calibration_problem
         self.history = FrameHistory(config.history_s)
         self.hub = LiveHub()
@@ -173,6 +167,20 @@ class StationRuntime:
             elif kind == "ended":
                 log.info("board source ended (end of replay file)")
 
+    def calibration_status(self) -> dict[str, Any]:
+        """Calibrated or not, why not, and drift/age warnings (no personal data)."""
+        estimator: Any = self.estimator
+        cal = getattr(estimator, "calibration", None)
+        if cal is None:
+            return {"status": estimator.status, "problem": self.calibration_problem}
+        warnings = calibration_warnings(cal, auto_zero=getattr(estimator, "auto_zero", None))
+        return {
+            "status": estimator.status,
+            "board": cal.board,
+            "created": cal.created.isoformat(),
+            "warnings": warnings,
+        }
+
     # -- status ------------------------------------------------------------------------
     @property
     def board_kind(self) -> str:
@@ -189,7 +197,7 @@ class StationRuntime:
             "version": __version__,
             "board": self.board_kind,
             "calibrated": self.estimator.calibrated,
-            "calibration_problem": self.calibration_problem,
+            "calibration": self.calibration_status(),
             "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
             "acquisition": acq,
             "achieved_rate_hz": acq["achieved_rate_hz"],

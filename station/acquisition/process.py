@@ -41,7 +41,7 @@ from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indi
 
 log = logging.getLogger("station.acquisition")
 
-RATE_WINDOW_NS = 2_000_000_000
+RATE_WINDOW_NS = 1_000_000_000
 BOARD_RETRY_S = 2.0
 
 

@@ -64,8 +64,7 @@ def handle(args: argparse.Namespace) -> int:
             for i in range(len(batch)):
                 if not batch.flags[i]:
                     frame = Frame(int(batch.t_ns[i]), tuple(int(c) for c in batch.counts[i]))
-                    if estimator is not None:
-                        sample = estimator.update(frame)
+                    sample = estimator.update(frame)
             line = format_line(
                 frame, sample, acq.stats.snapshot(time.monotonic_ns()), estimator is not None
             )

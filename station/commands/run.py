@@ -7,16 +7,19 @@ import logging
 import signal
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from station.acquisition.process import RealtimeOptions
+from station.calibration import try_load_calibration
 from station.commands._common import (
     add_board_args,
     add_config_args,
     ensure_data_dir,
     resolve,
 )
-from station.runtime import StationConfig, StationRuntime
+from station.estimator import make_estimator
+from station.runtime import FrameEstimator, StationConfig, StationRuntime
 
 log = logging.getLogger("station")
 
@@ -98,6 +101,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_estimator(path: Any) -> tuple[Any, str | None]:
-    """The calibrated estimator, or (None, why not) so the station runs uncalibrated."""
-    return None, f"calibration support is not installed yet ({path})"
+def load_estimator(path: Path) -> tuple[FrameEstimator, str | None]:
+    """The calibrated estimator (with auto-zero), or the uncalibrated one and why."""
+    calibration, problem = try_load_calibration(path)
+    return make_estimator(calibration, problem, auto_zero=True), problem
