@@ -91,6 +91,13 @@ class HoldConfig:
         0.10, 0.0, 1.0,
         "the COP must stay outside the area (or excursion circle) this long")
 
+    foam_scale: float = _setting(
+        1.25, 1.0, 4.0,
+        "COP distance thresholds x this on foam: a soft surface lets the COP travel further")
+    wobble_scale: float = _setting(
+        1.6, 1.0, 4.0,
+        "COP distance thresholds x this on a wobble board: its rocking moves the COP further")
+
     # --- BESS error counting ---------------------------------------------------------------
     bess_excursion_mm: float = _setting(
         60.0, 10.0, 200.0,
@@ -109,6 +116,9 @@ class HoldConfig:
     hop_flight_frac: float = _setting(
         0.20, 0.01, 0.6,
         "force under 20 % BW is airborne (well above an empty board's noise)")
+    hop_contact_frac: float = _setting(
+        0.05, 0.005, 0.5,
+        "the landing time (TTS zero) is the first frame over 5 % BW after the flight")
     hop_landing_frac: float = _setting(
         0.50, 0.1, 1.0,
         "landing is the first frame back over half the body weight")
@@ -183,10 +193,10 @@ class HoldConfig:
                 "hold setting step_off_frac: must be below 1 - floor_drop_frac "
                 f"({1.0 - self.floor_drop_frac:g}) so a step-off is a deeper drop than a touch"
             )
+        if not self.hop_contact_frac < self.hop_landing_frac:
+            raise HoldConfigError("hold setting hop_contact_frac: must be below hop_landing_frac")
         if self.hop_flight_frac >= self.hop_landing_frac:
-            raise HoldConfigError(
-                "hold setting hop_flight_frac: must be below hop_landing_frac"
-            )
+            raise HoldConfigError("hold setting hop_flight_frac: must be below hop_landing_frac")
 
     def describe(self) -> list[tuple[str, float, str]]:
         """(name, default, why) for every setting, in order: the docs table is made from this."""

@@ -67,6 +67,13 @@ class _Window:
                 self.sy -= y0
                 self.nc -= 1
 
+    def resized(self, span_s: float) -> _Window:
+        """A window of another span holding the same recent samples (no warm-up gap)."""
+        other = _Window(span_s)
+        for t, d, x, y, _ in self.q:
+            other.add(t, d + self.k, x, y)
+        return other
+
     @property
     def full(self) -> bool:
         q = self.q
@@ -114,6 +121,14 @@ class HoldEngine:
         self._side = spec.stance_side  # -1 left foot, +1 right foot, 0 two feet
         self._single = self._side != 0
         self._task = spec.task
+        # Soft or rocking surfaces move the COP further with the same control: COP distance
+        # thresholds are scaled for them (HoldConfig.foam_scale / wobble_scale).
+        scale = {"foam": config.foam_scale, "wobble": config.wobble_scale}.get(spec.surface, 1.0)
+        self._jump_mm = config.board_touch_jump_mm * scale
+        self._half_w = config.foot_half_width_mm * scale
+        self._half_l = config.foot_half_length_mm * scale
+        self._excursion_mm = config.bess_excursion_mm * scale
+        self._push_mm = config.push_onset_mm * scale
         self._bess_mode = bess
         self._start_requested = False
         self._last_t = -math.inf
@@ -309,8 +324,8 @@ class HoldEngine:
                                            "radius_mm": self._target.radius}))
         if self._task == "hop":
             self._hop_phase = _AWAIT_HOP
-        if self._task == "push":
-            self._window = _Window(cfg.push_baseline_s)
+        if self._task == "push":  # the push baseline continues from the countdown's samples
+            self._window = self._window.resized(cfg.push_baseline_s)
 
     # ---------------------------------------------------------------- holding
     def _reset_detectors(self) -> None:
@@ -328,6 +343,7 @@ class HoldEngine:
         self._rc_n = 0
         self._hop_phase = _HOLD
         self._flight_t = 0.0
+        self._contact_t: float | None = None
         self._last_push = -math.inf
 
     def _holding(self, t: float, f: float, x: float, y: float, out: list[Event]) -> None:
@@ -407,7 +423,7 @@ class HoldEngine:
             if bess is None:
                 dx = x - self._ref_x
                 dy = y - self._ref_y
-                outside = abs(dx) > cfg.foot_half_width_mm or abs(dy) > cfg.foot_half_length_mm
+                outside = abs(dx) > self._half_w or abs(dy) > self._half_l
                 if self._persist_outside(outside, t) and self._fault(
                     "cop_left_foot_area", self._out_t, t, out, {"dx_mm": dx, "dy_mm": dy}
                 ):
@@ -415,7 +431,7 @@ class HoldEngine:
         if bess is not None:
             dx = x - self._ref_x
             dy = y - self._ref_y
-            r = cfg.bess_excursion_mm
+            r = self._excursion_mm
             outside = dx * dx + dy * dy > r * r
             if self._persist_outside(outside, t):
                 self._fault("excursion", self._out_t, t, out,
@@ -453,9 +469,9 @@ class HoldEngine:
         if pending is None:
             onset_t, umax = q[0]
             bw = self._bw
-            if (umax - u > cfg.board_touch_jump_mm
+            if (umax - u > self._jump_mm
                     and abs(f - bw) <= cfg.board_touch_force_tol_frac * bw):
-                pending = (onset_t, umax - 0.5 * cfg.board_touch_jump_mm, t, False)
+                pending = (onset_t, umax - 0.5 * self._jump_mm, t, False)
                 self._board_pending = pending
             else:
                 return False
@@ -477,7 +493,7 @@ class HoldEngine:
         mx, my = win.mean_cop()
         dx = x - mx
         dy = y - my
-        r = cfg.push_onset_mm
+        r = self._push_mm
         if dx * dx + dy * dy > r * r:
             self._last_push = t
             self._perturbations.append(t)
@@ -490,18 +506,24 @@ class HoldEngine:
         if phase == _AWAIT_HOP:
             if f < bw * cfg.hop_flight_frac:
                 self._flight_t = t
+                self._contact_t = None
                 self._hop_phase = _FLIGHT
                 out.append(Event(t, "flight", {}))
             elif t - self._hold_start >= cfg.hop_wait_s:
                 self._fail("no_hop", t, t, out)
         elif phase == _FLIGHT:
+            if f < bw * cfg.hop_contact_frac:
+                self._contact_t = None
+            elif self._contact_t is None:
+                self._contact_t = t  # first contact: TTS time zero if this becomes a landing
             if f >= bw * cfg.hop_landing_frac:
-                flight = t - self._flight_t
+                landing = self._contact_t if self._contact_t is not None else t
+                flight = landing - self._flight_t
                 if flight < cfg.hop_min_flight_s:
                     self._hop_phase = _AWAIT_HOP  # a force wobble, not a hop
                     return
-                self._landing_t = t
-                self._hold_start = t  # the hold (and TTS) is timed from the landing
+                self._landing_t = landing
+                self._hold_start = landing  # the hold (and TTS) is timed from first contact
                 self._hop_phase = _SETTLE
                 self._rc_sx = self._rc_sy = 0.0
                 self._rc_n = 0
