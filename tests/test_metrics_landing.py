@@ -205,3 +205,18 @@ def test_80hz_underestimates_landing_peak(rise_s):
         assert values.min() >= -0.05  # 80 Hz never over-estimates (beyond rounding)
         assert values.mean() == pytest.approx(mean_pct, abs=0.3), kind
         assert values.max() == pytest.approx(worst_pct, abs=0.3), kind
+
+
+def test_sequential_average_against_the_final_second_does_not_converge_in_3s():
+    """The other sequential-average variant (band = mean +- 0.25 SD of the last 1 s): the
+    impact keeps the cumulative mean out of that narrow band for the whole 3 s window, so it
+    would report "not stable" for nearly every landing. Why neither variant is the default."""
+    not_stable = 0
+    for settle_s in (0.15, 0.3, 0.5, 0.8):
+        t, fz, x, y = hop_recording(settle_s=settle_s, seed=1)
+        start = int(np.flatnonzero(t == landing_metrics(t, fz, x, y, BW)["landing_t_s"])[0])
+        for signal in (fz[start : start + 240], y[start : start + 240]):
+            reference = signal[-80:]
+            cumulative = np.cumsum(signal) / np.arange(1, signal.size + 1)
+            not_stable += abs(cumulative[-1] - reference.mean()) > 0.25 * reference.std()
+    assert not_stable >= 7
