@@ -7,6 +7,8 @@ backend on a fake lgpio wired to the same emulator):
   driver + emulator cost, not waiting), and CPU time per frame;
 - the SCK high-time statistics the driver itself measured (upper bounds per pulse, 1 us bins)
   and how many frames it discarded for a pulse over 50 us (host scheduling noise here);
+- the driver alone, on an lgpio stand-in whose calls cost almost nothing (its own Python
+  cost per frame and the shortest pulse it can make);
 - a real-time run at 80 SPS (real clock): achieved frame rate and CPU per frame, i.e. what
   waiting for DOUT with 1 ms polls costs.
 
@@ -96,6 +98,60 @@ def bench_lgpio_fake(seconds: float) -> dict[str, Any]:
         array.close()
 
 
+class NullLgpio:
+    """An lgpio whose calls cost almost nothing: isolates the driver's own Python cost.
+
+    DOUT reads low (ready) at the first poll, then each data pulse reads 0b0101 and after the
+    last pulse all lines read high, so every frame passes the checks with counts (-1, 0, -1, 0).
+    """
+
+    class error(Exception):
+        pass
+
+    SET_PULL_UP = 32
+
+    def __init__(self, n_pulses: int) -> None:
+        self.edges_per_frame = 2 * n_pulses
+        self.edges = 0
+
+    def gpiochip_open(self, chip: int) -> int:
+        return 0
+
+    def gpio_claim_output(self, *args: object) -> int:
+        return 0
+
+    def group_claim_input(self, *args: object) -> int:
+        return 0
+
+    def gpio_write(self, h: int, gpio: int, level: int) -> int:
+        self.edges += 1
+        return 0
+
+    def group_read(self, h: int, leader: int) -> list[int]:
+        if self.edges == 0:
+            return [4, 0]  # between frames: every chip ready
+        if self.edges >= self.edges_per_frame:
+            self.edges = 0
+            return [4, 0b1111]  # after the last pulse: every DOUT high
+        return [4, 0b0101]
+
+    def gpio_free(self, *args: object) -> int:
+        return 0
+
+    group_free = gpio_free
+    gpiochip_close = gpio_free
+
+
+def bench_driver_only(seconds: float) -> dict[str, Any]:
+    lg = NullLgpio(n_pulses=25)
+    backend = hx711_lgpio.LgpioBackend(SCK, DOUTS, gpiochip=0, lgpio=lg)
+    array = HX711Array(SCK, DOUTS, backend=backend)
+    try:
+        return run(array, seconds, (-1, 0, -1, 0))
+    finally:
+        array.close()
+
+
 def bench_realtime(seconds: float) -> dict[str, Any]:
     board = EmulatedHX711Board(SCK, DOUTS, rate_hz=80)  # real clock: 80 SPS conversions
     board.set_values(VALUES)
@@ -115,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     gz = bench_gpiozero(args.seconds)
     lg = bench_lgpio_fake(args.seconds)
+    null = bench_driver_only(args.seconds)
     rt = bench_realtime(args.realtime_seconds)
     out = {
         "benchmark": "hx711_driver_throughput",
@@ -123,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "always_ready": {"gpiozero_mockfactory": gz, "lgpio_fake": lg},
         "lgpio_fake_vs_gpiozero_fps_ratio": round(lg["frames_per_s"] / gz["frames_per_s"], 2),
+        "driver_only_null_lgpio": null,
+        "driver_share_of_gpiozero_cpu": round(null["cpu_us_per_frame"] / gz["cpu_us_per_frame"], 3),
         "realtime_80sps_gpiozero": rt,
     }
     json.dump(out, sys.stdout, indent=2)

@@ -1,0 +1,25 @@
+"""Smoke test: bench/driver_throughput.py runs and its frames are correct (not a timing test)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_driver_throughput_bench_prints_json(capsys):
+    spec = importlib.util.spec_from_file_location(
+        "bench_driver", ROOT / "bench/driver_throughput.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--seconds", "0.05", "--realtime-seconds", "0.1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    runs = [*out["always_ready"].values(), out["driver_only_null_lgpio"]]
+    for run in runs:
+        assert run["frames_ok"] > 0
+        assert run["wrong_values"] == 0
+        assert run["pulse_high_time"]["pulses"] >= 25 * run["frames"]
+    assert out["realtime_80sps_gpiozero"]["frames"] >= 1
