@@ -221,7 +221,9 @@ def score_trial(
 
 
 def mdc_for(measure: str, stance: str = "single") -> MDC | None:
-    """The MDC entry for a measure and stance family, or None if the table has none."""
+    """The MDC entry for a measure and stance ("single-left" counts as "single"), or None."""
+    stance = stance.strip().lower().replace("_", "-")
+    stance = next((family for family in STANCES if stance.startswith(family)), stance)
     for entry in MDC_TABLE:
         if entry.measure == measure and (
             entry.applies_to == "all" or stance in entry.applies_to.split(",")

@@ -127,6 +127,8 @@ def test_mdc_table():
     assert 2.8 <= mdc_value("mean_velocity_mm_s.total", 30.0, "single") <= 3.1
     assert mdc_value("ellipse95_area_mm2", 500.0) == pytest.approx(300.0)  # relative entry
     assert mdc_value("f50_hz.ap", 0.4) is None
+    assert mdc_value("mean_velocity_mm_s.total", 30.0, "single-left") == pytest.approx(3.0)
+    assert mdc_value("mean_velocity_mm_s.total", 10.0, "double") == pytest.approx(2.0)
     for entry in MDC_TABLE:
         assert entry.source and (entry.assumption or "DESIGN" in entry.source)
 
