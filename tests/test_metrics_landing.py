@@ -166,6 +166,9 @@ def test_bad_landing_recordings_refused():
         landing_metrics(t, fz, x, y, 0.0)
     with pytest.raises(ValueError, match="same length"):
         landing_metrics(t, fz[:-1], x, y, BW)
+    gappy = np.delete(np.arange(t.size), np.arange(300, 310))
+    with pytest.raises(ValueError, match="irregular timing"):
+        landing_metrics(t[gappy], fz[gappy], x[gappy], y[gappy], BW)
     with pytest.raises(ValueError, match="unknown TTS method"):
         landing_metrics(t, fz, x, y, BW, method="polynomial")
 

@@ -81,5 +81,10 @@ def test_bad_input_refused():
     y_bad[100] = np.nan
     with pytest.raises(ValueError, match="non-finite"):
         perturbation_metrics(t, x, y_bad, 5.0)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        perturbation_metrics(t[::-1], x, y, 5.0)
+    gappy = np.delete(np.arange(t.size), np.arange(500, 505))
+    with pytest.raises(ValueError, match="irregular timing"):
+        perturbation_metrics(t[gappy], x[gappy], y[gappy], 5.0)
     with pytest.raises(ValueError, match="same length"):
         perturbation_metrics(t, x[:-1], y, 5.0)

@@ -35,7 +35,7 @@ import numpy as np
 
 from station.metrics.filtering import lowpass
 from station.metrics.summary import json_safe
-from station.metrics.trace import estimate_rate_hz
+from station.metrics.trace import uniform_rate_hz
 
 FLIGHT_THRESHOLD_N = 20.0
 MIN_FLIGHT_S = 0.08
@@ -150,7 +150,7 @@ def landing_metrics(
         raise ValueError("t_s, force_n, x_mm and y_mm must be 1-D arrays of the same length")
     if not (np.isfinite(t).all() and np.isfinite(fz).all()):
         raise ValueError("time and force must be finite everywhere in a landing recording")
-    rate = estimate_rate_hz(t)
+    rate = uniform_rate_hz(t)
     landing = find_landing(fz, rate, flight_threshold_n, min_flight_s)
     n_window = round(window_s * rate)
     if landing + n_window > t.size:

@@ -17,7 +17,7 @@ import numpy as np
 
 from station.metrics.filtering import lowpass
 from station.metrics.summary import json_safe
-from station.metrics.trace import estimate_rate_hz
+from station.metrics.trace import uniform_rate_hz
 
 BASELINE_S = 2.0
 BAND_K = 3.0
@@ -47,7 +47,7 @@ def perturbation_metrics(
     cop = np.vstack([x, y])
     if not (np.isfinite(t).all() and np.isfinite(cop).all()):
         raise ValueError("perturbation trace has non-finite samples; trim it to the stance part")
-    rate = estimate_rate_hz(t)
+    rate = uniform_rate_hz(t)
     if not t[0] + baseline_s <= push_t_s <= t[-1]:
         raise ValueError(
             f"push at t={push_t_s:.3f} s needs {baseline_s:g} s of quiet stance before it "

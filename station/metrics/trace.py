@@ -60,6 +60,22 @@ def estimate_rate_hz(t_s: np.ndarray) -> float:
     return float(1.0 / np.median(dt))
 
 
+def uniform_rate_hz(t_s: np.ndarray, jitter_tolerance: float = JITTER_TOLERANCE) -> float:
+    """Rate of a trace that must already be uniform (event analyses count samples).
+
+    ValueError when any interval is off the median by more than `jitter_tolerance`.
+    """
+    rate = estimate_rate_hz(t_s)
+    deviation = np.abs(np.diff(t_s) * rate - 1.0)
+    if deviation.max() > jitter_tolerance:
+        worst = int(np.argmax(deviation))
+        raise ValueError(
+            f"irregular timing at t={t_s[worst]:.3f} s: interval "
+            f"{(t_s[worst + 1] - t_s[worst]) * 1000:.1f} ms vs median {1000 / rate:.1f} ms"
+        )
+    return rate
+
+
 def trim_nan_edges(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
     """Drop leading/trailing samples where any column is not finite (stepping on/off the board).
 
