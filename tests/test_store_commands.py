@@ -1,0 +1,190 @@
+"""The store's commands end to end through `balance-station` (station.cli.main)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from store_fixtures import make_trial, populate
+
+from station.cli import main
+from station.store import Athlete, SessionRecord, TrialRecord, open_store
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    store = open_store(d)
+    populate(store, n_athletes=2, n_sessions=2, n_trials=2)
+    store.close()
+    return d
+
+
+def run(*argv: object) -> int:
+    return main([str(a) for a in argv])
+
+
+def test_db_current_check_upgrade(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("db", "current", "--data-dir", data_dir) == 0
+    assert "revision 0002" in capsys.readouterr().out
+    assert run("db", "check", "--data-dir", data_dir) == 0
+    assert "integrity: ok" in capsys.readouterr().out
+    assert run("db", "upgrade", "--data-dir", data_dir) == 0
+
+
+def test_export_import_moves_a_station(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "all.zip"
+    assert run("export", "archive", "--out", archive, "--data-dir", data_dir) == 0
+    fresh = tmp_path / "fresh"
+    assert run("import", archive, "--data-dir", fresh) == 0
+    assert "trials: added 8" in capsys.readouterr().out
+    assert run("import", archive, "--data-dir", fresh) == 0
+    assert "trials: added 0, already here 8" in capsys.readouterr().out
+    (tmp_path / "junk.zip").write_bytes(b"not an archive")
+    assert run("import", tmp_path / "junk.zip", "--data-dir", fresh) == 2
+    err = capsys.readouterr().err
+    assert "not a station archive" in err and "nothing was imported" in err
+
+
+def test_export_trial_and_athlete(data_dir: Path, tmp_path: Path) -> None:
+    store = open_store(data_dir)
+    athlete = store.list_athletes()[0]
+    uid = store.athlete_history(athlete.uid)[0]["uid"]
+    store.close()
+    assert run("export", "trial", uid, "--out", tmp_path / "t", "--data-dir", data_dir) == 0
+    with open(tmp_path / "t" / f"{uid}-frames.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:6] == ["t_s", "counts_c0", "counts_c1", "counts_c2", "counts_c3", "flags"]
+    assert len(rows) == 1 + 400  # 5 s at 80 Hz
+    meta = json.loads((tmp_path / "t" / f"{uid}-metrics.json").read_text())
+    assert meta["uid"] == uid and meta["metrics"]["mvelo_mm_s"] == 20.0
+    out = tmp_path / "a.csv"
+    assert run("export", "athlete", athlete.name, "--out", out, "--data-dir", data_dir) == 0
+    with open(out) as f:
+        table = list(csv.DictReader(f))
+    assert len(table) == 4 and table[0]["metric.mvelo_mm_s"] == "20.0"
+
+
+def test_anonymised_export_has_no_names_and_stable_ids(data_dir: Path, tmp_path: Path) -> None:
+    for name in ("one.zip", "two.zip"):
+        assert run("export", "anonymised", "--out", tmp_path / name, "--data-dir", data_dir) == 0
+    texts = []
+    for name in ("one.zip", "two.zip"):
+        with zipfile.ZipFile(tmp_path / name) as zf:
+            texts.append(zf.read("athletes.csv").decode() + zf.read("trials.csv").decode())
+    assert texts[0] == texts[1]  # same pseudonyms every time
+    assert "Athlete" not in texts[0] and "U18" not in texts[0] and "P-" in texts[0]
+    store = open_store(data_dir)
+    assert all(a.uid not in texts[0] for a in store.list_athletes())
+    assert all(t not in texts[0] for t in store.trial_uids())
+    store.close()
+
+
+def test_athlete_delete_says_what_was_deleted(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("athlete", "add", "Zoe", "--leg", "left", "--data-dir", data_dir) == 0
+    assert run("athlete", "delete", "Athlete 0-0", "--yes", "--data-dir", data_dir) == 0
+    out = capsys.readouterr().out
+    assert "2 sessions, 4 trials, 4 raw recordings" in out
+    assert run("athlete", "delete", "Nobody", "--yes", "--data-dir", data_dir) == 2
+
+
+def test_backup_and_retention_commands(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    assert run("backup", usb / "b.db", "--data-dir", data_dir) == 0
+    assert open_store(f"sqlite:///{usb / 'b.db'}").integrity_check().ok
+    assert run("backup", usb, "--daily", "--keep", "2", "--data-dir", data_dir) == 0
+    assert run("backup", tmp_path / "nowhere" / "x.db", "--data-dir", data_dir) == 2
+    assert run("retention", "--older-than-months", "1", "--dry-run", "--data-dir", data_dir) == 0
+    assert "would remove raw frames of 8 trials" in capsys.readouterr().out
+    assert run("retention", "--older-than-months", "1", "--data-dir", data_dir) == 0
+    store = open_store(data_dir)
+    assert store.counts()["trial_raw"] == 0 and store.integrity_check().ok
+    store.close()
+
+
+def test_reanalyze_with_the_station_pipeline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Default analysis: calibration snapshot -> forces -> COP -> metrics -> score."""
+    calibration_file = pytest.importorskip("station.calibration.file")
+    from station.board.cell_model import CellModel
+    from station.geometry import DEFAULT_LAYOUT
+    from station.store.synthetic import simulated_trial_frames
+
+    rng = np.random.default_rng(11)
+    cells = CellModel.randomized(rng, nonlinearity=0.0)
+    snapshot = {  # the board's true constants, in the calibration file's schema
+        "schema": 1,
+        "board": "sim",
+        "created": "2026-01-01T00:00:00+00:00",
+        "min_load_n": 50.0,
+        "residuals": {},
+        "cells": [
+            {
+                "name": DEFAULT_LAYOUT.names[i],
+                "x_mm": DEFAULT_LAYOUT.x_mm[i],
+                "y_mm": DEFAULT_LAYOUT.y_mm[i],
+                "offset_counts": float(cells.offset_counts[i]),
+                "newtons_per_count": float(cells.newtons_per_count[i]),
+            }
+            for i in range(4)
+        ],
+    }
+    calibration_file.calibration_from_dict(snapshot)  # a valid file for the calibration code
+    store = open_store(tmp_path / "d")
+    au = store.add_athlete(Athlete(name="R"))
+    su = store.create_session(SessionRecord(athlete_uid=au))
+    trial: TrialRecord = make_trial(
+        su,
+        0,
+        rng,
+        metrics=None,
+        score=None,
+        analysis_version=None,
+        calibration=snapshot,
+        raw=simulated_trial_frames(rng, cells=cells, sway_rms_mm=5.0),
+    )
+    store.save_trial(trial)
+    store.close()
+    assert run("reanalyze", "--athlete", "R", "--data-dir", tmp_path / "d") == 0
+    assert "reanalyzed 1" in capsys.readouterr().out
+    store = open_store(tmp_path / "d")
+    back = store.load_trial(trial.uid, with_raw=False)
+    store.close()
+    assert back.analysis_version is not None and back.analysis_version.startswith("station-")
+    assert back.score is not None and 0 <= back.score <= 100
+    assert back.metrics is not None
+    # COP recovered from counts through the snapshot: 5 mm rms sway moves at ~25 mm/s
+    assert 10 < back.metrics["mean_velocity_mm_s"] < 60
+
+
+def test_reanalyze_with_an_injected_analysis(data_dir: Path) -> None:
+    from station.store.analysis import reanalyze
+
+    store = open_store(data_dir)
+    first = store.list_athletes()[0].uid
+    seen = []
+
+    def analyze(trial: TrialRecord) -> tuple[dict, float, str]:
+        seen.append(trial.uid)
+        assert trial.raw is not None and trial.raw.n == 400
+        if len(seen) == 2:
+            raise ValueError("unusable trace")
+        return {"n": trial.raw.n}, 50.0, "test-2"
+
+    result = reanalyze(store, athlete_uid=first, analyze_fn=analyze)
+    assert result == {"selected": 4, "reanalyzed": 3, "failed": 1, "without_raw": 0}
+    versions = [h["analysis_version"] for h in store.athlete_history(first)]
+    assert versions.count("test-2") == 3 and versions.count("test-1") == 1
+    store.close()
