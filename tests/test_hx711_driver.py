@@ -535,3 +535,25 @@ def test_any_number_of_chips():
 def test_unknown_backend_name_is_a_setup_error(board):
     with pytest.raises(HX711SetupError, match="unknown HX711 backend 'rpigpio'"):
         open_array(board, backend="rpigpio")
+
+
+def test_chips_on_different_oscillators_still_give_whole_frames():
+    """Real chips run at ~80-93 SPS each: every frame waits for all four, none is partial."""
+    board = EmulatedHX711Board(
+        SCK,
+        DOUTS,
+        clock=ManualClock(),
+        rate_hz=(80, 85, 90, 93),
+        phases_ns=(0, 4 * MS, 7 * MS, 1 * MS),
+    )
+    arr = open_array(board)
+    stamps = []
+    for k in range(40):
+        values = (k, -k, 2 * k, -2 * k)
+        board.set_values(values)
+        assert arr.read() == values
+        stamps.append(arr.last_ready_ns)
+    # The frame rate follows the slowest chip (80 SPS, 12.5 ms); 1 ms polls blur each stamp.
+    mean_gap = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+    assert 12.4 * MS <= mean_gap <= 13.5 * MS
+    assert arr.counters.frames_discarded == 0

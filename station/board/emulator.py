@@ -31,7 +31,8 @@ Feeding values (for the simulated athlete)::
     board = EmulatedHX711Board(rate_hz=80)            # real-time clock
     board.chips[0].set_value(123456)                  # counts at gain 128, held until changed
     board.set_values([c0, c1, c2, c3])                # all four at once
-    board.chips[1].value_source = lambda t_s: ...     # or: counts for a conversion at t_s
+    board.chips[1].value_source = lambda t_s: ...     # or: counts for the conversion that
+                                                      # completes at t_s (board clock, s)
 
     array = HX711Array(board.sck, board.douts, pin_factory=board.factory)
 
@@ -330,7 +331,9 @@ class EmulatedHX711Board:
     """Four emulated HX711 on one SCK, wired to a gpiozero MockFactory.
 
     Pass `.factory` to `HX711Array(pin_factory=...)`. `.chips` are the four
-    `HX711ChipModel`s (cell order), `.clock` the ns clock they share.
+    `HX711ChipModel`s (cell order), `.clock` the ns clock they share. Real chips on their
+    internal oscillators run at slightly different rates and phases: give `rate_hz` one rate
+    per chip and `phases_ns` to reproduce that.
     """
 
     def __init__(
@@ -338,7 +341,7 @@ class EmulatedHX711Board:
         sck: int = 5,
         douts: Sequence[int] = (6, 13, 19, 26),
         *,
-        rate_hz: float = 80,
+        rate_hz: float | Sequence[float] = 80,
         clock: Callable[[], int] | None = None,
         always_ready: bool = False,
         phases_ns: Sequence[int] | None = None,
@@ -352,9 +355,12 @@ class EmulatedHX711Board:
         phases = tuple(phases_ns) if phases_ns is not None else (0,) * len(self.douts)
         if len(phases) != len(self.douts):
             raise ValueError("phases_ns needs one phase per DOUT")
+        rates = (rate_hz,) * len(self.douts) if isinstance(rate_hz, int | float) else rate_hz
+        if len(rates) != len(self.douts):
+            raise ValueError("rate_hz needs one rate, or one rate per DOUT")
         self.chips = [
-            HX711ChipModel(rate_hz, clock=clock, always_ready=always_ready, phase_ns=p)
-            for p in phases
+            HX711ChipModel(rate, clock=clock, always_ready=always_ready, phase_ns=p)
+            for rate, p in zip(rates, phases, strict=True)
         ]
         self.factory = MockFactory(revision=revision)
         self.sck_pin = self.factory.pin(sck, pin_class=EmulatedSCKPin, board=self)

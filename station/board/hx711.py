@@ -170,7 +170,8 @@ class PulseStats:
         self.max_ns = max(self.max_ns, *pulses_ns)
 
     def percentile_us(self, q: float) -> float:
-        """Upper edge of the 1 us bin holding the q-th percentile (q in 0..100)."""
+        """Upper edge of the 1 us bin holding the q-th percentile (q in 0..100); 101 means
+        the percentile is in the open-ended >= 100 us bin."""
         if not self.count:
             return 0.0
         target = q / 100 * self.count
