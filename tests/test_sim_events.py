@@ -28,7 +28,7 @@ def test_step_on_reaches_body_weight_and_step_off_drops_to_zero_in_0_3_s():
     r = simulate("step_off", seed=1)
     w = 80.0 * GRAVITY
     (t_on,), (t_off,) = r.phase_times("step_on"), r.phase_times("step_off")
-    assert r.total_force_n[window(r, t_on + 1.0, t_off)] == pytest.approx(w, rel=1e-9)
+    assert r.total_force_n[window(r, t_on + 1.0, t_off)] == pytest.approx(w, rel=0.01)
     assert r.total_force_n[r.t_s < t_on].max() == 0
     assert r.total_force_n[window(r, t_off + 0.3, t_off + 0.35)].max() < 0.01 * w
     assert r.total_force_n[window(r, t_off, t_off + 0.1)].min() > 0.8 * w
@@ -52,7 +52,7 @@ def test_touch_down_on_board_keeps_weight_and_moves_cop_to_midline():
     w = 64.0 * GRAVITY
     before = window(r, t_td - 1.0, t_td)
     after = window(r, t_td + 0.3, t_td + 0.9)
-    assert r.total_force_n[after] == pytest.approx(w, rel=1e-6)
+    assert r.total_force_n[after] == pytest.approx(w, rel=0.02)
     shift = np.mean(r.true_cop_mm[after, 0]) - np.mean(r.true_cop_mm[before, 0])
     assert shift > 40  # toward the midline, from the left foot (x = -90)
 
@@ -86,16 +86,37 @@ def test_hop_flight_landing_peak_and_settling():
     assert np.abs(settled - 1).max() < 0.05
 
 
+def test_vertical_force_fluctuates_a_little_more_on_one_leg():
+    events = [(0, "step_on", {"mass_kg": 70}), (20, "lift_foot", {"side": "left"})]
+    r = simulate(events, duration_s=40, seed=3)
+    w = 70 * GRAVITY
+    double = r.total_force_n[window(r, 5, 20)] / w
+    single = r.total_force_n[window(r, 25, 40)] / w
+    assert np.mean(double) == pytest.approx(1.0, abs=0.001)
+    assert 0.0005 <= np.std(double) <= 0.002  # ~0.1 % BW, under 1 N for 70 kg
+    assert 2 * np.std(double) <= np.std(single) <= 0.01
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_push_moves_the_cop_tens_of_mm_and_it_recovers(seed):
     r = simulate("push", seed=seed)
-    t_push = r.phase_times("push")[0]  # forward
+    t_push = r.phase_times("push")[0]  # forward, 6 N s on 75 kg
     pre = np.nanmean(r.true_cop_mm[window(r, t_push - 2, t_push)], axis=0)
     excursion = r.true_cop_mm[window(r, t_push, t_push + 1.5)] - pre
-    peak_ap = excursion[:, 1].max()
-    assert 20 <= peak_ap <= 80
-    recovered = r.true_cop_mm[window(r, t_push + 3, t_push + 4.5)] - pre
-    assert np.abs(recovered.mean(axis=0)).max() < 8
+    assert 20 <= excursion[:, 1].max() <= 80  # visible over the sway
+    # Same seed without the pushes: identical noise, so the difference is the push response.
+    quiet = simulate(
+        [e for e in load_scenario("push").events if e.action != "push"],
+        seed=seed,
+        duration_s=r.t_s[-1] + 1 / 80,
+    )
+    response = r.true_cop_mm - quiet.true_cop_mm
+    during = window(r, t_push, t_push + 1.5)
+    peak = np.argmax(response[during, 1])
+    assert 30 <= response[during, 1][peak] <= 60
+    assert 0.2 <= r.t_s[during][peak] - t_push <= 0.8
+    assert np.abs(response[window(r, t_push - 1, t_push)]).max() < 1e-9  # nothing before
+    assert np.abs(response[window(r, t_push + 3, t_push + 4.5)]).max() < 5  # recovered
 
 
 def test_counts_carry_forces_and_cop():

@@ -137,10 +137,9 @@ class SimEngine:
         if n:
             self._apply_due(float(t[-1]))
         ath = self.athlete
-        frac = ath.force_fraction(t)
-        total = frac * ath.weight_n
         gains = np.column_stack([g.evaluate(t) for g in ath.gains])
-        sway = self.sway.step(gains, self._push_array(t))
+        sway, vertical = self.sway.step(gains, self._push_array(t))
+        total = ath.force_fraction(t) * (1.0 + vertical) * ath.weight_n
         override = ath.trace_override(t)
         if override is not None:
             mask, cop_trace = override

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from station.board.sim.athlete import SimActionError, normalize_action
+from station.board.sim.traces import CopTraceError
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -99,7 +100,7 @@ def parse_events(
             raise ScenarioError(f"{label}: t_s must be a time >= 0, not {t}")
         try:
             normalize_action(str(action), params)
-        except SimActionError as exc:
+        except (SimActionError, CopTraceError) as exc:
             raise ScenarioError(f"{label} ({action} at {t:g} s): {exc}") from None
         out.append(SimEvent(t, str(action), params))
     out.sort(key=lambda e: e.t_s)
@@ -137,8 +138,14 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid {path.suffix[1:] or 'TOML'}: {exc}") from None
     raw = data.get("event", data.get("events"))
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, list) or not raw or not all(isinstance(e, dict) for e in raw):
         raise ScenarioError(f"{path}: needs a list of events ([[event]] tables)")
+    for ev in raw:  # a trace path in a scenario file is relative to that file
+        trace = ev.get("path")
+        if ev.get("action") == "follow_trace" and isinstance(trace, str):
+            beside = path.parent / trace
+            if not Path(trace).is_absolute() and beside.exists():
+                ev["path"] = str(beside)
     duration = data.get("duration_s")
     if duration is not None and (not isinstance(duration, int | float) or duration <= 0):
         raise ScenarioError(f"{path}: duration_s must be a positive number")

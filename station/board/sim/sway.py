@@ -183,8 +183,15 @@ def condition_gains(
     return _gains_cached(target, float(rate_hz))
 
 
+# Vertical force: the same fast corrections move the body's mass up and down a little. Quiet
+# double-leg stance: ~0.1 % of body weight RMS (about 0.7 N for 70 kg, Winter 1995 reports
+# vertical force fluctuations of the order of 1 N); it scales with the fast sway component,
+# so single-leg stance gives ~0.35 % and a wobble board ~1 %.
+VERTICAL_RMS_DOUBLE_FIRM = 0.001
+
+
 class SwayGenerator:
-    """Streaming COP sway (ML, AP in mm) for given per-sample gains and pushes."""
+    """Streaming COP sway (ML, AP in mm) and vertical force fluctuation for per-sample gains."""
 
     def __init__(self, rate_hz: float, rng: np.random.Generator) -> None:
         self.filters = sway_filters(rate_hz)
@@ -192,20 +199,27 @@ class SwayGenerator:
         f = self.filters
         self._zi_drift = np.zeros((2, len(f.drift[1]) - 1))
         self._zi_pend = np.zeros((2, len(f.pendulum[1]) - 1))
-        self._zi_jitter = np.zeros((2, len(f.jitter[1]) - 1))
+        self._zi_jitter = np.zeros((3, len(f.jitter[1]) - 1))
+        ref = condition_gains("double", "firm", "open", 0.5, rate_hz)
+        self._vertical_k = VERTICAL_RMS_DOUBLE_FIRM / (
+            0.5 * (ref[2] + ref[3]) * np.sqrt(f.var_jitter)
+        )
 
-    def step(self, gains: np.ndarray, push_dv_mm_s: np.ndarray | None = None) -> np.ndarray:
-        """Next n samples of sway.
+    def step(
+        self, gains: np.ndarray, push_dv_mm_s: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Next n samples: (COP sway (n, 2) in mm, vertical force fluctuation (n,) as a
+        fraction of body weight).
 
         gains: (n, 4) = pendulum ML, pendulum AP, jitter ML, jitter AP noise gains.
         push_dv_mm_s: (n, 2) COM velocity kicks (mm/s) applied at those samples, or None.
-        Returns (n, 2) COP sway in mm.
         """
         f = self.filters
-        noise = self.rng.standard_normal((gains.shape[0], 4)) * gains
+        g = np.column_stack([gains, self._vertical_k * 0.5 * (gains[:, 2] + gains[:, 3])])
+        noise = self.rng.standard_normal((gains.shape[0], 5)) * g
         drift, self._zi_drift = signal.lfilter(*f.drift, noise[:, :2].T, zi=self._zi_drift)
         if push_dv_mm_s is not None:
             drift = drift + push_dv_mm_s.T * f.rate_hz  # a velocity step = one-sample accel
         pend, self._zi_pend = signal.lfilter(*f.pendulum, drift, zi=self._zi_pend)
         jit, self._zi_jitter = signal.lfilter(*f.jitter, noise[:, 2:].T, zi=self._zi_jitter)
-        return (pend + jit).T
+        return (pend + jit[:2]).T, jit[2]
