@@ -355,7 +355,7 @@ class EmulatedHX711Board:
         phases = tuple(phases_ns) if phases_ns is not None else (0,) * len(self.douts)
         if len(phases) != len(self.douts):
             raise ValueError("phases_ns needs one phase per DOUT")
-        rates = (rate_hz,) * len(self.douts) if isinstance(rate_hz, int | float) else rate_hz
+        rates = tuple(rate_hz) if isinstance(rate_hz, Sequence) else (rate_hz,) * len(self.douts)
         if len(rates) != len(self.douts):
             raise ValueError("rate_hz needs one rate, or one rate per DOUT")
         self.chips = [
