@@ -49,19 +49,30 @@ class SimulatedBoard(BoardSource):
         self._pending: deque[tuple[str, Any]] = deque()
         self._period_ns = 1e9 / rate_hz
         self._t0_ns: int | None = None
-        self.dropped_frames = 0
+        self._dropped = 0
+        if scenario is not None:  # counts from time 0, like simulate()
+            self.engine.schedule_events(as_scenario(scenario), t0_s=0.0)
         self._gpio = None
         if through_gpio:
             from station.board.sim.gpio_path import GpioPath
 
             self._gpio = GpioPath(self.engine, realtime=realtime)
             self.kind = "emulator"
-        if scenario is not None:  # counts from time 0, like simulate()
-            self.engine.schedule_events(as_scenario(scenario), t0_s=0.0)
 
     # -- control API (cheap; may be called from another thread) ------------------------
     def perform(self, action: str, **params: Any) -> None:
-        """Queue an athlete action for the next frame; raises SimActionError if invalid."""
+        """Queue an athlete action for the next frame; raises SimActionError if invalid.
+
+        Actions (defaults in brackets; details in station.board.sim.athlete):
+        step_on(mass_kg [70], stance "double"|"left"|"right", surface "firm"|"foam"|"wobble",
+        skill 0..1 [0.5], eyes "open"|"closed"); lift_foot(side) - lifts that foot;
+        touch_down(on_board [True]); put_foot_down(); step_off(); hop(peak_bw [2.5],
+        flight_s [0.25]); push(direction "forward"|"back"|"left"|"right"|degrees,
+        magnitude N s [5]); follow_trace(path=... | trace=CopTrace, loop [False]);
+        set_condition(surface, skill, eyes); hold(duration_s, note) - a label only.
+        An action that does not fit the moment (lift_foot with nobody on the board) is
+        ignored and noted in `athlete.skipped`.
+        """
         self._pending.append(("action", (action, normalize_action(action, params))))
 
     def run_scenario(self, events: EventsLike | str) -> None:
@@ -75,6 +86,11 @@ class SimulatedBoard(BoardSource):
     @property
     def phases(self) -> list[PhaseMark]:
         return self.engine.athlete.phases
+
+    @property
+    def dropped_frames(self) -> int:
+        """Conversions simulated but never read (the reader was late)."""
+        return self._dropped + (self._gpio.dropped_frames if self._gpio is not None else 0)
 
     @property
     def sim_time_s(self) -> float:
@@ -106,7 +122,7 @@ class SimulatedBoard(BoardSource):
             late = int((now - due) // self._period_ns)
             if late:  # simulate the conversions nobody read, keep only the newest
                 engine.advance(late)
-                self.dropped_frames += late
+                self._dropped += late
                 due = self._t0_ns + round((k + late) * self._period_ns)
         chunk = engine.advance(1)
         return self._frame(due, chunk.counts[0])
