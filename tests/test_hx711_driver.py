@@ -384,7 +384,7 @@ def test_setup_error_is_a_board_spec_error():
 
 def test_pins_in_use_are_refused_until_released(board):
     first = open_array(board)
-    with pytest.raises(HX711SetupError, match="already in use"):
+    with pytest.raises(HX711SetupError, match="already in use by <HX711 driver: SCK GPIO5"):
         open_array(board)
     first.close()
     second = open_array(board)

@@ -279,6 +279,10 @@ class GpiozeroBackend:
             self.close()
             raise HX711SetupError(f"cannot set up the HX711 pins: {exc}") from None
 
+    def __repr__(self) -> str:
+        douts = ", ".join(str(p.info.name) for p in self._douts) if self._pins else "closed"
+        return f"<HX711 driver: SCK {self._sck.info.name}, DOUT {douts}>"
+
     def _conflicts_with(self, other: object) -> bool:
         return True  # gpiozero's reservation protocol: nobody else may share these pins
 
