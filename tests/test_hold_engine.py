@@ -364,3 +364,24 @@ def test_config_changes_the_thresholds() -> None:
     lenient = HoldEngine(LEFT, HoldConfig.from_dict({"floor_drop_frac": 0.3}))
     run(lenient, build())
     assert lenient.state is State.COMPLETE
+
+
+def test_status_snapshot_for_the_live_view() -> None:
+    samples = on_one_leg(LEFT).stand(30.0).build()
+    engine = HoldEngine(LEFT)
+    assert engine.status()["state"] == "empty" and engine.status()["t_s"] is None
+    for s in samples:
+        engine.update(s)
+        if engine.state is State.COUNTDOWN:
+            break
+    snap = engine.status()
+    assert snap["state"] == "countdown" and 2.9 <= snap["countdown_remaining_s"] <= 3.0
+    for s in samples:
+        if s.t_s > engine.status()["t_s"]:
+            engine.update(s)
+        if engine.state is State.HOLDING and engine.status()["hold_elapsed_s"] >= 5.0:
+            break
+    snap = engine.status()
+    assert snap["hold_elapsed_s"] == pytest.approx(5.0, abs=2 * FRAME)
+    assert snap["hold_elapsed_s"] + snap["hold_remaining_s"] == pytest.approx(20.0)
+    json.dumps(snap, allow_nan=False)

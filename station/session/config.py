@@ -121,7 +121,7 @@ class HoldConfig:
         "the landing time (TTS zero) is the first frame over 5 % BW after the flight")
     hop_landing_frac: float = _setting(
         0.50, 0.1, 1.0,
-        "landing is the first frame back over half the body weight")
+        "a landing is confirmed once the force is back over half the body weight")
     hop_min_flight_s: float = _setting(
         0.05, 0.0, 1.0,
         "shorter 'flights' are force wobbles; a light hop is airborne for 0.1-0.3 s")

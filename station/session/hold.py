@@ -165,6 +165,36 @@ class HoldEngine:
         """Every event so far, in order."""
         return self._events
 
+    def status(self) -> dict[str, object]:
+        """A JSON-ready snapshot for the live view (call at display rate, not per frame)."""
+        t = self._last_t if math.isfinite(self._last_t) else None
+        start = self._hold_start
+        state = self._state
+        elapsed = None
+        if start is not None and t is not None:
+            end = self._hold_end if state.terminal and self._hold_end is not None else t
+            elapsed = max(0.0, end - start)
+        snapshot: dict[str, object] = {
+            "trial_id": self.spec.id,
+            "state": state.value,
+            "t_s": t,
+            "body_weight_n": self._bw,
+            "hold_elapsed_s": elapsed,
+            "hold_remaining_s": (max(0.0, self.spec.duration_s - elapsed)
+                                 if elapsed is not None else None),
+            "countdown_remaining_s": (max(0.0, self._countdown_end - t)
+                                      if state is State.COUNTDOWN and t is not None else None),
+        }
+        if self._task == "hop":
+            snapshot["landing_t_s"] = self._landing_t
+        if self._bess is not None:
+            snapshot["bess_errors"] = self._bess.count
+        if self._target is not None:
+            tgt = self._target
+            snapshot["target"] = {"x_mm": tgt.cx, "y_mm": tgt.cy, "radius_mm": tgt.radius,
+                                  "inside": tgt.inside, "pct": tgt.percent_in_target}
+        return snapshot
+
     def start(self) -> list[Event]:
         """The operator pressed start: count down now (or as soon as the weight is measured)."""
         if self._state in _TERMINAL or self._state in (State.COUNTDOWN, State.HOLDING):
@@ -413,7 +443,8 @@ class HoldEngine:
             return
         if task == "push":
             self._push(t, f, x, y, out)
-            return
+            if not self._single:
+                return
 
         # 2. touch-down on the board: COP jumps back toward the midline, weight stays on
         if self._single:
