@@ -106,3 +106,17 @@ def test_model_is_stable_and_every_condition_is_reachable():
                 for eyes in ("open", "closed"):
                     for skill in (0.0, 0.5, 1.0):
                         assert min(condition_gains(kind, surface, eyes, skill, rate)) > 0
+
+
+@pytest.mark.parametrize("rate_hz", [10.0, 93.0])
+def test_statistics_hold_at_other_hx711_rates(rate_hz):
+    """10 SPS (RATE low) and ~93 SPS (internal oscillator) give the same sway."""
+    stats = []
+    for seed in range(4):
+        r = simulate(
+            [(0.0, "step_on", {"stance": "left"})], rate_hz=rate_hz, duration_s=36.0, seed=seed
+        )
+        stats.append(sway_stats(r.true_cop_mm[r.t_s >= 6.0], fs=rate_hz))
+    med = np.median(stats, axis=0)
+    assert 20.0 <= med[2] <= 40.0
+    assert ((med[:2] >= 3.0) & (med[:2] <= 8.0)).all()
