@@ -121,8 +121,9 @@ def test_push_scenario_marks_each_push(seed: int) -> None:
     assert out.completed
     pushes = result.phase_times("push")
     assert len(out.perturbation_onsets_s) == len(pushes) == 2
+    # the board sees the postural response, which follows the push by ~0.1-0.15 s
     for onset, push in zip(out.perturbation_onsets_s, pushes, strict=True):
-        assert 0.0 <= onset - push <= 0.3
+        assert 0.0 <= onset - push <= 0.25
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -142,6 +142,9 @@ class HoldConfig:
     push_onset_mm: float = _setting(
         20.0, 3.0, 200.0,
         "COP this far from its 1 s mean marks a push; quiet stance rarely strays 10 mm")
+    push_onset_back_frac: float = _setting(
+        0.25, 0.0, 1.0,
+        "the onset is dated back to the last frame within this share of push_onset_mm of the mean")
     push_refractory_s: float = _setting(
         2.0, 0.1, 30.0,
         "one push per 2 s: the sway after a push is not a new push")

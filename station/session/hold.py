@@ -526,9 +526,19 @@ class HoldEngine:
         dy = y - my
         r = self._push_mm
         if dx * dx + dy * dy > r * r:
+            # Onset: back from the detection to the last frame still near the baseline
+            # (rare, so an O(window) scan is fine here).
+            near = cfg.push_onset_back_frac * r
+            near2 = near * near
+            onset = t
+            for ti, _, xi, yi, has in reversed(win.q):
+                if has and (xi - mx) ** 2 + (yi - my) ** 2 <= near2:
+                    break
+                onset = ti
             self._last_push = t
-            self._perturbations.append(t)
-            out.append(Event(t, "perturbation", {"displacement_mm": math.hypot(dx, dy)}))
+            self._perturbations.append(onset)
+            out.append(Event(t, "perturbation", {"onset_t_s": onset,
+                                                 "displacement_mm": math.hypot(dx, dy)}))
 
     def _hop(self, t: float, f: float, x: float, y: float, out: list[Event]) -> None:
         cfg = self.config
