@@ -282,3 +282,15 @@ def test_stepping_after_a_push_fails_the_trial() -> None:
     run(engine, script.build())
     assert engine.result.failure_reason == "step_off"
     assert engine.result.perturbation_onsets_s
+
+
+def test_drill_time_with_a_foot_down_counts_as_outside() -> None:
+    spec = TrialSpec(id="d", stance="single-left", task="drill", duration_s=20.0,
+                     target_radius_mm=40.0)
+    # 4 s with the free foot on the floor (COP stays on the stance foot, inside the circle)
+    script = single_left(5).stand(6.0, sway_mm=3.0).floor_touch(4.0, 0.3, sway_mm=3.0)
+    script.stand(20.0, sway_mm=3.0)
+    engine = HoldEngine(spec)
+    run(engine, script.build())
+    assert engine.result.completed
+    assert engine.result.drill_time_in_target_pct == pytest.approx(80.0, abs=1.5)

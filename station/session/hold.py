@@ -408,6 +408,8 @@ class HoldEngine:
                         if self._fault(self._touch_kind(), self._drop_t, t, out):
                             return
                         self._drop_latched = True
+            if self._target is not None:
+                self._target.skip(t)  # weight off the board: not in the target
             if bess is not None and self._drop_latched:
                 self._recapture_until = None  # re-measure the stance once back on
                 self._out_t = None
