@@ -18,7 +18,7 @@ from station.board.sim import (
     simulate,
 )
 from station.board.sim.athlete import GRAVITY
-from station.frames import COUNTS_MAX, COUNTS_MIN, Frame
+from station.frames import COUNTS_MAX, COUNTS_MIN, Frame, FrameFlag
 
 
 def read_n(board, n: int) -> list[Frame]:
@@ -188,6 +188,11 @@ def test_gpio_path_in_real_time_runs_the_driver_at_80_sps():
     elapsed = time.monotonic() - t0
     board.close()
     valid = [f for f in frames if f.valid]
-    assert len(valid) >= 30  # a loaded CI box may stretch a few SCK pulses: those are flagged
-    assert 0.4 <= elapsed <= 1.5
+    # On a loaded 2-core box the OS can stretch an SCK pulse past 50 us: the driver flags
+    # (and the chip resets), which costs time, so the bounds leave room for a few of those.
+    assert len(valid) >= 20
+    flagged = {FrameFlag(f.flags) for f in frames if not f.valid}
+    assert flagged <= {FrameFlag.SLOW_PULSE, FrameFlag.TIMEOUT}
+    assert 0.4 <= elapsed <= 2.5
     assert (np.diff([f.t_ns for f in frames]) > 0).all()
+    assert load_n(valid[-5:]).mean() > 100  # the athlete is stepping on: real data flows

@@ -67,7 +67,7 @@ def test_trace_follow_on_the_live_board_and_ends_at_step_off(reference_data):
         board.read()
     assert board.athlete.traces
     board.perform("step_off")
-    for _ in range(80 * 3):  # windows are forgotten 2 s after they end
+    for _ in range(80 * 4):  # windows are forgotten 2-3 s after they end
         board.read()
     assert board.athlete.traces == []
 
