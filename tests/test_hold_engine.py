@@ -7,10 +7,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from station.protocols import TrialSpec
 from station.samples import Sample
 from station.session import HoldConfig, HoldEngine, State
+from station.session.hold import _Window
 from station.session.synthetic import FOOT_X_MM, Script
 
 RATE = 80.0
@@ -385,3 +388,31 @@ def test_status_snapshot_for_the_live_view() -> None:
     assert snap["hold_elapsed_s"] == pytest.approx(5.0, abs=2 * FRAME)
     assert snap["hold_elapsed_s"] + snap["hold_remaining_s"] == pytest.approx(20.0)
     json.dumps(snap, allow_nan=False)
+
+
+# ------------------------------------------------------------------- internals vs numpy
+@settings(max_examples=60, deadline=None)
+@given(
+    forces=st.lists(st.floats(0.0, 2000.0), min_size=1, max_size=300),
+    span=st.floats(0.05, 2.0),
+    nan_every=st.integers(2, 9),
+)
+def test_running_window_matches_numpy(forces: list[float], span: float, nan_every: int) -> None:
+    win = _Window(span)
+    t = np.arange(len(forces)) / RATE
+    xs = np.sin(t) * 50.0
+    xs[::nan_every] = np.nan
+    for ti, f, x in zip(t, forces, xs, strict=True):
+        win.add(float(ti), f, float(x), float(-x))
+    keep = t >= t[-1] - span
+    f_in = np.asarray(forces)[keep]
+    assert win.n == keep.sum()
+    assert win.mean_f() == pytest.approx(f_in.mean(), abs=1e-6)
+    assert win.std_f() == pytest.approx(f_in.std(), abs=1e-4)
+    x_in = xs[keep]
+    mx, my = win.mean_cop()
+    if np.isnan(x_in).all():
+        assert math.isnan(mx)
+    else:
+        assert mx == pytest.approx(np.nanmean(x_in), abs=1e-6)
+        assert my == pytest.approx(-np.nanmean(x_in), abs=1e-6)

@@ -294,3 +294,37 @@ def test_drill_time_with_a_foot_down_counts_as_outside() -> None:
     run(engine, script.build())
     assert engine.result.completed
     assert engine.result.drill_time_in_target_pct == pytest.approx(80.0, abs=1.5)
+
+
+# ------------------------------------------------------------- every shipped trial
+def shipped_trials() -> list[tuple[str, str]]:
+    from station.protocols import load_protocols
+
+    return [(p.id, t.id) for p in load_protocols().values() for t in p.trials]
+
+
+@pytest.mark.parametrize(("protocol_id", "trial_id"), shipped_trials())
+def test_every_shipped_trial_runs_to_completion_on_a_fitting_stream(protocol_id: str,
+                                                                    trial_id: str) -> None:
+    protocol = get_protocol(protocol_id)
+    spec = protocol.trial(trial_id)
+    script = Script(seed=sum(map(ord, trial_id))).empty(0.5).step_on().stand(2.0, sway_mm=3.0)
+    if spec.single_leg:
+        script.shift(0.6, spec.stance_side * FOOT_X_MM, sway_mm=4.5)
+    script.stand(6.0, sway_mm=4.0)
+    if spec.task == "hop":
+        script.hop()
+    elif spec.task == "push":
+        script.push(40.0)
+    script.stand(spec.duration_s + 3.0, sway_mm=4.0)
+    engine = engine_for(protocol, spec)
+    events = run(engine, script.build())
+    out = engine.result
+    assert out is not None and out.completed, [(e.kind, e.detail) for e in events][-4:]
+    assert (out.bess_errors == 0) if protocol.kind == "bess" else (out.bess_errors is None)
+    if spec.task == "hop":
+        assert out.landing_t_s == pytest.approx(script.marks["landing"], abs=2 * FRAME)
+    if spec.task == "push":
+        assert len(out.perturbation_onsets_s) == 1
+    if spec.task == "drill":
+        assert out.drill_time_in_target_pct > 50.0
