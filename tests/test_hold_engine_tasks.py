@@ -328,3 +328,20 @@ def test_every_shipped_trial_runs_to_completion_on_a_fitting_stream(protocol_id:
         assert len(out.perturbation_onsets_s) == 1
     if spec.task == "drill":
         assert out.drill_time_in_target_pct > 50.0
+
+
+def test_bess_stance_held_under_5s_scores_the_maximum() -> None:
+    script = standing().stand(2.0).step_off(0.3, rest_s=25.0)  # hold starts at ~5.8 s
+    engine = HoldEngine(BESS_DOUBLE, bess=True)
+    events = run(engine, script.build())
+    assert engine.result.completed and engine.result.bess_errors == 10
+    done = of_kind(events, "trial_complete")[0].detail
+    assert done["stance_held_s"] < 5.0
+
+
+def test_bess_stance_held_for_10s_keeps_the_counted_errors() -> None:
+    script = standing().stand(10.0).step_off(0.3, rest_s=8.0).step_on(0.5).stand(15.0)
+    engine = HoldEngine(BESS_DOUBLE, bess=True)
+    events = run(engine, script.build())
+    assert engine.result.bess_errors == 1
+    assert 10.0 < of_kind(events, "trial_complete")[0].detail["stance_held_s"] < 13.0

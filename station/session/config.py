@@ -108,6 +108,9 @@ class HoldConfig:
     bess_max_errors: int = _setting(
         10, 1, 100,
         "BESS caps a trial's errors at 10")
+    bess_min_stance_s: float = _setting(
+        5.0, 0.0, 60.0,
+        "BESS: a trial with the stance held for less than 5 s in all scores the maximum errors")
     bess_recapture_s: float = _setting(
         0.5, 0.1, 5.0,
         "after a step-off the stance reference is re-measured over this time")

@@ -375,6 +375,8 @@ class HoldEngine:
         self._flight_t = 0.0
         self._contact_t: float | None = None
         self._last_push = -math.inf
+        self._prev_hold_t = self._hold_start if self._hold_start is not None else 0.0
+        self._bess_off_s = 0.0  # BESS: time with weight off the board (out of the stance)
 
     def _holding(self, t: float, f: float, x: float, y: float, out: list[Event]) -> None:
         cfg = self.config
@@ -392,6 +394,9 @@ class HoldEngine:
 
         # 1. force drop: floor touch-down or step-off (every task)
         if f < bw * (1.0 - cfg.floor_drop_frac):
+            if bess is not None:
+                self._bess_off_s += t - self._prev_hold_t  # out of the test stance
+            self._prev_hold_t = t
             if self._drop_t is None:
                 self._drop_t = t
                 self._drop_min = f
@@ -416,6 +421,7 @@ class HoldEngine:
                 self._board_pending = None
                 self._max_q.clear()
             return  # COP checks are meaningless while weight is off the board
+        self._prev_hold_t = t
         if self._drop_t is not None:
             drop_t = self._drop_t
             latched = self._drop_latched
@@ -647,8 +653,15 @@ class HoldEngine:
     def _complete(self, t: float, out: list[Event]) -> None:
         self._set_state(State.COMPLETE, t, out)
         detail: dict[str, object] = {"duration_s": t - self._hold_start}
-        if self._bess is not None:
-            detail["bess_errors"] = self._bess.count
+        bess = self._bess
+        if bess is not None:
+            # BESS: a trial in which the stance was held for less than bess_min_stance_s
+            # scores the maximum.
+            held = t - self._hold_start - self._bess_off_s
+            if held < self.config.bess_min_stance_s:
+                bess.count = bess.max_errors
+            detail["bess_errors"] = bess.count
+            detail["stance_held_s"] = held
         if self._target is not None:
             detail["drill_time_in_target_pct"] = self._target.percent_in_target
         out.append(Event(t, "trial_complete", detail))
