@@ -94,7 +94,7 @@ def test_retention_drops_old_raw_frames_and_keeps_metrics(store: Store) -> None:
     assert dry.trials == 2 and dry.raw_bytes > 0 and store.counts()["trial_raw"] == 3
     done = apply_retention(store, now=now, vacuum=True)
     assert (done.trials, done.raw_bytes) == (2, dry.raw_bytes)
-    history = store.athlete_history(au)
+    history = store.athlete_history(au, metrics=True)
     assert [h["has_raw"] for h in history] == [False, False, True]
     assert all(h["metrics"] for h in history)
     assert store.load_trial(uids[0]).raw is None and store.load_trial(uids[0]).raw_purged_at

@@ -119,12 +119,13 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
         open_store(store_location)
     store = open_store(store_location, upgrade=True)
     try:
-        assert store.revision() == migrate.head_revision() == "0002"
+        assert store.revision() == migrate.head_revision() == "0003"
         assert store.counts() == {
             "athletes": 1,
             "sessions": 1,
             "trials": 2,
             "trial_raw": 2,
+            "trial_metrics": 1,
             "targets": 1,
             "users": 1,
             "api_tokens": 0,
@@ -136,9 +137,10 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
             "left",
             2001,
         )
-        history = store.athlete_history("a-1")
+        history = store.athlete_history("a-1", metrics=True)
         assert [h["uid"] for h in history] == ["t-1", "t-2"]
-        assert history[0]["metrics"] == {"mvelo_mm_s": 12.0}
+        assert history[0]["metrics"] == {"mvelo_mm_s": 12.0}  # moved by revision 0003
+        assert history[1]["metrics"] is None
         assert [h["analysis_version"] for h in history] == ["legacy", None]
         trial = store.load_trial("t-1")
         assert trial.raw is not None and trial.raw.equals(rawframes.decode(blob))
@@ -183,3 +185,21 @@ def test_a_non_station_database_is_refused(tmp_path) -> None:
     engine.dispose()
     with pytest.raises(SchemaMismatchError):
         open_store(tmp_path / "d")
+
+
+def test_metrics_move_back_and_forth_between_revisions_2_and_3(store_location: str) -> None:
+    engine = make_engine(store_location)
+    migrate.upgrade(engine, "0001")
+    _fill_revision_1(engine)
+    migrate.upgrade(engine, "0003")
+    migrate.downgrade(engine, "0002")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT uid, metrics FROM trials ORDER BY uid").all()
+        raw = conn.exec_driver_sql("SELECT count(*) FROM trial_raw").scalar()
+    assert rows == [("t-1", '{"mvelo_mm_s": 12.0}'), ("t-2", None)] and raw == 2
+    migrate.upgrade(engine)
+    engine.dispose()
+    store = open_store(store_location)
+    assert store.load_trial("t-1").metrics == {"mvelo_mm_s": 12.0}
+    assert store.counts()["trial_raw"] == 2 and store.integrity_check().ok
+    store.close()

@@ -124,7 +124,9 @@ def test_save_and_load_trial_round_trip(store: Store) -> None:
     history = store.athlete_history(au)
     assert [h["seq"] for h in history] == [1, 2]
     assert history[0]["has_raw"] and history[0]["outcome"] == "failed"
-    assert "raw" not in history[0] and history[0]["metrics"]["mvelo_mm_s"] == 21.0
+    assert "raw" not in history[0] and "metrics" not in history[0]
+    full = store.athlete_history(au, metrics=True)
+    assert full[0]["metrics"]["mvelo_mm_s"] == 21.0 and full[0]["score"] == 71.0
 
 
 def test_save_trial_is_all_or_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,6 +39,7 @@ from station.store.schema import (
     sessions,
     targets,
     tombstones,
+    trial_metrics,
     trial_raw,
     trials,
     users,
@@ -73,6 +74,8 @@ _TABLES: dict[str, sa.Table] = {
     "trials": trials,
 }
 _RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
+# Trial fields kept in side tables in the database but inline in the archive's trial rows.
+_TRIAL_EXTRA = (*_RAW_FIELDS, "metrics")
 
 
 class ArchiveError(Exception):
@@ -86,7 +89,7 @@ def _plain_columns(name: str) -> list[sa.Column]:
 
 def _field_names(name: str) -> set[str]:
     names = {c.name for c in _plain_columns(name)} | {f for _, f in _REFS[name].values()}
-    return names | set(_RAW_FIELDS) if name == "trials" else names
+    return names | set(_TRIAL_EXTRA) if name == "trials" else names
 
 
 def _to_json(value: Any) -> Any:
@@ -167,7 +170,8 @@ def _write_table(
         cols.append(alias.c.uid.label(field))
         joins = joins.outerjoin(alias, alias.c.id == table.c[fk])
     if name == "trials":
-        cols.append(table.c.id.label("_id"))
+        cols += [table.c.id.label("_id"), trial_metrics.c.metrics]
+        joins = joins.outerjoin(trial_metrics, trial_metrics.c.trial_id == table.c.id)
     query = sa.select(*cols).select_from(joins)
     if "id" in table.c:
         query = query.order_by(table.c.id)
@@ -364,6 +368,7 @@ class _ImportContext:
         ids = self.ids.setdefault(name, {})
         new_rows: list[dict[str, Any]] = []
         with_raw: list[dict[str, Any]] = []
+        with_metrics: list[dict[str, Any]] = []
         for row in batch:
             if row.get(key) in existing:
                 ids[row["uid"]] = existing[row[key]]
@@ -378,6 +383,8 @@ class _ImportContext:
                 new_rows.append(values)
                 if name == "trials" and row.get("raw_offset") is not None:
                     with_raw.append(row)
+                if name == "trials" and row.get("metrics") is not None:
+                    with_metrics.append(row)
         if not new_rows:
             return
         if name == "trials":
@@ -396,6 +403,11 @@ class _ImportContext:
         stats["added"] += len(new_rows)
         if with_raw:
             self.conn.execute(trial_raw.insert(), [self._raw_row(ids, r) for r in with_raw])
+        if with_metrics:
+            self.conn.execute(
+                trial_metrics.insert(),
+                [{"trial_id": ids[r["uid"]], "metrics": r["metrics"]} for r in with_metrics],
+            )
 
     def _existing_keys(self, col: sa.Column, values: list[Any]) -> set[Any]:
         return set(self.conn.scalars(sa.select(col).where(col.in_(values))))

@@ -105,7 +105,7 @@ def _history_rows(
 ) -> tuple[list[str], list[dict[str, Any]]]:
     rows = []
     metric_keys: set[str] = set()
-    for h in store.athlete_history(athlete_uid):
+    for h in store.athlete_history(athlete_uid, metrics=True):
         row = {k: h.get(k) for k in SUMMARY_FIELDS if k in h}
         row["trial_id"], row["session_id"] = h["uid"], h["session_uid"]
         row["started_at"] = h["started_at"].isoformat()

@@ -46,18 +46,38 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (each migration in one transaction)."""
+def _run(engine: sa.Engine, action: str, revision: str) -> None:
+    """Run an Alembic command on one connection.
+
+    On SQLite, foreign keys are switched off for the migration: a batch migration rebuilds a
+    table (create copy, DROP old, rename), and with foreign keys on, that DROP would cascade
+    and delete every child row (found by the migration test: raw frames vanished). The
+    pragma only works outside a transaction, so it is set on the driver connection before
+    Alembic begins; foreign_key_check then proves the result consistent.
+    """
     from alembic import command
 
     with engine.connect() as conn:
-        command.upgrade(alembic_config(conn), revision)
-        conn.commit()
+        sqlite = engine.dialect.name == "sqlite"
+        driver = conn.connection.driver_connection if sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            getattr(command, action)(alembic_config(conn), revision)
+            conn.commit()
+            if driver is not None:
+                problems = driver.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"migration left {len(problems)} broken references")
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the database to `revision` (each migration in one transaction)."""
+    _run(engine, "upgrade", revision)
 
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
-    from alembic import command
-
-    with engine.connect() as conn:
-        command.downgrade(alembic_config(conn), revision)
-        conn.commit()
+    _run(engine, "downgrade", revision)

@@ -41,6 +41,7 @@ from station.store.schema import (
     station_settings,
     targets,
     tombstones,
+    trial_metrics,
     trial_raw,
     trials,
     users,
@@ -263,6 +264,9 @@ class Store:
                     trial_raw.c.trial_id.in_(trial_ids)
                 )
             ).one()
+            # children first, explicitly: correct even where ON DELETE CASCADE is not enforced
+            conn.execute(trial_raw.delete().where(trial_raw.c.trial_id.in_(trial_ids)))
+            conn.execute(trial_metrics.delete().where(trial_metrics.c.trial_id.in_(trial_ids)))
             counts = {
                 "raw_frames": int(raw_count),
                 "raw_bytes": int(raw_bytes),
@@ -275,9 +279,6 @@ class Store:
                 ).rowcount,
                 "athletes": conn.execute(athletes.delete().where(athletes.c.id == aid)).rowcount,
             }
-            conn.execute(
-                trial_raw.delete().where(~trial_raw.c.trial_id.in_(sa.select(trials.c.id)))
-            )
             conn.execute(tombstones.insert().values(uid=uid, kind="athlete", deleted_at=utcnow()))
         return counts
 
@@ -360,13 +361,16 @@ class Store:
                     outcome=trial.outcome,
                     time_to_failure_s=trial.time_to_failure_s,
                     failure_reason=trial.failure_reason,
-                    metrics=trial.metrics,
                     score=trial.score,
                     calibration_id=cal_id,
                     analysis_version=trial.analysis_version,
                     analyzed_at=utcnow() if trial.analysis_version else None,
                 )
             ).inserted_primary_key[0]
+            if trial.metrics is not None:
+                conn.execute(
+                    trial_metrics.insert().values(trial_id=trial_id, metrics=trial.metrics)
+                )
             if blob is not None and trial.raw is not None:
                 conn.execute(
                     trial_raw.insert().values(
@@ -396,8 +400,17 @@ class Store:
             ).inserted_primary_key[0]
         return int(cid)
 
-    def athlete_history(self, athlete_uid: str) -> list[dict[str, Any]]:
-        """Every trial of an athlete, oldest first: summary fields + metrics, no raw frames."""
+    def athlete_history(self, athlete_uid: str, metrics: bool = False) -> list[dict[str, Any]]:
+        """Every trial of an athlete, oldest first: the summary (dates, conditions, outcome,
+        time to failure, score, whether raw frames exist); with `metrics=True` also each
+        trial's metrics dict (a separate table: ~10x the reading and JSON decoding)."""
+        joined = trials.join(sessions, sessions.c.id == trials.c.session_id).outerjoin(
+            trial_raw, trial_raw.c.trial_id == trials.c.id
+        )
+        extra: list[Any] = []
+        if metrics:
+            joined = joined.outerjoin(trial_metrics, trial_metrics.c.trial_id == trials.c.id)
+            extra.append(trial_metrics.c.metrics)
         query = (
             sa.select(
                 trials.c.uid,
@@ -414,15 +427,11 @@ class Store:
                 trials.c.outcome,
                 trials.c.time_to_failure_s,
                 trials.c.score,
-                trials.c.metrics,
                 trials.c.analysis_version,
                 trial_raw.c.trial_id.is_not(None).label("has_raw"),
+                *extra,
             )
-            .select_from(
-                trials.join(sessions, sessions.c.id == trials.c.session_id).outerjoin(
-                    trial_raw, trial_raw.c.trial_id == trials.c.id
-                )
-            )
+            .select_from(joined)
             .where(
                 trials.c.athlete_id
                 == sa.select(athletes.c.id).where(athletes.c.uid == athlete_uid).scalar_subquery()
@@ -430,7 +439,9 @@ class Store:
             .order_by(trials.c.started_at, trials.c.seq)
         )
         with self.read() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            result = conn.execute(query)
+            keys = list(result.keys())
+            return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
     def load_trial(self, uid: str, with_raw: bool = True) -> TrialRecord:
         """A trial with its metrics, calibration snapshot and (optionally) decoded frames."""
@@ -442,6 +453,7 @@ class Store:
                 calibrations.c.data.label("calibration"),
                 calibrations.c.board_id,
                 trial_raw.c.rate_hz,
+                trial_metrics.c.metrics,
                 *([trial_raw.c.data.label("raw_blob")] if with_raw else []),
             )
             .select_from(
@@ -449,6 +461,7 @@ class Store:
                 .join(athletes, athletes.c.id == trials.c.athlete_id)
                 .outerjoin(calibrations, calibrations.c.id == trials.c.calibration_id)
                 .outerjoin(trial_raw, trial_raw.c.trial_id == trials.c.id)
+                .outerjoin(trial_metrics, trial_metrics.c.trial_id == trials.c.id)
             )
             .where(trials.c.uid == uid)
         )
@@ -485,18 +498,17 @@ class Store:
         self, uid: str, metrics: dict[str, Any] | None, score: float | None, analysis_version: str
     ) -> None:
         with self.write() as conn:
-            done = conn.execute(
+            trial_id = conn.scalar(sa.select(trials.c.id).where(trials.c.uid == uid))
+            if trial_id is None:
+                raise StoreError(f"no trial with id {uid}")
+            conn.execute(
                 trials.update()
-                .where(trials.c.uid == uid)
-                .values(
-                    metrics=metrics,
-                    score=score,
-                    analysis_version=analysis_version,
-                    analyzed_at=utcnow(),
-                )
+                .where(trials.c.id == trial_id)
+                .values(score=score, analysis_version=analysis_version, analyzed_at=utcnow())
             )
-        if done.rowcount == 0:
-            raise StoreError(f"no trial with id {uid}")
+            conn.execute(trial_metrics.delete().where(trial_metrics.c.trial_id == trial_id))
+            if metrics is not None:
+                conn.execute(trial_metrics.insert().values(trial_id=trial_id, metrics=metrics))
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -696,6 +708,7 @@ class Store:
             "sessions": sessions,
             "trials": trials,
             "trial_raw": trial_raw,
+            "trial_metrics": trial_metrics,
             "targets": targets,
             "users": users,
             "api_tokens": api_tokens,

@@ -50,6 +50,19 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        """On SQLite, parse SQLAlchemy's stored text ('YYYY-MM-DD HH:MM:SS.ffffff') with the
+        C-coded fromisoformat: 3x faster than the default regex, and an athlete's history
+        parses thousands of these."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            return None if value is None else parse(value).replace(tzinfo=UTC)
+
+        return process
+
 
 def _clean(value: Any) -> Any:
     """NaN/inf become null: JSON has no NaN and PostgreSQL rejects it."""
@@ -175,7 +188,6 @@ trials = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("time_to_failure_s", sa.Float),
     sa.Column("failure_reason", sa.String(200)),
-    sa.Column("metrics", JSONText),
     sa.Column("score", sa.Float),
     sa.Column("calibration_id", sa.Integer, sa.ForeignKey("calibrations.id")),
     sa.Column("analysis_version", sa.String(50)),
@@ -183,7 +195,7 @@ trials = sa.Table(
     sa.Column("raw_purged_at", UTCDateTime),
     sa.CheckConstraint("outcome IN ('complete', 'failed', 'aborted')", name="outcome"),
     sa.CheckConstraint("eyes IN ('open', 'closed')", name="eyes"),
-    sa.Index("ix_trials_athlete_started", "athlete_id", "started_at"),
+    sa.Index("ix_trials_athlete_started_seq", "athlete_id", "started_at", "seq"),
 )
 
 # Raw frames in their own table: history queries never touch the blobs, retention deletes rows.
@@ -197,6 +209,17 @@ trial_raw = sa.Table(
     sa.Column("n_discarded", sa.Integer, nullable=False),
     sa.Column("rate_hz", sa.Float),
     sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# Metrics in their own table too: they are ~1.5 KB of JSON a trial, and an athlete's history
+# (dates, outcomes, scores of thousands of trials) should scan narrow rows (migration 0003).
+trial_metrics = sa.Table(
+    "trial_metrics",
+    metadata,
+    sa.Column(
+        "trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("metrics", JSONText, nullable=False),
 )
 
 targets = sa.Table(
