@@ -43,7 +43,8 @@ def test_reference_file_as_is(capsys: pytest.CaptureFixture[str], reference_data
                               tmp_path: Path) -> None:
     raw = reference_cop(reference_data)
     out = tmp_path / "cop.csv"
-    code, summary = analyze(capsys, reference_data / EYES_OPEN, "--cop-out", out)
+    code, summary = analyze(capsys, reference_data / EYES_OPEN, "--cop-out", out,
+                            "--filter", "none")
     assert code == 0
     assert summary["source_format"] == "cop_m"
     assert summary["n_samples"] == len(raw)
@@ -88,7 +89,7 @@ def test_raw_counts_recover_the_true_cop(capsys: pytest.CaptureFixture[str], ref
 def test_cell_forces_use_calibration_geometry(capsys: pytest.CaptureFixture[str],
                                               tmp_path: Path, sim_board: tuple) -> None:
     _, cal_path, _ = sim_board
-    t = np.arange(200) / 100.0
+    t = np.arange(300) / 100.0  # the metrics need >= 2 s
     cop = np.column_stack([50 * np.sin(t), -30 * np.cos(t)])
     forces = forces_from_cop(600.0, cop, DEFAULT_LAYOUT.positions)
     f = tmp_path / "forces.csv"
@@ -160,3 +161,30 @@ def test_butter10_needs_a_fast_enough_trace_and_skips_undefined_cop(tmp_path: Pa
     assert summary["cop"]["n_defined"] == n - 10 - 25
     with pytest.raises(TraceError, match="unknown filter"):
         filter_trace(tr, "median")
+
+
+REQUIRED_KEYS = {
+    "n_samples": None, "rate_hz": None, "duration_s": None, "filter": None,
+    "mean_distance_mm": {"ml", "ap", "resultant"}, "rms_mm": {"ml", "ap", "resultant"},
+    "range_mm": {"ml", "ap"}, "path_length_mm": {"ml", "ap", "total"},
+    "mean_velocity_mm_s": {"ml", "ap", "total"}, "sway_area_mm2_s": None,
+    "ellipse95_area_mm2": None, "mean_frequency_hz": {"ml", "ap", "resultant"},
+    "f50_hz": {"ml", "ap"}, "f95_hz": {"ml", "ap"}, "centroid_frequency_hz": {"ml", "ap"},
+    "frequency_dispersion": {"ml", "ap"},
+}
+
+
+@pytest.mark.parametrize("filter_name", ["butter10", "none"])
+def test_analyze_prints_every_metric_key_of_the_balance_tests_issue(
+    capsys: pytest.CaptureFixture[str], reference_data: Path, filter_name: str
+) -> None:
+    code, out = analyze(capsys, reference_data / EYES_OPEN, "--filter", filter_name)
+    assert code == 0
+    assert out["filter"] == filter_name
+    for key, sub in REQUIRED_KEYS.items():
+        assert key in out, key
+        if sub is not None:
+            assert set(out[key]) >= sub, key
+            assert all(isinstance(out[key][k], float) for k in sub), key
+    # 32 s of quiet stance: velocity of a few mm/s, and filtering can only lower the path.
+    assert 2.0 < out["mean_velocity_mm_s"]["total"] < 20.0

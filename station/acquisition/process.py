@@ -162,7 +162,10 @@ def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
         except (TypeError, ValueError) as exc:
             loop.send("log", logging.WARNING, f"simulator refused {action}: {exc}")
     elif kind == "scenario" and hasattr(board, "run_scenario"):
-        board.run_scenario(args[0])
+        try:
+            board.run_scenario(args[0])
+        except (TypeError, ValueError) as exc:
+            loop.send("log", logging.WARNING, f"simulator refused the scenario: {exc}")
     return True
 
 

@@ -1,4 +1,4 @@
-"""`balance-station analyze FILE`: COP (and force) summary of a recorded trace."""
+"""`balance-station analyze FILE`: sway metrics (docs/metrics.md) of a recorded trace."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from station.calibration.file import CalibrationError, load_calibration
 from station.cli import UserError
+from station.metrics import compute_all
 from station.traces import FILTERS, TraceError, filter_trace, load_trace, summarize_trace, write_cop
 
 
@@ -17,13 +18,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="summarize a trace file (raw counts, cell forces or COP)",
         description=(
             "Read a CSV trace (header t_s,c0..c3 | t_s,f0_n..f3_n | t_s,x_mm,y_mm | "
-            "t_s,ml_m,ap_m), derive the COP in mm and print a JSON summary."
+            "t_s,ml_m,ap_m), derive the COP in mm and print its sway metrics as JSON "
+            "(keys: docs/metrics.md)."
         ),
     )
     p.add_argument("file", type=Path, help="trace CSV file")
     p.add_argument("--calibration", type=Path, help="calibration JSON (raw counts, cell forces)")
-    p.add_argument("--filter", choices=FILTERS, default="none",
-                   help="butter10: 4th-order 10 Hz zero-lag Butterworth (default none)")
+    p.add_argument("--filter", choices=FILTERS, default="butter10",
+                   help="butter10 (default): 4th-order 10 Hz zero-lag Butterworth; none: raw")
     p.add_argument("--cop-out", type=Path, help="write the derived COP as t_s,x_mm,y_mm")
     p.set_defaults(func=run)
 
@@ -36,15 +38,29 @@ def run(args: argparse.Namespace) -> int:
         except CalibrationError as exc:
             raise UserError(str(exc)) from None
     try:
-        trace = filter_trace(load_trace(args.file, calibration), args.filter)
+        trace = load_trace(args.file, calibration)
+        filtered = filter_trace(trace, args.filter)
     except TraceError as exc:
         raise UserError(str(exc)) from None
     if args.cop_out is not None:
         try:
-            write_cop(trace, args.cop_out)
+            write_cop(filtered, args.cop_out)
         except OSError as exc:
             raise UserError(f"{args.cop_out}: cannot write ({exc.strerror})") from None
-    summary = summarize_trace(trace)
-    summary["file"] = str(args.file)
-    print(json.dumps(summary, indent=2))
+    try:
+        # compute_all filters itself: give it the unfiltered trace.
+        metrics = compute_all(
+            trace.t_s, trace.x_mm, trace.y_mm, force_n=trace.force_n, filter=args.filter
+        )
+    except ValueError as exc:
+        raise UserError(f"{args.file}: cannot analyse this trace: {exc}") from None
+    summary = summarize_trace(filtered)
+    out = {
+        "file": str(args.file),
+        "source_format": summary["source_format"],
+        **metrics,
+        "force": summary["force"],
+        "cop": summary["cop"],
+    }
+    print(json.dumps(out, indent=2))
     return 0
