@@ -1,6 +1,9 @@
 """The station process's core: drains the acquisition ring, estimates, publishes live data.
 
-One reader thread wakes every few milliseconds, takes the new frames from the
+Live messages carry every frame: raw counts, force and COP as estimated, and
+`cop_live_mm`, the COP after the estimator's causal low-pass (2nd-order
+Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
+newest filtered point. One reader thread wakes every few milliseconds, takes the new frames from the
 shared ring, runs the per-frame estimator, keeps them in the history buffer
 and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
 20 messages a second at 80 Hz), so every frame reaches every client.
@@ -25,6 +28,7 @@ from station.frames import Frame
 from station.history import FrameHistory
 from station.live import LiveHub
 from station.samples import Sample
+from station.session.runner import TrialRunner
 
 log = logging.getLogger("station")
 
@@ -42,9 +46,18 @@ class FrameEstimator(Protocol):
     def update(self, frame: Frame) -> Sample: ...
 
 
+NAN = float("nan")
+
+
 def _num(value: float, ndigits: int = 2) -> float | None:
     """JSON-safe rounding: NaN becomes None (null)."""
     return None if value != value else round(value, ndigits)
+
+
+def _xy(point: tuple[float, float]) -> list[float | None] | None:
+    """A COP point for JSON: None when undefined (nobody on the board)."""
+    x, y = point
+    return None if x != x else [_num(x), _num(y)]
 
 
 @dataclass
@@ -73,12 +86,29 @@ class StationRuntime:
         self.acquisition = Acquisition(config.board, realtime=config.realtime)
         self.started_monotonic = time.monotonic()
         self.frame_listeners: list[Callable[[Frame, Sample], None]] = []
-        self._pending: list[tuple[Frame, Sample]] = []
+        self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
         self.board_error: str | None = None
         self.latest: Sample | None = None
+        self.trials: TrialRunner | None = None
+
+    def attach_trials(self, runner: TrialRunner) -> None:
+        """Feed every frame to the trial runner and carry its state in live messages."""
+        self.trials = runner
+        self.frame_listeners.append(runner.on_frame)
+
+    def calibration_snapshot(self) -> dict[str, Any] | None:
+        """The calibration in force right now (with auto-zero's current offsets), or None."""
+        estimator: Any = self.estimator
+        cal = getattr(estimator, "calibration", None)
+        if cal is None or not estimator.calibrated:
+            return None
+        snapshot = cal.to_dict()
+        for cell, offset in zip(snapshot["cells"], estimator.offsets_counts, strict=True):
+            cell["offset_counts"] = float(offset)
+        return snapshot
 
     def start(self) -> None:
         self.acquisition.start()
@@ -87,6 +117,8 @@ class StationRuntime:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(2.0)
+        if self.trials is not None:
+            self.trials.close()
         self.hub.close()
         self.acquisition.stop()
 
@@ -122,32 +154,32 @@ class StationRuntime:
         self.latest = sample
         for listener in self.frame_listeners:
             listener(frame, sample)
-        self._pending.append((frame, sample))
+        filtered = getattr(self.estimator, "filtered", None)
+        live_cop = (filtered.cop_x_mm, filtered.cop_y_mm) if filtered is not None else (NAN, NAN)
+        self._pending.append((frame, sample, live_cop))
 
     def _publish(self, now: float) -> None:
         pending, self._pending = self._pending, []
         self._last_publish = now
         newest = pending[-1][1]
-        cop = (
-            None
-            if newest.cop_x_mm != newest.cop_x_mm
-            else [_num(newest.cop_x_mm), _num(newest.cop_y_mm)]
-        )
+        cop = _xy(pending[-1][2])
+        trials = self.trials
         self.hub.publish(
             {
+                "kind": "frames",
                 "t": round(newest.t_s, 4),
                 "force_n": _num(newest.force_n, 1),
                 "cop_mm": cop,
                 "calibrated": self.estimator.calibrated,
                 "cell_forces_n": [_num(f, 1) for f in newest.cell_forces_n],
+                "hold": trials.status() if trials is not None else None,
+                "events": trials.take_events() if trials is not None else [],
                 "frames": {
-                    "t": [round(s.t_s, 4) for _, s in pending],
-                    "counts": [list(f.counts) for f, _ in pending],
-                    "force_n": [_num(s.force_n, 1) for _, s in pending],
-                    "cop_mm": [
-                        None if s.cop_x_mm != s.cop_x_mm else [_num(s.cop_x_mm), _num(s.cop_y_mm)]
-                        for _, s in pending
-                    ],
+                    "t": [round(s.t_s, 4) for _, s, _ in pending],
+                    "counts": [list(f.counts) for f, _, _ in pending],
+                    "force_n": [_num(s.force_n, 1) for _, s, _ in pending],
+                    "cop_mm": [_xy((s.cop_x_mm, s.cop_y_mm)) for _, s, _ in pending],
+                    "cop_live_mm": [_xy(live) for _, _, live in pending],
                 },
             }
         )

@@ -60,7 +60,8 @@
     latest = msg;
     const f = msg.frames;
     for (let i = 0; i < f.t.length; i++) {
-      if (f.cop_mm[i]) trail.push([f.t[i], f.cop_mm[i][0], f.cop_mm[i][1]]);
+      const p = f.cop_live_mm[i];
+      if (p) trail.push([f.t[i], p[0], p[1]]);
     }
     if (!msg.cop_mm) trail.length = 0;
     while (trail.length && trail[trail.length - 1][0] - trail[0][0] > TRAIL_S) trail.shift();

@@ -1,0 +1,82 @@
+"""One trial's analysis from its raw frames: the same code live and in `reanalyze`.
+
+counts -> cell forces (the calibration in force when the trial ran) -> force
+and COP -> sway metrics (+ landing or perturbation measures for those tasks)
+-> stability score. A change here changes ANALYSIS_VERSION, so stored trials
+show which code produced their numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from station import __version__
+from station.calibration.file import calibration_from_dict
+from station.geometry import cop_from_forces
+from station.metrics import compute_all, landing_metrics, perturbation_metrics
+from station.metrics.summary import json_safe
+from station.scoring import SCORE_VERSION, score_trial
+
+ANALYSIS_VERSION = f"station-{__version__}/score-{SCORE_VERSION}"
+
+
+def analyze_frames(
+    t_ns: np.ndarray,
+    counts: np.ndarray,
+    calibration: Mapping[str, Any],
+    *,
+    stance: str,
+    eyes: str,
+    surface: str,
+    task: str = "hold",
+    completed: bool,
+    time_to_failure_s: float | None,
+    planned_duration_s: float,
+    body_weight_n: float | None = None,
+    perturbation_onsets_s: Sequence[float] = (),
+) -> tuple[dict[str, Any] | None, float, str]:
+    """(metrics or None when the trace is too short to analyse, score 0-100, version).
+
+    `t_ns`/`counts` are the valid frames of the held part of the trial;
+    perturbation onsets are in seconds from the first frame.
+    """
+    cal = calibration_from_dict(calibration)
+    t_s = (np.asarray(t_ns, dtype=np.int64) - int(t_ns[0])) / 1e9 if len(t_ns) else np.zeros(0)
+    forces = cal.cell_forces(np.asarray(counts))
+    total, cop = cop_from_forces(forces, cal.positions_mm, cal.min_load_n)
+    landing: dict[str, Any] | None = None
+    sway = np.ones(len(t_s), dtype=bool)
+    if task == "hop" and body_weight_n:
+        # The frames start before the flight phase; sway is measured after touch-down.
+        try:
+            landing = json_safe(landing_metrics(t_s, total, cop[:, 0], cop[:, 1], body_weight_n))
+            sway = t_s >= landing["landing_t_s"]
+        except ValueError as exc:
+            landing = {"error": str(exc)}
+    metrics: dict[str, Any] | None
+    try:
+        metrics = compute_all(
+            t_s[sway], cop[sway, 0], cop[sway, 1], force_n=total[sway], body_weight_n=body_weight_n
+        )
+    except ValueError:
+        metrics = None  # too short or unusable: scored as such
+    if metrics is not None and landing is not None:
+        metrics["landing"] = landing
+    if metrics is not None and task == "push" and perturbation_onsets_s:
+        try:
+            metrics["perturbation"] = json_safe(
+                perturbation_metrics(t_s, cop[:, 0], cop[:, 1], float(perturbation_onsets_s[0]))
+            )
+        except ValueError as exc:
+            metrics["perturbation"] = {"error": str(exc)}
+    breakdown = score_trial(
+        metrics,
+        {"stance": stance, "eyes": eyes, "surface": surface},
+        completed=completed,
+        time_to_failure_s=time_to_failure_s,
+        duration_s=planned_duration_s,
+    )
+    return metrics, float(breakdown.total), ANALYSIS_VERSION

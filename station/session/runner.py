@@ -1,0 +1,294 @@
+"""Runs one trial at a time on the live station: engine per frame, analysis and saving after.
+
+The hold engine sees every calibrated frame in the reader thread (a few
+microseconds each). When the trial ends, its frames, the calibration in force
+(with the current zero offsets) and the engine's verdict go to a worker
+thread that computes metrics and score with the same code as
+`balance-station reanalyze`, saves the trial in one transaction, and
+publishes the result to the live view. Nothing is recorded while the station
+is uncalibrated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from station.analysis import ANALYSIS_VERSION, analyze_frames
+from station.frames import Frame
+from station.protocols import Protocol, TrialSpec, get_protocol
+from station.samples import Sample
+from station.scoring import score_trial
+from station.session.config import HoldConfig
+from station.session.events import State, TrialOutcome
+from station.session.hold import HoldEngine, engine_for
+
+log = logging.getLogger("station.trials")
+
+TERMINAL = (State.COMPLETE, State.FAILED, State.ABORTED)
+
+
+class TrialError(RuntimeError):
+    """A trial cannot be started or changed now (the message says why)."""
+
+
+@dataclass
+class TrialRequest:
+    protocol_id: str
+    trial_id: str
+    athlete_uid: str | None = None
+    session_uid: str | None = None
+    duration_s: float | None = None
+    operator_start: bool = False
+    seq: int = 1
+
+
+@dataclass
+class FinishedTrial:
+    """Everything known about a trial when it ends; `saved_uid` once it is in the store."""
+
+    request: TrialRequest
+    protocol: Protocol
+    spec: TrialSpec
+    outcome: TrialOutcome
+    t_ns: np.ndarray
+    counts: np.ndarray
+    calibration: dict[str, Any]
+    started_at: datetime
+    clock_synced: bool
+    metrics: dict[str, Any] | None = None
+    score: float | None = None
+    analysis_version: str | None = None
+    saved_uid: str | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The result card's data (JSON-safe)."""
+        return {
+            "trial_uid": self.saved_uid,
+            "protocol": self.protocol.id,
+            "trial_id": self.spec.id,
+            "athlete_uid": self.request.athlete_uid,
+            "outcome": self.outcome.to_json(),
+            "score": None if self.score is None else round(self.score, 1),
+            "metrics": self.metrics,
+            "error": self.error,
+        }
+
+
+Saver = Callable[[FinishedTrial], str | None]
+Analyzer = Callable[[FinishedTrial], None]
+
+
+class TrialRunner:
+    """The station's current trial: start, operator start/abort, per-frame update."""
+
+    def __init__(
+        self,
+        calibration_snapshot: Callable[[], dict[str, Any] | None],
+        *,
+        hold_config: HoldConfig | None = None,
+        analyze: Analyzer | None = None,
+        save: Saver | None = None,
+        publish: Callable[[dict[str, Any]], None] | None = None,
+        clock_synced: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._calibration_snapshot = calibration_snapshot
+        self._config = hold_config or HoldConfig()
+        self._analyze = analyze or analyze_finished
+        self._save = save
+        self._publish = publish
+        self._clock_synced = clock_synced
+        self._lock = threading.Lock()
+        self._engine: HoldEngine | None = None
+        self._request: TrialRequest | None = None
+        self._protocol: Protocol | None = None
+        self._spec: TrialSpec | None = None
+        self._calibration: dict[str, Any] | None = None
+        self._started_at = datetime.now(UTC)
+        self._t: list[int] = []
+        self._counts: list[tuple[int, int, int, int]] = []
+        self._pending_events: list[dict[str, Any]] = []
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-save")
+        self.last_result: FinishedTrial | None = None
+
+    # -- control (web threads) -----------------------------------------------------------
+    def start(self, request: TrialRequest) -> dict[str, Any]:
+        """Begin a trial; refused while another runs or when the station is uncalibrated."""
+        calibration = self._calibration_snapshot()
+        if calibration is None:
+            raise TrialError("the station is not calibrated: trials cannot be recorded")
+        try:
+            protocol = get_protocol(request.protocol_id)
+        except (KeyError, ValueError) as exc:
+            raise TrialError(f"unknown protocol {request.protocol_id!r}") from exc
+        try:
+            spec = protocol.trial(request.trial_id)
+        except (KeyError, ValueError) as exc:
+            raise TrialError(
+                f"protocol {protocol.id!r} has no trial {request.trial_id!r}"
+            ) from exc
+        if request.duration_s is not None:
+            spec = spec.with_duration(request.duration_s)
+        with self._lock:
+            if self._engine is not None and self._engine.state not in TERMINAL:
+                raise TrialError("a trial is already running: finish or abort it first")
+            self._engine = engine_for(
+                protocol, spec, self._config, operator_start=request.operator_start
+            )
+            self._request, self._protocol, self._spec = request, protocol, spec
+            self._calibration = calibration
+            self._started_at = datetime.now(UTC)
+            self._t, self._counts, self._pending_events = [], [], []
+        log.info("trial started: %s/%s", protocol.id, spec.id)
+        return self.status()
+
+    def operator_start(self) -> None:
+        with self._lock:
+            if self._engine is None:
+                raise TrialError("no trial to start")
+            self._queue(self._engine.start())
+
+    def abort(self) -> None:
+        with self._lock:
+            if self._engine is None or self._engine.state in TERMINAL:
+                raise TrialError("no trial is running")
+            self._queue(self._engine.abort())
+            self._finish_locked()
+
+    # -- per frame (reader thread) -------------------------------------------------------
+    def on_frame(self, frame: Frame, sample: Sample) -> None:
+        engine = self._engine
+        if engine is None or engine.state in TERMINAL:
+            return
+        with self._lock:
+            if self._engine is not engine:
+                return
+            self._t.append(frame.t_ns)
+            self._counts.append(frame.counts)
+            events = engine.update(sample)
+            if events:
+                self._queue(events)
+                if engine.state in TERMINAL:
+                    self._finish_locked()
+
+    def _queue(self, events: list[Any]) -> None:
+        self._pending_events.extend(e.to_json() for e in events)
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """Events since the last call (for the next live message)."""
+        with self._lock:
+            events, self._pending_events = self._pending_events, []
+            return events
+
+    def status(self) -> dict[str, Any] | None:
+        engine = self._engine
+        if engine is None:
+            return None
+        out = dict(engine.status())
+        if self._protocol is not None and self._spec is not None:
+            out["protocol"] = self._protocol.id
+            out["trial_id"] = self._spec.id
+            out["instructions"] = self._spec.instructions
+        return out
+
+    # -- the end of a trial ----------------------------------------------------------------
+    def _finish_locked(self) -> None:
+        engine = self._engine
+        assert engine is not None and engine.result is not None
+        assert self._request and self._protocol and self._spec and self._calibration
+        finished = FinishedTrial(
+            request=self._request,
+            protocol=self._protocol,
+            spec=self._spec,
+            outcome=engine.result,
+            t_ns=np.asarray(self._t, dtype=np.int64),
+            counts=np.asarray(self._counts, dtype=np.int32).reshape(-1, 4),
+            calibration=self._calibration,
+            started_at=self._started_at,
+            clock_synced=self._clock_synced(),
+        )
+        self._t, self._counts = [], []
+        self._worker.submit(self._complete, finished)
+
+    def _complete(self, finished: FinishedTrial) -> None:
+        t0 = time.perf_counter()
+        try:
+            if finished.outcome.state is not State.ABORTED:
+                self._analyze(finished)
+            if self._save is not None:
+                finished.saved_uid = self._save(finished)
+        except Exception as exc:  # the station keeps running; the operator is told
+            log.exception("trial %s could not be analysed or saved", finished.spec.id)
+            finished.error = f"{type(exc).__name__}: {exc}"
+        self.last_result = finished
+        log.info(
+            "trial %s/%s %s, score %s, saved %s (%.0f ms)",
+            finished.protocol.id, finished.spec.id, finished.outcome.state.value,
+            finished.score, finished.saved_uid, (time.perf_counter() - t0) * 1000,
+        )
+        if self._publish is not None:
+            self._publish({"kind": "trial_result", "result": finished.summary()})
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Block until queued analysis/saving is done (tests, shutdown)."""
+        self._worker.submit(lambda: None).result(timeout)
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
+
+
+HOP_PRE_ROLL_S = 1.0  # a hop trial keeps the flight before touch-down (landing detection)
+
+
+def hold_window(finished: FinishedTrial) -> np.ndarray:
+    """Mask of the frames inside the held part of the trial: what is stored and analysed."""
+    t_s = finished.t_ns / 1e9
+    outcome = finished.outcome
+    start = outcome.hold_start_t if outcome.hold_start_t is not None else np.inf
+    if finished.spec.task == "hop":
+        start -= HOP_PRE_ROLL_S
+    end = outcome.hold_end_t if outcome.hold_end_t is not None else np.inf
+    if outcome.time_to_failure_s is not None and outcome.hold_start_t is not None:
+        end = min(end, outcome.hold_start_t + outcome.time_to_failure_s)
+    return (t_s >= start) & (t_s <= end)
+
+
+def analyze_finished(finished: FinishedTrial) -> None:
+    """Metrics and score from the trial's held frames, by the re-analysis pipeline."""
+    keep = hold_window(finished)
+    finished.t_ns, finished.counts = finished.t_ns[keep], finished.counts[keep]
+    if len(finished.t_ns) == 0:  # failed before the hold began: nothing to measure
+        spec = finished.spec
+        breakdown = score_trial(None, _condition(spec), False, 0.0, spec.duration_s)
+        finished.metrics, finished.score = None, float(breakdown.total)
+        finished.analysis_version = ANALYSIS_VERSION
+        return
+    result = analyze_frames(
+        finished.t_ns,
+        finished.counts,
+        finished.calibration,
+        **_condition(finished.spec),
+        task=finished.spec.task,
+        completed=finished.outcome.completed,
+        time_to_failure_s=finished.outcome.time_to_failure_s,
+        planned_duration_s=finished.spec.duration_s,
+        body_weight_n=finished.outcome.body_weight_n,
+        perturbation_onsets_s=[
+            t - finished.t_ns[0] / 1e9 for t in finished.outcome.perturbation_onsets_s
+        ],
+    )
+    finished.metrics, finished.score, finished.analysis_version = result
+
+
+def _condition(spec: TrialSpec) -> dict[str, str]:
+    return {"stance": spec.stance, "eyes": spec.eyes, "surface": spec.surface}

@@ -1,0 +1,105 @@
+"""The trial runner on simulated scenarios: engine per frame, analysis, saving, live events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from station.analysis import ANALYSIS_VERSION
+from station.board.sim import simulate
+from station.calibration import load_calibration
+from station.commands._common import SIM_CALIBRATION
+from station.estimator import Estimator
+from station.frames import Frame
+from station.session.runner import TrialError, TrialRequest, TrialRunner
+
+
+def run_scenario(runner: TrialRunner, scenario: str, seed: int = 3) -> None:
+    cal = load_calibration(SIM_CALIBRATION)
+    estimator = Estimator(cal)
+    sim = simulate(scenario, seed=seed)
+    for t, counts in zip(sim.t_s, sim.counts, strict=True):
+        frame = Frame(int(round(t * 1e9)), tuple(int(c) for c in counts))
+        runner.on_frame(frame, estimator.update(frame))
+    runner.wait_idle()
+
+
+@pytest.fixture
+def runner_and_log():
+    cal = load_calibration(SIM_CALIBRATION)
+    saved, published = [], []
+
+    def save(finished):
+        saved.append(finished)
+        return f"trial-{len(saved)}"
+
+    runner = TrialRunner(lambda: cal.to_dict(), save=save, publish=published.append)
+    yield runner, saved, published
+    runner.close()
+
+
+def test_completed_single_leg_hold_is_analysed_scored_and_saved(runner_and_log):
+    runner, saved, published = runner_and_log
+    runner.start(TrialRequest("single-leg-right", "right-open-firm", duration_s=15))
+    run_scenario(runner, "single_leg_hold")
+    assert len(saved) == 1
+    trial = saved[0]
+    assert trial.outcome.completed and trial.outcome.failure_reason is None
+    # Stored frames are the held window: 15 s at 80 Hz.
+    duration = (trial.t_ns[-1] - trial.t_ns[0]) / 1e9
+    assert 14.8 < duration <= 15.05
+    assert trial.counts.shape == (len(trial.t_ns), 4)
+    m = trial.metrics
+    assert m is not None and 5 < m["mean_velocity_mm_s"]["total"] < 80
+    assert 0 < trial.score <= 100
+    assert trial.analysis_version == ANALYSIS_VERSION
+    assert published[-1]["kind"] == "trial_result"
+    assert published[-1]["result"]["trial_uid"] == "trial-1"
+    events = [e["kind"] for e in runner.take_events()]
+    assert "trial_complete" in events
+
+
+def test_failed_hold_keeps_time_to_failure_and_scores_lower(runner_and_log):
+    runner, saved, _ = runner_and_log
+    runner.start(TrialRequest("single-leg-left", "left-open-firm", duration_s=15))
+    run_scenario(runner, "failed_hold_touch_down")
+    trial = saved[0]
+    assert not trial.outcome.completed
+    assert trial.outcome.failure_reason == "touch_down_board"
+    ttf = trial.outcome.time_to_failure_s
+    assert 1.0 < ttf < 8.0
+    # Only the frames before the failure are kept and analysed.
+    assert (trial.t_ns[-1] - trial.t_ns[0]) / 1e9 == pytest.approx(ttf, abs=0.05)
+    assert trial.score < 60
+
+
+def test_runner_refuses_a_second_trial_and_an_uncalibrated_station(runner_and_log):
+    runner, _, _ = runner_and_log
+    runner.start(TrialRequest("single-leg-left", "left-open-firm"))
+    with pytest.raises(TrialError, match="already running"):
+        runner.start(TrialRequest("single-leg-left", "left-open-firm"))
+    runner.abort()
+    with pytest.raises(TrialError, match="unknown protocol"):
+        runner.start(TrialRequest("no-such", "x"))
+    with pytest.raises(TrialError, match="has no trial"):
+        runner.start(TrialRequest("single-leg-left", "nope"))
+    uncalibrated = TrialRunner(lambda: None)
+    with pytest.raises(TrialError, match="not calibrated"):
+        uncalibrated.start(TrialRequest("single-leg-left", "left-open-firm"))
+    uncalibrated.close()
+
+
+def test_save_failure_is_reported_not_raised():
+    cal = load_calibration(SIM_CALIBRATION)
+    published = []
+
+    def broken_save(finished):
+        raise OSError("disk full")
+
+    runner = TrialRunner(lambda: cal.to_dict(), save=broken_save, publish=published.append)
+    runner.start(TrialRequest("single-leg-right", "right-open-firm", duration_s=10))
+    run_scenario(runner, "single_leg_hold")
+    runner.close()
+    assert "disk full" in published[-1]["result"]["error"]
+    assert runner.last_result is not None and runner.last_result.metrics is not None
+    assert np.isfinite(runner.last_result.score)
