@@ -314,7 +314,7 @@ do_install() {
 
 # --- upgrade ---------------------------------------------------------------------------------
 BACKUP_FILE=""
-DB_FILE=""
+DB_PATH=""
 ROLLBACK_READY=0
 OLD_VERSION=unknown
 CURRENT_STEP=""
@@ -338,34 +338,33 @@ backup_database() {
     local db stamp
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     if ((DRY_RUN)); then
-        say "  would copy the database to $STATE_DIR/backups/pre-upgrade-$stamp.db"
+        say "  would run: balance-station backup $STATE_DIR/backups/pre-upgrade-$stamp.db"
         return
     fi
     db=$(database_location)
     if [[ $db == *://* ]]; then
-        if has_command backup; then
-            service_cli backup --config "$CONFIG_FILE"
-            say "  backed up with balance-station backup; a failed migration is NOT rolled back"
-            say "  automatically for a server database: restore that backup by hand"
-        else
-            confirm "The database is on a server ($db) and this version cannot back it up. Continue?"
-        fi
+        say "  the database is on a server ($db): back it up with pg_dump first;"
+        say "  a failed migration there is NOT rolled back automatically."
+        confirm "Has the server database been backed up?"
         return
     fi
     if [[ ! -e $db ]]; then
         say "  no database yet ($db): nothing to back up"
         return
     fi
-    install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR/backups"
+    run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR/backups"
     BACKUP_FILE=$STATE_DIR/backups/pre-upgrade-$stamp.db
-    # SQLite's online backup API: one consistent file even with a WAL next to it.
-    "$VENV/bin/python" -c 'import sqlite3, sys
+    if has_command backup; then
+        service_cli backup "$BACKUP_FILE" --config "$CONFIG_FILE"
+    else # an old version without the command: SQLite's online backup API, one file
+        service_python -c 'import sqlite3, sys
 src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
 src.backup(dst)
 dst.close()
 src.close()' "$db" "$BACKUP_FILE"
-    chown "$SERVICE_USER:$SERVICE_USER" "$BACKUP_FILE"
-    DB_FILE=$db
+    fi
+    [[ -s $BACKUP_FILE ]] || die "the backup $BACKUP_FILE was not written"
+    DB_PATH=$db
     say "  $db -> $BACKUP_FILE"
 }
 
@@ -387,9 +386,9 @@ rollback() {
         mv "$PREFIX.previous" "$PREFIX"
         rm -rf "$PREFIX.failed"
         if [[ -n $BACKUP_FILE ]]; then
-            rm -f "$DB_FILE-wal" "$DB_FILE-shm"
-            cp -p "$BACKUP_FILE" "$DB_FILE"
-            chown "$SERVICE_USER:$SERVICE_USER" "$DB_FILE"
+            rm -f "$DB_PATH-wal" "$DB_PATH-shm"
+            cp -p "$BACKUP_FILE" "$DB_PATH"
+            chown "$SERVICE_USER:$SERVICE_USER" "$DB_PATH"
             say "Database restored from $BACKUP_FILE."
         fi
         UNIT_TEMPLATE=$PREFIX/src/systemd/balance-station.service

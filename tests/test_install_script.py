@@ -157,7 +157,7 @@ def test_dry_run_upgrade_and_uninstall(tmp_path):
     assert proc.returncode == 0, proc.stderr
     steps = [
         "would run: systemctl stop balance-station",
-        "would copy the database to /var/lib/balance-station/backups/pre-upgrade-",
+        "would run: balance-station backup /var/lib/balance-station/backups/pre-upgrade-",
         f"would run: cp -a {tmp_path}/opt {tmp_path}/opt.previous",
         "station.config check",
         "db upgrade --config",
@@ -189,10 +189,14 @@ prefix=$(cd "$(dirname "$0")/../.." && pwd)
 echo "balance-station $*" >> "$STUB_LOG"
 case "$1" in
 --version) echo "balance-station $(cat "$prefix/src/VERSION_MARK")" ;;
+backup)
+    [ -n "$FAKE_NO_BACKUP" ] && exit 2
+    [ "$2" = --help ] && exit 0
+    cp "$FAKE_DB_FILE" "$2" ;;
 db)
     [ "$2" = --help ] && exit 0
     if [ -n "$FAIL_MIGRATION" ]; then
-        echo "half-migrated garbage" > "$DB_FILE"
+        echo "half-migrated garbage" > "$FAKE_DB_FILE"
         echo "alembic: migration 0003 failed" >&2
         exit 1
     fi ;;
@@ -237,7 +241,7 @@ def sandbox(tmp_path):
         BALANCE_STATION_ROOT=str(root),
         BALANCE_STATION_PYTHON=str(fake_python),
         STUB_LOG=str(tmp_path / "log"),
-        DB_FILE=str(root / "var/lib/balance-station/station.db"),
+        FAKE_DB_FILE=str(root / "var/lib/balance-station/station.db"),
         PYTHONPATH=str(REPO),
     )
 
@@ -337,6 +341,7 @@ def test_upgrade_backs_up_migrates_and_starts(sandbox):
     backups = list((sandbox.data / "backups").glob("pre-upgrade-*.db"))
     assert len(backups) == 1 and count_rows(backups[0]) == 7
     log = sandbox.log()
+    assert f"balance-station backup {backups[0]} --config {sandbox.config}" in log
     order = [
         "systemctl stop balance-station",
         f"balance-station db upgrade --config {sandbox.config}",
@@ -347,11 +352,13 @@ def test_upgrade_backs_up_migrates_and_starts(sandbox):
     assert "upgraded from v1" in proc.stdout
 
 
-def test_failed_migration_rolls_back_code_and_database(sandbox):
+@pytest.mark.parametrize("backup_command", [True, False], ids=["backup-cmd", "old-version"])
+def test_failed_migration_rolls_back_code_and_database(sandbox, backup_command):
     assert sandbox.run("v1").returncode == 0
     make_database(sandbox.db, rows=5)
     sandbox.clear_log()
-    proc = sandbox.run("v2", "--upgrade", FAIL_MIGRATION="1")
+    no_backup = "" if backup_command else "1"
+    proc = sandbox.run("v2", "--upgrade", FAIL_MIGRATION="1", FAKE_NO_BACKUP=no_backup)
     assert proc.returncode == 1
     out = proc.stdout
     assert "UPGRADE FAILED at: the database migration" in out
@@ -362,6 +369,9 @@ def test_failed_migration_rolls_back_code_and_database(sandbox):
     assert count_rows(sandbox.db) == 5  # the half-migrated file was replaced by the backup
     assert sandbox.log()[-1] == "systemctl start balance-station"  # old version running
     assert not Path(f"{sandbox.prefix}.previous").exists()
+    assert any(line.startswith("balance-station backup /") for line in sandbox.log()) == (
+        backup_command
+    )
 
 
 def test_a_refused_config_stops_the_upgrade_before_any_change(sandbox):
