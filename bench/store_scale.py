@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from station.store import Athlete, SessionRecord, TrialRecord, open_store
 from station.store import rawframes as rf
 from station.store.archive import export_archive, import_archive
+from station.store.engine import sqlite_path
 from station.store.schema import athletes, sessions, trial_metrics, trial_raw, trials
 from station.store.synthetic import simulated_trial_frames
 
@@ -292,6 +293,33 @@ def measure(url: str, archive_dir: Path, skip_archive: bool) -> dict[str, Any]:
     it = iter(picks * 2)
     out["athlete_history"] = timed(lambda: store.athlete_history(next(it)), 20)
     out["athlete_history"]["trials_per_athlete"] = hist_len
+    if store.dialect == "sqlite":
+        # the same rows through the bare sqlite3 driver: the floor, measured in this run, so
+        # the store's overhead shows as a ratio whatever else loads the machine
+        import sqlite3
+
+        db = sqlite3.connect(str(sqlite_path(store.engine)))
+        sql = (
+            "SELECT t.uid, s.uid, t.seq, t.started_at, t.clock_synced, t.duration_s, "
+            "t.protocol, t.stance, t.eyes, t.surface, t.planned_duration_s, t.outcome, "
+            "t.time_to_failure_s, t.score, t.analysis_version, r.trial_id IS NOT NULL "
+            "FROM trials t JOIN sessions s ON s.id = t.session_id "
+            "LEFT JOIN trial_raw r ON r.trial_id = t.id "
+            "WHERE t.athlete_id = (SELECT id FROM athletes WHERE uid = ?) "
+            "ORDER BY t.started_at, t.seq"
+        )
+        it = iter(picks * 2)
+        floor = timed(lambda: db.execute(sql, (next(it),)).fetchall(), 20)
+        db.close()
+        out["athlete_history_bare_sqlite3_floor"] = floor
+        out["athlete_history_ratio_to_floor"] = round(
+            out["athlete_history"]["median_ms"] / floor["median_ms"], 2
+        )
+    one_year_ago = datetime.now(UTC) - timedelta(days=365)
+    it = iter(picks * 2)
+    out["athlete_history_last_year"] = timed(
+        lambda: store.athlete_history(next(it), since=one_year_ago), 20
+    )
     it = iter(picks * 2)
     out["athlete_history_with_all_metrics"] = timed(
         lambda: store.athlete_history(next(it), metrics=True), 20
@@ -328,6 +356,7 @@ def measure(url: str, archive_dir: Path, skip_archive: bool) -> dict[str, Any]:
 
     out["save_trial"] = timed(save, 30)
     out["integrity_check_s"] = round(timed(store.integrity_check, 1)["max_ms"] / 1000, 2)
+    out["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     if not skip_archive:
         archive = archive_dir / "bench-archive.zip"
         t0 = time.perf_counter()
