@@ -112,3 +112,12 @@ def test_avahi_file_announces_http():
     assert service.findtext("type") == "_http._tcp"
     assert service.findtext("port") == "80"
     assert "%h" in (root.findtext("name") or "")
+
+
+def test_documentation_link_leads_to_doctor_first():
+    """The unit's Documentation= is the troubleshooting page, whose first step is doctor."""
+    doc = TEMPLATE.read_text().split("Documentation=file://@PREFIX@/src/", 1)[1].split()[0]
+    text = (REPO / doc).read_text()
+    first_section = text.split("\n## ", 2)[1]
+    assert first_section.startswith("First: `balance-station doctor`")
+    assert "balance-station doctor" in first_section
