@@ -133,7 +133,8 @@ class StationHealth:
     status page report it; a restart would not fix it.
 
     Reads `runtime.reader_loops` (a counter the reader thread increments every pass),
-    `runtime.acquisition.alive()` and `runtime.acquisition.stats["state"|"frames_total"]`.
+    `runtime.acquisition.alive` (a property) and `runtime.acquisition.stats["state"]`,
+    `["frames_total"]`.
     """
 
     REPORTED_STATES = ("board_error", "ended")
@@ -160,7 +161,7 @@ class StationHealth:
         reader_still = self.reader.still_for_s()
         if reader_still >= self.reader.stall_s:
             return f"station reader thread made no progress for {reader_still:.0f} s"
-        if not self.runtime.acquisition.alive():
+        if not self.runtime.acquisition.alive:
             return "acquisition process is not running"
         state = self._state_name()
         if state != self._last_state:

@@ -167,6 +167,7 @@ class FakeAcquisition:
         self.stats = {"state": AcqState.STARTING, "frames_total": 0}
         self.process_alive = True
 
+    @property
     def alive(self) -> bool:
         return self.process_alive
 
@@ -234,3 +235,31 @@ def test_a_missing_board_is_reported_not_restarted():
     assert health()
     advance(rt, clock, 5, frames=True)
     assert health()
+
+
+def test_station_health_reads_a_real_acquisition_process():
+    """The attribute paths StationHealth uses exist on the real Acquisition (sim board)."""
+    from station.acquisition.process import Acquisition, RealtimeOptions
+    from station.board.factory import BoardOptions
+
+    acq = Acquisition(BoardOptions(spec="sim"), realtime=RealtimeOptions(sched_fifo_priority=0))
+
+    class Runtime:
+        reader_loops = 0
+        acquisition = acq
+
+    acq.start()
+    try:
+        health = StationHealth(Runtime, stall_s=3.0)
+        deadline = time.monotonic() + 20
+        while acq.stats["frames_total"] < 20 and time.monotonic() < deadline:
+            Runtime.reader_loops += 1
+            time.sleep(0.05)
+        Runtime.reader_loops += 1
+        assert health(), health.problem
+        assert acq.stats["frames_total"] >= 20
+    finally:
+        acq.stop()
+    Runtime.reader_loops += 1
+    assert not health()
+    assert health.problem == "acquisition process is not running"
