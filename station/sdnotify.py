@@ -140,11 +140,18 @@ class StationHealth:
     REPORTED_STATES = ("board_error", "ended")
 
     def __init__(
-        self, runtime: Any, stall_s: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        runtime: Any,
+        stall_s: float = 10.0,
+        startup_s: float = 90.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from station.acquisition.stats import AcqState
 
         self.runtime = runtime
+        # The acquisition process imports numpy and opens the board before its first frame:
+        # seconds on a Pi 3. Only a start longer than this counts as a hang.
+        self.startup_s = startup_s
         self._state_name = lambda: AcqState(runtime.acquisition.stats["state"]).name.lower()
         self.reader = StallDetector(lambda: runtime.reader_loops, stall_s, clock)
         self.frames = StallDetector(
@@ -170,7 +177,8 @@ class StationHealth:
         frames_still = self.frames.still_for_s()
         if state in self.REPORTED_STATES:
             return None
-        if frames_still >= self.frames.stall_s:
+        limit = self.startup_s if state == "starting" else self.frames.stall_s
+        if frames_still >= limit:
             return f"no frames from the board for {frames_still:.0f} s (acquisition {state})"
         return None
 

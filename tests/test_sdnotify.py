@@ -223,6 +223,16 @@ def test_a_stuck_acquisition_loop_is_unhealthy():
     assert "no frames from the board for 12 s (acquisition running)" in health.problem
 
 
+def test_a_slow_start_is_not_a_hang_but_a_start_that_never_ends_is():
+    clock, rt = Clock(), FakeRuntime()
+    health = StationHealth(rt, stall_s=10.0, startup_s=90.0, clock=clock)
+    advance(rt, clock, 60, frames=False)  # still STARTING: importing, opening the board
+    assert health()
+    advance(rt, clock, 31, frames=False)
+    assert not health()
+    assert "no frames from the board for 91 s (acquisition starting)" in health.problem
+
+
 def test_a_missing_board_is_reported_not_restarted():
     """BOARD_ERROR (retrying to open) keeps the watchdog fed: a restart would not help."""
     clock, rt = Clock(), FakeRuntime()
