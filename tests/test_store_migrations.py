@@ -119,7 +119,7 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
         open_store(store_location)
     store = open_store(store_location, upgrade=True)
     try:
-        assert store.revision() == migrate.head_revision() == "0003"
+        assert store.revision() == migrate.head_revision() == "0004"
         assert store.counts() == {
             "athletes": 1,
             "sessions": 1,
@@ -145,6 +145,7 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
         trial = store.load_trial("t-1")
         assert trial.raw is not None and trial.raw.equals(rawframes.decode(blob))
         assert trial.calibration == {"g": 1} and trial.eyes == "closed"
+        assert trial.task == "hold" and trial.body_weight_n is None  # revision 0004 defaults
         assert store.list_targets("a-1")[0].direction == ">="
         assert store.get_user("physio") is not None
         assert store.integrity_check().ok

@@ -98,6 +98,10 @@ def test_save_and_load_trial_round_trip(store: Store) -> None:
         su,
         1,
         rng,
+        task="hop",
+        spec={"id": "hop-left", "target_radius_mm": None},
+        body_weight_n=712.5,
+        perturbation_onsets_s=[1.5, 3.25],
         outcome="failed",
         time_to_failure_s=12.5,
         failure_reason="touch down",
@@ -115,6 +119,12 @@ def test_save_and_load_trial_round_trip(store: Store) -> None:
         False,
     )
     assert back.started_at == trial.started_at
+    assert (back.task, back.spec, back.body_weight_n, back.perturbation_onsets_s) == (
+        "hop",
+        {"id": "hop-left", "target_radius_mm": None},
+        712.5,
+        [1.5, 3.25],
+    )
     assert back.calibration == trial.calibration and back.board_id == "board-1"
     assert back.athlete_uid == au and back.session_uid == su
     assert store.load_trial(uid, with_raw=False).raw is None

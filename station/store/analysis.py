@@ -24,40 +24,36 @@ class AnalysisUnavailable(RuntimeError):
 
 
 def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | None, str]:
-    """Metrics and score of a trial from its raw frames and its calibration snapshot."""
+    """Metrics and score from the stored frames with the live pipeline
+    (station.analysis.analyze_frames: calibration snapshot -> forces -> COP -> metrics ->
+    score), so a re-analysed trial matches what the current station would record."""
     try:
-        from station import __version__
-        from station.calibration.file import calibration_from_dict
-        from station.geometry import cop_from_forces
-        from station.metrics import compute_all
-        from station.scoring import SCORE_VERSION, score_trial
+        from station.analysis import analyze_frames
     except ImportError as exc:
         raise AnalysisUnavailable(f"re-analysis needs {exc.name}, which is not available") from exc
     if trial.raw is None:
         raise ValueError("trial has no raw frames (removed by retention?)")
     if trial.calibration is None:
         raise ValueError("trial has no calibration snapshot")
-    cal = calibration_from_dict(trial.calibration)
     raw = trial.raw
     valid = raw.valid
-    t_s = (raw.t_ns[valid] - raw.t_ns[0]) / 1e9
-    forces = cal.cell_forces(raw.counts[valid])
-    total, cop = cop_from_forces(forces, cal.positions_mm, cal.min_load_n)
-    if trial.outcome != "complete" and trial.time_to_failure_s is not None:
-        held = t_s <= trial.time_to_failure_s
-        t_s, total, cop = t_s[held], total[held], cop[held]
-    try:
-        metrics = compute_all(t_s, cop[:, 0], cop[:, 1], force_n=total)
-    except ValueError:
-        metrics = None  # too short or unusable: scored as such
-    breakdown = score_trial(
-        metrics,
-        {"stance": trial.stance, "eyes": trial.eyes, "surface": trial.surface},
+    if not valid.any():
+        raise ValueError("trial has no valid frames")
+    metrics, score, version = analyze_frames(
+        raw.t_ns[valid],
+        raw.counts[valid],
+        trial.calibration,
+        stance=trial.stance,
+        eyes=trial.eyes,
+        surface=trial.surface,
+        task=trial.task,
         completed=trial.outcome == "complete",
         time_to_failure_s=trial.time_to_failure_s,
-        duration_s=trial.planned_duration_s,
+        planned_duration_s=trial.planned_duration_s,
+        body_weight_n=trial.body_weight_n,
+        perturbation_onsets_s=trial.perturbation_onsets_s or (),
     )
-    return metrics, float(breakdown.total), f"station-{__version__}/score-{SCORE_VERSION}"
+    return metrics, score, version
 
 
 def reanalyze(

@@ -51,7 +51,8 @@ class SessionRecord:
 @dataclass
 class TrialRecord:
     """One finished trial. `started_at` is wall-clock UTC (trust it only when
-    `clock_synced`: a Pi without RTC may boot in 1970); `duration_s` is monotonic."""
+    `clock_synced`: a Pi without RTC may boot in 1970); `duration_s` is monotonic.
+    `raw` holds the frames that were analysed (the held part of the trial)."""
 
     session_uid: str
     seq: int
@@ -64,6 +65,10 @@ class TrialRecord:
     started_at: datetime = field(default_factory=utcnow)
     clock_synced: bool = True
     protocol: str | None = None
+    task: str = "hold"  # 'hold' | 'hop' | 'push' | ... (station.protocols TrialSpec.task)
+    spec: dict[str, Any] | None = None  # the protocol's trial spec, as JSON
+    body_weight_n: float | None = None
+    perturbation_onsets_s: list[float] | None = None  # from the first stored frame
     time_to_failure_s: float | None = None
     failure_reason: str | None = None
     metrics: dict[str, Any] | None = None

@@ -182,6 +182,8 @@ trials = sa.Table(
     sa.Column("clock_synced", sa.Boolean, nullable=False),
     sa.Column("duration_s", sa.Float, nullable=False),
     sa.Column("protocol", sa.String(100)),
+    sa.Column("task", sa.String(20), nullable=False, server_default="hold"),
+    sa.Column("spec", JSONText),  # the protocol's whole trial spec
     sa.Column("stance", sa.String(30), nullable=False),
     sa.Column("eyes", sa.String(10), nullable=False),
     sa.Column("surface", sa.String(30), nullable=False),
@@ -190,6 +192,9 @@ trials = sa.Table(
     sa.Column("time_to_failure_s", sa.Float),
     sa.Column("failure_reason", sa.String(200)),
     sa.Column("score", sa.Float),
+    # analysis inputs measured during the trial (re-analysis reproduces the live result)
+    sa.Column("body_weight_n", sa.Float),
+    sa.Column("perturbation_onsets_s", JSONText),  # seconds from the first stored frame
     sa.Column("calibration_id", sa.Integer, sa.ForeignKey("calibrations.id")),
     sa.Column("analysis_version", sa.String(50)),
     sa.Column("analyzed_at", UTCDateTime),
