@@ -399,6 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("markdown", help="print docs/configuration.md")
     check = sub.add_parser("check", help="validate a config file (exit 2 naming the bad key)")
     check.add_argument("path", type=Path, nargs="?", default=DEFAULT_CONFIG_PATH)
+    get = sub.add_parser("get", help="print one setting (file + environment), for scripts")
+    get.add_argument("name", metavar="SECTION.KEY")
+    get.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     write = sub.add_parser("write", help="write a commented starting file unless one exists")
     write.add_argument("path", type=Path)
     write.add_argument(
@@ -413,6 +416,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(documented_defaults())
     elif args.action == "markdown":
         sys.stdout.write(configuration_markdown())
+    elif args.action == "get":
+        section, _, key = args.name.partition(".")
+        try:
+            config = load_config(args.config)
+            value = config[section][key]
+        except ConfigError as exc:
+            print(f"config error: {exc}", file=sys.stderr)
+            return 2
+        except KeyError:
+            print(f"config error: no setting {args.name}", file=sys.stderr)
+            return 2
+        if isinstance(value, tuple | list):
+            value = " ".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        print(value)
     elif args.action == "check":
         try:
             load_config(args.path, environ={}, required=True)

@@ -226,6 +226,20 @@ def test_write_refuses_a_bad_setting(tmp_path, capsys):
     assert "board.kind" in capsys.readouterr().err
 
 
+def test_get_prints_one_setting_for_scripts(tmp_path, capsys):
+    path = write(tmp_path, "[storage]\nbackup_keep = 4\n[board]\ndemo = true\n")
+    assert main(["get", "storage.backup_keep", "--config", str(path)]) == 0
+    assert main(["get", "board.douts", "--config", str(path)]) == 0
+    assert main(["get", "board.demo", "--config", str(path)]) == 0
+    assert main(["get", "storage.backup_dir", "--config", str(path)]) == 0
+    assert capsys.readouterr().out == "4\n6 13 19 26\ntrue\n\n"
+    assert main(["get", "storage.nope", "--config", str(path)]) == 2
+    assert "no setting storage.nope" in capsys.readouterr().err
+    path.write_text("[storage]\nbackup_keep = 0\n")
+    assert main(["get", "storage.backup_keep", "--config", str(path)]) == 2
+    assert "storage.backup_keep" in capsys.readouterr().err
+
+
 def test_docs_configuration_md_matches_the_code():
     docs = REPO / "docs" / "configuration.md"
     assert docs.read_text() == configuration_markdown(), (
