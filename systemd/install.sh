@@ -31,7 +31,9 @@ DRY_RUN=0
 ASSUME_YES=0
 PURGE=0
 PORT_FOR_NEW_CONFIG=80
-UNIT_TEMPLATE=$SRC_DIR/systemd/balance-station.service
+UNIT_SOURCE=$SRC_DIR/systemd # where the unit templates come from (the old code on rollback)
+UNITS=(balance-station.service balance-station-maintenance.service balance-station-maintenance.timer)
+TIMER=balance-station-maintenance.timer
 
 usage() {
     cat <<EOF
@@ -118,7 +120,7 @@ parse_args() {
     CLI=$VENV/bin/balance-station
     CONFIG_DIR=$ROOT/etc/balance-station
     CONFIG_FILE=$CONFIG_DIR/config.toml
-    UNIT_FILE=$ROOT/etc/systemd/system/$SERVICE.service
+    UNIT_DIR=$ROOT/etc/systemd/system
     AVAHI_FILE=$ROOT/etc/avahi/services/$SERVICE.service
     STATE_DIR=$ROOT/var/lib/balance-station
 }
@@ -263,10 +265,14 @@ print(load_config(Path(sys.argv[1]), environ={})["server"]["port"])' "$CONFIG_FI
 }
 
 install_unit() {
-    step "systemd service $UNIT_FILE"
-    sed -e "s#@PREFIX@#$PREFIX#g" -e "s#@USER@#$SERVICE_USER#g" \
-        -e "s#@CONFIG@#/etc/balance-station/config.toml#g" \
-        "$UNIT_TEMPLATE" | write_file "$UNIT_FILE" 0644 root:root
+    local unit
+    step "systemd units in $UNIT_DIR"
+    for unit in "${UNITS[@]}"; do
+        [[ -e $UNIT_SOURCE/$unit ]] || continue # an older version without this unit
+        sed -e "s#@PREFIX@#$PREFIX#g" -e "s#@USER@#$SERVICE_USER#g" \
+            -e "s#@CONFIG@#/etc/balance-station/config.toml#g" \
+            "$UNIT_SOURCE/$unit" | write_file "$UNIT_DIR/$unit" 0644 root:root
+    done
     run systemctl daemon-reload
 }
 
@@ -306,9 +312,10 @@ do_install() {
     install_data_dir
     install_unit
     install_avahi
-    step "Enable and start"
+    step "Enable and start (and the daily backup/retention timer)"
     run systemctl enable "$SERVICE"
     run systemctl restart "$SERVICE"
+    run systemctl enable --now "$TIMER"
     print_address
 }
 
@@ -391,7 +398,7 @@ rollback() {
             chown "$SERVICE_USER:$SERVICE_USER" "$DB_PATH"
             say "Database restored from $BACKUP_FILE."
         fi
-        UNIT_TEMPLATE=$PREFIX/src/systemd/balance-station.service
+        UNIT_SOURCE=$PREFIX/src/systemd
         install_unit
     fi
     systemctl start "$SERVICE" || say "warning: the service did not start; see journalctl -u $SERVICE"
@@ -439,6 +446,7 @@ do_upgrade() {
     CURRENT_STEP="starting the new version"
     step "Start the new version"
     run systemctl start "$SERVICE"
+    run systemctl enable --now "$TIMER"
     trap - ERR
     run rm -rf "$PREFIX.previous"
     say "  upgraded from $OLD_VERSION; database backup kept at ${BACKUP_FILE:-(none)}"
@@ -455,8 +463,12 @@ do_uninstall() {
     fi
     if ((DRY_RUN)); then say "Dry run: nothing will be changed."; fi
     step "Stop and remove the service"
-    run systemctl disable --now "$SERVICE" || true
-    run rm -f "$UNIT_FILE" "$AVAHI_FILE"
+    run systemctl disable --now "$SERVICE" "$TIMER" || true
+    local unit
+    for unit in "${UNITS[@]}"; do
+        run rm -f "$UNIT_DIR/$unit"
+    done
+    run rm -f "$AVAHI_FILE"
     run systemctl daemon-reload
     step "Remove the code"
     run rm -rf "$PREFIX" "$PREFIX.previous"

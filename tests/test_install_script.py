@@ -191,8 +191,9 @@ case "$1" in
 --version) echo "balance-station $(cat "$prefix/src/VERSION_MARK")" ;;
 backup)
     [ -n "$FAKE_NO_BACKUP" ] && exit 2
-    [ "$2" = --help ] && exit 0
+    [ "$2" = --help ] || [ "$2" = --daily ] && exit 0
     cp "$FAKE_DB_FILE" "$2" ;;
+retention) exit 0 ;;
 db)
     [ "$2" = --help ] && exit 0
     if [ -n "$FAIL_MIGRATION" ]; then
@@ -306,6 +307,10 @@ def test_install_writes_everything_and_is_idempotent(sandbox):
     assert f"ExecStart={sandbox.prefix}/venv/bin/balance-station run --config" in unit
     assert "@PREFIX@" not in unit and "@USER@" not in unit and "@CONFIG@" not in unit
     assert "<port>80</port>" in sandbox.avahi.read_text()
+    units = sandbox.unit.parent
+    maintenance = (units / "balance-station-maintenance.service").read_text()
+    assert f"ExecStart={sandbox.prefix}/src/systemd/maintenance.sh {sandbox.prefix} " in maintenance
+    assert (units / "balance-station-maintenance.timer").exists()
     assert sandbox.data.is_dir()
     log = sandbox.log()
     assert (
@@ -317,6 +322,7 @@ def test_install_writes_everything_and_is_idempotent(sandbox):
         "systemctl enable balance-station",
         "systemctl restart balance-station",
         "systemctl enable --now avahi-daemon",
+        "systemctl enable --now balance-station-maintenance.timer",
     ):
         assert call in log
     assert "http://" in proc.stdout and ".local/" in proc.stdout
@@ -410,9 +416,54 @@ def test_uninstall_keeps_data_unless_purged(sandbox):
     proc = sandbox.run("v1", "--uninstall", FAIL_MIGRATION="")
     assert proc.returncode == 0, proc.stderr
     assert not sandbox.prefix.exists() and not sandbox.unit.exists()
+    assert not list(sandbox.unit.parent.glob("balance-station*"))
     assert not sandbox.avahi.exists()
     assert sandbox.config.exists() and count_rows(sandbox.db) == 3
     proc = sandbox.run("v1", "--uninstall", "--purge")
     assert proc.returncode == 0, proc.stderr
     assert not sandbox.config.exists() and not sandbox.data.exists()
     assert "userdel root" in sandbox.log()  # the stub: the real root is untouched
+
+
+def test_daily_maintenance_backs_up_and_applies_retention(sandbox, tmp_path):
+    assert sandbox.run("v1").returncode == 0
+    script = sandbox.prefix / "src" / "systemd" / "maintenance.sh"
+    env = dict(os.environ, STUB_LOG=str(tmp_path / "log"), PYTHONPATH=str(REPO))
+    sandbox.config.write_text(f'[storage]\ndata_dir = "{sandbox.data}"\n')
+    sandbox.clear_log()
+    proc = subprocess.run(
+        [str(script), str(sandbox.prefix), str(sandbox.config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sandbox.log() == [
+        f"balance-station backup --daily {sandbox.data}/backups --keep 10 --config {sandbox.config}"
+    ]
+    usb = tmp_path / "usb"
+    sandbox.config.write_text(
+        f'[storage]\nbackup_dir = "{usb}"\nbackup_keep = 3\nraw_frames_months = 6\n'
+    )
+    sandbox.clear_log()
+    proc = subprocess.run(
+        [str(script), str(sandbox.prefix), str(sandbox.config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sandbox.log() == [
+        f"balance-station backup --daily {usb} --keep 3 --config {sandbox.config}",
+        f"balance-station retention --older-than-months 6 --config {sandbox.config}",
+    ]
+    assert usb.is_dir()
+
+
+def test_maintenance_script_is_shellcheck_clean():
+    proc = subprocess.run(
+        ["shellcheck", str(REPO / "systemd" / "maintenance.sh")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout

@@ -19,18 +19,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def render(tmp_path: Path, text: str | None = None) -> Path:
-    """The unit as install.sh renders it, with a real executable as ExecStart."""
+def render(tmp_path: Path, text: str | None = None, template: Path = TEMPLATE) -> Path:
+    """A unit as install.sh renders it, with real executables where ExecStart points."""
     prefix = tmp_path / "opt"
-    exe = prefix / "venv" / "bin" / "balance-station"
-    exe.parent.mkdir(parents=True)
-    exe.write_text("#!/bin/sh\nexit 0\n")
-    exe.chmod(0o755)
-    text = (text or TEMPLATE.read_text()).replace("@PREFIX@", str(prefix))
+    for exe in (prefix / "venv/bin/balance-station", prefix / "src/systemd/maintenance.sh"):
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    text = (text or template.read_text()).replace("@PREFIX@", str(prefix))
     text = text.replace("@USER@", "balance-station")
     text = text.replace("@CONFIG@", "/etc/balance-station/config.toml")
-    unit = tmp_path / "units" / "balance-station.service"
-    unit.parent.mkdir()
+    unit = tmp_path / "units" / template.name
+    unit.parent.mkdir(exist_ok=True)
     unit.write_text(text)
     return unit
 
@@ -56,6 +56,13 @@ def service_section(text: str) -> dict[str, str]:
 
 def test_unit_file_verifies(tmp_path):
     assert verify(render(tmp_path)) == []
+
+
+def test_maintenance_timer_and_service_verify(tmp_path):
+    service = render(tmp_path, template=REPO / "systemd" / "balance-station-maintenance.service")
+    timer = render(tmp_path, template=REPO / "systemd" / "balance-station-maintenance.timer")
+    assert verify(service) == []
+    assert verify(timer) == []  # also checks the timer's service exists next to it
 
 
 @pytest.mark.parametrize(
