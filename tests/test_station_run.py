@@ -61,7 +61,7 @@ def read_events(url: str, n: int, timeout: float = 10.0) -> list[dict]:
 
 
 def test_station_serves_live_frames_and_health(station):
-    page = urllib.request.urlopen(station, timeout=10).read().decode()
+    page = urllib.request.urlopen(station + "live", timeout=10).read().decode()
     assert "Balance Station" in page and "live.js" in page
     events = read_events(station + "api/live", 40)
     ids = [e["id"] for e in events]

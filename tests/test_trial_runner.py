@@ -103,3 +103,37 @@ def test_save_failure_is_reported_not_raised():
     assert "disk full" in published[-1]["result"]["error"]
     assert runner.last_result is not None and runner.last_result.metrics is not None
     assert np.isfinite(runner.last_result.score)
+
+
+def test_runner_saves_into_the_store_with_raw_frames_and_reanalysis_agrees(tmp_path):
+    from station.analysis import analyze_frames
+    from station.session.persist import store_saver
+    from station.store import open_store
+    from station.store.records import Athlete
+
+    store = open_store(tmp_path)
+    athlete = store.add_athlete(Athlete(name="Ada Test", team="U18"))
+    cal = load_calibration(SIM_CALIBRATION)
+    runner = TrialRunner(lambda: cal.to_dict(), save=store_saver(store, "sim"))
+    runner.start(TrialRequest("single-leg-right", "right-open-firm", athlete_uid=athlete,
+                              duration_s=15))
+    run_scenario(runner, "single_leg_hold")
+    runner.close()
+    uid = runner.last_result.saved_uid
+    assert uid is not None and runner.last_result.error is None
+    trial = store.load_trial(uid, with_raw=True)
+    assert trial.outcome == "complete" and trial.athlete_uid == athlete
+    assert trial.raw.n == len(runner.last_result.t_ns)
+    np.testing.assert_array_equal(trial.raw.counts, runner.last_result.counts)
+    metrics, score, _ = analyze_frames(
+        trial.raw.t_ns, trial.raw.counts, trial.calibration, stance=trial.stance,
+        eyes=trial.eyes, surface=trial.surface, task=trial.task, completed=True,
+        time_to_failure_s=None, planned_duration_s=trial.planned_duration_s,
+        body_weight_n=trial.body_weight_n,
+    )
+    assert score == pytest.approx(trial.score)
+    assert metrics["mean_velocity_mm_s"]["total"] == pytest.approx(
+        trial.metrics["mean_velocity_mm_s"]["total"])
+    history = store.athlete_history(athlete)
+    assert len(history) == 1
+    store.close()

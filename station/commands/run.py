@@ -12,7 +12,10 @@ from typing import Any
 
 from station.acquisition.process import RealtimeOptions
 from station.calibration import try_load_calibration
+from station.cli import UserError
+from station.clock import wall_clock_status
 from station.commands._common import (
+    Settings,
     add_board_args,
     add_config_args,
     ensure_data_dir,
@@ -20,6 +23,9 @@ from station.commands._common import (
 )
 from station.estimator import make_estimator
 from station.runtime import FrameEstimator, StationConfig, StationRuntime
+from station.session.config import HoldConfig
+from station.session.persist import store_saver
+from station.session.runner import TrialRunner
 
 log = logging.getLogger("station")
 
@@ -75,7 +81,17 @@ def handle(args: argparse.Namespace) -> int:
         estimator=estimator,
         calibration_problem=problem,
     )
-    app = create_app(runtime, data_dir=data_dir)
+    store = open_station_store(settings)
+    runtime.attach_trials(
+        TrialRunner(
+            runtime.calibration_snapshot,
+            hold_config=hold_config(settings),
+            save=store_saver(store, board_id=runtime.board_kind),
+            publish=runtime.hub.publish,
+            clock_synced=lambda: wall_clock_status().synced is not False,
+        )
+    )
+    app = create_app(runtime, store=store, data_dir=data_dir)
     try:
         server = create_server(
             app, host=host, port=port, threads=server_cfg["threads"], ident="balance-station"
@@ -98,7 +114,24 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         server.close()
         runtime.stop()
+        store.close()
     return 0
+
+
+def open_station_store(settings: Settings) -> Any:
+    """The history database (SQLite in the data dir unless a URL is configured)."""
+    from station.store import StoreError, open_store
+
+    location = settings.config["storage"]["database_url"] or settings.data_dir
+    try:
+        return open_store(location, upgrade=True)
+    except StoreError as exc:
+        raise UserError(f"cannot open the database: {exc}") from None
+
+
+def hold_config(settings: Settings) -> HoldConfig:
+    """Hold-engine thresholds from the [hold] table (validated when the config loaded)."""
+    return HoldConfig.from_dict(settings.config.values.get("hold", {}))
 
 
 def load_estimator(path: Path) -> tuple[FrameEstimator, str | None]:
