@@ -386,7 +386,9 @@ def configuration_markdown() -> str:
         "## The whole file",
         "",
         "`python -m station.config defaults` prints every key above as one TOML file; the",
-        'installer writes the same text with the keys commented out and `board.kind = "hx711"`.',
+        "installer writes the same text with the keys commented out except",
+        '`board.kind = "hx711"` and `server.port = 80` (the unit file allows port 80, so',
+        "phones open `http://<hostname>.local/` without a port number).",
     ]
     return "\n".join(out) + "\n"
 
