@@ -14,6 +14,6 @@ fi
 stamp="$venv/.installed-$extras"
 hash="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[$extras]"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "${root}[${extras}]"
     echo "$hash" > "$stamp"
 fi
