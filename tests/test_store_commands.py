@@ -189,3 +189,20 @@ def test_reanalyze_with_an_injected_analysis(data_dir: Path) -> None:
     versions = [h["analysis_version"] for h in store.athlete_history(first)]
     assert versions.count("test-2") == 3 and versions.count("test-1") == 1
     store.close()
+
+
+def test_athlete_delete_without_yes_asks_and_keeps_data(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert run("athlete", "delete", "Athlete 0-0", "--data-dir", data_dir) == 1
+
+    def no_terminal(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+    assert run("athlete", "delete", "Athlete 0-0", "--data-dir", data_dir) == 1
+    assert "nothing deleted" in capsys.readouterr().out
+    store = open_store(data_dir)
+    assert len(store.list_athletes()) == 2
+    store.close()

@@ -43,9 +43,12 @@ def handle(args: argparse.Namespace) -> int:
                 return 0
             uid = find_athlete_uid(store, args.name)
             if not args.yes:
-                answer = input(f"Delete {args.name} and ALL their data? Type yes: ")
+                try:
+                    answer = input(f"Delete {args.name} and ALL their data? Type yes: ")
+                except EOFError:
+                    answer = ""  # no terminal: only --yes deletes
                 if answer.strip().lower() != "yes":
-                    print("nothing deleted")
+                    print("nothing deleted (answer 'yes', or pass --yes)")
                     return 1
             counts = store.delete_athlete(uid)
         except StoreError as exc:
