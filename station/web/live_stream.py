@@ -4,6 +4,9 @@ Each stream holds one server thread while it is open, so the number of
 concurrent streams is capped below the server's thread pool: pages keep
 working when many phones watch. A stream whose client vanished ends at its
 next write (at the latest at the next heartbeat) and frees its slot.
+
+Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an
+API token as `Authorization: Bearer`): the stream can carry a trial's result.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterator
 from flask import Blueprint, Response, jsonify, request
 
 from station.live import LiveHub
+from station.web import auth
 
 HEARTBEAT_S = 10.0
 MAX_STREAMS = 48
@@ -71,6 +75,9 @@ def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
 
     @bp.get("/api/live")
     def live() -> Response:
+        refusal = auth.deny("run_tests", api=True) and auth.deny("view_history", api=True)
+        if refusal is not None:
+            return refusal
         if not slots.acquire(blocking=False):
             response = jsonify(error=f"too many live streams open (limit {max_streams})")
             response.status_code = 503

@@ -1,0 +1,150 @@
+"""First-start setup, login, logout, kiosk mode: the pages that decide who is at the station.
+
+Registering this module also installs the request-wide checks of station.web.auth
+(setup gate, CSRF, session lifetimes), so every other view is covered.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.wrappers import Response
+
+from station.web import auth
+
+_setup_lock = threading.Lock()
+
+
+def _auth_base() -> str:
+    """Extend the site's base template when there is one, else a plain standalone page."""
+    try:
+        current_app.jinja_env.get_template("base.html")
+    except TemplateNotFound:
+        return "auth/_standalone.html"
+    return "base.html"
+
+
+def _page(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
+    return render_template(template, auth_base=_auth_base(), **values), status
+
+
+def _store() -> Any:
+    return current_app.extensions["station"].store
+
+
+def _form(name: str) -> str:
+    return request.form.get(name, "").strip() if name == "username" else request.form.get(name, "")
+
+
+def _too_many(template: str, key: str, **values: Any) -> tuple[str, int, dict[str, str]] | None:
+    wait = auth.limiter().retry_after(key)
+    if wait is None:
+        return None
+    body, status = _page(
+        template,
+        429,
+        error=f"too many failed attempts: try again in {wait} s",
+        **values,
+    )
+    return body, status, {"Retry-After": str(wait)}
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("auth", __name__)
+
+    @bp.route("/setup", methods=["GET", "POST"])
+    def setup() -> Any:
+        store = _store()
+        if auth.has_users(store):
+            return redirect("/login")
+        values = {"min_length": auth.MIN_PASSWORD_LENGTH}
+        if request.method == "GET":
+            return _page("auth/setup.html", **values)
+        username, password = _form("username"), _form("password")
+        if password != _form("password2"):
+            return _page(
+                "auth/setup.html", 400, error="the passwords differ", username=username, **values
+            )
+        with _setup_lock:
+            if auth.has_users(store):  # someone else finished setup meanwhile
+                return redirect("/login")
+            try:
+                user = auth.create_user(store, username, "admin", password)
+            except auth.AuthError as exc:
+                return _page("auth/setup.html", 400, error=str(exc), username=username, **values)
+        auth.login_user(user)
+        return redirect("/")
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        next_url = request.values.get("next")
+        if request.method == "GET":
+            return _page("auth/login.html", next=auth.safe_next(next_url, ""))
+        username, password = _form("username"), _form("password")
+        key = auth.login_key(username)
+        refused = _too_many("auth/login.html", key, username=username, next=next_url)
+        if refused is not None:
+            return refused
+        user = auth.authenticate(_store(), username, password) if username else None
+        if user is None:
+            auth.limiter().failed(key)
+            return _page(
+                "auth/login.html",
+                401,
+                error="wrong username or password",
+                username=username,
+                next=auth.safe_next(next_url, ""),
+            )
+        auth.limiter().succeeded(key)
+        auth.login_user(user)
+        return redirect(auth.safe_next(next_url))
+
+    @bp.post("/logout")
+    def logout() -> Any:
+        principal = auth.current_principal()
+        if principal is not None and principal.via == "kiosk":
+            return redirect("/kiosk/exit")  # leaving kiosk mode needs a password
+        auth.logout_user()
+        return redirect("/login")
+
+    @bp.post("/kiosk/enter")
+    @auth.require("kiosk_mode")
+    def kiosk_enter() -> Response:
+        principal = auth.current_principal()
+        assert principal is not None
+        auth.enter_kiosk(principal)
+        return redirect(auth.safe_next(request.form.get("next"), "/kiosk"))
+
+    @bp.route("/kiosk/exit", methods=["GET", "POST"])
+    def kiosk_exit() -> Any:
+        principal = auth.current_principal()
+        if principal is None or principal.via != "kiosk":
+            return redirect("/")
+        if request.method == "GET":
+            return _page("auth/kiosk_exit.html")
+        username, password = _form("username"), _form("password")
+        key = auth.login_key(username)
+        refused = _too_many("auth/kiosk_exit.html", key, username=username)
+        if refused is not None:
+            return refused
+        user = auth.leave_kiosk(username, password) if username else None
+        if user is None:
+            auth.limiter().failed(key)
+            return _page(
+                "auth/kiosk_exit.html",
+                401,
+                error="a physio, coach or administrator username and password are needed",
+                username=username,
+            )
+        auth.limiter().succeeded(key)
+        return redirect("/")
+
+    return bp
+
+
+def register(app: Flask) -> None:
+    auth.install(app)
+    app.register_blueprint(blueprint())

@@ -1,0 +1,234 @@
+"""Web-app test fixtures: a station app on a fake runtime and a real temporary store.
+
+Use in a test module:
+
+    from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
+    from web_fixtures import login_as, api_headers_for, csrf_headers, PASSWORDS
+
+`app` has one user per role (admin, physio, coach; passwords in PASSWORDS) and is past
+setup; `fresh_app` has no user (the setup gate is closed). `login_as(client, "kiosk")`
+logs a coach in and turns kiosk mode on. `api_headers(role)` (fixture) gives
+`{"Authorization": "Bearer ..."}` for a new token of that role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from station.calibration.file import load_calibration
+from station.history import FrameHistory
+from station.live import LiveHub
+from station.session.persist import store_saver
+from station.session.runner import TrialRunner
+from station.store import Store, open_store
+from station.store.records import Athlete, SessionRecord, Target, TrialRecord
+from station.store.synthetic import simulated_trial_frames
+from station.web import auth
+from station.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SIM_CALIBRATION = ROOT / "calibration" / "sim-board.json"
+PASSWORDS = {
+    "admin": "admin-password-1",
+    "physio": "physio-password-1",
+    "coach": "coach-password-1",
+}
+
+
+class FakeRuntime:
+    """What the web app uses of StationRuntime, without an acquisition process.
+
+    `trials` is a real TrialRunner (calibrated from calibration/sim-board.json, saving
+    into the store like `balance-station run`); `performed` records perform() calls.
+    """
+
+    def __init__(self, store: Store | None, calibrated: bool = True) -> None:
+        self.hub = LiveHub()
+        self.history = FrameHistory(10.0)
+        self.calibration = load_calibration(SIM_CALIBRATION)
+        self.calibrated = calibrated
+        self.performed: list[tuple[str, dict[str, Any]]] = []
+        self.board_kind = "sim"
+        self.trials = TrialRunner(
+            self.calibration_snapshot,
+            save=store_saver(store, board_id="sim") if store is not None else None,
+            publish=self.hub.publish,
+        )
+
+    def calibration_snapshot(self) -> dict[str, Any] | None:
+        return self.calibration.to_dict() if self.calibrated else None
+
+    def calibration_status(self) -> dict[str, Any]:
+        if not self.calibrated:
+            return {"status": "uncalibrated", "problem": "no calibration file"}
+        return {
+            "status": "calibrated",
+            "board": self.calibration.board,
+            "created": self.calibration.created.isoformat(),
+            "warnings": [],
+        }
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "version": "test",
+            "board": self.board_kind,
+            "calibrated": self.calibrated,
+            "calibration": self.calibration_status(),
+            "uptime_s": 1.0,
+            "acquisition": {"state": "running"},
+            "achieved_rate_hz": 80.0,
+            "frames_discarded": 0,
+        }
+
+    def perform(self, action: str, **params: Any) -> None:
+        self.performed.append((action, params))
+
+    def close(self) -> None:
+        self.trials.close()
+        self.hub.close()
+
+
+@pytest.fixture
+def web_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(tmp_path / "data")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def fake_runtime(web_store: Store) -> Iterator[FakeRuntime]:
+    runtime = FakeRuntime(web_store)
+    yield runtime
+    runtime.close()
+
+
+def make_app(runtime: Any, store: Store, data_dir: Path | None = None) -> Flask:
+    return create_app(runtime, store=store, data_dir=data_dir, testing=True)
+
+
+@pytest.fixture
+def fresh_app(fake_runtime: FakeRuntime, web_store: Store, tmp_path: Path) -> Flask:
+    """An app whose store has no user yet (only /setup, /static, /api/health answer)."""
+    return make_app(fake_runtime, web_store, tmp_path / "data")
+
+
+@pytest.fixture
+def app(fresh_app: Flask, web_store: Store) -> Flask:
+    """An app past setup, with users admin, physio and coach (passwords in PASSWORDS)."""
+    for role, password in PASSWORDS.items():
+        auth.create_user(web_store, role, role, password)
+    return fresh_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session (made if there is none yet)."""
+    with client.session_transaction() as session:
+        token = session.get(auth.CSRF_FIELD)
+        if not token:
+            token = session[auth.CSRF_FIELD] = "test-csrf-" + auth.secrets.token_hex(8)
+    return token
+
+
+def csrf_headers(client: FlaskClient) -> dict[str, str]:
+    return {auth.CSRF_HEADER: csrf_token(client)}
+
+
+def login_as(client: FlaskClient, role: str) -> FlaskClient:
+    """Log the client in through the real form as the user of `role` ("kiosk": a coach who
+    then turns kiosk mode on). Asserts that it worked."""
+    user = "coach" if role == "kiosk" else role
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if role == "kiosk":
+        response = client.post("/kiosk/enter", data={"csrf_token": csrf_token(client)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def api_headers_for(app: Flask, role: str, name: str | None = None) -> dict[str, str]:
+    """Bearer header of a new API token of `role`."""
+    store = app.extensions["station"].store
+    secret, _ = auth.create_api_token(store, role, name or f"test {role}")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def api_headers(app: Flask) -> Callable[[str], dict[str, str]]:
+    return lambda role: api_headers_for(app, role)
+
+
+def send_json(
+    client: FlaskClient, method: str, url: str, body: Any, headers: dict[str, str] | None = None
+) -> Any:
+    """A JSON request with the session's CSRF header (cookie-authenticated clients)."""
+    all_headers = {**csrf_headers(client), **(headers or {})}
+    return client.open(
+        url, method=method, data=json.dumps(body), content_type="application/json",
+        headers=all_headers,
+    )
+
+
+# -- history to browse -------------------------------------------------------------------------
+
+
+def seed_history(store: Store, seed: int = 0) -> dict[str, Any]:
+    """Two athletes (team U18) with a few dated sessions of single-leg trials (left and
+    right, raw frames included) and a target each; returns their uids."""
+    rng = np.random.default_rng(seed)
+    base = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+    out: dict[str, Any] = {"athletes": [], "sessions": [], "trials": [], "targets": []}
+    for a, name in enumerate(("Ada Example", "Ben Example")):
+        athlete = store.add_athlete(
+            Athlete(name=name, team="U18", dominant_leg="left", birth_year=2008 + a)
+        )
+        out["athletes"].append(athlete)
+        for s in range(3):
+            when = base + timedelta(days=7 * s, hours=a)
+            session = store.create_session(
+                SessionRecord(athlete_uid=athlete, started_at=when, stiffness=3, soreness=2)
+            )
+            out["sessions"].append(session)
+            for seq, stance in enumerate(("single_left", "single_right")):
+                velocity = 30.0 - 2 * s + (6.0 if stance == "single_right" and a == 1 else 0.0)
+                trial = TrialRecord(
+                    session_uid=session,
+                    seq=seq + 1,
+                    stance=stance,
+                    eyes="open",
+                    surface="firm",
+                    planned_duration_s=5.0,
+                    outcome="complete",
+                    duration_s=5.0,
+                    started_at=when + timedelta(minutes=seq),
+                    protocol="baseline",
+                    metrics={"mvelo_mm_s": velocity, "rdist_mm": 5.0 + s},
+                    score=60.0 + 5 * s,
+                    calibration=load_calibration(SIM_CALIBRATION).to_dict(),
+                    board_id="sim",
+                    raw=simulated_trial_frames(rng, duration_s=5.0),
+                    rate_hz=80.0,
+                    analysis_version="test",
+                )
+                out["trials"].append(store.save_trial(trial))
+        out["targets"].append(
+            store.add_target(Target(athlete_uid=athlete, measure="mvelo_mm_s", value=20.0))
+        )
+    return out
