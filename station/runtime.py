@@ -93,6 +93,7 @@ class StationRuntime:
         self.board_error: str | None = None
         self.latest: Sample | None = None
         self.trials: TrialRunner | None = None
+        self.reader_loops = 0  # progress counter for the systemd watchdog
 
     def attach_trials(self, runner: TrialRunner) -> None:
         """Feed every frame to the trial runner and carry its state in live messages."""
@@ -129,6 +130,7 @@ class StationRuntime:
     # -- the reader thread -------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.reader_loops += 1
             self._handle_messages()
             batch = self.acquisition.read_new()
             for i in range(len(batch)):

@@ -9,13 +9,27 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
 
 @pytest.fixture
-def station(tmp_path):
+def coach_token(tmp_path):
+    """An admin and a coach API token in the station's data dir, made before it starts."""
+    from station.store import open_store
+    from station.web.auth import create_api_token, create_user
+
+    store = open_store(tmp_path / "data")
+    create_user(store, "admin", "admin", "correct horse battery")
+    secret, _ = create_api_token(store, "coach", "e2e test")
+    store.close()
+    return secret
+
+
+@pytest.fixture
+def station(tmp_path, coach_token):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     (tmp_path / "empty.toml").write_text("# defaults only\n")
     proc = subprocess.Popen(
@@ -47,9 +61,10 @@ def station(tmp_path):
         pytest.fail("station did not stop on SIGTERM")
 
 
-def read_events(url: str, n: int, timeout: float = 10.0) -> list[dict]:
+def read_events(url: str, n: int, token: str, timeout: float = 10.0) -> list[dict]:
     events = []
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=timeout) as resp:
         assert resp.headers["Content-Type"].startswith("text/event-stream")
         for raw in resp:
             line = raw.decode().rstrip("\n")
@@ -60,12 +75,14 @@ def read_events(url: str, n: int, timeout: float = 10.0) -> list[dict]:
     return events
 
 
-def test_station_serves_live_frames_and_health(station):
-    page = urllib.request.urlopen(station + "live", timeout=10).read().decode()
-    assert "Balance Station" in page and "live.js" in page
-    events = read_events(station + "api/live", 40)
-    ids = [e["id"] for e in events]
+def test_station_serves_live_frames_and_health(station, coach_token):
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the live stream needs a role
+        urllib.request.urlopen(station + "api/live", timeout=10)
+    assert refused.value.code == 401
+    messages = read_events(station + "api/live", 40, coach_token)
+    ids = [e["id"] for e in messages]
     assert ids == list(range(ids[0], ids[0] + len(ids)))  # no message skipped
+    events = [e for e in messages if e["kind"] == "frames"]
     times = [t for e in events for t in e["frames"]["t"]]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) < 1.5 / 80  # every frame of the stream arrived

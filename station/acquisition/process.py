@@ -42,6 +42,7 @@ from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indi
 log = logging.getLogger("station.acquisition")
 
 RATE_WINDOW_NS = 1_000_000_000
+SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 BOARD_RETRY_S = 2.0
 
 
@@ -78,7 +79,10 @@ def _request_realtime(opts: RealtimeOptions) -> tuple[int, list[str]]:
             notes.append(f"SCHED_FIFO priority {opts.sched_fifo_priority}")
         except (OSError, AttributeError) as exc:
             notes.append(f"SCHED_FIFO refused ({getattr(exc, 'strerror', exc)})")
-    if opts.mlock:
+    ram_mb = _ram_mb()
+    if opts.mlock and ram_mb < MLOCK_MIN_RAM_MB:
+        notes.append(f"memory not locked (only {ram_mb} MB RAM)")
+    elif opts.mlock:
         libc_name = ctypes.util.find_library("c")
         if libc_name:
             libc = ctypes.CDLL(libc_name, use_errno=True)
@@ -89,6 +93,17 @@ def _request_realtime(opts: RealtimeOptions) -> tuple[int, list[str]]:
             else:
                 notes.append(f"mlockall refused ({os.strerror(ctypes.get_errno())})")
     return granted, notes
+
+
+MLOCK_MIN_RAM_MB = 1800  # mlockall pins ~300 MB of numpy/scipy mappings: not on a 1 GB Pi
+
+
+def _ram_mb() -> int:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            return int(meminfo.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class _Loop:
@@ -267,7 +282,18 @@ class Acquisition:
         self.ended = False
 
     def start(self) -> None:
-        self._process.start()
+        # "No other threads" in the acquisition process: keep BLAS single-threaded there
+        # (the spawned child reads the environment when it imports numpy).
+        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+        os.environ.update(SINGLE_THREAD_ENV)
+        try:
+            self._process.start()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         self._child_conn.close()
 
     @property

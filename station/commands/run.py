@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from station.acquisition.process import RealtimeOptions
+from station.board.factory import board_kind
 from station.calibration import try_load_calibration
 from station.cli import UserError
 from station.clock import wall_clock_status
@@ -23,6 +25,8 @@ from station.commands._common import (
 )
 from station.estimator import make_estimator
 from station.runtime import FrameEstimator, StationConfig, StationRuntime
+from station.sdnotify import HealthWatchdog, Notifier, StationHealth
+from station.session.autopilot import DemoLoop
 from station.session.config import HoldConfig
 from station.session.persist import store_saver
 from station.session.runner import TrialRunner
@@ -61,7 +65,14 @@ def handle(args: argparse.Namespace) -> int:
     from station.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
     settings = resolve(args)
+    demo = settings.board.demo
+    if demo and board_kind(settings.board.spec) not in ("sim", "emulator"):
+        raise UserError("--demo needs the simulated board (--board sim or emulator)")
+    # In the station, demo athletes are played by the DemoLoop (so their trials are recorded),
+    # not by the simulator's own demo script.
+    settings.board = dataclasses.replace(settings.board, demo=False)
     data_dir = ensure_data_dir(settings.data_dir)
     server_cfg = settings.config["server"]
     acq_cfg = settings.config["acquisition"]
@@ -82,15 +93,15 @@ def handle(args: argparse.Namespace) -> int:
         calibration_problem=problem,
     )
     store = open_station_store(settings)
-    runtime.attach_trials(
-        TrialRunner(
-            runtime.calibration_snapshot,
-            hold_config=hold_config(settings),
-            save=store_saver(store, board_id=runtime.board_kind),
-            publish=runtime.hub.publish,
-            clock_synced=lambda: wall_clock_status().synced is not False,
-        )
+    runner = TrialRunner(
+        runtime.calibration_snapshot,
+        hold_config=hold_config(settings),
+        save=store_saver(store, board_id=runtime.board_kind),
+        publish=runtime.hub.publish,
+        clock_synced=lambda: wall_clock_status().synced is not False,
     )
+    runtime.attach_trials(runner)
+    demo_loop = DemoLoop(runtime, runner, store) if demo else None
     app = create_app(runtime, store=store, data_dir=data_dir)
     try:
         server = create_server(
@@ -101,18 +112,29 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     runtime.start()
+    if demo_loop is not None:
+        demo_loop.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     real_port = server.effective_port  # type: ignore[union-attr]
     urls = lan_urls(host, real_port)
     print(f"Balance Station is running (board: {runtime.board_kind}) at:", flush=True)
     for url in urls:
         print(f"  {url}", flush=True)
+    # systemd (Type=notify): ready now; the watchdog is fed only while the station progresses.
+    notifier = Notifier()
+    watchdog = HealthWatchdog(notifier, StationHealth(runtime))
+    notifier.ready(f"listening on {urls[-1]}")
+    watchdog.start()
     try:
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        notifier.stopping()
+        watchdog.stop()
         server.close()
+        if demo_loop is not None:
+            demo_loop.stop()
         runtime.stop()
         store.close()
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from typing import Any
 
@@ -11,8 +10,6 @@ import numpy as np
 from station.session.runner import FinishedTrial, Saver
 from station.store.rawframes import RawFrames
 from station.store.records import SessionRecord, TrialRecord
-
-log = logging.getLogger("station.trials")
 
 
 def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None) -> TrialRecord:
@@ -75,8 +72,6 @@ def store_saver(store: Any, board_id: str | None = None) -> Saver:
             request.session_uid = store.create_session(
                 SessionRecord(athlete_uid=request.athlete_uid, protocol=finished.protocol.id)
             )
-        uid = store.save_trial(trial_record(finished, request.session_uid, board_id))
-        log.info("saved trial %s", uid)
-        return uid
+        return store.save_trial(trial_record(finished, request.session_uid, board_id))
 
     return save

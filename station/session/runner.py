@@ -184,6 +184,21 @@ class TrialRunner:
     def _queue(self, events: list[Any]) -> None:
         self._pending_events.extend(e.to_json() for e in events)
 
+    @property
+    def current_spec(self) -> TrialSpec | None:
+        """The spec of the current (or last) trial."""
+        return self._spec
+
+    @property
+    def current_key(self) -> object:
+        """Changes whenever a new trial starts (the engine object itself)."""
+        return self._engine
+
+    @property
+    def is_running(self) -> bool:
+        engine = self._engine
+        return engine is not None and engine.state not in TERMINAL
+
     def take_events(self) -> list[dict[str, Any]]:
         """Events since the last call (for the next live message)."""
         with self._lock:
@@ -231,10 +246,13 @@ class TrialRunner:
             log.exception("trial %s could not be analysed or saved", finished.spec.id)
             finished.error = f"{type(exc).__name__}: {exc}"
         self.last_result = finished
+        score = "-" if finished.score is None else f"{finished.score:.1f}"
+        saved = f"saved {finished.saved_uid}" if finished.saved_uid else "not saved"
         log.info(
-            "trial %s/%s %s, score %s, saved %s (%.0f ms)",
-            finished.protocol.id, finished.spec.id, finished.outcome.state.value,
-            finished.score, finished.saved_uid, (time.perf_counter() - t0) * 1000,
+            "trial %s/%s %s, score %s, %s (%.0f ms)%s",
+            finished.protocol.id, finished.spec.id, finished.outcome.state.value, score, saved,
+            (time.perf_counter() - t0) * 1000,
+            f": {finished.error}" if finished.error else "",
         )
         if self._publish is not None:
             self._publish({"kind": "trial_result", "result": finished.summary()})

@@ -1,0 +1,179 @@
+"""A simulated athlete who does the current trial, and the demo loop built on it.
+
+On the simulated board nobody stands on the platform, so something must
+play the athlete: `SimAutopilot.tick()` watches the running trial's state and
+asks the simulator for what a real athlete would do next (step on, lift the
+free foot, hop or wait for the push, sometimes lose balance, step off).
+`DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
+forever, so the station shows live data and fills its history by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from station.session.runner import TrialError, TrialRequest, TrialRunner
+
+log = logging.getLogger("station.demo")
+
+OTHER_SIDE = {"single-left": "right", "single-right": "left"}
+STEP_OFF_AFTER_S = 1.5
+
+
+@dataclass
+class AthletePlay:
+    """How the simulated athlete will do the current trial (decided at its start)."""
+
+    mass_kg: float
+    skill: float
+    fail_after_s: float | None  # lose balance this long into the hold, or never
+    fail_on_board: bool
+    done: set[str] = field(default_factory=set)
+    ended_at: float | None = None
+
+
+class SimAutopilot:
+    """Drives `runtime.perform(...)` from the trial runner's state, one tick at a time."""
+
+    def __init__(self, runtime: Any, runner: TrialRunner, *, seed: int | None = None,
+                 failure_rate: float = 0.2) -> None:
+        self.runtime = runtime
+        self.runner = runner
+        self.rng = random.Random(seed)
+        self.failure_rate = failure_rate
+        self._trial_key: object = None
+        self.play: AthletePlay | None = None
+
+    def _new_play(self) -> AthletePlay:
+        fails = self.rng.random() < self.failure_rate
+        return AthletePlay(
+            mass_kg=round(self.rng.uniform(50, 95), 1),
+            skill=round(self.rng.uniform(0.3, 0.9), 2),
+            fail_after_s=self.rng.uniform(2.0, 8.0) if fails else None,
+            fail_on_board=self.rng.random() < 0.5,
+        )
+
+    def _once(self, key: str, action: str, **params: Any) -> None:
+        assert self.play is not None
+        if key not in self.play.done:
+            self.play.done.add(key)
+            self.runtime.perform(action, **params)
+
+    def tick(self) -> bool:
+        """Advance the athlete; True while the current trial still needs them on the board."""
+        spec = self.runner.current_spec
+        status = self.runner.status()
+        if spec is None or status is None:
+            return False
+        key = self.runner.current_key
+        if key != self._trial_key:
+            self._trial_key, self.play = key, self._new_play()
+        play = self.play
+        assert play is not None
+        state = status["state"]
+        if state == "empty":
+            self._once("step_on", "step_on", mass_kg=play.mass_kg, stance="double",
+                       surface=spec.surface, skill=play.skill, eyes=spec.eyes)
+        elif state == "on_board" and spec.stance in OTHER_SIDE:
+            self._once("lift", "lift_foot", side=OTHER_SIDE[spec.stance])
+        elif state == "holding":
+            elapsed = status.get("hold_elapsed_s") or 0.0
+            if spec.task == "hop":
+                self._once("hop", "hop")
+            if spec.task == "push" and elapsed > 3.0:
+                self._once("push", "push", direction=self.rng.choice(["forward", "backward"]),
+                           magnitude=round(self.rng.uniform(6, 12), 1))
+            if play.fail_after_s is not None and elapsed > play.fail_after_s:
+                self._once("fail", "touch_down", on_board=play.fail_on_board)
+        elif state in ("complete", "failed", "aborted"):
+            now = time.monotonic()
+            if play.ended_at is None:
+                play.ended_at = now
+                if spec.stance in OTHER_SIDE:
+                    self._once("foot_down", "put_foot_down")
+            if now - play.ended_at >= STEP_OFF_AFTER_S:
+                self._once("step_off", "step_off")
+                return False
+        return True
+
+
+DEMO_ATHLETES = (
+    ("Demo · Alex Rivera", "Demo U18", "right"),
+    ("Demo · Sam Okafor", "Demo U18", "left"),
+    ("Demo · Mia Lindqvist", "Demo Seniors", "right"),
+    ("Demo · Noah Tanaka", "Demo Seniors", "right"),
+)
+DEMO_TRIALS = (
+    ("single-leg-left", "left-open-firm"),
+    ("single-leg-right", "right-open-firm"),
+    ("romberg", None),
+)
+
+
+class DemoLoop:
+    """Demo athletes keep doing tests: start a trial, let the autopilot do it, rest, repeat."""
+
+    def __init__(self, runtime: Any, runner: TrialRunner, store: Any | None, *,
+                 seed: int | None = None, duration_s: float = 12.0, rest_s: float = 3.0) -> None:
+        self.runtime = runtime
+        self.runner = runner
+        self.store = store
+        self.autopilot = SimAutopilot(runtime, runner, seed=seed)
+        self.rng = random.Random(seed)
+        self.duration_s = duration_s
+        self.rest_s = rest_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+
+    def _athletes(self) -> list[str | None]:
+        if self.store is None:
+            return [None]
+        from station.store.records import Athlete
+
+        existing = {a.name: a.uid for a in self.store.list_athletes()}
+        uids = []
+        for name, team, leg in DEMO_ATHLETES:
+            uid = existing.get(name) or self.store.add_athlete(
+                Athlete(name=name, team=team, dominant_leg=leg, notes="simulated demo athlete")
+            )
+            uids.append(uid)
+        return uids
+
+    def _run(self) -> None:
+        athletes = self._athletes()
+        n = 0
+        while not self._stop.is_set():
+            protocol_id, trial_id = DEMO_TRIALS[n % len(DEMO_TRIALS)]
+            athlete = athletes[n % len(athletes)]
+            n += 1
+            try:
+                if trial_id is None:
+                    from station.protocols import get_protocol
+
+                    trial_id = self.rng.choice(get_protocol(protocol_id).trials).id
+                self.runner.start(TrialRequest(protocol_id, trial_id, athlete_uid=athlete,
+                                               duration_s=self.duration_s))
+            except TrialError as exc:  # e.g. not calibrated, or an operator's trial runs
+                log.warning("demo: cannot start a trial (%s); retrying", exc)
+                self._stop.wait(5.0)
+                continue
+            deadline = time.monotonic() + self.duration_s + 40.0
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                if not self.autopilot.tick():
+                    break
+                self._stop.wait(0.1)
+            if self.runner.is_running:
+                self.runner.abort()  # stuck (should not happen): don't block the demo
+            self._stop.wait(self.rest_s)
