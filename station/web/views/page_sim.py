@@ -1,0 +1,48 @@
+"""`POST /api/sim/perform`: the kiosk's "simulated athlete" buttons (simulated boards only).
+
+On the simulator nobody stands on the board, so a test can only be shown (and
+browser-tested) if someone tells the simulated athlete what to do. Real boards
+answer 409: there the athlete is real. Actions are checked here with the
+simulator's own validator so a bad click gets a 400 that says why (the
+acquisition process would only log it); `follow_trace` (reads a file) is not
+offered over the web.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from station.board.sim.athlete import SimActionError, normalize_action
+from station.web import auth
+from station.web.app import context
+from station.web.views.pages import SIM_BOARDS
+
+WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
+               "set_condition")
+
+
+def register(app: Flask) -> None:
+    @app.post("/api/sim/perform")
+    @auth.require("run_tests")
+    def sim_perform():
+        runtime = context().runtime
+        if runtime.board_kind not in SIM_BOARDS:
+            return auth.api_error(
+                409, f"the board is a real one ({runtime.board_kind}): nothing to simulate"
+            )
+        body: Any = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+            return auth.api_error(400, 'send JSON {"action": "...", "params": {...}}')
+        action, params = body["action"], body.get("params") or {}
+        if action not in WEB_ACTIONS:
+            return auth.api_error(400, f"action must be one of {', '.join(WEB_ACTIONS)}")
+        if not isinstance(params, dict):
+            return auth.api_error(400, "params must be an object")
+        try:
+            normalize_action(action, params)
+        except SimActionError as exc:
+            return auth.api_error(400, str(exc))
+        runtime.perform(action, **params)
+        return jsonify(ok=True, action=action, params=params)

@@ -1,0 +1,145 @@
+"""The pages people use: home (by role), kiosk, athlete, physio, report, coach, status, settings.
+
+Each page gets its data embedded as JSON (`page_data`), so a phone renders it
+after one request; actions (start a trial, set a target, add a user) go to the
+JSON API with the session's CSRF token in the `X-CSRF-Token` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, redirect, render_template, request
+
+from station.store import StoreError
+from station.web import auth
+from station.web.app import context
+from station.web.views import page_data
+
+SIM_BOARDS = ("sim", "emulator")
+
+NAV = (
+    # (path, label, capability)
+    ("/kiosk", "Kiosk", "run_tests"),
+    ("/coach", "Team", "view_history"),
+    ("/physio", "Physio", "set_targets"),
+    ("/status", "Status", "view_history"),
+    ("/settings", "Settings", "manage_users"),
+)
+HOME_BY_ROLE = {"kiosk": "/kiosk", "coach": "/coach", "physio": "/physio", "admin": "/coach"}
+
+
+def nav_items() -> list[dict[str, str]]:
+    principal = auth.current_principal()
+    if principal is None or principal.via == "kiosk":
+        return []
+    return [{"href": h, "label": lbl} for h, lbl, cap in NAV if principal.can(cap)]
+
+
+def render_page(template: str, *, title: str, data: Any = None, **values: Any) -> str:
+    """A page inside base.html with the role's navigation and the CSRF token."""
+    return render_template(
+        template,
+        title=title,
+        page_json=data,
+        nav=nav_items(),
+        principal=auth.current_principal(),
+        csrf=auth.csrf_token(),
+        active=request.path,
+        **values,
+    )
+
+
+def _athlete_or_404(uid: str) -> Any:
+    try:
+        return context().store.get_athlete(uid)
+    except StoreError:
+        abort(404)
+
+
+def is_sim_board() -> bool:
+    return context().runtime.board_kind in SIM_BOARDS
+
+
+def register(app: Flask) -> None:
+    @app.get("/")
+    @auth.require_login
+    def home():
+        principal = auth.current_principal()
+        assert principal is not None
+        return redirect(HOME_BY_ROLE.get(principal.role, "/kiosk"))
+
+    @app.get("/kiosk")
+    @auth.require("run_tests")
+    def kiosk_page():
+        data = {
+            "athletes": page_data.athletes_recent_first(),
+            "protocols": page_data.protocols_view(),
+            "sim": is_sim_board(),
+            "calibrated": bool(context().runtime.health().get("calibrated")),
+        }
+        return render_page("kiosk.html", title="Kiosk", data=data, kiosk=True)
+
+    @app.get("/athletes/<uid>")
+    @auth.require("view_history")
+    def athlete_page(uid: str):
+        athlete = _athlete_or_404(uid)
+        return render_page("athlete.html", title=athlete.name, data=page_data.history_view(uid))
+
+    @app.get("/physio")
+    @auth.require("set_targets")
+    def physio_page():
+        uid = request.args.get("athlete")
+        data: dict[str, Any] = {
+            "athletes": page_data.athletes_recent_first(),
+            "protocols": page_data.protocols_view(),
+            "sim": is_sim_board(),
+            "selected": None,
+        }
+        if uid:
+            _athlete_or_404(uid)
+            data["selected"] = page_data.history_view(uid)
+        return render_page("physio.html", title="Physio", data=data)
+
+    @app.get("/report/<uid>")
+    @auth.require("view_history")
+    def report_page(uid: str):
+        athlete = _athlete_or_404(uid)
+        return render_page(
+            "report.html", title=f"Report · {athlete.name}", data=page_data.report_view(uid)
+        )
+
+    @app.get("/coach")
+    @auth.require("view_history")
+    def coach_page():
+        try:
+            days = int(request.args.get("missed_days", page_data.MISSED_DAYS_DEFAULT))
+            days = max(1, min(365, days))
+        except ValueError:
+            days = page_data.MISSED_DAYS_DEFAULT
+        return render_page("coach.html", title="Team", data=page_data.team_view(days))
+
+    @app.get("/status")
+    @auth.require("view_history", "calibrate")
+    def status_page():
+        runtime = context().runtime
+        data = {"health": runtime.health(), "sim": is_sim_board()}
+        return render_page("status.html", title="Station status", data=data)
+
+    @app.get("/settings")
+    @auth.require("manage_users")
+    def settings_page():
+        store = context().store
+        data = {
+            "users": [{"username": u.username, "role": u.role, "active": u.active}
+                      for u in store.list_users()],
+            "tokens": [{"uid": t.uid, "name": t.name, "role": t.role,
+                        "created_at": page_data._iso(t.created_at),
+                        "last_used_at": page_data._iso(t.last_used_at)}
+                       for t in store.list_api_tokens()],
+            "roles": list(auth.USER_ROLES),
+            "token_roles": list(auth.TOKEN_ROLES),
+            "capabilities": {k: sorted(v) for k, v in auth.CAPABILITIES.items()},
+            "capability_help": auth.CAPABILITY_HELP,
+        }
+        return render_page("settings.html", title="Users and settings", data=data)

@@ -1,0 +1,121 @@
+// Athlete page: trend charts per condition, left/right, targets, trials (replay), session log.
+"use strict";
+(() => {
+  const D = BS.data;
+  const $ = (id) => document.getElementById(id);
+  const a = D.athlete;
+  $("a-name").textContent = a.name;
+  const leg = a.dominant_leg ? ` · dominant leg ${a.dominant_leg}` : "";
+  $("a-meta").textContent = `${a.team || "no team"}${leg} · ${D.n_trials} trial${D.n_trials === 1 ? "" : "s"}`;
+  $("a-report").href = `/report/${encodeURIComponent(a.uid)}`;
+  if ($("a-physio")) $("a-physio").href = `/physio?athlete=${encodeURIComponent(a.uid)}`;
+
+  // -- trends --------------------------------------------------------------------------------
+  const keys = Object.keys(D.series).sort((x, y) => D.series[y].n - D.series[x].n);
+  function series(key, measure, label) {
+    const m = D.series[key]?.measures[measure];
+    return m ? [{ label, t: m.t, y: m.y }] : [];
+  }
+  function showCondition(key) {
+    document.querySelectorAll("#cond-tabs button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.key === key)));
+    const s = D.series[key];
+    Charts.trend($("ch-score"), series(key, "score", "score"), { yRange: [0, 100] });
+    Charts.trend($("ch-vel"), series(key, "mean_velocity_mm_s.total", "mm/s"));
+    Charts.trend($("ch-ell"), series(key, "ellipse95_area_mm2", "mm²"));
+    // left against right in the same eyes/surface/task
+    const mirror = (k, side) => k.replace(/^single-(left|right)/, `single-${side}`);
+    if (s && s.stance.startsWith("single")) {
+      Charts.trend($("ch-lr"), [
+        ...series(mirror(key, "left"), "mean_velocity_mm_s.total", "left"),
+        ...series(mirror(key, "right"), "mean_velocity_mm_s.total", "right"),
+      ], { legend: true });
+    } else {
+      $("ch-lr").replaceChildren(BS.h('<p class="empty">Pick a single-leg condition to compare legs.</p>'));
+    }
+  }
+  for (const key of keys) {
+    const b = BS.h(`<button type="button" data-key="${BS.esc(key)}">${BS.esc(D.series[key].label)} <span class="muted">(${D.series[key].n})</span></button>`);
+    b.addEventListener("click", () => showCondition(key));
+    $("cond-tabs").append(b);
+  }
+  if (keys.length) showCondition(keys[0]);
+  else ["ch-score", "ch-vel", "ch-ell", "ch-lr"].forEach((id) => $(id).replaceChildren(BS.h('<p class="empty">No trials yet: run a test at the kiosk.</p>')));
+
+  // -- left / right --------------------------------------------------------------------------
+  const sym = $("sym");
+  if (!D.symmetry.length) sym.append(BS.h('<p class="empty">Needs a left and a right single-leg trial in the same condition.</p>'));
+  for (const row of D.symmetry) {
+    const box = BS.h(`<div style="margin-bottom:.8rem"><h3>${BS.esc(row.condition)}</h3></div>`);
+    for (const m of row.measures) {
+      const max = Math.max(m.left || 0, m.right || 0) || 1;
+      const flag = m.lsi_pct !== null && m.lsi_pct < 85 ? "chg-down" : "muted";
+      box.append(BS.h(`<div class="sym-row"><span class="small">${BS.esc(m.label)}</span>
+        <div class="sym-bar" title="left ${BS.num(m.left)} · right ${BS.num(m.right)}"><div class="l" style="width:${50 * (m.left || 0) / max}%"></div><div class="r" style="width:${50 * (m.right || 0) / max}%"></div></div>
+        <span class="small ${flag}" title="limb symmetry index">${m.lsi_pct === null ? "–" : BS.num(m.lsi_pct, 0) + "%"}</span></div>`));
+      box.append(BS.h(`<div class="row small muted" style="justify-content:space-between;margin:-.2rem 0 .3rem 6.9rem;max-width:calc(100% - 10.5rem)"><span>L ${BS.num(m.left)}</span><span>R ${BS.num(m.right)}</span></div>`));
+    }
+    sym.append(box);
+  }
+
+  // -- targets -------------------------------------------------------------------------------
+  const tbox = $("targets");
+  if (!D.targets.length) tbox.append(BS.h('<p class="empty">No targets set.</p>'));
+  for (const t of D.targets) {
+    const pct = t.fraction === null ? 0 : Math.max(0, Math.min(100, 100 * t.fraction));
+    const status = t.achieved ? '<span class="pill pill-ok">achieved</span>' : t.on_track === false ? '<span class="pill pill-wait">behind</span>' : t.on_track ? '<span class="pill pill-info">on track</span>' : "";
+    tbox.append(BS.h(`<div class="target ${t.on_track === false ? "behind" : ""}">
+      <div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="spacer"></span>${status}</div>
+      <div class="muted small">baseline ${BS.num(t.baseline)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}${t.condition ? ` · ${BS.esc(t.condition)}` : ""}</div>
+      <div class="bar2" role="progressbar" aria-valuenow="${pct.toFixed(0)}" aria-valuemin="0" aria-valuemax="100"><div style="width:${pct}%"></div></div></div>`));
+  }
+
+  // -- trials and replay ---------------------------------------------------------------------
+  const tbody = $("trials").querySelector("tbody");
+  $("trials-note").textContent = D.n_trials > D.trials.length ? `Newest ${D.trials.length} of ${D.n_trials}. Tap a trial to replay it.` : "Tap a trial to replay its centre of pressure.";
+  if (!D.trials.length) tbody.append(BS.h('<tr><td colspan="5" class="empty">No trials yet.</td></tr>'));
+  for (const t of D.trials) {
+    const held = t.outcome === "complete" ? `${BS.num(t.held_s, 0)} s ✓` : t.outcome === "failed" ? `${BS.num(t.held_s, 1)} s ✗` : "stopped";
+    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td>${BS.num(t.velocity)}</td><td>${held}</td></tr>`);
+    tr.addEventListener("click", () => replay(t));
+    tbody.append(tr);
+  }
+
+  const view = new BoardView.View($("replay-canvas"), { trailS: 1.0 });
+  let anim = null, trace = null;
+  async function replay(t) {
+    $("replay").hidden = false;
+    view.resize();
+    $("replay-info").textContent = `${BS.dateTime(t.started_at)} · ${t.condition}`;
+    try { trace = await BS.api("GET", `/api/pages/trace/${encodeURIComponent(t.uid)}`); } catch (e) { BS.toast(e.message, "bad"); return; }
+    if (!trace.t.length) { $("replay-info").textContent += ` · ${trace.problem || "no trace"}`; view.path = null; view.dot = null; view.draw(); return; }
+    view.stance = trace.stance;
+    $("replay").scrollIntoView({ behavior: "smooth", block: "start" });
+    play();
+  }
+  function play() {
+    cancelAnimationFrame(anim);
+    const t0 = performance.now() / 1000;
+    const n = trace.t.length;
+    view.path = trace.t.map((_, i) => [trace.x[i], trace.y[i]]);
+    let i = 0;
+    const frame = () => {
+      const now = performance.now() / 1000 - t0;
+      while (i < n - 1 && trace.t[i + 1] <= now) i++;
+      view.dot = [trace.x[i], trace.y[i]];
+      view.trail = [];
+      for (let j = i; j >= 0 && trace.t[i] - trace.t[j] < view.trailS; j--) view.trail.unshift([trace.t[j], trace.x[j], trace.y[j]]);
+      view.draw();
+      if (i < n - 1) anim = requestAnimationFrame(frame);
+    };
+    frame();
+  }
+  $("replay-play").addEventListener("click", () => trace && play());
+  $("replay-close").addEventListener("click", () => { cancelAnimationFrame(anim); $("replay").hidden = true; });
+
+  // -- session log ---------------------------------------------------------------------------
+  const sbody = $("sessions").querySelector("tbody");
+  if (!D.sessions.length) sbody.append(BS.h('<tr><td colspan="5" class="empty">No sessions yet.</td></tr>'));
+  for (const s of D.sessions) {
+    sbody.append(BS.h(`<tr><td>${BS.date(s.started_at)}</td><td>${s.stiffness ?? "–"}</td><td>${s.soreness ?? "–"}</td><td>${s.sleep_hours === null ? "–" : BS.num(s.sleep_hours, 1) + " h"}</td><td style="text-align:left">${BS.esc(s.notes || "")}</td></tr>`));
+  }
+})();

@@ -1,0 +1,55 @@
+// Coach dashboard: every athlete at a glance (last test, latest score and trend, L/R flag,
+// missed testing), sorted and filtered by group. Data embedded by the server.
+"use strict";
+(() => {
+  const D = BS.data;
+  const $ = (id) => document.getElementById(id);
+  for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
+  const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
+  for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of the score below ${D.asymmetry_lsi_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
+
+  function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend !== null && a.trend < -1 ? 1 : 0); }
+  const sorters = {
+    attention: (x, y) => attention(y) - attention(x) || x.name.localeCompare(y.name),
+    name: (x, y) => x.name.localeCompare(y.name),
+    last: (x, y) => (y.last_test || "").localeCompare(x.last_test || ""),
+    score: (x, y) => (y.score ?? -1) - (x.score ?? -1),
+    trend: (x, y) => (y.trend ?? -99) - (x.trend ?? -99),
+  };
+  function trendText(t) {
+    if (t === null) return '<span class="muted">–</span>';
+    if (t > 0.5) return `<span class="chg chg-up">▲ ${BS.num(t, 1)}</span>`;
+    if (t < -0.5) return `<span class="chg chg-down">▼ ${BS.num(t, 1)}</span>`;
+    return `<span class="chg chg-flat">● ${BS.num(t, 1)}</span>`;
+  }
+  function render() {
+    const q = $("f-q").value.trim().toLowerCase(), team = $("f-team").value, showing = $("f-show").value;
+    localStorage.setItem("coach-filters", JSON.stringify({ "f-team": team, "f-sort": $("f-sort").value, "f-show": showing }));
+    let rows = D.athletes.filter((a) => (!q || a.name.toLowerCase().includes(q)) && (!team || a.team === team));
+    if (showing === "missed") rows = rows.filter((a) => a.missed);
+    if (showing === "asym") rows = rows.filter((a) => a.asymmetry);
+    rows.sort(sorters[$("f-sort").value]);
+    const box = $("team");
+    box.replaceChildren();
+    if (!rows.length) box.append(BS.h('<p class="empty">Nobody matches.</p>'));
+    for (const a of rows) {
+      const flags = [];
+      if (a.missed) flags.push(`<span class="pill pill-wait">${a.days_since === null ? "never tested" : `missed · ${a.days_since} d`}</span>`);
+      if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.lsi_pct, 0)}%</span>`);
+      box.append(BS.h(`<a class="card" href="/athletes/${encodeURIComponent(a.uid)}" data-uid="${BS.esc(a.uid)}">
+        <span class="name">${BS.esc(a.name)}</span>
+        <span class="score ${BS.scoreClass(a.score)}">${BS.num(a.score, 0)}</span>
+        <span class="sub">${BS.esc(a.team || "")}${a.team ? " · " : ""}${a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet"}</span>
+        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend)} ${flags.join(" ")}</span></a>`));
+    }
+    const all = D.athletes.filter((a) => !team || a.team === team);
+    $("summary").replaceChildren(
+      BS.h(`<div class="stat"><b>${all.length}</b><span>athletes</span></div>`),
+      BS.h(`<div class="stat"><b>${all.filter((a) => a.missed).length}</b><span>missed testing</span></div>`),
+      BS.h(`<div class="stat"><b>${all.filter((a) => a.asymmetry).length}</b><span>L/R flags</span></div>`),
+    );
+  }
+  for (const id of ["f-q", "f-team", "f-sort", "f-show"]) $(id).addEventListener("input", render);
+  render();
+})();

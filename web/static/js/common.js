@@ -1,0 +1,71 @@
+// Helpers shared by every page: the JSON API with the CSRF header, page data, formatting.
+"use strict";
+const BS = (() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const el = document.getElementById("page-data");
+  const data = el ? JSON.parse(el.textContent) : null;
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(method, url, body) {
+    const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const resp = await fetch(url, opts);
+    let payload = null;
+    try { payload = await resp.json(); } catch (e) { payload = null; }
+    if (!resp.ok) {
+      const msg = (payload && (payload.error || payload.message)) || `${resp.status} ${resp.statusText}`;
+      throw new ApiError(resp.status, msg);
+    }
+    return payload;
+  }
+
+  function num(v, d = 1) {
+    return v === null || v === undefined || Number.isNaN(v) ? "–" : Number(v).toFixed(d);
+  }
+  function date(iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return d.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+  }
+  function dateTime(iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return d.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+  function esc(s) {
+    return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  function h(html) {
+    const t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+  function toast(message, kind = "info") {
+    let box = document.getElementById("toasts");
+    if (!box) { box = h('<div id="toasts" class="toasts" role="status" aria-live="polite"></div>'); document.body.append(box); }
+    const item = h(`<div class="toast toast-${kind}">${esc(message)}</div>`);
+    box.append(item);
+    setTimeout(() => item.remove(), kind === "bad" ? 8000 : 4000);
+  }
+  function scoreClass(s) {
+    if (s === null || s === undefined) return "";
+    return s >= 70 ? "good" : s >= 40 ? "mid" : "low";
+  }
+  // A change against a reference: arrow, value, and whether it is better/worse than the MDC.
+  function changeBadge(cmp, unit, digits = 1) {
+    if (!cmp) return '<span class="chg chg-none">–</span>';
+    const sign = cmp.change > 0 ? "+" : "";
+    const cls = cmp.verdict === "improved" ? "chg-up" : cmp.verdict === "worse" ? "chg-down" : "chg-flat";
+    const arrow = cmp.verdict === "improved" ? "▲" : cmp.verdict === "worse" ? "▼" : "●";
+    const title = cmp.mdc ? `minimal detectable change ${num(cmp.mdc, digits)} ${unit}` : "";
+    return `<span class="chg ${cls}" title="${esc(title)}">${arrow} ${sign}${num(cmp.change, digits)}</span>`;
+  }
+  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, ApiError };
+})();

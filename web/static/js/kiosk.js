@@ -1,0 +1,276 @@
+// Kiosk: athlete -> test -> live run (instructions, COP, countdown, timer) -> result card,
+// then the protocol's next trial. Live data from /api/live (SSE); trials via the JSON API.
+"use strict";
+(() => {
+  const D = BS.data;
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  // ?duration_s=5 shortens every hold (demos, browser tests); the trial record keeps it.
+  const durationOverride = params.get("duration_s") ? Number(params.get("duration_s")) : null;
+  const FAILURES = {
+    touch_down_floor: "The free foot touched the floor",
+    touch_down_board: "The free foot touched the board",
+    step_off: "Stepped off the board",
+    cop_left_foot_area: "Lost balance: weight left the foot",
+    no_hop: "No hop was seen",
+  };
+  const STATES = {
+    empty: "Step onto the board",
+    on_board: "Stand still: weighing…",
+    ready: "Ready: hold it…",
+    countdown: "Get ready",
+    holding: "Hold!",
+    complete: "Done!",
+    failed: "Trial over",
+    aborted: "Stopped",
+  };
+  const st = {
+    athlete: null, protocol: null, queue: [], index: 0, seqByTrial: {},
+    running: false, awaitingResult: false, restTimer: null, bodyWeight: null,
+  };
+
+  // -- steps -------------------------------------------------------------------------------
+  function show(step) {
+    for (const s of ["athlete", "test", "run", "result"]) $(`step-${s}`).hidden = s !== step;
+    window.scrollTo(0, 0);
+  }
+  document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => show(b.dataset.back)));
+
+  function athleteButton(a) {
+    const last = a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet";
+    const b = BS.h(`<button class="pick" data-uid="${BS.esc(a.uid)}"><b>${BS.esc(a.name)}</b><span>${BS.esc(a.team || "")}${a.team ? " · " : ""}${last}</span></button>`);
+    b.addEventListener("click", () => pickAthlete(a));
+    return b;
+  }
+  function renderAthletes() {
+    const q = $("athlete-search").value.trim().toLowerCase();
+    const list = $("athlete-list");
+    list.replaceChildren();
+    const hits = D.athletes.filter((a) => !q || a.name.toLowerCase().includes(q) || (a.team || "").toLowerCase().includes(q));
+    hits.slice(0, 60).forEach((a) => list.append(athleteButton(a)));
+    if (!hits.length) list.append(BS.h(`<p class="empty">No athlete matches “${BS.esc(q)}”.</p>`));
+    const guest = BS.h('<button class="pick guest"><b>Try without saving</b><span>a quick go on the board; nothing is recorded</span></button>');
+    guest.addEventListener("click", () => pickAthlete(null));
+    list.append(guest);
+  }
+  $("athlete-search").addEventListener("input", renderAthletes);
+
+  function pickAthlete(a) {
+    st.athlete = a;
+    $("test-athlete").textContent = a ? a.name : "Guest (not saved)";
+    const list = $("test-list");
+    list.replaceChildren();
+    for (const p of D.protocols) {
+      const n = p.trials.reduce((k, t) => k + t.count, 0);
+      const b = BS.h(`<button class="pick" data-protocol="${BS.esc(p.id)}"><b>${BS.esc(p.name)}</b><span>${BS.esc(p.description)}</span><span>${n} trial${n > 1 ? "s" : ""}</span></button>`);
+      b.addEventListener("click", () => pickProtocol(p));
+      list.append(b);
+    }
+    show("test");
+  }
+
+  function pickProtocol(p) {
+    st.protocol = p;
+    st.queue = [];
+    for (const t of p.trials) for (let r = 1; r <= t.count; r++) st.queue.push({ trial: t, rep: r, of: t.count });
+    st.index = 0;
+    st.sessionUid = null;
+    startCurrent();
+  }
+
+  // -- running a trial ---------------------------------------------------------------------
+  const view = new BoardView.View($("cop"));
+  const player = new BoardView.Player(view);
+
+  function current() { return st.queue[st.index]; }
+  function trialLabel(item) {
+    const t = item.trial;
+    const stance = { "single-left": "Left leg", "single-right": "Right leg", double: "Both feet", tandem: "Tandem" }[t.stance] || t.stance;
+    const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
+    return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${rep}`;
+  }
+
+  async function startCurrent() {
+    clearTimeout(st.restTimer);
+    const item = current();
+    const t = item.trial;
+    $("run-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
+    $("run-test").textContent = st.protocol.name;
+    $("run-progress").textContent = `trial ${st.index + 1} of ${st.queue.length}`;
+    $("instructions").innerHTML = t.instructions.split("\n").filter(Boolean).map((l) => `<span class="line">${BS.esc(l)}</span>`).join("");
+    view.stance = t.stance;
+    view.target = null;
+    setBanner("Arming the test…", "");
+    $("overlay").hidden = true;
+    $("timer").innerHTML = `${BS.num(durationOverride || t.duration_s, 0)}<small> s</small>`;
+    $("hold-progress").style.width = "0";
+    show("run");
+    const key = `${st.protocol.id}/${t.id}`;
+    st.seqByTrial[key] = (st.seqByTrial[key] || 0) + 1;
+    const body = { protocol: st.protocol.id, trial: t.id, seq: st.index + 1 };
+    if (st.athlete) body.athlete_uid = st.athlete.uid;
+    if (durationOverride) body.duration_s = durationOverride;
+    try {
+      if (st.athlete && !st.sessionUid) {  // one session (visit) groups the protocol's trials
+        st.sessionUid = (await BS.api("POST", `/api/athletes/${encodeURIComponent(st.athlete.uid)}/sessions`, { protocol: st.protocol.id })).uid;
+      }
+      if (st.sessionUid) body.session_uid = st.sessionUid;
+      await BS.api("POST", "/api/trials/start", body);
+      st.running = true; st.awaitingResult = true;
+      setBanner(STATES.empty, "s-empty");
+    } catch (e) {
+      st.running = false;
+      setBanner(`Cannot start: ${e.message}`, "s-failed");
+      BS.toast(e.message, "bad");
+    }
+  }
+
+  function setBanner(text, cls) {
+    const b = $("state-banner");
+    b.textContent = text;
+    b.className = `state-banner ${cls}`;
+  }
+
+  function onHold(hold) {
+    if (!hold || !st.running || !st.protocol) return;
+    const item = current();
+    if (!item || hold.trial_id !== item.trial.id) return;
+    const state = hold.state;
+    if (hold.body_weight_n) st.bodyWeight = hold.body_weight_n;
+    let text = STATES[state] || state;
+    if (state === "on_board" && item.trial.stance.startsWith("single")) {
+      text = item.trial.stance === "single-left" ? "Now lift your RIGHT foot" : "Now lift your LEFT foot";
+      if (!hold.body_weight_n) text = "Stand still on both feet: weighing…";
+    }
+    setBanner(text, `s-${state}`);
+    const ov = $("overlay");
+    if (state === "countdown" && hold.countdown_remaining_s !== null) {
+      ov.hidden = false;
+      ov.textContent = Math.max(1, Math.ceil(hold.countdown_remaining_s));
+    } else {
+      ov.hidden = true;
+    }
+    const total = durationOverride || item.trial.duration_s;
+    if (hold.hold_remaining_s !== null && hold.hold_remaining_s !== undefined) {
+      $("timer").innerHTML = `${BS.num(hold.hold_remaining_s, 1)}<small> s left</small>`;
+      $("hold-progress").style.width = `${Math.min(100, 100 * (hold.hold_elapsed_s || 0) / total)}%`;
+    }
+    view.target = hold.target || null;
+    if (["complete", "failed", "aborted"].includes(state)) st.running = false;
+  }
+
+  function onFrames(msg) {
+    const f = msg.frames;
+    player.push(f.t, f.cop_live_mm);
+    if (!msg.cop_mm) player.clear();
+    const kg = msg.force_n === null ? null : msg.force_n / 9.80665;
+    $("kg").textContent = kg === null || kg < 1 ? "–" : `${kg.toFixed(1)} kg`;
+    const ref = st.bodyWeight ? st.bodyWeight / 9.80665 : 120;
+    $("weightbar").style.width = kg ? `${Math.min(100, 100 * kg / ref)}%` : "0";
+    onHold(msg.hold);
+  }
+
+  // -- the result card ---------------------------------------------------------------------
+  async function onResult(result) {
+    const item = current();
+    if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== st.protocol.id) return;
+    st.awaitingResult = false; st.running = false;
+    const o = result.outcome || {};
+    $("res-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
+    $("res-test").textContent = trialLabel(item);
+    let outcome;
+    if (o.state === "complete") outcome = "✓ Held for the full time";
+    else if (o.state === "failed") outcome = `${FAILURES[o.failure_reason] || o.failure_reason || "Failed"}${o.time_to_failure_s !== null ? ` after ${BS.num(o.time_to_failure_s, 1)} s` : ""}`;
+    else outcome = "Stopped";
+    $("res-outcome").textContent = outcome;
+    $("res-outcome").className = `outcome ${o.state === "complete" ? "chg-up" : "chg-down"}`;
+    $("res-score").textContent = result.score === null ? "–" : BS.num(result.score, 0);
+    $("res-score").className = `score-big score ${BS.scoreClass(result.score)}`;
+    let card = null;
+    if (result.trial_uid) {
+      try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
+    }
+    renderMeasures(result, card);
+    const hasNext = st.index + 1 < st.queue.length;
+    $("btn-next").hidden = !hasNext;
+    if (hasNext) {
+      const next = st.queue[st.index + 1];
+      const rest = next.trial.rest_s || 0;
+      $("res-next").textContent = `Next: ${trialLabel(next)}. Rest ${BS.num(rest, 0)} s; the next trial is armed after the rest.`;
+      st.restTimer = setTimeout(() => { if (!$("step-result").hidden) { st.index += 1; startCurrent(); } }, rest * 1000);
+    } else {
+      $("res-next").textContent = `${st.protocol.name}: all trials done.`;
+    }
+    if (result.error) BS.toast(`Not saved: ${result.error}`, "bad");
+    show("result");
+  }
+
+  function renderMeasures(result, card) {
+    const box = $("res-measures");
+    box.replaceChildren();
+    let measures;
+    if (card) {
+      measures = card.measures.filter((m) => m.key !== "score");
+      $("res-compare").textContent = card.baseline_date
+        ? `Compared with the baseline of ${BS.date(card.baseline_date)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}.`
+        : "First test in this condition: it becomes the baseline.";
+    } else {
+      const m = result.metrics || {};
+      const o = result.outcome || {};
+      measures = [
+        { label: "COP velocity", unit: "mm/s", value: m.mean_velocity_mm_s ? m.mean_velocity_mm_s.total : null },
+        { label: "Ellipse area", unit: "mm²", value: m.ellipse95_area_mm2 ?? null },
+        { label: "Time held", unit: "s", value: o.state === "complete" ? (durationOverride || current().trial.duration_s) : o.time_to_failure_s },
+      ];
+      $("res-compare").textContent = st.athlete ? "" : "Guest trial: not saved, no comparison.";
+    }
+    for (const m of measures) {
+      const digits = m.unit === "mm²" ? 0 : 1;
+      box.append(BS.h(`<div class="measure"><div class="k">${BS.esc(m.label)}</div><div class="v">${BS.num(m.value, digits)}<small> ${BS.esc(m.unit)}</small></div>${m.vs_baseline !== undefined ? `<div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(m.vs_baseline, m.unit, digits)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(m.vs_last, m.unit, digits)}</div>` : ""}</div>`));
+    }
+    if (card) {
+      const s = card.measures.find((m) => m.key === "score");
+      if (s) box.append(BS.h(`<div class="measure"><div class="k">Score change</div><div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(s.vs_baseline, "", 0)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(s.vs_last, "", 0)}</div></div>`));
+    }
+  }
+
+  $("btn-next").addEventListener("click", () => { st.index += 1; startCurrent(); });
+  $("btn-repeat").addEventListener("click", () => startCurrent());
+  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; show("athlete"); });
+  $("btn-change").addEventListener("click", async () => { await abort(); show("test"); });
+  $("btn-abort").addEventListener("click", abort);
+  async function abort() {
+    if (!st.running) return;
+    try { await BS.api("POST", "/api/trials/current/abort"); } catch (e) { BS.toast(e.message, "bad"); }
+    st.running = false; st.awaitingResult = false;
+    setBanner(STATES.aborted, "s-aborted");
+  }
+
+  // -- simulated athlete (simulated board only) ---------------------------------------------
+  if (D.sim) {
+    $("sim-panel").hidden = false;
+    document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
+      const action = b.dataset.sim;
+      const p = {};
+      if (action === "lift_foot") p.side = b.dataset.side;
+      if (action === "touch_down") p.on_board = false;
+      if (action === "step_on") { p.stance = "double"; p.mass_kg = 72; }
+      try { await BS.api("POST", "/api/sim/perform", { action, params: p }); } catch (e) { BS.toast(e.message, "bad"); }
+    }));
+  }
+
+  // -- live stream ---------------------------------------------------------------------------
+  function connect() {
+    const es = new EventSource("/api/live");
+    es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill pill-ok"; };
+    es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill pill-wait"; };
+    es.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.kind === "frames") onFrames(msg);
+      else if (msg.kind === "trial_result") onResult(msg.result);
+    };
+  }
+  if (!D.calibrated) BS.toast("The board is not calibrated: tests cannot be recorded. See Status.", "bad");
+  renderAthletes();
+  connect();
+})();

@@ -1,0 +1,71 @@
+// Users, API tokens and the role table; every change goes through the admin JSON API.
+"use strict";
+(() => {
+  const D = BS.data;
+  const $ = (id) => document.getElementById(id);
+  for (const r of D.roles) $("u-role").append(BS.h(`<option>${r}</option>`));
+  for (const r of D.token_roles) $("k-role").append(BS.h(`<option>${r}</option>`));
+  $("u-role").value = "coach"; $("k-role").value = "coach";
+
+  async function act(fn, okMsg) {
+    try { await fn(); if (okMsg) BS.toast(okMsg, "ok"); await reload(); } catch (e) { BS.toast(e.message, "bad"); }
+  }
+  function renderUsers(users) {
+    const tbody = $("users").querySelector("tbody");
+    tbody.replaceChildren();
+    for (const u of users) {
+      const tr = BS.h(`<tr data-user="${BS.esc(u.username)}"><td>${BS.esc(u.username)}</td><td></td><td></td><td></td></tr>`);
+      const role = BS.h(`<select aria-label="role of ${BS.esc(u.username)}">${D.roles.map((r) => `<option ${r === u.role ? "selected" : ""}>${r}</option>`).join("")}</select>`);
+      role.addEventListener("change", () => act(() => BS.api("PATCH", `/api/users/${encodeURIComponent(u.username)}`, { role: role.value }), "Role changed."));
+      const active = BS.h(`<input type="checkbox" ${u.active ? "checked" : ""} aria-label="${BS.esc(u.username)} active" style="width:auto">`);
+      active.addEventListener("change", () => act(() => BS.api("PATCH", `/api/users/${encodeURIComponent(u.username)}`, { active: active.checked })));
+      const pw = BS.h('<button class="btn btn-ghost btn-small">Password</button>');
+      pw.addEventListener("click", () => {
+        const p = prompt(`New password for ${u.username} (at least 8 characters)`);
+        if (p) act(() => BS.api("PATCH", `/api/users/${encodeURIComponent(u.username)}`, { password: p }), "Password changed.");
+      });
+      const del = BS.h('<button class="btn btn-ghost btn-small">Delete</button>');
+      del.addEventListener("click", () => { if (confirm(`Delete user ${u.username}?`)) act(() => BS.api("DELETE", `/api/users/${encodeURIComponent(u.username)}`), "User deleted."); });
+      tr.children[1].append(role); tr.children[2].append(active); tr.children[3].append(pw, del);
+      tbody.append(tr);
+    }
+  }
+  function renderTokens(tokens) {
+    const tbody = $("tokens").querySelector("tbody");
+    tbody.replaceChildren();
+    if (!tokens.length) tbody.append(BS.h('<tr><td colspan="4" class="empty">No tokens.</td></tr>'));
+    for (const t of tokens) {
+      const tr = BS.h(`<tr><td>${BS.esc(t.name)}</td><td>${BS.esc(t.role)}</td><td>${BS.dateTime(t.last_used_at)}</td><td></td></tr>`);
+      const del = BS.h('<button class="btn btn-ghost btn-small">Revoke</button>');
+      del.addEventListener("click", () => { if (confirm(`Revoke token ${t.name}?`)) act(() => BS.api("DELETE", `/api/tokens/${encodeURIComponent(t.uid)}`), "Token revoked."); });
+      tr.children[3].append(del);
+      tbody.append(tr);
+    }
+  }
+  async function reload() {
+    renderUsers((await BS.api("GET", "/api/users")).users);
+    renderTokens((await BS.api("GET", "/api/tokens")).tokens);
+  }
+  $("u-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(() => BS.api("POST", "/api/users", { username: $("u-name").value.trim(), role: $("u-role").value, password: $("u-pass").value }), "User added.")
+      .then(() => { $("u-name").value = ""; $("u-pass").value = ""; });
+  });
+  $("k-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const t = await BS.api("POST", "/api/tokens", { name: $("k-name").value.trim(), role: $("k-role").value });
+      $("k-secret").hidden = false;
+      $("k-secret").innerHTML = `Copy this token now, it is not shown again:<br><code style="overflow-wrap:anywhere">${BS.esc(t.token)}</code>`;
+      $("k-name").value = "";
+      await reload();
+    } catch (e) { BS.toast(e.message, "bad"); }
+  });
+  // role table
+  const roles = ["admin", "physio", "coach", "kiosk"];
+  $("caps").querySelector("thead").append(BS.h(`<tr><th>Capability</th>${roles.map((r) => `<th>${r}</th>`).join("")}</tr>`));
+  for (const [cap, allowed] of Object.entries(D.capabilities)) {
+    $("caps").querySelector("tbody").append(BS.h(`<tr><td title="${BS.esc(D.capability_help[cap] || "")}">${BS.esc(D.capability_help[cap] || cap)}</td>${roles.map((r) => `<td>${allowed.includes(r) ? "✓" : ""}</td>`).join("")}</tr>`));
+  }
+  renderUsers(D.users); renderTokens(D.tokens);
+})();
