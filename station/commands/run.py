@@ -39,6 +39,8 @@ def register(sub: Any) -> None:
     add_board_args(p)
     add_config_args(p)
     p.add_argument("--demo", action="store_true", help="simulated athletes keep doing tests")
+    p.add_argument("--demo-hold", type=float, default=12.0, metavar="SECONDS",
+                   help="length of the demo athletes' holds (default 12)")
     p.add_argument("--host", help="address to listen on (default from config: 0.0.0.0)")
     p.add_argument("--port", type=int, help="TCP port (default from config: 8080; 0 = any free)")
     p.set_defaults(func=handle)
@@ -101,7 +103,9 @@ def handle(args: argparse.Namespace) -> int:
         clock_synced=lambda: wall_clock_status().synced is not False,
     )
     runtime.attach_trials(runner)
-    demo_loop = DemoLoop(runtime, runner, store) if demo else None
+    if not 3.0 <= args.demo_hold <= 60.0:
+        raise UserError("--demo-hold must be from 3 to 60 seconds")
+    demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
     app = create_app(runtime, store=store, data_dir=data_dir)
     try:
         server = create_server(

@@ -66,8 +66,8 @@ def store_saver(store: Any, board_id: str | None = None) -> Saver:
 
     def save(finished: FinishedTrial) -> str | None:
         request = finished.request
-        if request.athlete_uid is None:
-            return None
+        if request.athlete_uid is None or len(finished.t_ns) == 0:
+            return None  # nobody to file it under, or it ended before the hold began
         if request.session_uid is None:
             request.session_uid = store.create_session(
                 SessionRecord(athlete_uid=request.athlete_uid, protocol=finished.protocol.id)
