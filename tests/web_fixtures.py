@@ -21,10 +21,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from station.board.sim import simulate
 from station.calibration.file import load_calibration
+from station.estimator import Estimator
+from station.frames import Frame
 from station.history import FrameHistory
 from station.live import LiveHub
 from station.session.persist import store_saver
@@ -92,9 +96,25 @@ class FakeRuntime:
     def perform(self, action: str, **params: Any) -> None:
         self.performed.append((action, params))
 
+    def play_scenario(self, scenario: str = "single_leg_hold", seed: int = 3) -> None:
+        """Feed a simulated scenario's frames (station.board.sim) to the trial runner, as the
+        reader thread would, and wait until the trial is analysed and saved."""
+        estimator = Estimator(self.calibration)
+        sim = simulate(scenario, seed=seed)
+        for t, counts in zip(sim.t_s, sim.counts, strict=True):
+            frame = Frame(round(t * 1e9), tuple(int(c) for c in counts))
+            self.trials.on_frame(frame, estimator.update(frame))
+        self.trials.wait_idle()
+
     def close(self) -> None:
         self.trials.close()
         self.hub.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with test-sized cost (same algorithm and code path; ~0.4 s -> ~1 ms a hash)."""
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
@@ -181,7 +201,10 @@ def send_json(
     """A JSON request with the session's CSRF header (cookie-authenticated clients)."""
     all_headers = {**csrf_headers(client), **(headers or {})}
     return client.open(
-        url, method=method, data=json.dumps(body), content_type="application/json",
+        url,
+        method=method,
+        data=json.dumps(body),
+        content_type="application/json",
         headers=all_headers,
     )
 
@@ -190,8 +213,9 @@ def send_json(
 
 
 def seed_history(store: Store, seed: int = 0) -> dict[str, Any]:
-    """Two athletes (team U18) with a few dated sessions of single-leg trials (left and
-    right, raw frames included) and a target each; returns their uids."""
+    """Two athletes (team U18) with three weekly sessions of single-leg trials (left and
+    right, raw frames included; Ben's right leg sways 6 mm/s more) and a target each;
+    returns their uids: {"athletes", "sessions", "trials", "targets"}."""
     rng = np.random.default_rng(seed)
     base = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     out: dict[str, Any] = {"athletes": [], "sessions": [], "trials": [], "targets": []}
@@ -206,8 +230,8 @@ def seed_history(store: Store, seed: int = 0) -> dict[str, Any]:
                 SessionRecord(athlete_uid=athlete, started_at=when, stiffness=3, soreness=2)
             )
             out["sessions"].append(session)
-            for seq, stance in enumerate(("single_left", "single_right")):
-                velocity = 30.0 - 2 * s + (6.0 if stance == "single_right" and a == 1 else 0.0)
+            for seq, stance in enumerate(("single-left", "single-right")):
+                velocity = 30.0 - 2 * s + (6.0 if stance == "single-right" and a == 1 else 0.0)
                 trial = TrialRecord(
                     session_uid=session,
                     seq=seq + 1,
@@ -219,7 +243,10 @@ def seed_history(store: Store, seed: int = 0) -> dict[str, Any]:
                     duration_s=5.0,
                     started_at=when + timedelta(minutes=seq),
                     protocol="baseline",
-                    metrics={"mvelo_mm_s": velocity, "rdist_mm": 5.0 + s},
+                    metrics={
+                        "mean_velocity_mm_s": {"total": velocity, "ml": velocity * 0.6},
+                        "ellipse95_area_mm2": 150.0 + 10 * s,
+                    },
                     score=60.0 + 5 * s,
                     calibration=load_calibration(SIM_CALIBRATION).to_dict(),
                     board_id="sim",
@@ -229,6 +256,15 @@ def seed_history(store: Store, seed: int = 0) -> dict[str, Any]:
                 )
                 out["trials"].append(store.save_trial(trial))
         out["targets"].append(
-            store.add_target(Target(athlete_uid=athlete, measure="mvelo_mm_s", value=20.0))
+            store.add_target(
+                Target(
+                    athlete_uid=athlete,
+                    measure="mean_velocity_mm_s.total",
+                    value=20.0,
+                    condition=None,
+                    due_date=(base + timedelta(days=42)).date(),
+                    created_at=base,
+                )
+            )
         )
     return out

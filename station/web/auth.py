@@ -154,12 +154,14 @@ def authenticate(store: Any, username: str, password: str) -> User | None:
     """The active user with this password, or None (same work whether the user exists)."""
     user = store.get_user(username)
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)  # keep the timing of an unknown user similar
+        verify_password(_dummy_hash(), password)  # keep the timing of an unknown user similar
         return None
     return user if verify_password(user.password_hash, password) else None
 
 
-_DUMMY_HASH = _hasher.hash("not a real password, for timing only")
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password, for timing only")
 
 
 def has_users(store: Any) -> bool:
@@ -273,6 +275,7 @@ def enter_kiosk(principal: Principal) -> None:
     session["kiosk_by"] = principal.username
     session["kiosk_since"] = time.time()
     session["kiosk_trials"] = []
+    session["kiosk_id"] = secrets.token_urlsafe(16)
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     g.pop("principal", None)
 

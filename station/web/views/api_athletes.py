@@ -1,0 +1,342 @@
+"""JSON API of athletes and what belongs to them: history, sessions (the day's log), targets,
+and the coach's team overview. Health data: every endpoint names its capability."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from flask import Flask, request
+from werkzeug.wrappers import Response
+
+from station.metrics.catalog import direction, is_measure
+from station.store import StoreError
+from station.store.records import Athlete, SessionRecord, Target
+from station.web import auth
+from station.web.app import context
+from station.web.views import page_data
+from station.web.views.api_common import (
+    ApiError,
+    Field,
+    ok,
+    query_int,
+    validated_body,
+)
+
+ATHLETE_FIELDS = {
+    "name": Field("str", required=True, max_length=100, description="full name"),
+    "team": Field("str", nullable=True, max_length=100),
+    "dominant_leg": Field("str", nullable=True, choices=("left", "right", "both")),
+    "birth_year": Field("int", nullable=True, minimum=1900, maximum=2100),
+    "notes": Field("str", nullable=True, max_length=4000),
+    "active": Field("bool"),
+}
+SESSION_LOG_FIELDS = {
+    "stiffness": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
+    "soreness": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
+    "sleep_hours": Field("float", nullable=True, minimum=0, maximum=24),
+    "sleep_quality": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
+    "notes": Field("str", nullable=True, max_length=4000),
+    "operator": Field("str", nullable=True, max_length=100),
+}
+SESSION_FIELDS = {**SESSION_LOG_FIELDS, "protocol": Field("str", nullable=True, max_length=100)}
+TARGET_FIELDS = {
+    "measure": Field(
+        "str",
+        required=True,
+        max_length=100,
+        description="a metrics key (docs/metrics.md), e.g. mean_velocity_mm_s.total, or score",
+    ),
+    "value": Field("float", required=True),
+    "direction": Field("str", choices=("<=", ">=")),
+    "condition": Field(
+        "str",
+        nullable=True,
+        max_length=200,
+        description="the condition key the target applies to; null: any",
+    ),
+    "due_date": Field("date", nullable=True),
+    "notes": Field("str", nullable=True, max_length=4000),
+    "achieved_at": Field("datetime", nullable=True),
+}
+HISTORY_MAX_POINTS = 10_000
+TREND_N = 6
+ASYMMETRY_MEASURE = "mean_velocity_mm_s.total"
+TARGET_MEASURES_EXTRA = ("score", "time_to_failure_s")
+
+
+def _store() -> Any:
+    return context().store
+
+
+def athlete_json(athlete: Athlete, full: bool = True) -> dict[str, Any]:
+    """All fields for roles that browse history; uid/name/team for a kiosk's picker."""
+    if not full:
+        return {"uid": athlete.uid, "name": athlete.name, "team": athlete.team}
+    return {
+        "uid": athlete.uid,
+        "name": athlete.name,
+        "team": athlete.team,
+        "dominant_leg": athlete.dominant_leg,
+        "birth_year": athlete.birth_year,
+        "notes": athlete.notes,
+        "active": athlete.active,
+        "created_at": athlete.created_at,
+        "updated_at": athlete.updated_at,
+    }
+
+
+def get_athlete(uid: str) -> Athlete:
+    try:
+        return _store().get_athlete(uid)
+    except StoreError:
+        raise ApiError(404, f"no athlete with id {uid}") from None
+
+
+def session_json(record: SessionRecord) -> dict[str, Any]:
+    return {
+        "uid": record.uid,
+        "athlete_uid": record.athlete_uid,
+        "started_at": record.started_at,
+        "operator": record.operator,
+        "protocol": record.protocol,
+        "stiffness": record.stiffness,
+        "soreness": record.soreness,
+        "sleep_hours": record.sleep_hours,
+        "sleep_quality": record.sleep_quality,
+        "notes": record.notes,
+    }
+
+
+def _history_row(row: dict[str, Any], measure: str | None) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k != "metrics"}
+    out["has_raw"] = bool(row.get("has_raw"))
+    out["condition"] = page_data.condition_key(row)
+    if measure is not None:
+        out["value"] = page_data.measure_value(row, measure)
+    return out
+
+
+def decimate_rows(rows: list[dict[str, Any]], max_points: int) -> list[dict[str, Any]]:
+    """At most `max_points` rows, evenly spaced in order, first and last always kept."""
+    if len(rows) <= max_points:
+        return rows
+    keep = np.unique(np.rint(np.linspace(0, len(rows) - 1, max_points)).astype(int))
+    return [rows[i] for i in keep]
+
+
+def _measure_arg(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in TARGET_MEASURES_EXTRA and not is_measure(value):
+        raise ApiError(400, f"{name} {value!r} is not a known measure (see docs/metrics.md)", name)
+    return value
+
+
+def _check_target_measure(fields: dict[str, Any]) -> None:
+    if "measure" in fields:
+        _measure_arg("measure", fields["measure"])
+
+
+def _default_direction(measure: str) -> str:
+    """Reached when the measure is <= value for sway-like measures, >= for score/hold time."""
+    if measure in TARGET_MEASURES_EXTRA:
+        return ">="
+    return ">=" if direction(measure) else "<="
+
+
+def trend_slope(scores: list[float], n: int = TREND_N) -> float | None:
+    """Least-squares slope of the last `n` scores, in points per test (None below 3)."""
+    if len(scores) < 3:
+        return None
+    y = np.asarray(scores[-n:], dtype=float)
+    return float(np.polyfit(np.arange(len(y)), y, 1)[0])
+
+
+def team_rows(team: str | None, threshold_pct: float) -> list[dict[str, Any]]:
+    """Per active athlete: last test, latest score, trend, L/R asymmetry on COP velocity."""
+    store = _store()
+    today = datetime.now(UTC).date()
+    out = []
+    for athlete in store.list_athletes(active_only=True, team=team):
+        history = store.athlete_history(athlete.uid, metrics=True)
+        done = [r for r in history if r["outcome"] != "aborted"]
+        last = done[-1] if done else None
+        scores = [float(r["score"]) for r in done if r.get("score") is not None]
+        lsis = [
+            m["lsi_pct"]
+            for row in page_data.symmetry_rows(history)
+            for m in row["measures"]
+            if m["measure"] == ASYMMETRY_MEASURE and m["lsi_pct"] is not None
+        ]
+        lsi = min(lsis) if lsis else None
+        last_at = page_data._aware(last["started_at"]) if last else None
+        slope = trend_slope(scores)
+        out.append(
+            {
+                "uid": athlete.uid,
+                "name": athlete.name,
+                "team": athlete.team,
+                "last_test": last_at,
+                "days_since_last_test": (today - last_at.date()).days if last_at else None,
+                "latest_score": last.get("score") if last else None,
+                "trend_points_per_test": None if slope is None else round(slope, 3),
+                "velocity_lsi_pct": lsi,
+                "asymmetry": lsi is not None and lsi < threshold_pct,
+                "n_trials": len(done),
+            }
+        )
+    return out
+
+
+def register(app: Flask) -> None:
+    @app.get("/api/athletes")
+    @auth.require("view_history", "run_tests")
+    def list_athletes() -> Response:
+        principal = auth.current_principal()
+        full = principal is not None and principal.can("view_history")
+        active = request.args.get("active")
+        athletes = _store().list_athletes(
+            active_only=active in ("1", "true") or not full,
+            team=request.args.get("team") or None,
+            name_contains=request.args.get("q") or None,
+        )
+        return ok({"athletes": [athlete_json(a, full) for a in athletes]})
+
+    @app.post("/api/athletes")
+    @auth.require("edit_athletes")
+    def add_athlete() -> Response:
+        fields = validated_body(ATHLETE_FIELDS)
+        athlete = Athlete(**fields)
+        _store().add_athlete(athlete)
+        return ok(athlete_json(get_athlete(athlete.uid)), 201)
+
+    @app.get("/api/athletes/<uid>")
+    @auth.require("view_history")
+    def show_athlete(uid: str) -> Response:
+        return ok(athlete_json(get_athlete(uid)))
+
+    @app.patch("/api/athletes/<uid>")
+    @auth.require("edit_athletes")
+    def change_athlete(uid: str) -> Response:
+        get_athlete(uid)
+        fields = validated_body(ATHLETE_FIELDS, partial=True)
+        _store().update_athlete(uid, **fields)
+        return ok(athlete_json(get_athlete(uid)))
+
+    @app.delete("/api/athletes/<uid>")
+    @auth.require("edit_athletes")
+    def delete_athlete(uid: str) -> Response:
+        athlete = get_athlete(uid)
+        counts = _store().delete_athlete(uid)
+        return ok({"deleted": {"uid": athlete.uid, "name": athlete.name, **counts}})
+
+    @app.get("/api/athletes/<uid>/history")
+    @auth.require("view_history")
+    def athlete_history(uid: str) -> Response:
+        get_athlete(uid)
+        max_points = query_int("max_points", 500, 2, HISTORY_MAX_POINTS)
+        measure = _measure_arg("measure", request.args.get("measure"))
+        condition = request.args.get("condition")
+        rows = _store().athlete_history(uid, metrics=measure is not None)
+        if condition:
+            rows = [r for r in rows if page_data.condition_key(r) == condition]
+        picked = decimate_rows(rows, max_points)
+        return ok(
+            {
+                "athlete_uid": uid,
+                "n_trials": len(rows),
+                "decimated": len(picked) < len(rows),
+                "measure": measure,
+                "trials": [_history_row(r, measure) for r in picked],
+            }
+        )
+
+    @app.get("/api/athletes/<uid>/sessions")
+    @auth.require("view_history")
+    def list_sessions(uid: str) -> Response:
+        get_athlete(uid)
+        return ok({"sessions": [session_json(s) for s in _store().list_sessions(uid)]})
+
+    @app.post("/api/athletes/<uid>/sessions")
+    @auth.require("edit_athletes", "run_tests")
+    def add_session(uid: str) -> Response:
+        get_athlete(uid)
+        fields = validated_body(SESSION_FIELDS)
+        principal = auth.current_principal()
+        if principal is not None and "operator" not in fields:
+            fields["operator"] = principal.username
+        record = SessionRecord(athlete_uid=uid, **fields)
+        _store().create_session(record)
+        return ok(session_json(record), 201)
+
+    @app.patch("/api/sessions/<uid>")
+    @auth.require("edit_athletes")
+    def change_session_log(uid: str) -> Response:
+        fields = validated_body(SESSION_LOG_FIELDS, partial=True)
+        try:
+            _store().update_session_log(uid, **fields)
+        except StoreError as exc:
+            raise ApiError(404, str(exc)) from None
+        return ok({"uid": uid, "updated": fields})
+
+    @app.get("/api/athletes/<uid>/targets")
+    @auth.require("view_history")
+    def list_targets(uid: str) -> Response:
+        get_athlete(uid)
+        rows = _store().athlete_history(uid, metrics=True)
+        return ok({"targets": page_data.targets_view(uid, rows)})
+
+    @app.post("/api/athletes/<uid>/targets")
+    @auth.require("set_targets")
+    def add_target(uid: str) -> Response:
+        get_athlete(uid)
+        fields = validated_body(TARGET_FIELDS)
+        _check_target_measure(fields)
+        fields.setdefault("direction", _default_direction(fields["measure"]))
+        principal = auth.current_principal()
+        target = Target(
+            athlete_uid=uid,
+            set_by=principal.username if principal else None,
+            created_at=datetime.now(UTC),
+            **fields,
+        )
+        _store().add_target(target)
+        return ok(target, 201)
+
+    @app.patch("/api/targets/<uid>")
+    @auth.require("set_targets")
+    def change_target(uid: str) -> Response:
+        fields = validated_body(TARGET_FIELDS, partial=True)
+        _check_target_measure(fields)
+        try:
+            _store().update_target(uid, **fields)
+        except StoreError as exc:
+            raise ApiError(404, str(exc)) from None
+        return ok({"uid": uid, "updated": fields})
+
+    @app.delete("/api/targets/<uid>")
+    @auth.require("set_targets")
+    def delete_target(uid: str) -> Response:
+        try:
+            _store().delete_target(uid)
+        except StoreError as exc:
+            raise ApiError(404, str(exc)) from None
+        return ok({"deleted": {"target_uid": uid}})
+
+    @app.get("/api/team")
+    @auth.require("view_history")
+    def team() -> Response:
+        threshold = float(query_int("lsi_threshold_pct", 85, 1, 100))
+        rows = team_rows(request.args.get("team") or None, threshold)
+        teams = sorted({a.team for a in _store().list_athletes(active_only=True) if a.team})
+        return ok(
+            {
+                "athletes": rows,
+                "teams": teams,
+                "asymmetry_measure": ASYMMETRY_MEASURE,
+                "lsi_threshold_pct": threshold,
+                "trend_last_n": TREND_N,
+            }
+        )

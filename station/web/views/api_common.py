@@ -1,0 +1,241 @@
+"""What every JSON endpoint shares: body validation, JSON-safe output, JSON errors on /api/.
+
+A schema is a dict of `Field`s; `validate` refuses unknown fields, missing required
+ones, wrong types, out-of-range numbers and bad choices with 400
+{"error": "...", "field": "<name>"}. The same schemas feed the OpenAPI document
+(station.web.openapi), so the documentation cannot drift from what is enforced.
+Registering this module turns 4xx/5xx on /api/ paths into JSON (never an HTML page).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from station.web import auth
+
+log = logging.getLogger("station.web")
+
+MAX_JSON_BYTES = 256 * 1024
+
+
+class ApiError(Exception):
+    """An API request that cannot be served: status, message and the field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+    def response(self) -> Response:
+        extra = {} if self.field is None else {"field": self.field}
+        return auth.api_error(self.status, self.message, **extra)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One accepted body field. kind: str | int | float | bool | date | datetime."""
+
+    kind: str
+    required: bool = False
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    max_length: int = 500
+    description: str = ""
+
+
+Schema = Mapping[str, Field]
+
+_KIND_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "date": "a date (YYYY-MM-DD)",
+    "datetime": "a date-time (ISO 8601)",
+}
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object (400 when the body is not one)."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise ApiError(413, f"body too large (limit {MAX_JSON_BYTES} bytes)")
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise ApiError(400, "body must be JSON (an object of fields)")
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object of fields")
+    return body
+
+
+def _check(name: str, value: Any, spec: Field) -> Any:
+    if value is None:
+        if spec.nullable:
+            return None
+        raise ApiError(400, f"{name} must not be null", name)
+    kind = spec.kind
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+        value = value.strip()
+        if spec.required and not value and not spec.nullable:
+            raise ApiError(400, f"{name} must not be empty", name)
+        if len(value) > spec.max_length:
+            raise ApiError(400, f"{name} is too long (max {spec.max_length} characters)", name)
+        if not value.isprintable() and not all(c.isprintable() or c in "\n\r\t" for c in value):
+            raise ApiError(400, f"{name} contains control characters", name)
+    elif kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+        if kind == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ApiError(400, f"{name} must be a finite number", name)
+        if spec.minimum is not None and value < spec.minimum:
+            raise ApiError(400, f"{name} must be >= {spec.minimum:g}, got {value}", name)
+        if spec.maximum is not None and value > spec.maximum:
+            raise ApiError(400, f"{name} must be <= {spec.maximum:g}, got {value}", name)
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+    elif kind == "date":
+        if not isinstance(value, str):
+            raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            message = f"{name} must be {_KIND_NAMES[kind]}, got {value!r}"
+            raise ApiError(400, message, name) from None
+    elif kind == "datetime":
+        if not isinstance(value, str):
+            raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            message = f"{name} must be {_KIND_NAMES[kind]}, got {value!r}"
+            raise ApiError(400, message, name) from None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+    else:  # pragma: no cover - a schema mistake, caught by the OpenAPI test
+        raise AssertionError(f"unknown field kind {kind!r}")
+    if spec.choices is not None and value not in spec.choices:
+        shown = ", ".join(str(c) for c in spec.choices if c is not None)
+        raise ApiError(400, f"{name} must be one of {shown}, got {value!r}", name)
+    return value
+
+
+def validate(body: Mapping[str, Any], schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """The validated fields of `body` (only those given when `partial`, e.g. PATCH)."""
+    for name in body:
+        if name not in schema:
+            raise ApiError(400, f"unknown field {name!r} (accepted: {', '.join(schema)})", name)
+    out: dict[str, Any] = {}
+    for name, spec in schema.items():
+        if name not in body:
+            if spec.required and not partial:
+                raise ApiError(400, f"{name} is required", name)
+            continue
+        out[name] = _check(name, body[name], spec)
+    if partial and not out:
+        raise ApiError(400, f"nothing to change: give at least one of {', '.join(schema)}")
+    return out
+
+
+def validated_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    return validate(json_body(), schema, partial=partial)
+
+
+def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer, got {raw!r}", name) from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must be {minimum}-{maximum}, got {value}", name)
+    return value
+
+
+def query_choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    raw = request.args.get(name, default)
+    if raw is not None and raw not in choices:
+        raise ApiError(400, f"{name} must be one of {', '.join(choices)}, got {raw!r}", name)
+    return raw
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe copy: dates as ISO 8601, NaN/inf as null, dataclasses as dicts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return clean(dataclasses.asdict(value))
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return clean(value.item())
+    return value
+
+
+def ok(body: Any, status: int = 200) -> Response:
+    response = jsonify(clean(body))
+    response.status_code = status
+    return response
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if not auth.is_api_request():
+        return exc
+    message = {
+        404: "no such resource",
+        405: f"method {request.method} is not allowed here",
+        413: "request too large",
+    }.get(exc.code or 0, exc.description or exc.name)
+    response = auth.api_error(exc.code or 500, message)
+    if exc.code == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
+def _unexpected(exc: Exception) -> Any:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    if not auth.is_api_request():
+        raise exc
+    return auth.api_error(500, f"internal error ({type(exc).__name__}); see the station's log")
+
+
+def register(app: Flask) -> None:
+    app.config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    app.register_error_handler(ApiError, lambda exc: exc.response())
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+    @app.get("/api/openapi.json")
+    def openapi_document() -> Response:
+        from station.web.openapi import document
+
+        return jsonify(document(app))

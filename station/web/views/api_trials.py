@@ -1,0 +1,318 @@
+"""JSON API of trials: results with their comparison, CSV downloads, protocols, calibration
+status, and running a trial on the board (start, operator start, abort, current state).
+
+A kiosk sees the result of a trial it started and nothing else: the request object it
+handed to the runner is remembered with the kiosk's id, and once that trial is saved
+its uid joins the kiosk session's list (station.web.auth.remember_kiosk_trial).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from typing import Any
+
+import numpy as np
+from flask import Flask, current_app, session
+from werkzeug.wrappers import Response
+
+from station.calibration.file import CalibrationError, calibration_from_dict
+from station.geometry import cop_from_forces
+from station.protocols import load_protocols
+from station.session.runner import TrialError, TrialRequest
+from station.store import StoreError
+from station.store.records import TrialRecord
+from station.web import auth
+from station.web.app import context
+from station.web.views import page_data
+from station.web.views.api_athletes import get_athlete
+from station.web.views.api_common import ApiError, Field, ok, validated_body
+
+START_FIELDS = {
+    "protocol": Field("str", required=True, max_length=100, description="protocol id"),
+    "trial": Field("str", required=True, max_length=100, description="trial id in the protocol"),
+    "athlete_uid": Field(
+        "str", nullable=True, max_length=64, description="null: a try that is not saved"
+    ),
+    "session_uid": Field(
+        "str", nullable=True, max_length=64, description="the athlete's session; null: a new one"
+    ),
+    "duration_s": Field("float", nullable=True, minimum=1, maximum=600),
+    "operator_start": Field("bool", description="wait for POST /api/trials/current/start"),
+    "seq": Field("int", minimum=1, maximum=1000),
+}
+CSV_KINDS = ("raw", "cop", "forces")
+MAX_STARTERS = 16
+
+
+class _Starters:
+    """Which kiosk started which runner request (by identity; a short list)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[TrialRequest, str]] = []
+        self._lock = threading.Lock()
+
+    def add(self, request: TrialRequest, kiosk_id: str) -> None:
+        with self._lock:
+            self._items = [*self._items, (request, kiosk_id)][-MAX_STARTERS:]
+
+    def started_by(self, request: TrialRequest, kiosk_id: str) -> bool:
+        with self._lock:
+            return any(r is request and k == kiosk_id for r, k in self._items)
+
+
+def _starters() -> _Starters:
+    return current_app.extensions.setdefault("station_trial_starters", _Starters())
+
+
+def _runner() -> Any:
+    trials = context().runtime.trials
+    if trials is None:
+        raise ApiError(503, "trials are not available on this station (no trial runner)")
+    return trials
+
+
+def _load(uid: str, with_raw: bool = False) -> TrialRecord:
+    try:
+        return context().store.load_trial(uid, with_raw=with_raw)
+    except StoreError:
+        raise ApiError(404, f"no trial with id {uid}") from None
+
+
+def _may_see_trial(uid: str) -> bool:
+    principal = auth.current_principal()
+    if principal is None:
+        return False
+    if principal.can("view_history"):
+        return True
+    return principal.can("view_own_trial_result") and auth.kiosk_may_see(uid)
+
+
+def trial_json(uid: str) -> dict[str, Any]:
+    """A trial's record, metrics and score, with its comparison to the athlete's baseline
+    and previous trial of the same condition (station.scoring via page_data.result_card)."""
+    trial = _load(uid)
+    body = {
+        "uid": trial.uid,
+        "athlete_uid": trial.athlete_uid,
+        "session_uid": trial.session_uid,
+        "seq": trial.seq,
+        "started_at": trial.started_at,
+        "clock_synced": trial.clock_synced,
+        "protocol": trial.protocol,
+        "task": trial.task,
+        "stance": trial.stance,
+        "eyes": trial.eyes,
+        "surface": trial.surface,
+        "planned_duration_s": trial.planned_duration_s,
+        "duration_s": trial.duration_s,
+        "outcome": trial.outcome,
+        "time_to_failure_s": trial.time_to_failure_s,
+        "failure_reason": trial.failure_reason,
+        "score": trial.score,
+        "metrics": trial.metrics,
+        "analysis_version": trial.analysis_version,
+        "rate_hz": trial.rate_hz,
+    }
+    card = page_data.result_card(uid)
+    body["comparison"] = {
+        "baseline_date": card["baseline_date"],
+        "previous_date": card["last_date"],
+        "measures": card["measures"],
+    }
+    return body
+
+
+def _csv(columns: dict[str, np.ndarray]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    rows = zip(*(np.asarray(c).tolist() for c in columns.values()), strict=True)
+    writer.writerows(["" if isinstance(v, float) and v != v else v for v in row] for row in rows)
+    return out.getvalue()
+
+
+def trial_csv(trial: TrialRecord, kind: str) -> str:
+    """raw: time and counts per cell (+ flags); forces: per-cell and total newtons;
+    cop: total force and centre of pressure (empty when nobody is on the board)."""
+    raw = trial.raw
+    if raw is None:
+        raise ApiError(404, "this trial's raw frames are not kept (removed by retention)")
+    t_s = np.round((raw.t_ns - raw.t_ns[0]) / 1e9, 6)
+    if kind == "raw":
+        columns: dict[str, np.ndarray] = {"t_s": t_s}
+        for c in range(4):
+            columns[f"counts_c{c}"] = raw.counts[:, c]
+        columns["flags"] = raw.flags
+        return _csv(columns)
+    try:
+        cal = calibration_from_dict(trial.calibration)
+    except (CalibrationError, ValueError, TypeError):
+        raise ApiError(
+            409, "this trial's calibration snapshot cannot be read: only raw.csv is available"
+        ) from None
+    cells = cal.cell_forces(raw.counts)
+    total, cop = cop_from_forces(cells, cal.positions_mm, cal.min_load_n)
+    if kind == "forces":
+        columns = {"t_s": t_s}
+        for c in range(4):
+            columns[f"force_c{c}_n"] = np.round(cells[:, c], 3)
+        columns["force_n"] = np.round(total, 3)
+        return _csv(columns)
+    return _csv(
+        {
+            "t_s": t_s,
+            "force_n": np.round(total, 3),
+            "cop_x_mm": np.round(cop[:, 0], 3),
+            "cop_y_mm": np.round(cop[:, 1], 3),
+        }
+    )
+
+
+def protocols_json() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": p.id,
+            "name": p.name,
+            "description": p.description,
+            "kind": p.kind,
+            "trials": [
+                {
+                    "id": t.id,
+                    "stance": t.stance,
+                    "eyes": t.eyes,
+                    "surface": t.surface,
+                    "task": t.task,
+                    "duration_s": t.duration_s,
+                    "count": t.count,
+                    "rest_s": t.rest_s,
+                    "instructions": t.instructions,
+                }
+                for t in p.trials
+            ],
+        }
+        for p in load_protocols().values()
+    ]
+
+
+def _kiosk_id() -> str | None:
+    principal = auth.current_principal()
+    if principal is None or principal.via != "kiosk":
+        return None
+    return session.get("kiosk_id")
+
+
+def current_json() -> dict[str, Any]:
+    runner = _runner()
+    last = runner.last_result
+    body: dict[str, Any] = {"status": runner.status(), "last_result": None}
+    if last is None:
+        return body
+    principal = auth.current_principal()
+    if principal is not None and principal.can("view_history"):
+        body["last_result"] = last.summary()
+        return body
+    kiosk_id = _kiosk_id()
+    if kiosk_id is not None and _starters().started_by(last.request, kiosk_id):
+        body["last_result"] = last.summary()
+        if last.saved_uid is not None:
+            auth.remember_kiosk_trial(last.saved_uid)
+    return body
+
+
+def register(app: Flask) -> None:
+    @app.get("/api/trials/<uid>")
+    @auth.require("view_history", "view_own_trial_result")
+    def show_trial(uid: str) -> Response:
+        if not _may_see_trial(uid):
+            return auth.api_error(
+                403, "a kiosk sees only the result of the trial it ran", capability="view_history"
+            )
+        return ok(trial_json(uid))
+
+    def csv_download(uid: str, kind: str) -> Response:
+        text = trial_csv(_load(uid, with_raw=True), kind)
+        response = Response(text, mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{uid}-{kind}.csv"'
+        return response
+
+    for kind in CSV_KINDS:
+        view = auth.require("export")(lambda uid, kind=kind: csv_download(uid, kind))
+        app.add_url_rule(f"/api/trials/<uid>/{kind}.csv", f"api_trial_{kind}_csv", view)
+
+    @app.get("/api/protocols")
+    @auth.require("run_tests", "view_history")
+    def protocols() -> Response:
+        return ok({"protocols": protocols_json()})
+
+    @app.get("/api/calibration")
+    @auth.require("run_tests", "view_history", "calibrate")
+    def calibration() -> Response:
+        return ok(context().runtime.calibration_status())
+
+    @app.post("/api/trials/start")
+    @auth.require("run_tests")
+    def start_trial() -> Response:
+        fields = validated_body(START_FIELDS)
+        protocol = load_protocols().get(fields["protocol"])
+        if protocol is None:
+            known = ", ".join(sorted(load_protocols()))
+            raise ApiError(400, f"unknown protocol (known: {known})", "protocol")
+        if fields["trial"] not in {t.id for t in protocol.trials}:
+            known = ", ".join(t.id for t in protocol.trials)
+            raise ApiError(400, f"protocol {protocol.id} has no such trial ({known})", "trial")
+        athlete_uid, session_uid = fields.get("athlete_uid"), fields.get("session_uid")
+        if athlete_uid is not None:
+            try:
+                get_athlete(athlete_uid)
+            except ApiError:
+                raise ApiError(400, f"no athlete with id {athlete_uid}", "athlete_uid") from None
+        if session_uid is not None:
+            if athlete_uid is None:
+                raise ApiError(400, "athlete_uid is required with session_uid", "athlete_uid")
+            known = {s.uid for s in context().store.list_sessions(athlete_uid)}
+            if session_uid not in known:
+                raise ApiError(400, "no such session of this athlete", "session_uid")
+        request = TrialRequest(
+            protocol_id=fields["protocol"],
+            trial_id=fields["trial"],
+            athlete_uid=athlete_uid,
+            session_uid=session_uid,
+            duration_s=fields.get("duration_s"),
+            operator_start=fields.get("operator_start", False),
+            seq=fields.get("seq", 1),
+        )
+        try:
+            status = _runner().start(request)
+        except TrialError as exc:
+            raise ApiError(409, str(exc)) from None
+        kiosk_id = _kiosk_id()
+        if kiosk_id is not None:
+            _starters().add(request, kiosk_id)
+        return ok({"status": status}, 201)
+
+    @app.post("/api/trials/current/start")
+    @auth.require("run_tests")
+    def operator_start() -> Response:
+        validated_body({})
+        try:
+            _runner().operator_start()
+        except TrialError as exc:
+            raise ApiError(409, str(exc)) from None
+        return ok({"status": _runner().status()})
+
+    @app.post("/api/trials/current/abort")
+    @auth.require("run_tests")
+    def abort() -> Response:
+        validated_body({})
+        try:
+            _runner().abort()
+        except TrialError as exc:
+            raise ApiError(409, str(exc)) from None
+        return ok({"status": _runner().status()})
+
+    @app.get("/api/trials/current")
+    @auth.require("run_tests", "view_history")
+    def current() -> Response:
+        return ok(current_json())

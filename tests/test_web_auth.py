@@ -1,0 +1,292 @@
+"""Access control: setup gate, login and its rate limit, CSRF, roles, kiosk mode, tokens."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, fresh_app, app, client)
+from web_fixtures import PASSWORDS, api_headers_for, csrf_token, login_as
+
+from station.web import auth
+
+# -- setup gate ---------------------------------------------------------------------------
+
+
+def test_before_setup_only_setup_static_and_health_answer(fresh_app: Flask) -> None:
+    client = fresh_app.test_client()
+    page = client.get("/login")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/setup")
+    api = client.get("/api/athletes")
+    assert api.status_code == 503
+    assert api.get_json() == {"error": "station not set up: open /setup"}
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/setup").status_code == 200
+
+
+def test_setup_creates_the_admin_and_logs_in(fresh_app: Flask, web_store) -> None:
+    client = fresh_app.test_client()
+    client.get("/setup")
+    bad = client.post(
+        "/setup",
+        data={
+            "username": "boss",
+            "password": "short",
+            "password2": "short",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert bad.status_code == 400 and b"at least 8" in bad.data
+    differ = client.post(
+        "/setup",
+        data={
+            "username": "boss",
+            "password": "long-enough-1",
+            "password2": "long-enough-2",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert differ.status_code == 400 and b"differ" in differ.data
+    assert web_store.list_users() == []
+    done = client.post(
+        "/setup",
+        data={
+            "username": "boss",
+            "password": "long-enough-1",
+            "password2": "long-enough-1",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert done.status_code == 302
+    [user] = web_store.list_users()
+    assert (user.username, user.role) == ("boss", "admin")
+    assert user.password_hash.startswith("$argon2")
+    assert auth.current_principal is not None
+    # setup is closed for good
+    assert client.get("/setup").status_code == 302
+    again = fresh_app.test_client()
+    again.get("/setup")
+    assert (
+        again.post(
+            "/setup",
+            data={
+                "username": "mallory",
+                "password": "long-enough-1",
+                "password2": "long-enough-1",
+                "csrf_token": csrf_token(again),
+            },
+        ).status_code
+        == 302
+    )
+    assert [u.username for u in web_store.list_users()] == ["boss"]
+
+
+def test_setup_post_without_csrf_is_refused(fresh_app: Flask, web_store) -> None:
+    client = fresh_app.test_client()
+    response = client.post(
+        "/setup",
+        data={"username": "boss", "password": "long-enough-1", "password2": "long-enough-1"},
+    )
+    assert response.status_code == 400
+    assert web_store.list_users() == []
+
+
+# -- login ------------------------------------------------------------------------------
+
+
+def _login(client: FlaskClient, user: str, password: str, **extra: str):
+    client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": user, "password": password, "csrf_token": csrf_token(client), **extra},
+    )
+
+
+def test_login_success_sets_a_hardened_session_cookie(client: FlaskClient) -> None:
+    response = _login(client, "physio", PASSWORDS["physio"], next="/athletes")
+    assert response.status_code == 302 and response.headers["Location"] == "/athletes"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    me = client.get("/api/athletes")
+    assert me.status_code == 200
+
+
+def test_login_never_redirects_off_site(client: FlaskClient) -> None:
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = _login(client, "coach", PASSWORDS["coach"], next=target)
+        assert response.headers["Location"] == "/"
+
+
+def test_login_failure_says_so_and_logs_nobody_in(client: FlaskClient) -> None:
+    response = _login(client, "physio", "wrong password")
+    assert response.status_code == 401 and b"wrong username or password" in response.data
+    assert _login(client, "nobody", "whatever-1").status_code == 401
+    assert client.get("/api/athletes").status_code == 401
+
+
+def test_login_is_rate_limited_per_user_and_address(client: FlaskClient, app: Flask) -> None:
+    for _ in range(auth.LOGIN_MAX_FAILURES):
+        assert _login(client, "coach", "wrong").status_code == 401
+    locked = _login(client, "coach", PASSWORDS["coach"])  # even the right password waits
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["Retry-After"]) <= auth.LOGIN_WINDOW_S
+    # another user from the same address is not locked out
+    assert _login(app.test_client(), "physio", PASSWORDS["physio"]).status_code == 302
+
+
+def test_limiter_window_passes() -> None:
+    now = [1000.0]
+    limiter = auth.LoginLimiter(max_failures=3, window_s=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert limiter.retry_after("k") is None
+        limiter.failed("k")
+    assert limiter.retry_after("k") == 60
+    now[0] += 59.5
+    assert limiter.retry_after("k") == 1
+    now[0] += 1
+    assert limiter.retry_after("k") is None
+    limiter.failed("k")
+    limiter.succeeded("k")
+    assert limiter.retry_after("k") is None
+
+
+def test_logout_needs_csrf_and_ends_the_session(client: FlaskClient) -> None:
+    login_as(client, "coach")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/api/athletes").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+    assert client.get("/api/athletes").status_code == 401
+
+
+def test_deleted_user_loses_the_session_at_once(client: FlaskClient, web_store) -> None:
+    login_as(client, "coach")
+    web_store.delete_user("coach")
+    assert client.get("/api/athletes").status_code == 401
+
+
+def test_a_role_change_applies_to_the_open_session(client: FlaskClient, web_store) -> None:
+    login_as(client, "physio")
+    web_store.update_user("physio", role="coach")
+    body = {"name": "X"}
+    response = client.post("/api/athletes", json=body, headers={"X-CSRF-Token": csrf_token(client)})
+    assert response.status_code == 403
+
+
+# -- CSRF ---------------------------------------------------------------------------------
+
+
+def test_cookie_state_changes_need_the_csrf_token(client: FlaskClient) -> None:
+    login_as(client, "physio")
+    missing = client.post("/api/athletes", json={"name": "Cara"})
+    assert missing.status_code == 400 and missing.get_json()["field"] == "csrf_token"
+    wrong = client.post("/api/athletes", json={"name": "Cara"}, headers={"X-CSRF-Token": "nope"})
+    assert wrong.status_code == 400
+    right = client.post(
+        "/api/athletes", json={"name": "Cara"}, headers={"X-CSRF-Token": csrf_token(client)}
+    )
+    assert right.status_code == 201
+
+
+def test_bearer_calls_are_exempt_from_csrf(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post(
+        "/api/athletes", json={"name": "Dan"}, headers=api_headers_for(app, "physio")
+    )
+    assert response.status_code == 201
+
+
+# -- kiosk mode ---------------------------------------------------------------------------
+
+
+def test_kiosk_mode_limits_the_browser_until_a_password_is_given(client: FlaskClient) -> None:
+    login_as(client, "kiosk")
+    assert client.get("/api/trials/current").status_code == 200
+    assert client.get("/api/team").status_code == 403
+    # logging out is not a way out of kiosk mode
+    out = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert out.headers["Location"].endswith("/kiosk/exit")
+    assert client.get("/api/team").status_code == 403
+    refused = client.post(
+        "/kiosk/exit",
+        data={"username": "coach", "password": "wrong", "csrf_token": csrf_token(client)},
+    )
+    assert refused.status_code == 401
+    left = client.post(
+        "/kiosk/exit",
+        data={
+            "username": "physio",
+            "password": PASSWORDS["physio"],
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert left.status_code == 302
+    assert client.get("/api/team").status_code == 200
+
+
+def test_admin_cannot_turn_on_kiosk_mode(client: FlaskClient) -> None:
+    login_as(client, "admin")
+    response = client.post("/kiosk/enter", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 403
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+def test_tokens_are_stored_hashed_and_work_as_bearer(app: Flask, web_store) -> None:
+    secret, record = auth.create_api_token(web_store, "coach", "script")
+    assert secret.startswith("bst_") and len(secret) > 40
+    assert [t.token_hash for t in web_store.list_api_tokens()] == [auth.hash_token(secret)]
+    client = app.test_client()
+    ok = client.get("/api/athletes", headers={"Authorization": f"Bearer {secret}"})
+    assert ok.status_code == 200
+    bad = client.get("/api/athletes", headers={"Authorization": "Bearer bst_not-a-token"})
+    assert bad.status_code == 401 and "Bearer" in bad.headers["WWW-Authenticate"]
+    web_store.revoke_api_token(record.uid)
+    assert (
+        client.get("/api/athletes", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
+
+
+def test_bearer_tokens_are_ignored_on_pages(app: Flask) -> None:
+    """A page is a browser thing: a token there does not log anyone in."""
+    client = app.test_client()
+    response = client.post("/kiosk/enter", headers=api_headers_for(app, "coach"), data={})
+    assert response.status_code == 400  # no session, no CSRF token: refused
+
+
+@pytest.mark.parametrize("role", ["coach", "kiosk", "physio", "admin"])
+def test_live_stream_accepts_tokens_and_sessions(app: Flask, role: str) -> None:
+    client = app.test_client()
+    assert client.get("/api/live").status_code == 401
+    response = client.get("/api/live", headers=api_headers_for(app, role))
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    response.close()
+    if role != "admin":
+        login_as(client, role)
+        response = client.get("/api/live")
+        assert response.status_code == 200
+        response.close()
+
+
+# -- the capability table is the one source ------------------------------------------------
+
+
+def test_every_capability_is_documented() -> None:
+    text = (
+        auth.__file__
+        and open(  # noqa: SIM115
+            __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "access.md"
+        ).read()
+    )
+    for capability, roles in auth.CAPABILITIES.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{capability}`"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        marks = dict(zip(["admin", "physio", "coach", "kiosk"], cells[1:5], strict=True))
+        assert {r for r, m in marks.items() if m == "yes"} == set(roles), capability
+
+
+def test_unknown_capability_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        auth.require("fly")
