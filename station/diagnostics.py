@@ -34,6 +34,9 @@ class Check:
     ok: bool
     detail: str
 
+    def __post_init__(self) -> None:
+        self.ok = bool(self.ok)  # numpy comparisons give numpy booleans (not JSON-safe)
+
 
 @dataclass
 class Collected:
