@@ -342,7 +342,9 @@ def athletes_recent_first() -> list[dict[str, Any]]:
     for athlete in store.list_athletes(active_only=True):
         history = store.athlete_history(athlete.uid)
         last = _aware(history[-1]["started_at"]) if history else None
-        out.append({**athlete_json(athlete), "last_test": _iso(last)})
+        # names and teams only: a kiosk sees no more than it needs to pick someone
+        out.append({"uid": athlete.uid, "name": athlete.name, "team": athlete.team,
+                    "last_test": _iso(last)})
     out.sort(key=lambda a: a["last_test"] or "", reverse=True)
     return out
 

@@ -17,6 +17,21 @@ const Charts = (() => {
     return [ts, ...cols];
   }
 
+  const DAY = 86400;
+  // At least a week of x axis, so one test (or one day of tests) is not spread over years.
+  function xRange(u, lo, hi) {
+    if (lo === null || hi === null) return [lo, hi];
+    const pad = Math.max(0, (7 * DAY - (hi - lo)) / 2);
+    return [lo - pad - 0.03 * (hi - lo), hi + pad + 0.03 * (hi - lo)];
+  }
+  function yRange(u, lo, hi) {
+    if (lo === null || hi === null) return [0, 1];
+    const span = hi - lo || Math.abs(hi) || 1;
+    return [Math.max(0, lo - 0.15 * span), hi + 0.15 * span];
+  }
+  const fmtDay = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+  function dateLabels(u, splits) { return splits.map((s) => fmtDay.format(new Date(s * 1000))); }
+
   function trend(el, series, opts = {}) {
     el.replaceChildren();
     if (!series.length || !series.some((s) => s.t.length)) {
@@ -29,8 +44,8 @@ const Charts = (() => {
       width: width(), height,
       legend: { show: series.length > 1 || !!opts.legend },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: opts.yRange ? { range: opts.yRange } : {} },
-      axes: [{ ...axis }, { ...axis, size: 46, label: opts.unit || "", labelSize: 14 }],
+      scales: { x: { time: true, range: xRange }, y: opts.yRange ? { range: opts.yRange } : { range: yRange } },
+      axes: [{ ...axis, space: 70, values: dateLabels }, { ...axis, size: 46, label: opts.unit || "", labelSize: 14 }],
       series: [{}, ...series.map((s, i) => ({
         label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 2, spanGaps: true,
         points: { show: true, size: 6, fill: s.color || COLORS[i % COLORS.length] },

@@ -51,5 +51,16 @@
     );
   }
   for (const id of ["f-q", "f-team", "f-sort", "f-show"]) $(id).addEventListener("input", render);
+  const form = $("a-form");
+  if (form) form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { name: $("a-name").value.trim(), team: $("a-team").value.trim() || null, dominant_leg: $("a-leg").value || null };
+    if ($("a-year").value) body.birth_year = Number($("a-year").value);
+    try {
+      const a = await BS.api("POST", "/api/athletes", body);
+      BS.toast(`${a.name} added.`, "ok");
+      setTimeout(() => location.reload(), 600);
+    } catch (e) { BS.toast(e.message, "bad"); }
+  });
   render();
 })();

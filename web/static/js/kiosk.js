@@ -32,6 +32,7 @@
   // -- steps -------------------------------------------------------------------------------
   function show(step) {
     for (const s of ["athlete", "test", "run", "result"]) $(`step-${s}`).hidden = s !== step;
+    $("sim-panel").hidden = !(D.sim && (step === "run" || step === "result"));
     window.scrollTo(0, 0);
   }
   document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => show(b.dataset.back)));
@@ -248,7 +249,6 @@
 
   // -- simulated athlete (simulated board only) ---------------------------------------------
   if (D.sim) {
-    $("sim-panel").hidden = false;
     document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
       const action = b.dataset.sim;
       const p = {};

@@ -1,0 +1,164 @@
+"""The station in a real browser (Debian's Chromium, headless) at phone and tablet sizes:
+first-run setup, login, a full single-leg hold on the simulated board through the kiosk to
+its result card, the result in the history and on the coach dashboard, a failed hold, the
+report. Screenshots go to artifacts/screenshots/.
+
+The holds are shortened to 5 s with the kiosk's `?duration_s=5` (the trial request's
+duration override, stored with the trial) so the suite stays short; the hold engine, the
+analysis and the store are the real ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ADMIN, PHONE, TABLET, new_page, no_horizontal_overflow, shot
+
+HOLD_S = 5
+ATHLETE = "Noor Haddad"
+
+
+def sim(page, label: str) -> None:
+    page.get_by_role("button", name=label, exact=True).click()
+
+
+def login(page, station: str, user: str = ADMIN[0], password: str = ADMIN[1]) -> None:
+    page.goto(station + "/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_login_page_refuses_a_wrong_password_then_logs_in(station, browser, admin_state):
+    page = new_page(browser, PHONE)
+    page.goto(station + "/coach")
+    assert "/login" in page.url  # not logged in: the page asks for a login
+    login(page, station, password="not-the-password")
+    assert page.get_by_role("alert").inner_text() == "wrong username or password"
+    shot(page, "phone-02-login-refused")
+    login(page, station)
+    page.wait_for_url("**/coach")
+    assert page.get_by_role("heading", name="Team").is_visible()
+    assert no_horizontal_overflow(page)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def run_single_leg_hold(page, station: str, prefix: str, fail: bool) -> str:
+    page.goto(f"{station}/kiosk?duration_s={HOLD_S}")
+    page.fill("#athlete-search", ATHLETE.split()[0])
+    shot(page, f"{prefix}-kiosk-athletes")
+    page.get_by_role("button", name=re.compile(ATHLETE)).click()
+    page.get_by_role("button", name=re.compile("Single-leg hold, left")).click()
+    banner = page.locator("#state-banner")
+    page.wait_for_function(
+        "document.querySelector('#state-banner').textContent.includes('Step onto')")
+    assert "LEFT foot" in page.locator("#instructions").inner_text()
+    sim(page, "Step on")
+    page.wait_for_function(
+        "document.querySelector('#state-banner').textContent.includes('lift your RIGHT')",
+        timeout=20_000)
+    sim(page, "Lift right foot")
+    page.wait_for_selector("#overlay:not([hidden])", timeout=15_000)  # the 3-2-1 countdown
+    shot(page, f"{prefix}-kiosk-countdown", full_page=False)
+    page.wait_for_function("document.querySelector('#state-banner').textContent.includes('Hold')",
+                           timeout=15_000)
+    if fail:
+        page.wait_for_timeout(1500)
+        sim(page, "Touch down")
+    else:
+        page.wait_for_timeout(2000)
+        shot(page, f"{prefix}-kiosk-holding", full_page=False)
+    page.wait_for_selector("#step-result:not([hidden])", timeout=HOLD_S * 1000 + 15_000)
+    # the result card waits for the comparison before it shows
+    assert banner.count() == 1
+    shot(page, f"{prefix}-kiosk-result")
+    outcome = page.locator("#res-outcome").inner_text()
+    sim(page, "Step off")  # the simulated athlete leaves the board for the next test
+    page.wait_for_function("document.querySelector('#kg').textContent === '\u2013'")
+    sim(page, "Done")
+    return outcome
+
+
+def add_athlete(page, station: str) -> None:
+    page.goto(station + "/coach")
+    page.locator("#add-athlete summary").click()
+    page.fill("#a-name", ATHLETE)
+    page.fill("#a-team", "U18 girls")
+    page.select_option("#a-leg", "right")
+    page.click("#a-form button[type=submit]")
+    page.wait_for_selector(f".card:has-text('{ATHLETE}')")
+
+
+def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state):
+    page = new_page(browser, TABLET, admin_state)
+    add_athlete(page, station)
+    outcome = run_single_leg_hold(page, station, "tablet-03", fail=False)
+    assert outcome == "✓ Held for the full time"
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_kiosk_shows_a_failed_hold(station, browser, admin_state):
+    page = new_page(browser, PHONE, admin_state)
+    outcome = run_single_leg_hold(page, station, "phone-04", fail=True)
+    assert outcome.startswith("The free foot touched the floor after ")
+    assert no_horizontal_overflow(page)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_the_results_show_in_history_and_on_the_coach_dashboard(station, browser, admin_state):
+    page = new_page(browser, PHONE, admin_state)
+    page.goto(station + "/coach")
+    card = page.locator(".card", has_text=ATHLETE)
+    assert card.locator(".sub").inner_text().startswith("U18 girls · last test")
+    assert card.locator(".score").inner_text() != "\u2013"  # an en dash: no score
+    assert no_horizontal_overflow(page)
+    shot(page, "phone-05-coach")
+    card.click()
+    page.wait_for_url("**/athletes/*")
+    rows = page.locator("#trials tbody tr")
+    assert rows.count() == 2  # the completed and the failed hold, newest first
+    assert "✗" in rows.nth(0).inner_text() and "✓" in rows.nth(1).inner_text()
+    page.wait_for_selector("#ch-score .uplot")  # the trend chart drew
+    assert no_horizontal_overflow(page)
+    shot(page, "phone-06-athlete-history")
+    rows.nth(1).click()  # replay the completed hold's COP trace
+    page.wait_for_selector("#replay:not([hidden])")
+    page.wait_for_timeout(1500)
+    shot(page, "phone-07-replay", full_page=False)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_the_report_page_is_print_ready(station, browser, admin_state):
+    page = new_page(browser, TABLET, admin_state)
+    page.goto(station + "/coach")
+    page.locator(".card", has_text=ATHLETE).click()
+    page.get_by_role("link", name="Report").click()
+    page.wait_for_url("**/report/*")
+    assert page.get_by_role("heading", name=f"Balance report: {ATHLETE}").is_visible()
+    table = page.locator("section", has_text="Baseline and latest").locator("table").first
+    assert "Time held" in table.inner_text()
+    shot(page, "tablet-08-report")
+    page.emulate_media(media="print")
+    assert page.locator(".bar").is_hidden()  # no navigation on paper
+    shot(page, "tablet-09-report-print")
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport, prefix", [(PHONE, "phone"), (TABLET, "tablet")])
+def test_every_page_fits_the_screen(station, browser, admin_state, viewport, prefix):
+    page = new_page(browser, viewport, admin_state)
+    for path in ("/kiosk", "/coach", "/physio", "/status", "/settings"):
+        page.goto(station + path)
+        page.wait_for_load_state("networkidle") if path != "/kiosk" else None
+        assert no_horizontal_overflow(page), path
+        shot(page, f"{prefix}-10-{path.strip('/')}")
+    assert not page.errors, page.errors
+    page.context.close()
