@@ -14,6 +14,7 @@ logs a coach in and turns kiosk mode on. `api_headers(role)` (fixture) gives
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,8 +118,18 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
+@pytest.fixture(scope="session")
+def empty_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty data directory, made once: copying it is ~10x faster than
+    migrating a new database for every test."""
+    folder = tmp_path_factory.mktemp("empty-store") / "data"
+    open_store(folder).close()
+    return folder
+
+
 @pytest.fixture
-def web_store(tmp_path: Path) -> Iterator[Store]:
+def web_store(tmp_path: Path, empty_store_dir: Path) -> Iterator[Store]:
+    shutil.copytree(empty_store_dir, tmp_path / "data")
     store = open_store(tmp_path / "data")
     yield store
     store.close()

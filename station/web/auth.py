@@ -476,6 +476,8 @@ def _csrf_gate() -> Response | None:
         return None
     if bearer_presented():
         return None  # bearer tokens are never sent by a browser on its own
+    if is_api_request() and current_principal() is None:
+        return None  # nobody is authenticated: the endpoint answers 401 itself
     if csrf_ok():
         return None
     message = f"missing or wrong CSRF token (send form field {CSRF_FIELD} or header {CSRF_HEADER})"

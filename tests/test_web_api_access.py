@@ -1,0 +1,141 @@
+"""Every API endpoint x every role x (session, token): allowed exactly when the role has one of
+the endpoint's capabilities (station.web.auth.CAPABILITIES), refused with 403 otherwise.
+
+The endpoint list is the OpenAPI table (station.web.openapi.ENDPOINTS), so a new endpoint is
+covered as soon as it is documented (and test_web_api checks every route is documented).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
+from web_fixtures import api_headers_for, login_as, seed_history, send_json
+
+from station.web import auth
+from station.web.openapi import ENDPOINTS, Endpoint
+
+PUBLIC = {"/api/health", "/api/openapi.json"}
+# a kiosk may see only the trial it ran: any other trial is refused although it holds the
+# capability view_own_trial_result (tested in test_web_api)
+KIOSK_OTHER_TRIAL = {"/api/trials/{uid}", "/api/pages/result/{trial_uid}"}
+
+
+def valid_bodies() -> dict[tuple[str, str], Any]:
+    """A body each endpoint accepts (keyed by method and documented path)."""
+    return {
+        ("post", "/api/athletes"): {"name": "New Athlete", "team": "U16"},
+        ("patch", "/api/athletes/{uid}"): {"notes": "changed"},
+        ("post", "/api/athletes/{uid}/sessions"): {"stiffness": 2},
+        ("patch", "/api/sessions/{uid}"): {"soreness": 3},
+        ("post", "/api/athletes/{uid}/targets"): {"measure": "score", "value": 90},
+        ("patch", "/api/targets/{uid}"): {"value": 85},
+        ("post", "/api/trials/start"): {"protocol": "single-leg-left", "trial": "left-open-firm"},
+        ("post", "/api/trials/current/start"): {},
+        ("post", "/api/trials/current/abort"): {},
+        ("post", "/api/users"): {
+            "username": "new-user",
+            "role": "coach",
+            "password": "new-user-password",
+        },
+        ("patch", "/api/users/{username}"): {"role": "physio"},
+        ("post", "/api/tokens"): {"role": "coach", "name": "a script"},
+        ("post", "/api/sim/perform"): {"action": "step_off"},
+    }
+
+
+def concrete(ep: Endpoint, ids: dict[str, str]) -> str:
+    path = ep.path
+    if "{uid}" in path:
+        kind = path.split("/")[2]  # athletes, sessions, targets, trials, tokens
+        path = path.replace("{uid}", ids[kind])
+    return path.replace("{trial_uid}", ids["trials"]).replace("{username}", ids["users"])
+
+
+def allowed(role: str, ep: Endpoint) -> bool:
+    if role == "kiosk" and ep.path in KIOSK_OTHER_TRIAL:
+        return False
+    return any(role in auth.CAPABILITIES[c] for c in ep.needs)
+
+
+def call(client: FlaskClient, ep: Endpoint, url: str, headers: dict[str, str]) -> Any:
+    body = valid_bodies().get((ep.method, ep.path))
+    if ep.method == "get":
+        return client.get(url, headers=headers)
+    return send_json(client, ep.method.upper(), url, body if body is not None else None, headers)
+
+
+def _setup_ids(app: Flask, web_store) -> dict[str, str]:
+    seeded = seed_history(web_store)
+    auth.create_user(web_store, "extra", "coach", "extra-password")
+    _, token = auth.create_api_token(web_store, "coach", "to revoke")
+    return {
+        "athletes": seeded["athletes"][0],
+        "sessions": seeded["sessions"][0],
+        "targets": seeded["targets"][0],
+        "trials": seeded["trials"][0],
+        "tokens": token.uid,
+        "users": "extra",
+    }
+
+
+def _ordered() -> list[Endpoint]:
+    """Reads and changes first, deletions last (they remove what the others use)."""
+    tested = [e for e in ENDPOINTS if e.path not in PUBLIC and e.path != "/api/live"]
+    return sorted(tested, key=lambda e: (e.method == "delete", e.path == "/api/athletes/{uid}"))
+
+
+@pytest.mark.parametrize("via", ["session", "token"])
+@pytest.mark.parametrize("role", ["admin", "physio", "coach", "kiosk"])
+def test_each_endpoint_allows_exactly_the_roles_with_its_capability(
+    app: Flask, web_store, role: str, via: str
+) -> None:
+    ids = _setup_ids(app, web_store)
+    client = app.test_client()
+    headers: dict[str, str] = {}
+    if via == "session":
+        login_as(client, role)
+    else:
+        headers = api_headers_for(app, role)
+    outcomes = []
+    for ep in _ordered():
+        response = call(client, ep, concrete(ep, ids), headers)
+        status = response.status_code
+        response.close()
+        expected_ok = allowed(role, ep)
+        good = (status not in (401, 403) and status < 500) if expected_ok else status == 403
+        outcomes.append((ep.method, ep.path, status, "allow" if expected_ok else "deny", good))
+    bad = [o for o in outcomes if not o[-1]]
+    assert bad == [], bad
+    # the allowed calls did their job (not merely "not refused")
+    for method, path, status, verdict, _ in outcomes:
+        if verdict == "allow" and path not in ("/api/trials/current/start", "/api/sim/perform"):
+            assert status in (200, 201), (method, path, status)
+
+
+@pytest.mark.parametrize("via", ["session", "token"])
+def test_no_credentials_or_a_bad_token_get_401_everywhere(app: Flask, web_store, via: str) -> None:
+    ids = _setup_ids(app, web_store)
+    client = app.test_client()
+    headers = {} if via == "session" else {"Authorization": "Bearer bst_wrong"}
+    for ep in _ordered():
+        response = call(client, ep, concrete(ep, ids), headers)
+        assert response.status_code == 401, (ep.method, ep.path)
+        assert response.is_json
+
+
+def test_public_endpoints_answer_without_login(app: Flask) -> None:
+    client = app.test_client()
+    for path in PUBLIC:
+        assert client.get(path).status_code == 200, path
+
+
+def test_the_live_stream_follows_its_capabilities(app: Flask) -> None:
+    ep = next(e for e in ENDPOINTS if e.path == "/api/live")
+    for role in ("admin", "physio", "coach", "kiosk"):
+        response = app.test_client().get("/api/live", headers=api_headers_for(app, role))
+        assert (response.status_code == 200) == allowed(role, ep)
+        response.close()
