@@ -375,3 +375,17 @@ def test_documented_capabilities_are_the_enforced_ones(app: Flask) -> None:
             if path == "/api/live":  # checked inside the stream view (it is a blueprint's)
                 continue
             assert tuple(endpoint.needs) == tuple(enforced), path
+
+
+def test_me_tells_who_and_gives_the_csrf_token(app: Flask) -> None:
+    client = login_as(app.test_client(), "coach")
+    me = client.get("/api/me").get_json()
+    assert (me["username"], me["role"], me["via"]) == ("coach", "coach", "session")
+    assert "view_history" in me["capabilities"] and "edit_athletes" not in me["capabilities"]
+    posted = client.post(
+        "/api/athletes/none/sessions", json={}, headers={"X-CSRF-Token": me["csrf_token"]}
+    )
+    assert posted.status_code == 404  # past the CSRF check: the athlete does not exist
+    token = app.test_client().get("/api/me", headers=api_headers_for(app, "kiosk")).get_json()
+    assert token["via"] == "token" and token["csrf_token"] is None
+    assert app.test_client().get("/api/me").status_code == 401

@@ -62,6 +62,7 @@ CAPABILITY_HELP: dict[str, str] = {
     "kiosk_mode": "turn this browser into a kiosk (leaving needs a physio/coach/admin password)",
 }
 
+LOGIN = "login"  # pseudo-capability of require_login: any authenticated principal
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_S = 300.0
 SESSION_LIFETIME = timedelta(hours=12)
@@ -454,6 +455,7 @@ def require_login(view: F) -> F:
             return _login_redirect()
         return view(*args, **kwargs)
 
+    wrapper.required_capabilities = (LOGIN,)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 

@@ -24,7 +24,7 @@ class Endpoint:
     method: str
     path: str  # OpenAPI form: /api/athletes/{uid}
     summary: str
-    needs: tuple[str, ...] = ()  # any of these capabilities; () = no login
+    needs: tuple[str, ...] = ()  # any of these capabilities; ("login",): anyone logged in
     body: Schema | None = None
     query: dict[str, str] = field(default_factory=dict)
     produces: str = "application/json"
@@ -40,6 +40,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         tag="station",
     ),
     Endpoint("get", "/api/openapi.json", "This document", tag="station"),
+    Endpoint(
+        "get",
+        "/api/me",
+        "Who is calling: username, role, capabilities, and the session's CSRF token",
+        ("login",),
+        tag="station",
+    ),
     Endpoint(
         "get",
         "/api/live",
