@@ -19,7 +19,7 @@ def run_scenario(runner: TrialRunner, scenario: str, seed: int = 3) -> None:
     estimator = Estimator(cal)
     sim = simulate(scenario, seed=seed)
     for t, counts in zip(sim.t_s, sim.counts, strict=True):
-        frame = Frame(int(round(t * 1e9)), tuple(int(c) for c in counts))
+        frame = Frame(round(t * 1e9), tuple(int(c) for c in counts))
         runner.on_frame(frame, estimator.update(frame))
     runner.wait_idle()
 
