@@ -290,3 +290,36 @@ def test_every_capability_is_documented() -> None:
 def test_unknown_capability_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         auth.require("fly")
+
+
+def test_token_use_is_recorded_without_a_write_per_request(app: Flask, web_store) -> None:
+    secret, _ = auth.create_api_token(web_store, "coach", "poller")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/protocols", headers=headers).status_code == 200
+    [first] = web_store.list_api_tokens()
+    assert first.last_used_at is not None
+    assert client.get("/api/protocols", headers=headers).status_code == 200
+    [second] = web_store.list_api_tokens()
+    assert second.last_used_at == first.last_used_at
+
+
+def test_kiosk_sessions_last_longer_than_user_sessions(app: Flask) -> None:
+    from email.utils import parsedate_to_datetime
+
+    def expiry(response) -> float:
+        when = response.headers["Set-Cookie"].split("Expires=")[1].split(";")[0]
+        return parsedate_to_datetime(when).timestamp()
+
+    client = app.test_client()
+    client.get("/login")
+    user = client.post(
+        "/login",
+        data={
+            "username": "coach",
+            "password": PASSWORDS["coach"],
+            "csrf_token": csrf_token(client),
+        },
+    )
+    kiosk = client.post("/kiosk/enter", data={"csrf_token": csrf_token(client)})
+    assert expiry(kiosk) - expiry(user) > 20 * 86400

@@ -69,6 +69,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 KIOSK_LIFETIME = timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "bst_"
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)  # last_used_at is this precise
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -315,9 +316,12 @@ def _resolve_principal() -> Principal | None:
     if request.path.startswith("/api/"):
         token = _bearer_token()
         if token is not None:
-            record = store.find_api_token(hash_token(token))
+            digest = hash_token(token)
+            record = store.find_api_token(digest, touch=False)
             if record is None:
                 return None
+            if _stale(record.last_used_at):  # record use, but not a write per request
+                store.find_api_token(digest, touch=True)
             return Principal(username=record.username or record.name, role=record.role, via="token")
     if "kiosk_by" in session:
         return Principal(username=session["kiosk_by"], role="kiosk", via="kiosk")
@@ -330,6 +334,14 @@ def _resolve_principal() -> Principal | None:
         session.clear()
         return None
     return Principal(username=user.username, role=user.role, via="session")
+
+
+def _stale(last_used: datetime | None) -> bool:
+    if last_used is None:
+        return True
+    if last_used.tzinfo is None:
+        last_used = last_used.replace(tzinfo=UTC)
+    return datetime.now(UTC) - last_used > TOKEN_TOUCH_INTERVAL
 
 
 def current_principal() -> Principal | None:
@@ -504,7 +516,6 @@ def install(app: Flask) -> None:
         return
     app.extensions["station_auth_installed"] = True
     app.extensions["station_login_limiter"] = LoginLimiter()
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
     app.before_request(_setup_gate)
     app.before_request(_csrf_gate)
     app.session_interface = StationSessionInterface()

@@ -26,6 +26,7 @@ from station.web import auth
 log = logging.getLogger("station.web")
 
 MAX_JSON_BYTES = 256 * 1024
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
 class ApiError(Exception):
@@ -229,7 +230,8 @@ def _unexpected(exc: Exception) -> Any:
 
 
 def register(app: Flask) -> None:
-    app.config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # no unbounded uploads into memory
+        app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.register_error_handler(ApiError, lambda exc: exc.response())
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
