@@ -323,3 +323,10 @@ def test_kiosk_sessions_last_longer_than_user_sessions(app: Flask) -> None:
     )
     kiosk = client.post("/kiosk/enter", data={"csrf_token": csrf_token(client)})
     assert expiry(kiosk) - expiry(user) > 20 * 86400
+
+
+def test_the_station_app_always_has_access_control(app: Flask, fresh_app: Flask) -> None:
+    """/api/live is open only on a bare blueprint app; create_app installs auth."""
+    with app.test_request_context("/api/live"):
+        assert auth.installed()
+    assert app.test_client().get("/api/live").status_code == 401

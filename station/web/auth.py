@@ -510,6 +510,11 @@ class StationSessionInterface(SecureCookieSessionInterface):
         return datetime.now(UTC) + lifetime
 
 
+def installed() -> bool:
+    """Whether this app has the station's access control (install() ran)."""
+    return bool(current_app.extensions.get("station_auth_installed"))
+
+
 def install(app: Flask) -> None:
     """Setup gate, CSRF check and session lifetimes on every request; template helpers."""
     if app.extensions.get("station_auth_installed"):

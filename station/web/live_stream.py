@@ -7,6 +7,8 @@ next write (at the latest at the next heartbeat) and frees its slot.
 
 Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an
 API token as `Authorization: Bearer`): the stream can carry a trial's result.
+The station app always has access control installed (station.web.views.auth_views);
+a bare Flask app holding only this blueprint (unit tests, tools) has none to ask.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ class _SlotStream:
             release()
 
 
+def _refusal() -> Response | None:
+    if not auth.installed():
+        return None
+    return auth.deny("run_tests", api=True) and auth.deny("view_history", api=True)
+
+
 def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
     bp = Blueprint("live", __name__)
     slots = threading.BoundedSemaphore(max_streams)
@@ -75,7 +83,7 @@ def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
 
     @bp.get("/api/live")
     def live() -> Response:
-        refusal = auth.deny("run_tests", api=True) and auth.deny("view_history", api=True)
+        refusal = _refusal()
         if refusal is not None:
             return refusal
         if not slots.acquire(blocking=False):
