@@ -81,6 +81,16 @@ def run_single_leg_hold(page, station: str, prefix: str, fail: bool) -> str:
     return outcome
 
 
+@pytest.fixture(scope="module")
+def athlete(station, browser, admin_state) -> str:
+    """The test athlete, added through the team page's form (phone size)."""
+    page = new_page(browser, PHONE, admin_state)
+    add_athlete(page, station)
+    assert not page.errors, page.errors
+    page.context.close()
+    return ATHLETE
+
+
 def add_athlete(page, station: str) -> None:
     page.goto(station + "/coach")
     page.locator("#add-athlete summary").click()
@@ -91,16 +101,15 @@ def add_athlete(page, station: str) -> None:
     page.wait_for_selector(f".card:has-text('{ATHLETE}')")
 
 
-def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state):
+def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state, athlete):
     page = new_page(browser, TABLET, admin_state)
-    add_athlete(page, station)
     outcome = run_single_leg_hold(page, station, "tablet-03", fail=False)
     assert outcome == "✓ Held for the full time"
     assert not page.errors, page.errors
     page.context.close()
 
 
-def test_kiosk_shows_a_failed_hold(station, browser, admin_state):
+def test_kiosk_shows_a_failed_hold(station, browser, admin_state, athlete):
     page = new_page(browser, PHONE, admin_state)
     outcome = run_single_leg_hold(page, station, "phone-04", fail=True)
     assert outcome.startswith("The free foot touched the floor after ")
@@ -160,5 +169,44 @@ def test_every_page_fits_the_screen(station, browser, admin_state, viewport, pre
         page.wait_for_load_state("networkidle") if path != "/kiosk" else None
         assert no_horizontal_overflow(page), path
         shot(page, f"{prefix}-10-{path.strip('/')}")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_state, athlete):
+    page = new_page(browser, TABLET, admin_state)
+    page.goto(station + "/physio")
+    page.select_option("#p-athlete", label=f"{ATHLETE} · U18 girls")
+    page.wait_for_url("**/physio?athlete=*")
+    page.goto(page.url + f"&duration_s={HOLD_S}")
+    page.fill("#b-stiff", "3")
+    page.click("#b-begin")
+    first = page.locator("#b-steps li").first
+    first.wait_for()
+    assert page.locator("#b-steps li").count() == 9  # the baseline battery's nine trials
+    first.get_by_role("button", name="Start").click()
+    page.wait_for_function(
+        "document.querySelector('#state-banner').textContent.includes('left-open-firm')")
+    sim(page, "Step on")
+    page.wait_for_function(
+        "document.querySelector('#state-banner').textContent.includes('weighing')"
+        " || document.querySelector('#state-banner').textContent.includes('Ready')",
+        timeout=20_000)
+    page.wait_for_timeout(2500)  # weighed while still on both feet
+    sim(page, "Lift right")
+    try:
+        page.wait_for_selector("#b-steps li.done", timeout=HOLD_S * 1000 + 20_000)
+    finally:
+        shot(page, "tablet-11-physio-battery")
+    assert "complete" in page.locator("#b-steps li.done").inner_text()
+    sim(page, "Step off")
+    page.fill("#b-notes", "left ankle taped")
+    page.click("#b-save-notes")
+    page.wait_for_selector(".toast:has-text('Notes saved')")
+    page.select_option("#t-measure", "mean_velocity_mm_s.total")
+    page.fill("#t-value", "15")
+    page.click("#t-add")
+    page.wait_for_selector("#t-list .target:has-text('COP velocity <= 15.0')")
+    shot(page, "tablet-11-physio")
     assert not page.errors, page.errors
     page.context.close()

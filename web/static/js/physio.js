@@ -35,7 +35,7 @@
     const ol = $("b-steps");
     ol.replaceChildren();
     run.steps.forEach((s, i) => {
-      const cls = i === run.index ? "current" : s.status === "done" ? "done" : "";
+      const cls = `${i === run.index ? "current" : ""} ${s.status === "done" ? "done" : ""}`;
       const res = s.result ? ` <span class="score ${BS.scoreClass(s.result.score)}">${BS.num(s.result.score, 0)}</span> <span class="muted small">${s.result.outcome.state}</span>` : s.status === "skipped" ? ' <span class="muted small">skipped</span>' : "";
       const li = BS.h(`<li class="${cls}"><span>${BS.esc(label(s))}${res}</span><span class="spacer"></span></li>`);
       if (i === run.index) {
