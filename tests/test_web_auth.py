@@ -330,3 +330,12 @@ def test_the_station_app_always_has_access_control(app: Flask, fresh_app: Flask)
     with app.test_request_context("/api/live"):
         assert auth.installed()
     assert app.test_client().get("/api/live").status_code == 401
+
+
+def test_without_a_database_nothing_but_health_answers(fake_runtime) -> None:
+    from station.web.app import create_app
+
+    client = create_app(fake_runtime, store=None, testing=True).test_client()
+    assert client.get("/api/health").status_code == 200
+    for path in ("/setup", "/login", "/api/athletes", "/api/live"):
+        assert client.get(path).status_code == 503, path

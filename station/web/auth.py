@@ -73,7 +73,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)  # last_used_at is this precise
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-SETUP_OPEN_PREFIXES = ("/setup", "/static/", "/api/health")
+ALWAYS_OPEN_PREFIXES = ("/static/", "/api/health")  # and /setup until the first user exists
 
 _hasher = PasswordHasher()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -475,14 +475,30 @@ def require_login(view: F) -> F:
 
 
 def _setup_gate() -> Response | None:
-    if any(request.path.startswith(p) for p in SETUP_OPEN_PREFIXES):
+    path = request.path
+    if path.startswith(ALWAYS_OPEN_PREFIXES):
         return None
     store = _store()
-    if store is None or has_users(store):
+    if store is None:  # no database: nobody can log in, so nothing personal is served
+        message = "the station has no database: check the storage settings and the log"
+        if is_api_request():
+            return api_error(503, message)
+        return Response(message, status=503, mimetype="text/plain")
+    if path == "/setup" or _is_set_up(store):
         return None
     if is_api_request():
         return api_error(503, "station not set up: open /setup")
     return redirect(url_for("auth.setup"))
+
+
+def _is_set_up(store: Any) -> bool:
+    """Once a user exists the answer is kept (no query per request; setup never reopens)."""
+    if current_app.extensions.get("station_set_up"):
+        return True
+    if has_users(store):
+        current_app.extensions["station_set_up"] = True
+        return True
+    return False
 
 
 def _csrf_gate() -> Response | None:
