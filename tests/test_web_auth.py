@@ -339,3 +339,29 @@ def test_without_a_database_nothing_but_health_answers(fake_runtime) -> None:
     assert client.get("/api/health").status_code == 200
     for path in ("/setup", "/login", "/api/athletes", "/api/live"):
         assert client.get(path).status_code == 503, path
+
+
+def test_require_on_pages_redirects_to_login_with_next(app: Flask) -> None:
+    @app.get("/test-only-page")
+    @auth.require("edit_athletes")
+    def page() -> str:
+        return "secret page"
+
+    anonymous = app.test_client().get("/test-only-page?x=1")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/login?next=/test-only-page?x%3D1"
+    coach = login_as(app.test_client(), "coach")
+    assert coach.get("/test-only-page").status_code == 403
+    physio = app.test_client()
+    physio.get("/login")
+    done = physio.post(
+        "/login",
+        data={
+            "username": "physio",
+            "password": PASSWORDS["physio"],
+            "csrf_token": csrf_token(physio),
+            "next": "/test-only-page?x=1",
+        },
+    )
+    assert done.headers["Location"] == "/test-only-page?x=1"
+    assert physio.get("/test-only-page").get_data(as_text=True) == "secret page"
