@@ -61,6 +61,16 @@ def lan_urls(host: str, port: int) -> list[str]:
     return urls
 
 
+def phone_first(urls: list[str], host: str, port: int) -> list[str]:
+    """Order for phones: the LAN name (avahi's <hostname>.local), then LAN IPs, then localhost."""
+    lan = [u for u in urls if "//localhost" not in u]
+    local = [u for u in urls if "//localhost" in u]
+    if host in ("0.0.0.0", "::", ""):
+        suffix = "" if port == 80 else f":{port}"
+        lan.insert(0, f"http://{socket.gethostname()}.local{suffix}/")
+    return lan + local
+
+
 def handle(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
@@ -121,6 +131,7 @@ def handle(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     real_port = server.effective_port  # type: ignore[union-attr]
     urls = lan_urls(host, real_port)
+    app.config["STATION_URLS"] = phone_first(urls, host, real_port)
     print(f"Balance Station is running (board: {runtime.board_kind}) at:", flush=True)
     for url in urls:
         print(f"  {url}", flush=True)

@@ -1,0 +1,35 @@
+"""The station's own address, as text and as a QR code, so phones can join quickly.
+
+No login: an address is not personal data, and the kiosk shows it to anyone at the board.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Flask, Response, current_app, jsonify
+
+
+def station_urls() -> list[str]:
+    """Addresses set by `balance-station run` once it listens (best first)."""
+    return list(current_app.config.get("STATION_URLS") or [])
+
+
+def register(app: Flask) -> None:
+    @app.get("/api/address")
+    def address():
+        urls = station_urls()
+        return jsonify(urls=urls, preferred=urls[0] if urls else None)
+
+    @app.get("/qr.svg")
+    def address_qr():
+        urls = station_urls()
+        if not urls:
+            return jsonify(error="the station's address is not known yet"), 404
+        out = io.BytesIO()
+        segno.make(urls[0], error="m").save(out, kind="svg", scale=6, border=2, dark="#0f1720",
+                                            light="#ffffff")
+        response = Response(out.getvalue(), mimetype="image/svg+xml")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
