@@ -365,3 +365,17 @@ def test_require_on_pages_redirects_to_login_with_next(app: Flask) -> None:
     )
     assert done.headers["Location"] == "/test-only-page?x=1"
     assert physio.get("/test-only-page").get_data(as_text=True) == "secret page"
+
+
+def test_guessing_many_usernames_from_one_address_is_limited(app: Flask) -> None:
+    client = app.test_client()
+    for i in range(auth.ADDRESS_MAX_FAILURES):
+        assert _login(client, f"guess{i}", "wrong").status_code == 401
+    assert _login(client, "physio", PASSWORDS["physio"]).status_code == 429
+
+
+def test_a_kiosk_ends_when_its_owner_loses_the_right(app: Flask, web_store) -> None:
+    kiosk = login_as(app.test_client(), "kiosk")  # turned on by the coach
+    assert kiosk.get("/api/trials/current").status_code == 200
+    web_store.update_user("coach", active=False)
+    assert kiosk.get("/api/trials/current").status_code == 401

@@ -10,7 +10,8 @@ browser never sends a bearer token by itself.
 
 Login failures are counted in memory per (username, client address): after
 `LOGIN_MAX_FAILURES` within `LOGIN_WINDOW_S` further attempts get 429 until the
-window passes. The counter resets on restart (one station process; documented).
+window passes; an address gets `ADDRESS_MAX_FAILURES` over all usernames. The
+counters reset on restart (one station process; documented).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ CAPABILITY_HELP: dict[str, str] = {
 LOGIN = "login"  # pseudo-capability of require_login: any authenticated principal
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_S = 300.0
+ADDRESS_MAX_FAILURES = 30  # per client address and window, over all usernames
 SESSION_LIFETIME = timedelta(hours=12)
 KIOSK_LIFETIME = timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
@@ -243,7 +245,31 @@ def login_key(username: str) -> str:
 
 
 def limiter() -> LoginLimiter:
+    """Failures per (username, address)."""
     return current_app.extensions["station_login_limiter"]
+
+
+def address_limiter() -> LoginLimiter:
+    """Failures per address, whatever the username (guessing many usernames)."""
+    return current_app.extensions["station_address_limiter"]
+
+
+def login_retry_after(username: str) -> int | None:
+    """Seconds this login attempt must wait (429), or None."""
+    waits = [
+        limiter().retry_after(login_key(username)),
+        address_limiter().retry_after(request.remote_addr or "?"),
+    ]
+    return max((w for w in waits if w is not None), default=None)
+
+
+def login_failed(username: str) -> None:
+    limiter().failed(login_key(username))
+    address_limiter().failed(request.remote_addr or "?")
+
+
+def login_succeeded(username: str) -> None:
+    limiter().succeeded(login_key(username))
 
 
 # -- sessions ------------------------------------------------------------------------------
@@ -324,7 +350,12 @@ def _resolve_principal() -> Principal | None:
                 store.find_api_token(digest, touch=True)
             return Principal(username=record.username or record.name, role=record.role, via="token")
     if "kiosk_by" in session:
-        return Principal(username=session["kiosk_by"], role="kiosk", via="kiosk")
+        # the kiosk lives as long as the physio/coach who turned it on keeps that right
+        owner = store.get_user(session["kiosk_by"])
+        if owner is None or not owner.active or not role_can(owner.role, "kiosk_mode"):
+            session.clear()
+            return None
+        return Principal(username=owner.username, role="kiosk", via="kiosk")
     username = session.get("user")
     if username is None:
         return None
@@ -537,6 +568,7 @@ def install(app: Flask) -> None:
         return
     app.extensions["station_auth_installed"] = True
     app.extensions["station_login_limiter"] = LoginLimiter()
+    app.extensions["station_address_limiter"] = LoginLimiter(max_failures=ADDRESS_MAX_FAILURES)
     app.before_request(_setup_gate)
     app.before_request(_csrf_gate)
     app.session_interface = StationSessionInterface()

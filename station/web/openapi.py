@@ -42,6 +42,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("get", "/api/openapi.json", "This document", tag="station"),
     Endpoint(
         "get",
+        "/api/address",
+        "The station's URLs on the network (no login; station/web/views/address.py)",
+        tag="station",
+    ),
+    Endpoint(
+        "get",
         "/api/me",
         "Who is calling: username, role, capabilities, and the session's CSRF token",
         ("login",),

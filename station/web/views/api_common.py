@@ -223,9 +223,9 @@ def _http_error(exc: HTTPException) -> Any:
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
-    log.exception("unexpected error on %s %s", request.method, request.path)
     if not auth.is_api_request():
-        raise exc
+        raise exc  # pages: Flask's own handling (and logging)
+    log.exception("unexpected error on %s %s", request.method, request.path)
     return auth.api_error(500, f"internal error ({type(exc).__name__}); see the station's log")
 
 

@@ -39,8 +39,8 @@ def _form(name: str) -> str:
     return request.form.get(name, "").strip() if name == "username" else request.form.get(name, "")
 
 
-def _too_many(template: str, key: str, **values: Any) -> tuple[str, int, dict[str, str]] | None:
-    wait = auth.limiter().retry_after(key)
+def _too_many(template: str, login: str, **values: Any) -> tuple[str, int, dict[str, str]] | None:
+    wait = auth.login_retry_after(login)
     if wait is None:
         return None
     body, status = _page(
@@ -84,13 +84,12 @@ def blueprint() -> Blueprint:
         if request.method == "GET":
             return _page("auth/login.html", next=auth.safe_next(next_url, ""))
         username, password = _form("username"), _form("password")
-        key = auth.login_key(username)
-        refused = _too_many("auth/login.html", key, username=username, next=next_url)
+        refused = _too_many("auth/login.html", username, username=username, next=next_url)
         if refused is not None:
             return refused
         user = auth.authenticate(_store(), username, password) if username else None
         if user is None:
-            auth.limiter().failed(key)
+            auth.login_failed(username)
             return _page(
                 "auth/login.html",
                 401,
@@ -98,7 +97,7 @@ def blueprint() -> Blueprint:
                 username=username,
                 next=auth.safe_next(next_url, ""),
             )
-        auth.limiter().succeeded(key)
+        auth.login_succeeded(username)
         auth.login_user(user)
         return redirect(auth.safe_next(next_url))
 
@@ -126,20 +125,19 @@ def blueprint() -> Blueprint:
         if request.method == "GET":
             return _page("auth/kiosk_exit.html")
         username, password = _form("username"), _form("password")
-        key = auth.login_key(username)
-        refused = _too_many("auth/kiosk_exit.html", key, username=username)
+        refused = _too_many("auth/kiosk_exit.html", username, username=username)
         if refused is not None:
             return refused
         user = auth.leave_kiosk(username, password) if username else None
         if user is None:
-            auth.limiter().failed(key)
+            auth.login_failed(username)
             return _page(
                 "auth/kiosk_exit.html",
                 401,
                 error="a physio, coach or administrator username and password are needed",
                 username=username,
             )
-        auth.limiter().succeeded(key)
+        auth.login_succeeded(username)
         return redirect("/")
 
     return bp
