@@ -83,7 +83,17 @@ def test_each_bad_field_gets_400_naming_it(app: Flask, web_store, ep: Endpoint) 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b'{"name": NaN}', b"1e999"],
+    [
+        b"{",
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        b"\xff\xfe",
+        b'{"name": NaN}',
+        b"1e999",
+        b'{"name": "x", "birth_year": 1e999}',
+        b'{"name": "x", "birth_year": ' + b"9" * 400 + b"}",
+    ],
 )
 def test_malformed_bodies_get_400(app: Flask, raw: bytes) -> None:
     headers = {**api_headers_for(app, "admin"), "Content-Type": "application/json"}
@@ -172,3 +182,14 @@ def _field_kinds_are_known() -> None:
 
 def test_field_kinds_are_known() -> None:
     _field_kinds_are_known()
+
+
+def test_an_integer_beyond_any_float_is_refused(app: Flask, web_store) -> None:
+    ids = _setup_ids(app, web_store)
+    response = app.test_client().post(
+        f"/api/athletes/{ids['athletes']}/targets",
+        data=b'{"measure": "score", "value": ' + b"9" * 400 + b"}",
+        content_type="application/json",
+        headers=api_headers_for(app, "admin"),
+    )
+    assert response.status_code == 400 and response.get_json()["field"] == "value"

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
-
 from station import __version__
 from station.web.auth import CAPABILITIES
 from station.web.views import api_admin, api_athletes, api_trials
@@ -394,7 +392,7 @@ def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
-def document(app: Flask | None = None) -> dict[str, Any]:
+def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for ep in ENDPOINTS:
         paths.setdefault(ep.path, {})[ep.method] = _operation(ep)

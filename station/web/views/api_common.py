@@ -106,7 +106,10 @@ def _check(name: str, value: Any, spec: Field) -> Any:
                     raise ApiError(400, f"{name} must be {_KIND_NAMES[kind]}", name)
                 value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond any float
+                value = math.inf
             if not math.isfinite(value):
                 raise ApiError(400, f"{name} must be a finite number", name)
         if spec.minimum is not None and value < spec.minimum:
@@ -240,4 +243,4 @@ def register(app: Flask) -> None:
     def openapi_document() -> Response:
         from station.web.openapi import document
 
-        return jsonify(document(app))
+        return jsonify(document())
