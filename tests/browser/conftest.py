@@ -8,6 +8,7 @@ account share the admin made through the first-run setup page by `admin_state`.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,6 +69,8 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tmp / "station.log", SCREENSHOTS.parent / "browser-station.log")
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,9 @@ def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state
     page = new_page(browser, TABLET, admin_state)
     outcome = run_single_leg_hold(page, station, "tablet-03", fail=False)
     assert outcome == "✓ Held for the full time"
+    assert 0 < int(page.locator("#res-score").inner_text()) <= 100
+    velocity = page.locator(".measure", has_text="COP velocity").locator(".v").inner_text()
+    assert re.fullmatch(r"\d+\.\d mm/s", velocity), velocity
     assert not page.errors, page.errors
     page.context.close()
 

@@ -203,6 +203,9 @@
       $("res-next").textContent = `${st.protocol.name}: all trials done.`;
     }
     if (result.error) BS.toast(`Not saved: ${result.error}`, "bad");
+    if (!result.metrics && o.state === "complete") {
+      $("res-compare").textContent = "No sway measures for this trial (too short, or a gap in the board's signal), so no score. Please repeat it.";
+    }
     show("result");
   }
 
