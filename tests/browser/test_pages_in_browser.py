@@ -213,3 +213,35 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     shot(page, "tablet-11-physio")
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_admin_adds_a_coach_who_turns_a_tablet_into_the_kiosk(station, browser, admin_state,
+                                                              athlete):
+    admin = new_page(browser, PHONE, admin_state)
+    admin.goto(station + "/settings")
+    admin.fill("#u-name", "coach-kim")
+    admin.select_option("#u-role", "coach")
+    admin.fill("#u-pass", "coach-password-1")
+    admin.click("#u-form button[type=submit]")
+    admin.wait_for_selector("#users tr[data-user='coach-kim']")
+    assert not admin.errors, admin.errors
+    admin.context.close()
+
+    page = new_page(browser, TABLET)
+    login(page, station, "coach-kim", "coach-password-1")
+    page.wait_for_url("**/coach")
+    page.get_by_role("button", name="Kiosk mode").click()
+    page.wait_for_url("**/kiosk")
+    assert page.locator("nav.nav").count() == 0  # a kiosk has no way into history
+    assert page.get_by_role("button", name="Exit kiosk").is_visible()
+    page.get_by_role("button", name=re.compile(ATHLETE)).click()
+    page.get_by_role("button", name=re.compile("Single-leg hold, right")).click()
+    page.wait_for_function(
+        "document.querySelector('#state-banner').textContent.includes('Step onto')")
+    assert "RIGHT foot" in page.locator("#instructions").inner_text()
+    shot(page, "tablet-12-kiosk-mode-armed")
+    page.get_by_role("button", name="Stop trial").click()
+    page.wait_for_function("document.querySelector('#state-banner').textContent === 'Stopped'")
+    assert page.goto(station + "/coach").status == 403  # history stays closed
+    assert not page.errors, page.errors
+    page.context.close()

@@ -7,7 +7,7 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of the score below ${D.asymmetry_lsi_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.asymmetry_lsi_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
 
   function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend !== null && a.trend < -1 ? 1 : 0); }
   const sorters = {
