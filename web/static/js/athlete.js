@@ -89,6 +89,12 @@
     try { trace = await BS.api("GET", `/api/pages/trace/${encodeURIComponent(t.uid)}`); } catch (e) { BS.toast(e.message, "bad"); return; }
     if (!trace.t.length) { $("replay-info").textContent += ` · ${trace.problem || "no trace"}`; view.path = null; view.dot = null; view.draw(); return; }
     view.stance = trace.stance;
+    // magnify so the trace fills about half the view (a hold sways a few mm), at most 8x
+    const xs = trace.x, ys = trace.y;
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const span = Math.max(x1 - x0, (y1 - y0) * 500 / 380, 10);
+    view.zoom = Math.min(8, Math.max(1, 250 / span));
+    view.center = view.zoom > 1 ? [(x0 + x1) / 2, (y0 + y1) / 2] : [0, 0];
     $("replay").scrollIntoView({ behavior: "smooth", block: "start" });
     play();
   }

@@ -17,6 +17,8 @@ const BoardView = (() => {
       this.trail = [];         // [t, x, y]
       this.dot = null;         // [x, y]
       this.path = null;        // full trace for replay: [[x, y], ...]
+      this.zoom = 1;           // > 1 magnifies around `center` (replay of a few mm of sway)
+      this.center = [0, 0];
       this.resize();
       new ResizeObserver(() => this.resize()).observe(canvas);
     }
@@ -29,8 +31,8 @@ const BoardView = (() => {
     }
     px(x, y) {
       const c = this.canvas;
-      const s = Math.min(c.width / (2 * PLATFORM.halfW + 30), c.height / (2 * PLATFORM.halfL + 30));
-      return [c.width / 2 + x * s, c.height / 2 - y * s, s];
+      const s = this.zoom * Math.min(c.width / (2 * PLATFORM.halfW + 30), c.height / (2 * PLATFORM.halfL + 30));
+      return [c.width / 2 + (x - this.center[0]) * s, c.height / 2 - (y - this.center[1]) * s, s];
     }
     foot(cx, highlight, lifted) {
       const ctx = this.ctx;
@@ -71,7 +73,7 @@ const BoardView = (() => {
         ctx.fill(); ctx.strokeStyle = this.target.inside ? "#3ecf8e" : "#f5a524"; ctx.lineWidth = 3 * d; ctx.stroke();
       }
       if (this.path && this.path.length > 1) {
-        ctx.strokeStyle = "rgba(62, 207, 142, 0.55)"; ctx.lineWidth = 1.5 * d; ctx.beginPath();
+        ctx.strokeStyle = "rgba(62, 207, 142, 0.6)"; ctx.lineWidth = 1.5 * d; ctx.beginPath();
         this.path.forEach(([x, y], i) => { const [px, py] = this.px(x, y); if (i) ctx.lineTo(px, py); else ctx.moveTo(px, py); });
         ctx.stroke();
       }
@@ -86,6 +88,14 @@ const BoardView = (() => {
           const [bx, by] = this.px(trail[i][1], trail[i][2]);
           ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
         }
+      }
+      if (this.zoom > 1.01) {  // a scale bar: magnified views must not look like big sway
+        const [, , sc] = this.px(0, 0);
+        const mm = [5, 10, 20, 50, 100].find((v) => v * sc >= canvas.width / 8) || 100;
+        const x1 = canvas.width - 16 * d - mm * sc, y1 = canvas.height - 16 * d;
+        ctx.strokeStyle = "#e8eef4"; ctx.lineWidth = 3 * d; ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x1 + mm * sc, y1); ctx.stroke();
+        ctx.fillStyle = "#e8eef4"; ctx.font = `${13 * d}px system-ui, sans-serif`; ctx.textAlign = "right";
+        ctx.fillText(`${mm} mm (×${this.zoom.toFixed(1)})`, x1 + mm * sc, y1 - 7 * d);
       }
       if (this.dot) {
         const [px, py] = this.px(this.dot[0], this.dot[1]);
