@@ -137,6 +137,11 @@ def test_the_results_show_in_history_and_on_the_coach_dashboard(station, browser
     page.wait_for_selector("#ch-score .uplot")  # the trend chart drew
     assert no_horizontal_overflow(page)
     shot(page, "phone-06-athlete-history")
+    page.locator("#sessions tbody tr").first.click()  # the session log, edited in place
+    page.fill("#sessions input[name=soreness]", "4")
+    page.fill("#sessions input[name=notes]", "tight calf")
+    page.click("#sessions button[type=submit]")
+    page.wait_for_selector("#sessions tr:has-text('tight calf')")
     rows.nth(1).click()  # replay the completed hold's COP trace
     page.wait_for_selector("#replay:not([hidden])")
     page.wait_for_timeout(1500)

@@ -84,7 +84,10 @@ def register(app: Flask) -> None:
     @auth.require("view_history")
     def athlete_page(uid: str):
         athlete = _athlete_or_404(uid)
-        return render_page("athlete.html", title=athlete.name, data=page_data.history_view(uid))
+        principal = auth.current_principal()
+        data = page_data.history_view(uid)
+        data["can_edit_log"] = principal is not None and principal.can("edit_athletes")
+        return render_page("athlete.html", title=athlete.name, data=data)
 
     @app.get("/physio")
     @auth.require("set_targets")

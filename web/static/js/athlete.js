@@ -118,10 +118,38 @@
   $("replay-play").addEventListener("click", () => trace && play());
   $("replay-close").addEventListener("click", () => { cancelAnimationFrame(anim); $("replay").hidden = true; });
 
-  // -- session log ---------------------------------------------------------------------------
+  // -- session log (physios edit stiffness, soreness, sleep and notes in place) ---------------
   const sbody = $("sessions").querySelector("tbody");
-  if (!D.sessions.length) sbody.append(BS.h('<tr><td colspan="5" class="empty">No sessions yet.</td></tr>'));
-  for (const s of D.sessions) {
-    sbody.append(BS.h(`<tr><td>${BS.date(s.started_at)}</td><td>${s.stiffness ?? "–"}</td><td>${s.soreness ?? "–"}</td><td>${s.sleep_hours === null ? "–" : BS.num(s.sleep_hours, 1) + " h"}</td><td style="text-align:left">${BS.esc(s.notes || "")}</td></tr>`));
+  function sessionRow(s) {
+    const tr = BS.h(`<tr data-session="${BS.esc(s.uid)}"><td>${BS.date(s.started_at)}</td><td>${s.stiffness ?? "–"}</td><td>${s.soreness ?? "–"}</td><td>${s.sleep_hours === null ? "–" : BS.num(s.sleep_hours, 1) + " h"}</td><td style="text-align:left">${BS.esc(s.notes || "")}</td></tr>`);
+    if (D.can_edit_log) {
+      tr.classList.add("clickable");
+      tr.title = "Tap to edit";
+      tr.addEventListener("click", () => tr.replaceWith(sessionForm(s)));
+    }
+    return tr;
   }
+  function sessionForm(s) {
+    const tr = BS.h(`<tr><td colspan="5"><form class="inline-form">
+      <label>Stiffness (0–10)<input name="stiffness" type="number" min="0" max="10" inputmode="numeric" value="${s.stiffness ?? ""}"></label>
+      <label>Soreness (0–10)<input name="soreness" type="number" min="0" max="10" inputmode="numeric" value="${s.soreness ?? ""}"></label>
+      <label>Sleep (h)<input name="sleep_hours" type="number" min="0" max="24" step="0.5" inputmode="decimal" value="${s.sleep_hours ?? ""}"></label>
+      <label>Notes<input name="notes" maxlength="4000" value="${BS.esc(s.notes || "")}"></label>
+      <button class="btn" type="submit">Save</button></form></td></tr>`);
+    tr.querySelector("form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const f = ev.target.elements;
+      const num = (v) => (v === "" ? null : Number(v));
+      const body = { stiffness: num(f.stiffness.value), soreness: num(f.soreness.value), sleep_hours: num(f.sleep_hours.value), notes: f.notes.value || null };
+      try {
+        await BS.api("PATCH", `/api/sessions/${encodeURIComponent(s.uid)}`, body);
+        Object.assign(s, body);
+        tr.replaceWith(sessionRow(s));
+        BS.toast("Session log saved.", "ok");
+      } catch (e) { BS.toast(e.message, "bad"); }
+    });
+    return tr;
+  }
+  if (!D.sessions.length) sbody.append(BS.h('<tr><td colspan="5" class="empty">No sessions yet.</td></tr>'));
+  for (const s of D.sessions) sbody.append(sessionRow(s));
 })();
