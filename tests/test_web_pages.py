@@ -81,9 +81,20 @@ def test_athlete_page_and_report_show_the_history(client, web_store):
     assert left["measures"]["mean_velocity_mm_s.total"]["y"] == [30.0, 28.0, 26.0]
     assert data["symmetry"] and data["targets"][0]["current"] == 26.0
     report = client.get(f"/report/{ada}").get_data(as_text=True)
-    assert "Balance report: Ada Example" in report and "@media print" not in report
+    assert "Balance report: Ada Example" in report
+    css = client.get("/static/station.css").get_data(as_text=True)
+    assert "@media print" in css and "size: A4" in css
     assert "Left / right symmetry" in report and "Targets" in report
     assert client.get("/athletes/no-such-athlete").status_code == 404
+
+
+def test_physio_page_embeds_the_selected_athlete(client, web_store):
+    seeded = seed_history(web_store)
+    login_as(client, "physio")
+    data = page_data(client.get(f"/physio?athlete={seeded['athletes'][1]}").get_data(as_text=True))
+    assert data["selected"]["athlete"]["name"] == "Ben Example"
+    assert "baseline" in {p["id"] for p in data["protocols"]}
+    assert client.get("/physio?athlete=nobody").status_code == 404
 
 
 def test_coach_dashboard_flags_asymmetry_and_missed_tests(client, web_store):
