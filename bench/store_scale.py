@@ -233,7 +233,8 @@ def generate(
                         "calibration_id": None,
                         "analysis_version": "bench",
                         "analyzed_at": started,
-                        "raw_purged_at": None,
+                        # older trials look as retention leaves them (raw removed, marked)
+                        "raw_purged_at": None if started >= raw_from else now,
                     }
                 )
                 m_rows.append({"trial_id": tid, "metrics": fake_metrics(rng)})
