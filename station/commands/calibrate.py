@@ -45,6 +45,7 @@ from station.calibration.simulate import (
     calibrate_simulated,
 )
 from station.cli import UserError
+from station.commands._common import add_config_args, resolve
 from station.frames import BoardSource
 
 T = TypeVar("T")
@@ -69,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Tare the empty board, fit each cell's gain from a known mass placed at "
         "marked spots, verify, and write the calibration file.",
     )
-    p.add_argument("--board", default="hx711", help="board spec (default hx711)")
+    p.add_argument("--board", default=None,
+                   help="board spec (default: the config's board.kind, with its pins)")
+    add_config_args(p)
     p.add_argument("--out", type=Path, help="calibration file to write")
     p.add_argument("--board-name", default=None, help="name stored in the file")
     p.add_argument("--mass", type=float, action="append", dest="masses",
@@ -106,12 +109,13 @@ def _plan(args: argparse.Namespace) -> CalibrationPlan:
 def run(args: argparse.Namespace) -> int:
     if args.simulate:
         return _run_simulated(args)
-    from station.board.factory import BoardOptions, BoardSpecError, open_board
+    from station.board.factory import BoardSpecError, open_board
 
+    options = resolve(args).board  # the config's pins and gain, --board overrides the kind
     try:
-        board = open_board(BoardOptions(spec=args.board, realtime=True))
+        board = open_board(options)
     except (BoardSpecError, ImportError, OSError) as exc:
-        raise UserError(f"cannot open board {args.board!r}: {exc}") from None
+        raise UserError(f"cannot open board {options.spec!r}: {exc}") from None
     with board:
         if args.verify is not None:
             return _run_verify_only(args, board, input, print)
