@@ -176,6 +176,11 @@ def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
             board.perform(action, **params)
         except (TypeError, ValueError) as exc:
             loop.send("log", logging.WARNING, f"simulator refused {action}: {exc}")
+    elif kind == "fault" and hasattr(board, "inject_fault"):
+        try:
+            board.inject_fault(*args)
+        except (TypeError, ValueError) as exc:
+            loop.send("log", logging.WARNING, f"fault not injected: {exc}")
     elif kind == "scenario" and hasattr(board, "run_scenario"):
         try:
             board.run_scenario(args[0])

@@ -79,6 +79,20 @@ class SimulatedBoard(BoardSource):
         """Queue a scenario whose times count from the next frame (checked now)."""
         self._pending.append(("scenario", as_scenario(events)))
 
+    FAULTS = ("unplugged", "stuck_low", "saturated", "none")
+
+    def inject_fault(self, cell: int, fault: str) -> None:
+        """Break one emulated HX711 (through_gpio only): 'unplugged' (DOUT stuck high),
+        'stuck_low', 'saturated', or 'none' to repair it. For testing the station's
+        dead-cell reporting and recovery end to end."""
+        if self._gpio is None:
+            raise ValueError("faults need the GPIO path: use --board emulator")
+        if fault not in self.FAULTS or not 0 <= cell < 4:
+            raise ValueError(f"fault must be one of {', '.join(self.FAULTS)} on cell 0-3")
+        chip = self._gpio.emulator.chips[cell]
+        {"unplugged": chip.stuck_high, "stuck_low": chip.stuck_low,
+         "saturated": chip.saturate, "none": chip.clear_faults}[fault]()
+
     @property
     def athlete(self) -> Athlete:
         return self.engine.athlete
