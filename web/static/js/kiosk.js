@@ -157,7 +157,27 @@
       $("hold-progress").style.width = `${Math.min(100, 100 * (hold.hold_elapsed_s || 0) / total)}%`;
     }
     view.target = hold.target || null;
-    if (["complete", "failed", "aborted"].includes(state)) st.running = false;
+    if (["complete", "failed", "aborted"].includes(state)) {
+      st.running = false;
+      if (st.awaitingResult && state !== "aborted") fetchResultSoon();
+    }
+  }
+
+  // The result normally arrives on the live stream; if that message was missed (a phone
+  // that slept, a reconnect), ask the API for the station's last result.
+  let resultPoll = null;
+  function fetchResultSoon() {
+    if (resultPoll) return;
+    resultPoll = setTimeout(async () => {
+      resultPoll = null;
+      if (!st.awaitingResult) return;
+      try {
+        const cur = await BS.api("GET", "/api/trials/current");
+        const r = cur.last_result;
+        if (r && !(r.trial_uid && r.trial_uid === st.lastShownUid)) onResult(r);
+      } catch (e) { /* the stream may still bring it */ }
+      if (st.awaitingResult) fetchResultSoon();
+    }, 3000);
   }
 
   function onFrames(msg) {
@@ -176,6 +196,7 @@
     const item = current();
     if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== st.protocol.id) return;
     st.awaitingResult = false; st.running = false;
+    st.lastShownUid = result.trial_uid;
     const o = result.outcome || {};
     $("res-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
     $("res-test").textContent = trialLabel(item);
