@@ -181,3 +181,27 @@ def test_history_decimation_keeps_the_chart_small():
     assert len(out["y"]) == 200
     assert min(out["lo"]) == pytest.approx(y.min()) and max(out["hi"]) == pytest.approx(y.max())
     assert decimate(t[:10], y[:10], 200)["y"] == y[:10].tolist()
+
+
+def test_report_pdf_is_printed_by_chromium(client, web_store):
+    from station.web.views.page_pdf import chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("chromium not installed")
+    seeded = seed_history(web_store)
+    login_as(client, "coach")
+    response = client.get(f"/report/{seeded['athletes'][0]}.pdf")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and len(response.data) > 10_000
+    assert 'filename="report-Ada-Example.pdf"' in response.headers["Content-Disposition"]
+    assert client.get("/report/nobody.pdf").status_code == 404
+
+
+def test_report_pdf_without_chromium_says_what_to_do(client, web_store, monkeypatch):
+    seeded = seed_history(web_store)
+    monkeypatch.setenv("BALANCE_STATION_CHROMIUM", "/nonexistent/chromium")
+    login_as(client, "coach")
+    response = client.get(f"/report/{seeded['athletes'][0]}.pdf")
+    assert response.status_code == 503
+    assert "Print / save as PDF" in response.get_data(as_text=True)

@@ -212,10 +212,15 @@ def _baseline_row(rows: list[dict[str, Any]], condition: str | None) -> dict[str
 
 
 def targets_view(athlete_uid: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each target with its baseline (first trial of its condition), latest value and progress."""
+    """Each target with its baseline (first trial of its condition), latest value and progress;
+    `applies_to` is the condition used (a target without one follows the last-tested)."""
     out = []
+    done = [r for r in rows if r["outcome"] != "aborted"]
     for target in context().store.list_targets(athlete_uid):
-        cond_rows = [r for r in rows if target.condition in (None, condition_key(r))]
+        # a target for "any condition" follows the condition tested last: baseline and
+        # current value must come from the same stance/eyes/surface to be comparable
+        condition = target.condition or (condition_key(done[-1]) if done else None)
+        cond_rows = [r for r in rows if condition_key(r) == condition]
         base = _baseline_row(cond_rows, None)
         base_value = measure_value(base, target.measure) if base else None
         current = None
@@ -229,6 +234,7 @@ def targets_view(athlete_uid: str, rows: list[dict[str, Any]]) -> list[dict[str,
             "label": KEY_MEASURES.get(target.measure, (target.measure, ""))[0],
             "unit": KEY_MEASURES.get(target.measure, ("", ""))[1],
             "condition": target.condition, "value": target.value, "direction": target.direction,
+            "applies_to": condition_label(cond_rows[0]) if cond_rows else None,
             "due_date": target.due_date.isoformat() if target.due_date else None,
             "notes": target.notes, "baseline": base_value, "current": current,
             "fraction": None, "on_track": None, "achieved": None, "days_left": None,

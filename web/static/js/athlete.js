@@ -65,7 +65,7 @@
     const status = t.achieved ? '<span class="pill pill-ok">achieved</span>' : t.on_track === false ? '<span class="pill pill-wait">behind</span>' : t.on_track ? '<span class="pill pill-info">on track</span>' : "";
     tbox.append(BS.h(`<div class="target ${t.on_track === false ? "behind" : ""}">
       <div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="spacer"></span>${status}</div>
-      <div class="muted small">baseline ${BS.num(t.baseline)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}${t.condition ? ` · ${BS.esc(t.condition)}` : ""}</div>
+      <div class="muted small">baseline ${BS.num(t.baseline)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}${t.applies_to ? ` · ${BS.esc(t.applies_to)}` : ""}</div>
       <div class="bar2" role="progressbar" aria-valuenow="${pct.toFixed(0)}" aria-valuemin="0" aria-valuemax="100"><div style="width:${pct}%"></div></div></div>`));
   }
 
