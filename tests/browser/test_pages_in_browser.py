@@ -11,6 +11,7 @@ analysis and the store are the real ones.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import ADMIN, PHONE, TABLET, new_page, no_horizontal_overflow, shot
@@ -160,6 +161,11 @@ def test_the_report_page_is_print_ready(station, browser, admin_state):
     table = page.locator("section", has_text="Baseline and latest").locator("table").first
     assert "Time held" in table.inner_text()
     shot(page, "tablet-08-report")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    path = download.value.path()
+    assert Path(path).read_bytes()[:4] == b"%PDF"
+    assert download.value.suggested_filename == "report-Noor-Haddad.pdf"
     page.emulate_media(media="print")
     assert page.locator(".bar").is_hidden()  # no navigation on paper
     shot(page, "tablet-09-report-print")
