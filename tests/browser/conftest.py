@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("BALANCE_STATION_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
-PHONE = {"width": 390, "height": 844}
-TABLET = {"width": 1024, "height": 768}
-ADMIN = ("admin", "admin-password-1")
+from browser_support import (
+    ADMIN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    ROOT,
+    SCREENSHOTS,
+    new_page,
+    shot,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -82,27 +81,6 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
-
-
-def new_page(browser: Any, viewport: dict[str, int], storage_state: Any = None) -> Any:
-    context = browser.new_context(viewport=viewport, device_scale_factor=1,
-                                  storage_state=storage_state)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.errors = []  # uncaught JavaScript errors: every test asserts there are none
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    return page
-
-
-def shot(page: Any, name: str, full_page: bool = True) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
-def no_horizontal_overflow(page: Any) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, PHONE, TABLET, new_page, no_horizontal_overflow, shot
+from browser_support import ADMIN, PHONE, TABLET, new_page, no_horizontal_overflow, shot
 
 HOLD_S = 5
 ATHLETE = "Noor Haddad"
