@@ -100,6 +100,23 @@ class StationRuntime:
         self.trials = runner
         self.frame_listeners.append(runner.on_frame)
 
+    def reload_calibration(self, path: Any) -> str | None:
+        """Load a calibration file and use it from the next frame; the problem, or None.
+
+        A file that fails to load leaves the current estimator in place (the station keeps
+        measuring with what it had)."""
+        from station.calibration import try_load_calibration
+        from station.estimator import make_estimator
+
+        calibration, problem = try_load_calibration(path)
+        if calibration is None:
+            log.warning("calibration %s not loaded: %s", path, problem)
+            return problem
+        self.estimator = make_estimator(calibration, auto_zero=True)
+        self.calibration_problem = None
+        log.info("calibration %s loaded (board %s)", path, calibration.board)
+        return None
+
     def calibration_snapshot(self) -> dict[str, Any] | None:
         """The calibration in force right now (with auto-zero's current offsets), or None."""
         estimator: Any = self.estimator
