@@ -41,9 +41,16 @@ class Settings:
         explicit = self.config["board"]["calibration"]
         if explicit:
             return Path(explicit)
-        if self.board.spec.split(":", 1)[0] in ("sim", "emulator"):
-            return SIM_CALIBRATION
-        return self.data_dir / "calibration.json"
+        own = self.data_dir / "calibration.json"
+        if self.board.spec.split(":", 1)[0] in ("sim", "emulator") and not own.exists():
+            return SIM_CALIBRATION  # the shipped file, until the sim board is recalibrated
+        return own
+
+    @property
+    def calibration_save_path(self) -> Path:
+        """Where a new calibration goes: never over the shipped simulated-board file."""
+        path = self.calibration_path
+        return self.data_dir / "calibration.json" if path == SIM_CALIBRATION else path
 
 
 def resolve(args: argparse.Namespace, *, realtime: bool = True) -> Settings:

@@ -117,7 +117,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
     demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
     app = create_app(runtime, store=store, data_dir=data_dir)
-    app.config["CALIBRATION_PATH"] = settings.calibration_path
+    app.config["CALIBRATION_PATH"] = settings.calibration_save_path
     try:
         server = create_server(
             app, host=host, port=port, threads=server_cfg["threads"], ident="balance-station"
