@@ -15,8 +15,12 @@ MIN_DURATION_S = 2.0
 """Shortest trace analysed: a Welch segment and a filter need a few seconds of data."""
 JITTER_TOLERANCE = 0.25
 """Largest relative deviation of any sample interval from the median interval accepted as-is."""
-MAX_GAP_S = 0.1
-"""Longest gap (e.g. discarded HX711 frames) that is bridged by linear interpolation."""
+MAX_GAP_S = 0.25
+"""Longest gap (e.g. discarded HX711 frames) that is bridged by linear interpolation.
+
+0.25 s is 20 frames at 80 Hz: shorter than a third of a period of the fastest sway that
+matters (F95 is usually below 1.5 Hz), so bridging it changes the measures little, while a
+whole trial is no longer lost to one stall of the acquisition."""
 
 
 @dataclass(frozen=True)
