@@ -137,3 +137,16 @@ def test_runner_saves_into_the_store_with_raw_frames_and_reanalysis_agrees(tmp_p
     history = store.athlete_history(athlete)
     assert len(history) == 1
     store.close()
+
+
+def test_an_operator_trial_takes_over_from_the_demo(runner_and_log):
+    runner, _, _ = runner_and_log
+    runner.start(TrialRequest("single-leg-left", "left-open-firm", demo=True))
+    demo_key = runner.current_key
+    assert runner.last_operator_activity == -float("inf")  # the demo is not a person
+    runner.start(TrialRequest("single-leg-right", "right-open-firm"))  # a person: allowed
+    assert runner.current_key is not demo_key and runner.current_spec.id == "right-open-firm"
+    runner.wait_idle()
+    assert runner.last_result.outcome.state.value == "aborted"  # the demo trial
+    with pytest.raises(TrialError, match="already running"):  # the demo waits its turn
+        runner.start(TrialRequest("single-leg-left", "left-open-firm", demo=True))

@@ -5,7 +5,9 @@ play the athlete: `SimAutopilot.tick()` watches the running trial's state and
 asks the simulator for what a real athlete would do next (step on, lift the
 free foot, hop or wait for the push, sometimes lose balance, step off).
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
-forever, so the station shows live data and fills its history by itself.
+forever, so the station shows live data and fills its history by itself; it
+gives way at once to a person starting a trial, and waits until nobody has
+run one for two minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ log = logging.getLogger("station.demo")
 
 OTHER_SIDE = {"single-left": "right", "single-right": "left"}
 STEP_OFF_AFTER_S = 1.5
+OPERATOR_QUIET_S = 120.0  # the demo waits this long after a person last ran a trial
 
 
 @dataclass
@@ -155,6 +158,10 @@ class DemoLoop:
         athletes = self._athletes()
         n = 0
         while not self._stop.is_set():
+            quiet = time.monotonic() - self.runner.last_operator_activity
+            if quiet < OPERATOR_QUIET_S or self.runner.is_running:
+                self._stop.wait(2.0)  # a person is using the station
+                continue
             protocol_id, trial_id = DEMO_TRIALS[n % len(DEMO_TRIALS)]
             athlete = athletes[n % len(athletes)]
             n += 1
@@ -164,16 +171,20 @@ class DemoLoop:
 
                     trial_id = self.rng.choice(get_protocol(protocol_id).trials).id
                 self.runner.start(TrialRequest(protocol_id, trial_id, athlete_uid=athlete,
-                                               duration_s=self.duration_s))
+                                               duration_s=self.duration_s, demo=True))
             except TrialError as exc:  # e.g. not calibrated, or an operator's trial runs
                 log.warning("demo: cannot start a trial (%s); retrying", exc)
                 self._stop.wait(5.0)
                 continue
+            key = self.runner.current_key
             deadline = time.monotonic() + self.duration_s + 40.0
             while not self._stop.is_set() and time.monotonic() < deadline:
+                if self.runner.current_key is not key:
+                    self.runtime.perform("step_off")  # an operator took over the board
+                    break
                 if not self.autopilot.tick():
                     break
                 self._stop.wait(0.1)
-            if self.runner.is_running:
-                self.runner.abort()  # stuck (should not happen): don't block the demo
+            if self.runner.current_key is key and self.runner.is_running:
+                self.runner.abort(by_operator=False)  # stuck: don't block the demo
             self._stop.wait(self.rest_s)

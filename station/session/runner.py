@@ -49,6 +49,7 @@ class TrialRequest:
     duration_s: float | None = None
     operator_start: bool = False
     seq: int = 1
+    demo: bool = False  # started by the demo loop: gives way to any operator's trial
 
 
 @dataclass
@@ -119,6 +120,7 @@ class TrialRunner:
         self._counts: list[tuple[int, int, int, int]] = []
         self._pending_events: list[dict[str, Any]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-save")
+        self.last_operator_activity = -float("inf")  # monotonic time an operator last acted
         self.last_result: FinishedTrial | None = None
 
     # -- control (web threads) -----------------------------------------------------------
@@ -140,7 +142,14 @@ class TrialRunner:
         if request.duration_s is not None:
             spec = spec.with_duration(request.duration_s)
         with self._lock:
-            if self._engine is not None and self._engine.state not in TERMINAL:
+            if not request.demo:
+                self.last_operator_activity = time.monotonic()
+            running = self._engine is not None and self._engine.state not in TERMINAL
+            if running and self._request is not None and self._request.demo and not request.demo:
+                self._queue(self._engine.abort())  # the demo gives way to a person
+                self._finish_locked()
+                running = False
+            if running:
                 raise TrialError("a trial is already running: finish or abort it first")
             self._engine = engine_for(
                 protocol, spec, self._config, operator_start=request.operator_start
@@ -154,12 +163,15 @@ class TrialRunner:
 
     def operator_start(self) -> None:
         with self._lock:
+            self.last_operator_activity = time.monotonic()
             if self._engine is None:
                 raise TrialError("no trial to start")
             self._queue(self._engine.start())
 
-    def abort(self) -> None:
+    def abort(self, *, by_operator: bool = True) -> None:
         with self._lock:
+            if by_operator:
+                self.last_operator_activity = time.monotonic()
             if self._engine is None or self._engine.state in TERMINAL:
                 raise TrialError("no trial is running")
             self._queue(self._engine.abort())
