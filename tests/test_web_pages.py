@@ -205,3 +205,17 @@ def test_report_pdf_without_chromium_says_what_to_do(client, web_store, monkeypa
     response = client.get(f"/report/{seeded['athletes'][0]}.pdf")
     assert response.status_code == 503
     assert "Print / save as PDF" in response.get_data(as_text=True)
+
+
+def test_history_marks_dates_recorded_without_a_set_clock(app, web_store):
+    """A Pi without RTC may record before NTP: its dates are flagged, not trusted."""
+    from station.web.views.page_data import history_view
+
+    ids = seed_history(web_store)
+    athlete = ids["athletes"][0]
+    rows = web_store.athlete_history(athlete)
+    rows[-1] = {**rows[-1], "clock_synced": False}
+    with app.test_request_context():
+        table = history_view(athlete, rows)["trials"]
+    assert table[0]["clock_synced"] is False  # newest first
+    assert all(row["clock_synced"] for row in table[1:])

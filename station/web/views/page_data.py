@@ -136,6 +136,7 @@ def history_view(athlete_uid: str, rows: list[dict[str, Any]] | None = None) -> 
             "ellipse": measure_value(r, "ellipse95_area_mm2"),
             "held_s": measure_value(r, "time_to_failure_s"),
             "has_raw": bool(r.get("has_raw")),
+            "clock_synced": r.get("clock_synced") is not False,
         }
         for r in reversed(rows[-100:])
     ]

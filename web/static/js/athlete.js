@@ -75,7 +75,7 @@
   if (!D.trials.length) tbody.append(BS.h('<tr><td colspan="5" class="empty">No trials yet.</td></tr>'));
   for (const t of D.trials) {
     const held = t.outcome === "complete" ? `${BS.num(t.held_s, 0)} s ✓` : t.outcome === "failed" ? `${BS.num(t.held_s, 1)} s ✗` : "stopped";
-    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td>${BS.num(t.velocity)}</td><td>${held}</td></tr>`);
+    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}${t.clock_synced ? "" : ' <span class="clock-warn" title="The station clock was not set when this was recorded: the date may be wrong (durations are right)">⚠ clock</span>'}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td>${BS.num(t.velocity)}</td><td>${held}</td></tr>`);
     tr.addEventListener("click", () => replay(t));
     tbody.append(tr);
   }
