@@ -13,7 +13,7 @@ from typing import Any
 
 from station import __version__
 from station.web.auth import CAPABILITIES
-from station.web.views import api_admin, api_athletes, api_trials
+from station.web.views import api_admin, api_athletes, api_calibration, api_trials
 from station.web.views.api_common import Field, Schema
 
 
@@ -265,6 +265,74 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         tag="admin",
     ),
     Endpoint("delete", "/api/tokens/{uid}", "Revoke an API token", ("manage_users",), tag="admin"),
+    # the guided calibration (station/web/views/api_calibration.py); refusals are 409 {error}
+    Endpoint(
+        "get",
+        "/api/calibration/session",
+        "The calibration in progress (tare, placements, fit, save, verification), the default "
+        "plan of masses and marks, and where the file is saved",
+        ("calibrate",),
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/tare",
+        "Tare: average the next ~2 s of frames of the empty board (409: moving, not empty, "
+        "no frames)",
+        ("calibrate",),
+        api_calibration.EMPTY_FIELDS,
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/placements",
+        "Measure a known mass at a marked spot (~2 s of frames; 409: moving, not tared)",
+        ("calibrate",),
+        api_calibration.PLACEMENT_FIELDS,
+        tag="calibration",
+    ),
+    Endpoint(
+        "delete",
+        "/api/calibration/placements/{index}",
+        "Remove a placement (0-based index); drops the fit",
+        ("calibrate",),
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/fit",
+        "Fit the gains from the placements; residuals per position (409: the fit is refused, "
+        "with why)",
+        ("calibrate",),
+        api_calibration.FIT_FIELDS,
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/save",
+        "Write the fitted calibration to the station's file (atomic) and reload the station's "
+        "estimator",
+        ("calibrate",),
+        api_calibration.SAVE_FIELDS,
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/verify",
+        "Measure a known mass with the saved calibration (or, with no calibration in progress, "
+        "the station's file) and store the result in the file",
+        ("calibrate",),
+        api_calibration.VERIFY_FIELDS,
+        tag="calibration",
+    ),
+    Endpoint(
+        "post",
+        "/api/calibration/cancel",
+        "Drop the calibration in progress (the saved file stays)",
+        ("calibrate",),
+        api_calibration.EMPTY_FIELDS,
+        tag="calibration",
+    ),
     # pages' helpers (station/web/views/page_data.py, page_sim.py)
     Endpoint(
         "get",
