@@ -15,9 +15,6 @@
   }
   function clearMsgs() { ["step-tare", "step-place", "step-fit", "step-save", "step-verify"].forEach((s) => msg(s, "")); }
   const same = (a, b) => Math.abs(a - b) < 1e-6;
-  function where(x, y) {
-    return x === 0 && y === 0 ? "the centre" : `the mark at x=${x} mm, y=${y} mm`;
-  }
   function nextPlanned(s) {
     const done = (s && s.placements) || [];
     return st.plan.find((p) => !done.some((d) => same(d.mass_kg, p.mass_kg) && same(d.x_mm, p.x_mm) && same(d.y_mm, p.y_mm)));
@@ -51,21 +48,21 @@
     const tared = !!(s && s.tare);
     const next = nextPlanned(s);
     $("place-say").textContent = !tared ? "Tare first." : next
-      ? `Place ${next.mass_kg} kg at ${where(next.x_mm, next.y_mm)}.`
+      ? `Place ${next.mass_kg} kg at ${next.where}, hands off.`
       : "Every planned placement is done: remove the mass and fit (or add more).";
     if (tared && next && !$("step-place").dataset.edited) setInputs("p", next);
     const rows = tared ? s.placements : [];
     $("place-progress").textContent = tared ? `${rows.length} measured; the default plan has ${st.plan.length}.` : "";
     $("placements").querySelector("tbody").replaceChildren(...rows.map((p) => BS.h(
-      `<tr><td>${p.index + 1}</td><td>${BS.num(p.mass_kg, 1)} kg</td><td>${BS.num(p.x_mm, 0)}, ${BS.num(p.y_mm, 0)}</td><td>${p.n_frames}</td>` +
+      `<tr title="${p.n_frames} frames averaged"><td>${p.index + 1}</td><td class="nw">${BS.num(p.mass_kg, 1)} kg</td><td class="nw">${BS.num(p.x_mm, 0)}, ${BS.num(p.y_mm, 0)}</td>` +
       `<td><button class="btn btn-small btn-ghost" type="button" data-remove="${p.index}" aria-label="Remove placement ${p.index + 1}">Remove</button></td></tr>`)));
 
     // 3: fit
     const fit = s && s.fit;
     $("residuals").hidden = !fit;
     $("residuals").querySelector("tbody").replaceChildren(...(fit ? fit.positions : []).map((r) => BS.h(
-      `<tr><td>${BS.num(r.mass_kg, 0)} kg @ ${BS.num(r.x_mm, 0)}, ${BS.num(r.y_mm, 0)}</td><td>${r.force_error_n > 0 ? "+" : ""}${BS.num(r.force_error_n, 2)} N</td>` +
-      `<td>${r.force_error_pct > 0 ? "+" : ""}${BS.num(r.force_error_pct, 3)}</td><td>${BS.num(r.cop_error_mm, 2)} mm</td></tr>`)));
+      `<tr><td>${BS.num(r.mass_kg, 0)} kg at ${BS.num(r.x_mm, 0)}, ${BS.num(r.y_mm, 0)}</td><td class="nw">${r.force_error_n > 0 ? "+" : ""}${BS.num(r.force_error_n, 2)} N</td>` +
+      `<td class="nw">${r.force_error_pct > 0 ? "+" : ""}${BS.num(r.force_error_pct, 3)}</td><td class="nw">${BS.num(r.cop_error_mm, 2)} mm</td></tr>`)));
     $("fit-summary").textContent = fit
       ? `Max force error ${BS.num(fit.summary.force_error_pct_max, 3)} %, max COP error ${BS.num(fit.summary.cop_error_mm_max, 2)} mm` +
         ` (${fit.summary.quadratic ? "with" : "without"} non-linearity term, ${fit.summary.n_placements} placements).`
