@@ -370,3 +370,22 @@ def test_page_renders_for_physio_with_the_plan(physio: FlaskClient) -> None:
 def test_status_page_has_no_calibrate_link_for_a_coach(cal_app: Flask) -> None:
     coach = login_as(cal_app.test_client(), "coach")
     assert 'href="/calibrate"' not in coach.get("/status").get_data(as_text=True)
+
+
+def test_a_second_measurement_at_the_same_time_is_refused(
+    physio: FlaskClient, cal_app: Flask
+) -> None:
+    """One board, one measurement: a second phone's tap gets 409 instead of queueing."""
+    from station.web.views.api_calibration import _holder
+
+    with cal_app.app_context():
+        holder = _holder()
+    holder._capturing.acquire()  # as if another request were reading the board
+    try:
+        response = post(physio, "/api/calibration/tare")
+        assert response.status_code == 409
+        assert "being measured" in response.get_json()["error"]
+        assert physio.get("/api/calibration/session").get_json()["capturing"] is True
+    finally:
+        holder._capturing.release()
+    assert post(physio, "/api/calibration/tare").status_code == 200
