@@ -452,6 +452,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         responses["404"] = {**error, "description": "no such resource"}
     if ep.path.startswith("/api/trials/") and ep.method == "post":
         responses["409"] = {**error, "description": "the runner refuses (says why)"}
+    if ep.path.startswith("/api/calibration/") and ep.method in ("post", "delete"):
+        responses["409"] = {**error, "description": "the calibration step is refused (says why)"}
     op["responses"] = responses
     return op
 
