@@ -298,9 +298,3 @@
   renderAthletes();
   connect();
 })();
-
-// The station's address for phones (shown beside the QR code).
-fetch("/api/address").then((r) => (r.ok ? r.json() : null)).then((a) => {
-  const el = document.getElementById("join-url");
-  if (el && a && a.preferred) el.textContent = a.preferred;
-}).catch(() => {});
