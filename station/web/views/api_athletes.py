@@ -62,7 +62,7 @@ TARGET_FIELDS = {
 }
 HISTORY_MAX_POINTS = 10_000
 TREND_N = 6
-ASYMMETRY_MEASURE = "mean_velocity_mm_s.total"
+ASYMMETRY_MEASURE = page_data.ASYMMETRY_MEASURE  # one definition for the page and the API
 TARGET_MEASURES_EXTRA = ("score", "time_to_failure_s")
 
 
@@ -328,7 +328,8 @@ def register(app: Flask) -> None:
     @app.get("/api/team")
     @auth.require("view_history")
     def team() -> Response:
-        threshold = float(query_int("lsi_threshold_pct", 85, 1, 100))
+        default = int(page_data.ASYMMETRY_LSI_PCT)
+        threshold = float(query_int("lsi_threshold_pct", default, 1, 100))
         rows = team_rows(request.args.get("team") or None, threshold)
         teams = sorted({a.team for a in _store().list_athletes(active_only=True) if a.team})
         return ok(
