@@ -94,6 +94,7 @@ class StationRuntime:
         self.latest: Sample | None = None
         self.trials: TrialRunner | None = None
         self.reader_loops = 0  # progress counter for the systemd watchdog
+        self.processing_errors = 0
 
     def attach_trials(self, runner: TrialRunner) -> None:
         """Feed every frame to the trial runner and carry its state in live messages."""
@@ -150,13 +151,14 @@ class StationRuntime:
             self.reader_loops += 1
             self._handle_messages()
             batch = self.acquisition.read_new()
-            for i in range(len(batch)):
-                if batch.flags[i]:
+            flags, times, counts = batch.flags.tolist(), batch.t_ns.tolist(), batch.counts.tolist()
+            for flag, t_ns, cells in zip(flags, times, counts, strict=True):
+                if flag:
                     continue
-                frame = Frame(
-                    int(batch.t_ns[i]), tuple(int(c) for c in batch.counts[i]), 0, 0
-                )
-                self._process(frame)
+                try:
+                    self._process(Frame(t_ns, tuple(cells), 0, 0))
+                except Exception:  # e.g. an estimator bug: keep reading, say so in the log
+                    self._processing_failed()
             now = time.monotonic()
             if self._pending and (
                 len(self._pending) >= FRAMES_PER_MESSAGE
@@ -171,11 +173,19 @@ class StationRuntime:
             sample.t_s, frame.counts, sample.force_n, (sample.cop_x_mm, sample.cop_y_mm)
         )
         self.latest = sample
-        for listener in self.frame_listeners:
-            listener(frame, sample)
         filtered = getattr(self.estimator, "filtered", None)
         live_cop = (filtered.cop_x_mm, filtered.cop_y_mm) if filtered is not None else (NAN, NAN)
         self._pending.append((frame, sample, live_cop))
+        for listener in self.frame_listeners:
+            try:
+                listener(frame, sample)
+            except Exception:  # one consumer's bug must not stop live data or the others
+                self._processing_failed()
+
+    def _processing_failed(self) -> None:
+        self.processing_errors += 1
+        if self.processing_errors == 1 or self.processing_errors % 1000 == 0:
+            log.exception("frame processing failed (%d so far)", self.processing_errors)
 
     def _publish(self, now: float) -> None:
         pending, self._pending = self._pending, []

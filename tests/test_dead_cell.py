@@ -50,3 +50,22 @@ def test_unplugged_cell_is_reported_then_recovers():
         wait_for(lambda: runtime.history.written > frames_before + 40, 10, "frames again")
     finally:
         runtime.stop()
+
+
+def test_a_failing_frame_consumer_does_not_stop_live_data():
+    runtime = StationRuntime(StationConfig(
+        board=BoardOptions(spec="sim", realtime=True, seed=3),
+        realtime=RealtimeOptions(sched_fifo_priority=0),
+    ))
+
+    def broken(frame, sample):
+        raise ValueError("a bug in a consumer")
+
+    runtime.frame_listeners.append(broken)
+    runtime.start()
+    try:
+        wait_for(lambda: runtime.processing_errors > 80, 60, "frames through the broken consumer")
+        first = runtime.hub.last_id
+        wait_for(lambda: runtime.hub.last_id > first + 10, 10, "live messages to keep flowing")
+    finally:
+        runtime.stop()
