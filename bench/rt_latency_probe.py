@@ -20,8 +20,7 @@ import threading
 import time
 
 import numpy as np
-
-PERIOD_S = 1.0 / 80.0
+from acquisition_load import PERIOD_S, burn, steal_ms  # same load and steal counter
 
 
 def wake_up_lateness(seconds: float, results: mp.Queue) -> None:
@@ -51,24 +50,10 @@ def wake_up_lateness(seconds: float, results: mp.Queue) -> None:
     })
 
 
-def burn(stop: threading.Event) -> None:
-    rng = np.random.default_rng(0)
-    while not stop.is_set():
-        junk = [{"i": i, "s": str(i)} for i in range(20000)]
-        del junk
-        np.linalg.svd(rng.normal(size=(120, 120)))
-
-
-def steal_ms() -> float:
-    """CPU time stolen from this VM by the hypervisor, all CPUs (ms)."""
-    with open("/proc/stat") as stat:
-        fields = stat.readline().split()
-    return int(fields[8]) * 1000.0 / os.sysconf("SC_CLK_TCK")
-
-
 def phase(seconds: float, busy_threads: int) -> dict:
     stop = threading.Event()
-    threads = [threading.Thread(target=burn, args=(stop,), daemon=True)
+    work = [0]
+    threads = [threading.Thread(target=burn, args=(stop, work), daemon=True)
                for _ in range(busy_threads)]
     for thread in threads:
         thread.start()

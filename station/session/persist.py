@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
-
 from station.session.runner import FinishedTrial, Saver
 from station.store.rawframes import RawFrames
 from station.store.records import SessionRecord, TrialRecord
@@ -16,12 +14,7 @@ def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None
     """The store's record of a finished trial (raw = the analysed, held frames)."""
     spec, outcome = finished.spec, finished.outcome
     n = len(finished.t_ns)
-    raw = RawFrames(
-        t_ns=finished.t_ns.astype(np.int64),
-        counts=finished.counts.astype(np.int32),
-        flags=np.zeros(n, np.uint8),
-        bad_cells=np.zeros(n, np.uint8),
-    )
+    raw = RawFrames.from_arrays(finished.t_ns, finished.counts)  # held frames are all valid
     duration = raw.duration_s
     first_s = finished.t_ns[0] / 1e9 if n else 0.0
     outcome_name = {"complete": "complete", "failed": "failed"}.get(outcome.state.value, "aborted")
