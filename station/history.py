@@ -46,9 +46,3 @@ class FrameHistory:
             "force_n": self.force_n[idx],
             "cop_mm": self.cop_mm[idx],
         }
-
-    def since(self, t_s: float) -> dict[str, np.ndarray]:
-        """Frames newer than or at `t_s` (monotonic seconds)."""
-        data = self.latest()
-        keep = data["t_s"] >= t_s
-        return {k: v[keep] for k, v in data.items()}
