@@ -8,4 +8,5 @@ cd "$root"
 scripts/system-deps.sh
 scripts/venv.sh dev
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache  # the architecture: contracts in pyproject.toml
 exec .venv/bin/python -m pytest "$@"

@@ -26,7 +26,7 @@ import numpy as np
 
 from station.acquisition.process import RealtimeOptions
 from station.board.factory import BoardOptions
-from station.runtime import StationConfig, StationRuntime
+from station.live.runtime import StationConfig, StationRuntime
 
 PERIOD_S = 1.0 / 80.0
 

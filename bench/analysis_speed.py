@@ -16,8 +16,8 @@ import time
 import numpy as np
 from scipy import signal
 
-from station.metrics import compute_all
-from station.scoring import score_trial
+from station.analysis.metrics import compute_all
+from station.analysis.scoring import score_trial
 
 RATE_HZ = 80.0
 TARGET_30S_MS = 20.0

@@ -35,13 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from station.analysis.trace_files import load_trace
 from station.board.cell_model import CellModel
+from station.calibration.estimator import Estimator
 from station.calibration.procedure import G
 from station.calibration.simulate import RATE_HZ, CalibrationPlan, simulate_procedure
-from station.estimator import Estimator
 from station.frames import Frame
 from station.geometry import DEFAULT_LAYOUT, CellLayout, forces_from_cop
-from station.traces import load_trace
 
 REFERENCE = (
     Path(__file__).resolve().parents[2] / "shared" / "reference-data"

@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from station.protocols import TrialSpec
-from station.session import HoldEngine, State
-from station.session.synthetic import FOOT_X_MM, Script
+from station.trials import HoldEngine, State
+from station.trials.synthetic_samples import FOOT_X_MM, Script
 
 TARGET_US = 20.0
 

@@ -1,7 +1,7 @@
 """False-alarm sweep of the hold engine: how much sway before a normal hold ends early.
 
 Not a timing benchmark: it measures the figures quoted in docs/hold-engine.md. Prints JSON.
-1. Synthetic single-leg holds (station.session.synthetic) at rising sway and vertical-force
+1. Synthetic single-leg holds (station.trials.synthetic_samples) at rising sway and vertical-force
    fluctuation, N seeds each: outcome counts, mean COP RMS and velocity.
 2. The simulated athlete (station.board.sim) on each surface/eyes/skill, through the
    estimator with calibration/sim-board.json.
@@ -20,8 +20,8 @@ import numpy as np
 
 from station.protocols import TrialSpec
 from station.samples import Sample
-from station.session import HoldEngine
-from station.session.synthetic import FOOT_X_MM, Script
+from station.trials import HoldEngine
+from station.trials.synthetic_samples import FOOT_X_MM, Script
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLD_S = 30.0
@@ -68,8 +68,8 @@ def synthetic(seeds: int) -> list[dict]:
 
 def simulated(seeds: int) -> list[dict]:
     from station.board.sim import simulate
+    from station.calibration.estimator import Estimator
     from station.calibration.file import load_calibration
-    from station.estimator import Estimator
 
     cal = load_calibration(ROOT / "calibration" / "sim-board.json")
     rows = []

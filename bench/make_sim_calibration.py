@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from station.cli import main
+from station.commands.cli import main
 
 OUT = Path(__file__).resolve().parents[1] / "calibration" / "sim-board.json"
 

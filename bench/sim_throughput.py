@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from station.board.recording import read_raw_csv, write_raw_csv
 from station.board.sim import SimEngine, SimulatedBoard, simulate
-from station.recording import read_raw_csv, write_raw_csv
 
 RATE_HZ = 80.0
 

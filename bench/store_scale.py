@@ -37,7 +37,7 @@ from station.store import rawframes as rf
 from station.store.archive import export_archive, import_archive
 from station.store.engine import sqlite_path
 from station.store.schema import athletes, sessions, trial_metrics, trial_raw, trials
-from station.store.synthetic import simulated_trial_frames
+from station.store.synthetic_frames import simulated_trial_frames
 
 STANCES = ("double", "tandem", "single_left", "single_right")
 METRIC_KEYS = (
@@ -57,7 +57,7 @@ METRIC_KEYS = (
 
 
 def fake_metrics(rng: random.Random) -> dict[str, Any]:
-    """A metrics dict shaped like station.metrics.compute_all's (per-axis sub-dicts)."""
+    """A metrics dict shaped like station.analysis.metrics.compute_all's (per-axis sub-dicts)."""
     out: dict[str, Any] = {
         "n_samples": 2400,
         "rate_hz": 80.0,

@@ -1,5 +1,5 @@
 import sys
 
-from station.cli import main
+from station.commands.cli import main
 
 sys.exit(main())

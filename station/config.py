@@ -6,7 +6,7 @@ command-line options. Unknown keys and bad values are refused at start with
 the key named, so a typo never silently falls back to a default.
 
 The [hold] table is free-form here: its keys are the hold engine's thresholds and are
-validated by `station.session.config.HoldConfig.from_dict`, the one place that knows them.
+validated by `station.trials.thresholds.HoldConfig.from_dict`, the one place that knows them.
 `config["hold"]` holds only the keys the user set (pass it to `HoldConfig.from_dict`).
 
 `python -m station.config --help` prints the defaults, writes a starting config file
@@ -189,7 +189,7 @@ class Config:
 def _hold_settings() -> Any:
     """The hold engine's settings class, or None when this build has no hold engine."""
     try:
-        from station.session.config import HoldConfig
+        from station.trials.thresholds import HoldConfig
     except ImportError:
         return None
     return HoldConfig

@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from station.store import Athlete, SessionRecord, Store, TrialRecord, open_store
-from station.store.synthetic import simulated_trial_frames
+from station.store.synthetic_frames import simulated_trial_frames
 
 PG_ENV = "BALANCE_STATION_TEST_PG_URL"
 

@@ -1,4 +1,4 @@
-"""`balance-station analyze` and station.traces: formats by header, filters, bad files."""
+"""`balance-station analyze` and station.analysis.trace_files: formats, filters, bad files."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from station.analysis.trace_files import (
+    Trace,
+    TraceError,
+    filter_trace,
+    load_trace,
+    summarize_trace,
+)
 from station.board.cell_model import CellModel
 from station.calibration.file import save_calibration
 from station.calibration.procedure import G
 from station.calibration.simulate import simulated_calibration
-from station.cli import main
+from station.commands.cli import main
 from station.geometry import DEFAULT_LAYOUT, forces_from_cop
-from station.traces import Trace, TraceError, filter_trace, load_trace, summarize_trace
 
 EYES_OPEN = "quiet-stance-eyes-open-100hz.csv"
 

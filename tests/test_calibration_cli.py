@@ -12,8 +12,9 @@ from station.board.cell_model import CellModel
 from station.calibration.file import load_calibration
 from station.calibration.procedure import G
 from station.calibration.simulate import CalibrationPlan, simulate_counts
-from station.cli import UserError, main
+from station.commands._errors import UserError
 from station.commands.calibrate import run_interactive
+from station.commands.cli import main
 from station.frames import BoardSource, Frame, FrameFlag
 from station.geometry import DEFAULT_LAYOUT, cop_from_forces
 

@@ -7,15 +7,15 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from station.analysis.trace_files import load_trace
 from station.board.cell_model import CellModel
 from station.calibration.drift import AutoZero, AutoZeroSettings, calibration_warnings
+from station.calibration.estimator import Estimator
 from station.calibration.file import Calibration
 from station.calibration.procedure import G
 from station.calibration.simulate import simulated_calibration
-from station.estimator import Estimator
 from station.frames import Frame
 from station.geometry import DEFAULT_LAYOUT, forces_from_cop
-from station.traces import load_trace
 
 RATE = 80.0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from web_fixtures import FakeRuntime, fast_password_hashing  # noqa: F401 (autouse fixture)
 
-from station.cli import main
+from station.commands.cli import main
 from station.store import open_store
 from station.web import auth
 from station.web.app import create_app

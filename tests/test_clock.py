@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from station import clock
-from station.clock import (
+from station.service import clock
+from station.service.clock import (
     STA_UNSYNC,
     SYNCED,
     TIME_ERROR,

@@ -159,7 +159,7 @@ hold_engine = pytest.mark.skipif(not hold_defaults(), reason="this build has no 
 
 @hold_engine
 def test_hold_settings_pass_through_and_env_overrides(tmp_path):
-    from station.session.config import HoldConfig
+    from station.trials.thresholds import HoldConfig
 
     path = write(tmp_path, "[hold]\ncountdown_s = 5.0\nbess_max_errors = 8\n")
     cfg = load_config(path, environ={"BALANCE_STATION_HOLD_READY_DWELL_S": "1.5"})

@@ -12,7 +12,7 @@ import pytest
 
 from station.acquisition.process import RealtimeOptions
 from station.board.factory import BoardOptions
-from station.runtime import StationConfig, StationRuntime
+from station.live.runtime import StationConfig, StationRuntime
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 
-from station.cli import main
-from station.diagnostics import Collected, assess, healthy
+from station.acquisition.diagnostics import Collected, assess, healthy
+from station.commands.cli import main
 
 
 def collected(rate_hz: float, noise: float = 40.0, stuck_cell: int | None = None,

@@ -10,10 +10,7 @@ import pytest
 from scipy.signal import lfilter
 
 from station.board.cell_model import CellModel
-from station.calibration.file import Calibration
-from station.calibration.procedure import G
-from station.calibration.simulate import simulate_counts, simulated_calibration
-from station.estimator import (
+from station.calibration.estimator import (
     LIVE_FILTER_CUTOFF_HZ,
     NOT_CALIBRATED,
     Estimator,
@@ -21,6 +18,9 @@ from station.estimator import (
     live_filter_coefficients,
     make_estimator,
 )
+from station.calibration.file import Calibration
+from station.calibration.procedure import G
+from station.calibration.simulate import simulate_counts, simulated_calibration
 from station.frames import Frame, FrameFlag
 from station.geometry import DEFAULT_LAYOUT
 

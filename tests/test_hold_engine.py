@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from station.protocols import TrialSpec
 from station.samples import Sample
-from station.session import HoldConfig, HoldEngine, State
-from station.session.hold import _Window
-from station.session.synthetic import FOOT_X_MM, Script
+from station.trials import HoldConfig, HoldEngine, State
+from station.trials.hold import _Window
+from station.trials.synthetic_samples import FOOT_X_MM, Script
 
 RATE = 80.0
 FRAME = 1.0 / RATE

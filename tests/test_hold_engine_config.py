@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from station.session import HoldConfig, HoldConfigError
+from station.trials import HoldConfig, HoldConfigError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "hold-engine.md"
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from station.board.sim import simulate
+from station.calibration.estimator import Estimator
 from station.calibration.file import load_calibration
-from station.estimator import Estimator
 from station.protocols import TrialSpec
 from station.samples import Sample
-from station.session import HoldEngine, State
+from station.trials import HoldEngine, State
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "calibration" / "sim-board.json"
 SEEDS = range(4)

@@ -7,7 +7,7 @@ import pytest
 
 from station.protocols import TrialSpec, get_protocol
 from station.samples import Sample
-from station.session import (
+from station.trials import (
     BessCounter,
     HoldConfig,
     HoldEngine,
@@ -16,7 +16,7 @@ from station.session import (
     bess_total,
     engine_for,
 )
-from station.session.synthetic import FOOT_X_MM, Script
+from station.trials.synthetic_samples import FOOT_X_MM, Script
 
 FRAME = 1.0 / 80.0
 BESS_DOUBLE = TrialSpec(id="double-firm", stance="double", eyes="closed", duration_s=20.0)

@@ -3,7 +3,7 @@ import time
 
 from flask import Flask
 
-from station.live import LiveHub
+from station.live.hub import LiveHub
 from station.web.live_stream import live_blueprint
 
 

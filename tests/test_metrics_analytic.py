@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from station.metrics import compute_all, compute_from_samples
+from station.analysis.metrics import compute_all, compute_from_samples
 from station.samples import Sample
 
 REQUIRED = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.metrics.landing import landing_metrics, moving_rms_tts
+from station.analysis.metrics.landing import landing_metrics, moving_rms_tts
 
 BW = 700.0
 FS = 80.0

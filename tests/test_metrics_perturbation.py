@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.metrics.perturbation import perturbation_metrics
+from station.analysis.metrics.perturbation import perturbation_metrics
 
 FS = 80.0
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from station.analysis.metrics import compute_all
 from station.board.cell_model import HX711_NOISE_COUNTS_RMS_80SPS, CellModel
 from station.geometry import DEFAULT_LAYOUT, cop_from_forces, forces_from_cop
-from station.metrics import compute_all
 
 RATE = 80.0
 WEIGHT_N = 700.0

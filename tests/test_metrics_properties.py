@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.metrics import compute_all
-from station.metrics.catalog import flatten
+from station.analysis.metrics import compute_all
+from station.analysis.metrics.catalog import flatten
 
 FS = 80.0
 N = 800  # 10 s: keeps each example fast

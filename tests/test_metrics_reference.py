@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from station.metrics import compute_all
+from station.analysis.metrics import compute_all
 
 
 def load_quiet_stance(folder: Path, eyes: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

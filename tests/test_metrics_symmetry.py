@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.metrics import compute_all
-from station.metrics.symmetry import limb_symmetry_index, symmetry_table
+from station.analysis.metrics import compute_all
+from station.analysis.metrics.symmetry import limb_symmetry_index, symmetry_table
 
 
 def test_lsi_higher_is_better():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.cli import main
+from station.commands.cli import main
 
 
 def test_monitor_prints_counts_forces_and_rate(tmp_path, capsys):

@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.board.sim import simulate
-from station.frames import COUNTS_MAX, COUNTS_MIN
-from station.recording import (
+from station.board.recording import (
     HEADER,
     RawCsvWriter,
     RecordingFormatError,
     read_raw_csv,
     write_raw_csv,
 )
+from station.board.sim import simulate
+from station.frames import COUNTS_MAX, COUNTS_MIN
 
 
 def test_round_trip_of_a_simulated_recording(tmp_path):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from station.board.factory import BoardOptions, open_board
+from station.board.recording import HEADER, RecordingFormatError, read_raw_csv, write_raw_csv
 from station.board.replay import ReplaySource
 from station.board.sim import simulate
-from station.cli import main
-from station.recording import HEADER, RecordingFormatError, read_raw_csv, write_raw_csv
+from station.commands.cli import main
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from station.metrics import compute_all
-from station.scoring import (
+from station.analysis.metrics import compute_all
+from station.analysis.scoring import (
     MDC_TABLE,
     anchors_for,
     compare_to_baseline,

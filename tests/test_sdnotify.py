@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from station.acquisition.stats import AcqState
-from station.sdnotify import HealthWatchdog, Notifier, StallDetector, StationHealth
+from station.service.sdnotify import HealthWatchdog, Notifier, StallDetector, StationHealth
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The store's commands end to end through `balance-station` (station.cli.main)."""
+"""The store's commands end to end through `balance-station` (station.commands.cli.main)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from store_fixtures import make_trial, populate
 
-from station.cli import main
+from station.commands.cli import main
 from station.store import Athlete, SessionRecord, TrialRecord, open_store
 
 
@@ -120,7 +120,7 @@ def test_reanalyze_with_the_station_pipeline(
     calibration_file = pytest.importorskip("station.calibration.file")
     from station.board.cell_model import CellModel
     from station.geometry import DEFAULT_LAYOUT
-    from station.store.synthetic import simulated_trial_frames
+    from station.store.synthetic_frames import simulated_trial_frames
 
     rng = np.random.default_rng(11)
     cells = CellModel.randomized(rng, nonlinearity=0.0)
@@ -171,7 +171,7 @@ def test_reanalyze_with_the_station_pipeline(
 
 
 def test_reanalyze_with_an_injected_analysis(data_dir: Path) -> None:
-    from station.store.analysis import reanalyze
+    from station.store.reanalysis import reanalyze
 
     store = open_store(data_dir)
     first = store.list_athletes()[0].uid

@@ -14,7 +14,7 @@ from store_fixtures import *  # noqa: F403 (pytest fixtures: pg_url, store_locat
 from station.store import SchemaMismatchError, migrate, open_store, rawframes
 from station.store.engine import make_engine
 from station.store.schema import metadata
-from station.store.synthetic import simulated_trial_frames
+from station.store.synthetic_frames import simulated_trial_frames
 
 
 def _fill_revision_1(engine: sa.Engine) -> bytes:

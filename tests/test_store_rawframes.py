@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from station.frames import COUNTS_MAX, COUNTS_MIN, Frame
 from station.store import rawframes as rf
-from station.store.synthetic import simulated_trial_frames
+from station.store.synthetic_frames import simulated_trial_frames
 
 
 @pytest.mark.parametrize("method", [rf.ZLIB, rf.LZMA, rf.RICE])

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.analysis import ANALYSIS_VERSION
+from station.analysis.pipeline import ANALYSIS_VERSION
 from station.board.sim import simulate
 from station.calibration import load_calibration
+from station.calibration.estimator import Estimator
 from station.commands._common import SIM_CALIBRATION
-from station.estimator import Estimator
 from station.frames import Frame
-from station.session.runner import TrialError, TrialRequest, TrialRunner
+from station.trials.runner import TrialError, TrialRequest, TrialRunner
 
 
 def run_scenario(runner: TrialRunner, scenario: str, seed: int = 3) -> None:
@@ -106,10 +106,10 @@ def test_save_failure_is_reported_not_raised():
 
 
 def test_runner_saves_into_the_store_with_raw_frames_and_reanalysis_agrees(tmp_path):
-    from station.analysis import analyze_frames
-    from station.session.persist import store_saver
+    from station.analysis.pipeline import analyze_frames
     from station.store import open_store
     from station.store.records import Athlete
+    from station.trials.saver import store_saver
 
     store = open_store(tmp_path)
     athlete = store.add_athlete(Athlete(name="Ada Test", team="U18"))

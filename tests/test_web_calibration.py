@@ -23,11 +23,11 @@ from web_fixtures import PASSWORDS, FakeRuntime, api_headers_for, login_as, make
 
 from station.board.sim.engine import default_cell_model
 from station.calibration.file import load_calibration
+from station.calibration.guided import capture_counts
 from station.calibration.procedure import G
 from station.calibration.simulate import DEFAULT_MARKS
 from station.geometry import DEFAULT_LAYOUT, forces_from_cop
 from station.web import auth
-from station.web.calibration_session import capture_counts
 from station.web.views.api_calibration import PLACEMENT_FIELDS
 
 RATE_HZ = 80.0

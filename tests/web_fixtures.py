@@ -27,16 +27,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from station.board.sim import simulate
+from station.calibration.estimator import Estimator
 from station.calibration.file import load_calibration
-from station.estimator import Estimator
 from station.frames import Frame
-from station.history import FrameHistory
-from station.live import LiveHub
-from station.session.persist import store_saver
-from station.session.runner import TrialRunner
+from station.live.frame_history import FrameHistory
+from station.live.hub import LiveHub
 from station.store import Store, open_store
 from station.store.records import Athlete, SessionRecord, Target, TrialRecord
-from station.store.synthetic import simulated_trial_frames
+from station.store.synthetic_frames import simulated_trial_frames
+from station.trials.runner import TrialRunner
+from station.trials.saver import store_saver
 from station.web import auth
 from station.web.app import create_app
 

@@ -1,4 +1,4 @@
-"""`ReplaySource`: a raw recording (station.recording format) played back as a board.
+"""`ReplaySource`: a raw recording (station.board.recording format) played back as a board.
 
 realtime=True paces frames by the file's t_s on the monotonic clock (and stamps them with
 it); realtime=False returns them at once, stamped with the file's time. At the end it
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from station.board.recording import read_raw_csv
 from station.frames import BoardSource, Frame
-from station.recording import read_raw_csv
 
 
 class ReplaySource(BoardSource):

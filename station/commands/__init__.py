@@ -1,1 +1,1 @@
-"""Sub-commands of `balance-station`; see station.cli for the contract."""
+"""Sub-commands of `balance-station`; see station.commands.cli for the contract."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.board.factory import BoardOptions
-from station.cli import UserError
+from station.commands._errors import UserError
 from station.config import Config, ConfigError, load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from station.cli import UserError
 from station.commands._common import add_config_args, resolve
+from station.commands._errors import UserError
 from station.store import SchemaMismatchError, Store, StoreError, open_store
 
 

@@ -6,10 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
+from station.analysis.metrics import compute_all
+from station.analysis.trace_files import (
+    FILTERS,
+    TraceError,
+    filter_trace,
+    load_trace,
+    summarize_trace,
+    write_cop,
+)
 from station.calibration.file import CalibrationError, load_calibration
-from station.cli import UserError
-from station.metrics import compute_all
-from station.traces import FILTERS, TraceError, filter_trace, load_trace, summarize_trace, write_cop
+from station.commands._errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

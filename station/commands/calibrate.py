@@ -44,8 +44,8 @@ from station.calibration.simulate import (
     CalibrationPlan,
     calibrate_simulated,
 )
-from station.cli import UserError
 from station.commands._common import add_config_args, resolve
+from station.commands._errors import UserError
 from station.frames import BoardSource
 
 T = TypeVar("T")

@@ -7,8 +7,8 @@ import json
 import shutil
 from typing import Any
 
+from station.acquisition.diagnostics import Check, assess, collect, healthy
 from station.commands._common import add_board_args, add_config_args, resolve
-from station.diagnostics import Check, assess, collect, healthy
 
 
 def register(sub: Any) -> None:
@@ -33,7 +33,7 @@ def _storage_check(data_dir: Any) -> Check:
 def handle(args: argparse.Namespace) -> int:
     settings = resolve(args)
     if args.seconds <= 0:
-        from station.cli import UserError
+        from station.commands._errors import UserError
 
         raise UserError("--seconds must be positive")
     data = collect(settings.board, args.seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from station.cli import UserError
+from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, find_athlete_uid, open_from_args
 from station.store import StoreError
 from station.store.archive import export_archive

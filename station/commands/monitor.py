@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 from station.acquisition.process import Acquisition, RealtimeOptions
-from station.cli import UserError
 from station.commands._common import add_board_args, add_config_args, resolve
+from station.commands._errors import UserError
 from station.commands.run import load_estimator
 from station.frames import Frame
 

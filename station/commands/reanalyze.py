@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from station.cli import UserError
+from station.commands._errors import UserError
 from station.commands._store_cli import (
     add_store_args,
     find_athlete_uid,
     open_from_args,
     parse_since,
 )
-from station.store.analysis import AnalysisUnavailable, reanalyze
+from station.store.reanalysis import AnalysisUnavailable, reanalyze
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

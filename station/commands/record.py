@@ -1,4 +1,4 @@
-"""`balance-station record`: save a board's raw counts to a CSV file (station.recording format).
+"""`balance-station record`: save a board's raw counts to a CSV file (board.recording format).
 
     balance-station record --board sim --seconds 30 --out quiet.csv [--no-realtime]
         [--scenario single_leg_hold] [--demo] [--seed 1] [--force]
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from station.board.factory import BoardOptions, BoardSpecError, board_kind, open_board
-from station.cli import UserError
+from station.board.recording import RawCsvWriter
+from station.commands._errors import UserError
 from station.frames import BoardSource
-from station.recording import RawCsvWriter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from station.cli import UserError
 from station.commands._common import resolve
+from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import StoreError
 from station.store.retention import apply_retention

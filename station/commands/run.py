@@ -14,8 +14,7 @@ from typing import Any
 from station.acquisition.process import RealtimeOptions
 from station.board.factory import board_kind
 from station.calibration import try_load_calibration
-from station.cli import UserError
-from station.clock import wall_clock_status
+from station.calibration.estimator import make_estimator
 from station.commands._common import (
     Settings,
     add_board_args,
@@ -23,13 +22,14 @@ from station.commands._common import (
     ensure_data_dir,
     resolve,
 )
-from station.estimator import make_estimator
-from station.runtime import FrameEstimator, StationConfig, StationRuntime
-from station.sdnotify import HealthWatchdog, Notifier, StationHealth
-from station.session.autopilot import DemoLoop
-from station.session.config import HoldConfig
-from station.session.persist import store_saver
-from station.session.runner import TrialRunner
+from station.commands._errors import UserError
+from station.live.runtime import FrameEstimator, StationConfig, StationRuntime
+from station.service.clock import wall_clock_status
+from station.service.sdnotify import HealthWatchdog, Notifier, StationHealth
+from station.trials.autopilot import DemoLoop
+from station.trials.runner import TrialRunner
+from station.trials.saver import store_saver
+from station.trials.thresholds import HoldConfig
 
 log = logging.getLogger("station")
 

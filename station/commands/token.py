@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from station.cli import UserError
+from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import StoreError
 from station.web.auth import TOKEN_ROLES, AuthError, create_api_token

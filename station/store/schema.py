@@ -13,12 +13,13 @@ Integer `id`s are local surrogate keys only. Times are UTC (`UTCDateTime`).
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+
+from station.wire import json_safe
 
 metadata = sa.MetaData(
     naming_convention={
@@ -65,19 +66,6 @@ class UTCDateTime(TypeDecorator):
         return process
 
 
-def _clean(value: Any) -> Any:
-    """NaN/inf become null: JSON has no NaN and PostgreSQL rejects it."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalar
-        return _clean(value.item())
-    return value
-
-
 class JSONText(TypeDecorator):
     """JSON stored as text (same bytes on both backends; NaN -> null)."""
 
@@ -87,7 +75,7 @@ class JSONText(TypeDecorator):
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
         if value is None:
             return None
-        return json.dumps(_clean(value), sort_keys=True, allow_nan=False)
+        return json.dumps(json_safe(value), sort_keys=True, allow_nan=False)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
         return None if value is None else json.loads(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
-from station.runtime import StationRuntime
+from station.live.runtime import StationRuntime
 from station.web import views
 from station.web.live_stream import live_blueprint
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from station.live import LiveHub
+from station.live.hub import LiveHub
 from station.web import auth
 
 HEARTBEAT_S = 10.0

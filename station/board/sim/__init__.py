@@ -17,6 +17,7 @@ from station.board.sim.engine import (
     default_cell_model,
     simulate,
 )
+from station.board.sim.reference_traces import CopTrace, CopTraceError, load_cop_trace
 from station.board.sim.scenario import (
     Scenario,
     ScenarioError,
@@ -25,7 +26,6 @@ from station.board.sim.scenario import (
     parse_events,
     scenario_names,
 )
-from station.board.sim.traces import CopTrace, CopTraceError, load_cop_trace
 
 __all__ = [
     "ACTIONS",

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from station.board.sim.reference_traces import CopTrace, load_cop_trace
 from station.board.sim.sway import SURFACES, condition_gains, skill_factor
-from station.board.sim.traces import CopTrace, load_cop_trace
 from station.board.sim.tracks import Track, min_jerk
 
 GRAVITY = 9.81

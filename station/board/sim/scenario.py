@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from station.board.sim.athlete import SimActionError, normalize_action
-from station.board.sim.traces import CopTraceError
+from station.board.sim.reference_traces import CopTraceError
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 

@@ -10,7 +10,7 @@ import numpy as np
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-from station.metrics.catalog import direction, is_measure
+from station.analysis.metrics.catalog import direction, is_measure
 from station.store import StoreError
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth

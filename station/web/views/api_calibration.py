@@ -24,6 +24,7 @@ from station.calibration.file import (
     load_calibration,
     save_calibration,
 )
+from station.calibration.guided import CaptureBusy, SessionHolder
 from station.calibration.procedure import (
     CalibrationFitRefused,
     MeasurementRefused,
@@ -42,7 +43,6 @@ from station.calibration.simulate import (
 )
 from station.web import auth
 from station.web.app import context
-from station.web.calibration_session import CaptureBusy, SessionHolder
 from station.web.views.api_common import ApiError, Field, ok, validated_body
 
 EMPTY_FIELDS: dict[str, Field] = {}

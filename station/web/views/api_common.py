@@ -9,7 +9,6 @@ Registering this module turns 4xx/5xx on /api/ paths into JSON (never an HTML pa
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from station.web import auth
+from station.wire import json_safe
 
 log = logging.getLogger("station.web")
 
@@ -186,21 +186,7 @@ def query_choice(name: str, choices: tuple[str, ...], default: str | None = None
     return raw
 
 
-def clean(value: Any) -> Any:
-    """JSON-safe copy: dates as ISO 8601, NaN/inf as null, dataclasses as dicts."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return clean(dataclasses.asdict(value))
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return clean(value.item())
-    return value
+clean = json_safe  # JSON-safe copy: dates as ISO 8601, NaN/inf as null, dataclasses as dicts
 
 
 def ok(body: Any, status: int = 200) -> Response:

@@ -20,9 +20,9 @@ from werkzeug.wrappers import Response
 from station.calibration.file import CalibrationError, calibration_from_dict
 from station.geometry import cop_from_forces
 from station.protocols import load_protocols
-from station.session.runner import TrialError, TrialRequest
 from station.store import StoreError
 from station.store.records import TrialRecord
+from station.trials.runner import TrialError, TrialRequest
 from station.web import auth
 from station.web.app import context
 from station.web.views import page_data
@@ -91,7 +91,8 @@ def _may_see_trial(uid: str) -> bool:
 
 def trial_json(uid: str) -> dict[str, Any]:
     """A trial's record, metrics and score, with its comparison to the athlete's baseline
-    and previous trial of the same condition (station.scoring via page_data.result_card)."""
+    and previous trial of the same condition
+    (station.analysis.scoring via page_data.result_card)."""
     trial = _load(uid)
     body = {
         "uid": trial.uid,

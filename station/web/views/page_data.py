@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 from flask import Flask, abort, jsonify
 
+from station.analysis.metrics.catalog import direction, flatten
+from station.analysis.metrics.symmetry import limb_symmetry_index
+from station.analysis.scoring import compare_to_baseline, mdc_value, target_progress
 from station.calibration.file import calibration_from_dict
 from station.geometry import cop_from_forces
-from station.metrics.catalog import direction, flatten
-from station.metrics.symmetry import limb_symmetry_index
 from station.protocols import load_protocols
-from station.scoring import compare_to_baseline, mdc_value, target_progress
 from station.store import StoreError
 from station.web import auth
 from station.web.app import context

@@ -1,6 +1,6 @@
 """What re-analysis needs besides frames and calibration: task, spec, body weight, onsets.
 
-The live analysis (station.analysis.analyze_frames) treats a hop landing and a push
+The live analysis (station.analysis.pipeline.analyze_frames) treats a hop landing and a push
 perturbation differently from a hold and uses the body weight measured before the trial;
 without these a re-analysis could not reproduce it. `spec` keeps the protocol's whole trial
 spec (id, instructions, target radius...) as JSON. Existing trials were holds.

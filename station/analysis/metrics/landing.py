@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from station.metrics.filtering import lowpass
-from station.metrics.summary import json_safe
-from station.metrics.trace import uniform_rate_hz
+from station.analysis.metrics.filtering import lowpass
+from station.analysis.metrics.preprocess import uniform_rate_hz
+from station.wire import json_safe
 
 FLIGHT_THRESHOLD_N = 20.0
 MIN_FLIGHT_S = 0.08

@@ -23,12 +23,13 @@ from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
 from station.board.factory import BoardOptions, board_kind
 from station.calibration.drift import calibration_warnings
-from station.estimator import UncalibratedEstimator
+from station.calibration.estimator import UncalibratedEstimator
 from station.frames import Frame
-from station.history import FrameHistory
-from station.live import LiveHub
+from station.live.frame_history import FrameHistory
+from station.live.hub import LiveHub
 from station.samples import Sample
-from station.session.runner import TrialRunner
+from station.trials.runner import TrialRunner
+from station.wire import number, point
 
 log = logging.getLogger("station")
 
@@ -38,7 +39,7 @@ POLL_INTERVAL_S = 0.005
 
 
 class FrameEstimator(Protocol):
-    """What the runtime needs from an estimator (station.estimator)."""
+    """What the runtime needs from an estimator (station.calibration.estimator)."""
 
     calibrated: bool
     status: str
@@ -47,17 +48,6 @@ class FrameEstimator(Protocol):
 
 
 NAN = float("nan")
-
-
-def _num(value: float, ndigits: int = 2) -> float | None:
-    """JSON-safe rounding: NaN becomes None (null)."""
-    return None if value != value else round(value, ndigits)
-
-
-def _xy(point: tuple[float, float]) -> list[float | None] | None:
-    """A COP point for JSON: None when undefined (nobody on the board)."""
-    x, y = point
-    return None if x != x else [_num(x), _num(y)]
 
 
 @dataclass
@@ -107,7 +97,7 @@ class StationRuntime:
         A file that fails to load leaves the current estimator in place (the station keeps
         measuring with what it had)."""
         from station.calibration import try_load_calibration
-        from station.estimator import make_estimator
+        from station.calibration.estimator import make_estimator
 
         calibration, problem = try_load_calibration(path)
         if calibration is None:
@@ -191,24 +181,24 @@ class StationRuntime:
         pending, self._pending = self._pending, []
         self._last_publish = now
         newest = pending[-1][1]
-        cop = _xy(pending[-1][2])
+        cop = point(*pending[-1][2])
         trials = self.trials
         self.hub.publish(
             {
                 "kind": "frames",
                 "t": round(newest.t_s, 4),
-                "force_n": _num(newest.force_n, 1),
+                "force_n": number(newest.force_n, 1),
                 "cop_mm": cop,
                 "calibrated": self.estimator.calibrated,
-                "cell_forces_n": [_num(f, 1) for f in newest.cell_forces_n],
+                "cell_forces_n": [number(f, 1) for f in newest.cell_forces_n],
                 "hold": trials.status() if trials is not None else None,
                 "events": trials.take_events() if trials is not None else [],
                 "frames": {
                     "t": [round(s.t_s, 4) for _, s, _ in pending],
                     "counts": [list(f.counts) for f, _, _ in pending],
-                    "force_n": [_num(s.force_n, 1) for _, s, _ in pending],
-                    "cop_mm": [_xy((s.cop_x_mm, s.cop_y_mm)) for _, s, _ in pending],
-                    "cop_live_mm": [_xy(live) for _, _, live in pending],
+                    "force_n": [number(s.force_n, 1) for _, s, _ in pending],
+                    "cop_mm": [point(s.cop_x_mm, s.cop_y_mm) for _, s, _ in pending],
+                    "cop_live_mm": [point(*live) for _, _, live in pending],
                 },
             }
         )

@@ -14,10 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from station import __version__, commands
-
-
-class UserError(Exception):
-    """A mistake the user can fix (bad pin, missing file, bad config): one line, exit 2."""
+from station.commands._errors import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"balance-station {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or info.name == "cli":
             continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub)

@@ -25,10 +25,10 @@ class AnalysisUnavailable(RuntimeError):
 
 def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | None, str]:
     """Metrics and score from the stored frames with the live pipeline
-    (station.analysis.analyze_frames: calibration snapshot -> forces -> COP -> metrics ->
+    (station.analysis.pipeline.analyze_frames: calibration snapshot -> forces -> COP -> metrics ->
     score), so a re-analysed trial matches what the current station would record."""
     try:
-        from station.analysis import analyze_frames
+        from station.analysis.pipeline import analyze_frames
     except ImportError as exc:
         raise AnalysisUnavailable(f"re-analysis needs {exc.name}, which is not available") from exc
     if trial.raw is None:

@@ -11,7 +11,7 @@ values per signal). 5 Hz keeps the quiet-stance sway band (< ~2 Hz) intact
 while removing most of the HX711 noise; it lags ~30 ms at low frequency. The
 `Sample` returned is always the raw (unfiltered) estimate; the filtered values
 are in `Estimator.filtered`. Stored trials are filtered offline, zero-lag
-(station.traces, DESIGN.md section 5).
+(station.analysis.trace_files, DESIGN.md section 5).
 """
 
 from __future__ import annotations

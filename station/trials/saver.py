@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from station.session.runner import FinishedTrial, Saver
 from station.store.rawframes import RawFrames
 from station.store.records import SessionRecord, TrialRecord
+from station.trials.runner import FinishedTrial, Saver
 
 
 def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None) -> TrialRecord:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from station.metrics.filtering import lowpass
-from station.metrics.summary import json_safe
-from station.metrics.trace import uniform_rate_hz
+from station.analysis.metrics.filtering import lowpass
+from station.analysis.metrics.preprocess import uniform_rate_hz
+from station.wire import json_safe
 
 BASELINE_S = 2.0
 BAND_K = 3.0

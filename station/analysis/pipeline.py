@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from station import __version__
+from station.analysis.metrics import compute_all, landing_metrics, perturbation_metrics
+from station.analysis.scoring import SCORE_VERSION, score_trial
 from station.calibration.file import calibration_from_dict
 from station.geometry import cop_from_forces
-from station.metrics import compute_all, landing_metrics, perturbation_metrics
-from station.metrics.summary import json_safe
-from station.scoring import SCORE_VERSION, score_trial
+from station.wire import json_safe
 
 ANALYSIS_VERSION = f"station-{__version__}/score-{SCORE_VERSION}"
 

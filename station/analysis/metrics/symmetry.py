@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from station.metrics.catalog import direction, flatten, is_measure
+from station.analysis.metrics.catalog import direction, flatten, is_measure
 
 Side = Literal["left", "right"]
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from station.session.runner import TrialError, TrialRequest, TrialRunner
+from station.trials.runner import TrialError, TrialRequest, TrialRunner
 
 log = logging.getLogger("station.demo")
 

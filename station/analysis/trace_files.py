@@ -222,7 +222,7 @@ def _axis_summary(v: np.ndarray) -> dict[str, float] | None:
 
 
 def summarize_trace(trace: Trace) -> dict[str, Any]:
-    """Force and COP summary (the sway metrics are added by station.metrics)."""
+    """Force and COP summary (the sway metrics are added by station.analysis.metrics)."""
     defined = np.isfinite(trace.x_mm) & np.isfinite(trace.y_mm)
     out: dict[str, Any] = {
         "source_format": trace.source_format,

@@ -5,10 +5,10 @@ Pure numpy/scipy; every measure is one documented function. See docs/metrics.md.
 
 from __future__ import annotations
 
-from station.metrics.landing import landing_metrics
-from station.metrics.perturbation import perturbation_metrics
-from station.metrics.summary import compute_all, compute_from_samples
-from station.metrics.symmetry import limb_symmetry_index, symmetry_table
+from station.analysis.metrics.landing import landing_metrics
+from station.analysis.metrics.perturbation import perturbation_metrics
+from station.analysis.metrics.summary import compute_all, compute_from_samples
+from station.analysis.metrics.symmetry import limb_symmetry_index, symmetry_table
 
 __all__ = [
     "compute_all",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from station.wire import json_safe
 
 FAILURE_REASONS = (
     "touch_down_floor",
@@ -63,8 +64,8 @@ class Event(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serializable dict for the live view (SSE) and the store."""
-        return {"t_s": _clean(self.t_s), "kind": self.kind,
-                "detail": {k: _clean(v) for k, v in self.detail.items()}}
+        return {"t_s": json_safe(self.t_s, 4), "kind": self.kind,
+                "detail": {k: json_safe(v, 4) for k, v in self.detail.items()}}
 
 
 @dataclass
@@ -97,25 +98,16 @@ class TrialOutcome:
             "state": self.state.value,
             "completed": self.completed,
             "failure_reason": self.failure_reason,
-            "time_to_failure_s": _clean(self.time_to_failure_s),
-            "body_weight_n": _clean(self.body_weight_n),
-            "hold_start_t": _clean(self.hold_start_t),
-            "hold_end_t": _clean(self.hold_end_t),
+            "time_to_failure_s": json_safe(self.time_to_failure_s, 4),
+            "body_weight_n": json_safe(self.body_weight_n, 4),
+            "hold_start_t": json_safe(self.hold_start_t, 4),
+            "hold_end_t": json_safe(self.hold_end_t, 4),
             "bess_errors": self.bess_errors,
-            "drill_time_in_target_pct": _clean(self.drill_time_in_target_pct),
-            "landing_t_s": _clean(self.landing_t_s),
-            "perturbation_onsets_s": [_clean(v) for v in self.perturbation_onsets_s],
+            "drill_time_in_target_pct": json_safe(self.drill_time_in_target_pct, 4),
+            "landing_t_s": json_safe(self.landing_t_s, 4),
+            "perturbation_onsets_s": [json_safe(v, 4) for v in self.perturbation_onsets_s],
             "invalid_frames": self.invalid_frames,
             "events": [e.to_json() for e in self.events],
         }
 
 
-def _clean(value: Any) -> Any:
-    """Round floats for the wire and turn NaN/inf (invalid JSON) into None."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return round(value, 4)
-    if isinstance(value, State):
-        return value.value
-    return value

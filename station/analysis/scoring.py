@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from station.metrics.catalog import direction, flatten
+from station.analysis.metrics.catalog import direction, flatten
 
 SCORE_VERSION = "v1"
 
@@ -308,9 +308,9 @@ def target_progress(
 ) -> TargetProgress:
     """Progress towards a physio's target, against a linear expectation to the due date.
 
-    The better direction comes from the measure catalog (station.metrics.catalog); a target on
-    the wrong side of the baseline (e.g. a higher sway velocity) is refused. Measures without a
-    catalog direction take it from the target itself.
+    The better direction comes from the measure catalog (station.analysis.metrics.catalog); a
+    target on the wrong side of the baseline (e.g. a higher sway velocity) is refused. Measures
+    without a catalog direction take it from the target itself.
     """
     if due <= set_on:
         raise ValueError(f"due date {due} must be after the day the target is set ({set_on})")

@@ -16,10 +16,10 @@ from collections import deque
 
 from station.protocols.model import Protocol, TrialSpec
 from station.samples import Sample
-from station.session.bess import BessCounter
-from station.session.config import HoldConfig
-from station.session.drill import TargetTracker
-from station.session.events import Event, State, TrialOutcome
+from station.trials.bess import BessCounter
+from station.trials.drill import TargetTracker
+from station.trials.events import Event, State, TrialOutcome
+from station.trials.thresholds import HoldConfig
 
 # Hop sub-phases inside HOLDING.
 _AWAIT_HOP, _FLIGHT, _SETTLE, _HOLD = 0, 1, 2, 3

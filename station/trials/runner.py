@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from station.analysis import ANALYSIS_VERSION, analyze_frames
+from station.analysis.pipeline import ANALYSIS_VERSION, analyze_frames
+from station.analysis.scoring import score_trial
 from station.frames import Frame
 from station.protocols import Protocol, TrialSpec, get_protocol
 from station.samples import Sample
-from station.scoring import score_trial
-from station.session.config import HoldConfig
-from station.session.events import State, TrialOutcome
-from station.session.hold import HoldEngine, engine_for
+from station.trials.events import State, TrialOutcome
+from station.trials.hold import HoldEngine, engine_for
+from station.trials.thresholds import HoldConfig
 
 log = logging.getLogger("station.trials")
 

@@ -6,32 +6,16 @@ Keys, units and formulas are listed in docs/metrics.md.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from station.metrics import force, frequency, sway
-from station.metrics.filtering import check_filter, lowpass
-from station.metrics.trace import prepare_trace
+from station.analysis.metrics import force, frequency, sway
+from station.analysis.metrics.filtering import check_filter, lowpass
+from station.analysis.metrics.preprocess import prepare_trace
 from station.samples import Sample
-
-
-def json_safe(value: Any) -> Any:
-    """Plain Python types only; NaN/inf become None (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return value
+from station.wire import json_safe
 
 
 def compute_all(
