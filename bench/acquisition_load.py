@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from station.acquisition.process import RealtimeOptions
-from station.board.factory import BoardOptions
+from station.board.spec import BoardOptions
 from station.live.runtime import StationConfig, StationRuntime
 
 PERIOD_S = 1.0 / 80.0

@@ -31,7 +31,8 @@ from typing import Any
 
 from station.board import hx711_lgpio
 from station.board.emulator import EmulatedHX711Board, FakeLgpio
-from station.board.hx711 import HX711Array, HX711Error, PulseStats
+from station.board.hx711 import HX711Array, PulseStats
+from station.board.hx711_protocol import HX711Error
 
 SCK, DOUTS = 5, (6, 13, 19, 26)
 VALUES = (1_234_567, -2_345_678, 345_678, -4_567)

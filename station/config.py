@@ -82,9 +82,10 @@ def _path(value: Any) -> str:
 
 def _board(value: Any) -> str:
     text = _text(value)
-    kind = text.split(":", 1)[0]
-    if kind not in ("sim", "emulator", "hx711", "replay"):
-        raise ValueError("must be sim, emulator, hx711 or replay:FILE")
+    from station.board.spec import BOARD_KINDS, SPEC_HELP, board_kind
+
+    if board_kind(text) not in BOARD_KINDS:
+        raise ValueError(f"must be {SPEC_HELP}")
     return text
 
 

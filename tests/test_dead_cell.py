@@ -11,7 +11,7 @@ import time
 import pytest
 
 from station.acquisition.process import RealtimeOptions
-from station.board.factory import BoardOptions
+from station.board.spec import BoardOptions
 from station.live.runtime import StationConfig, StationRuntime
 
 

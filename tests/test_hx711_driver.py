@@ -11,18 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.board.emulator import EmulatedHX711Board, ManualClock
-from station.board.factory import BoardOptions, BoardSpecError, open_board
-from station.board.hx711 import (
-    HX711Array,
+from station.board.factory import open_board
+from station.board.hx711 import HX711Array, HX711Source, PulseStats, to_signed24
+from station.board.hx711_protocol import (
     HX711BackendError,
     HX711ClosedError,
     HX711IntegrityError,
     HX711SetupError,
-    HX711Source,
     HX711TimeoutError,
-    PulseStats,
-    to_signed24,
 )
+from station.board.spec import BoardOptions, BoardSpecError
 from station.frames import Frame, FrameFlag
 
 SCK, DOUTS = 5, (6, 13, 19, 26)

@@ -10,13 +10,9 @@ import pytest
 
 from station.board import hx711_lgpio
 from station.board.emulator import EmulatedHX711Board, FakeLgpio, ManualClock
-from station.board.hx711 import (
-    HX711Array,
-    HX711IntegrityError,
-    HX711SetupError,
-    HX711TimeoutError,
-)
+from station.board.hx711 import HX711Array
 from station.board.hx711_lgpio import LgpioBackend, detect_pi_model, find_header_gpiochip
+from station.board.hx711_protocol import HX711IntegrityError, HX711SetupError, HX711TimeoutError
 from station.frames import FrameFlag
 
 SCK, DOUTS = 5, (6, 13, 19, 26)

@@ -7,10 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from station.board.factory import BoardOptions, open_board
+from station.board.factory import open_board
 from station.board.recording import HEADER, RecordingFormatError, read_raw_csv, write_raw_csv
 from station.board.replay import ReplaySource
 from station.board.sim import simulate
+from station.board.spec import BoardOptions
 from station.commands.cli import main
 
 

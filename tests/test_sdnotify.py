@@ -250,7 +250,7 @@ def test_a_missing_board_is_reported_not_restarted():
 def test_station_health_reads_a_real_acquisition_process():
     """The attribute paths StationHealth uses exist on the real Acquisition (sim board)."""
     from station.acquisition.process import Acquisition, RealtimeOptions
-    from station.board.factory import BoardOptions
+    from station.board.spec import BoardOptions
 
     acq = Acquisition(BoardOptions(spec="sim"), realtime=RealtimeOptions(sched_fifo_priority=0))
 

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from station.board.factory import BoardOptions, open_board
+from station.board.factory import open_board
 from station.board.sim import (
     SimActionError,
     SimEngine,
@@ -18,6 +18,7 @@ from station.board.sim import (
     simulate,
 )
 from station.board.sim.athlete import GRAVITY
+from station.board.spec import BoardOptions
 from station.frames import COUNTS_MAX, COUNTS_MIN, Frame, FrameFlag
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
-from station.board.factory import BoardOptions, board_kind
+from station.board.spec import BoardOptions, board_kind
 from station.frames import N_CELLS
 from station.geometry import CELL_NAMES
 

@@ -36,7 +36,8 @@ from station.acquisition.stats import (
     AcqState,
     AcquisitionStats,
 )
-from station.board.factory import BoardOptions, open_board
+from station.board.factory import open_board
+from station.board.spec import BoardOptions
 from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indices
 
 log = logging.getLogger("station.acquisition")

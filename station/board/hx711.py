@@ -46,73 +46,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from station.board.factory import BoardSpecError
+from station.board.hx711_protocol import (
+    DATA_BITS,
+    GAIN_PULSES,
+    HEADER_GPIOS,
+    MAX_SCK_HIGH_NS,
+    SATURATION_CODES,
+    HX711BackendError,
+    HX711ClosedError,
+    HX711Error,
+    HX711IntegrityError,
+    HX711SetupError,
+    HX711TimeoutError,
+)
 from station.frames import N_CELLS, BoardSource, Frame, FrameFlag
 
-GAIN_PULSES = {128: 25, 32: 26, 64: 27}
-DATA_BITS = 24
-MAX_SCK_HIGH_NS = 50_000
-SATURATION_CODES = frozenset({0x7FFFFF, 0x800000})
-HEADER_GPIOS = range(28)  # BCM GPIO numbers on the 40-pin header
 DEFAULT_MAX_STEP_COUNTS = 1 << 22
 SETTLING_TIMEOUT_S = 0.6  # first data after power-up: 400 ms at 10 SPS, 50 ms at 80 SPS
 POLL_INTERVAL_S = 0.001
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-class HX711Error(Exception):
-    """Base of every driver error. `flag` and `cells` let a source build a flagged Frame."""
-
-    def __init__(
-        self, message: str, flag: FrameFlag = FrameFlag.SOURCE_ERROR, cells: Sequence[int] = ()
-    ) -> None:
-        super().__init__(message)
-        self.flag = FrameFlag(flag)
-        self.cells = tuple(sorted(set(cells)))
-
-    @property
-    def bad_cells(self) -> int:
-        """The cells as a Frame.bad_cells bit mask."""
-        mask = 0
-        for i in self.cells:
-            mask |= 1 << i
-        return mask
-
-
-class HX711SetupError(HX711Error, BoardSpecError):
-    """The pins or the GPIO backend cannot be used; the message says what to fix."""
-
-
-class HX711ClosedError(HX711Error):
-    """read() on a closed or powered-down array: a programming error, not bad data."""
-
-
-class HX711TimeoutError(HX711Error):
-    """One or more chips never signalled ready (DOUT stayed high)."""
-
-    def __init__(self, cells: Sequence[int], douts: Sequence[int], timeout_s: float) -> None:
-        cells = sorted(cells)
-        names = ", ".join(f"{i} (DOUT GPIO{douts[i]})" for i in cells)
-        noun = "cell" if len(cells) == 1 else "cells"
-        super().__init__(
-            f"{noun} {names} not ready after {timeout_s * 1000:.0f} ms: unplugged or unpowered?",
-            FrameFlag.TIMEOUT,
-            cells,
-        )
-
-
-class HX711IntegrityError(HX711Error):
-    """A clocked frame failed a check (DOUT not high, saturation, slow pulse, spike)."""
-
-    def __init__(self, flag: FrameFlag, cells: Sequence[int], detail: str) -> None:
-        super().__init__(f"frame discarded: {detail}", flag, cells)
-
-
-class HX711BackendError(HX711Error):
-    """A GPIO call failed in the middle of a read."""
 
 
 # -- counters and pulse statistics --------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from station.board.hx711 import DATA_BITS, HX711SetupError
+from station.board.hx711_protocol import DATA_BITS, HX711SetupError
 
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 DEV_DIR = Path("/dev")

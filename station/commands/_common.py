@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.board.factory import BoardOptions
+from station.board.spec import BoardOptions
 from station.commands._errors import UserError
 from station.config import Config, ConfigError, load_config
 

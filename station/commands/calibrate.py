@@ -109,7 +109,8 @@ def _plan(args: argparse.Namespace) -> CalibrationPlan:
 def run(args: argparse.Namespace) -> int:
     if args.simulate:
         return _run_simulated(args)
-    from station.board.factory import BoardSpecError, open_board
+    from station.board.factory import open_board
+    from station.board.spec import BoardSpecError
 
     options = resolve(args).board  # the config's pins and gain, --board overrides the kind
     try:

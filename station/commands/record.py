@@ -12,8 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from station.board.factory import BoardOptions, BoardSpecError, board_kind, open_board
+from station.board.factory import open_board
 from station.board.recording import RawCsvWriter
+from station.board.spec import BoardOptions, BoardSpecError, board_kind, is_simulated
 from station.commands._errors import UserError
 from station.frames import BoardSource
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UserError(f"folder {out.parent} does not exist")
     kind = board_kind(args.board)
-    if kind not in ("sim", "emulator") and (args.demo or args.scenario or args.seed is not None):
+    if not is_simulated(kind) and (args.demo or args.scenario or args.seed is not None):
         raise UserError("--demo, --scenario and --seed only apply to --board sim or emulator")
     if kind == "hx711" and not args.realtime:
         raise UserError("--no-realtime does not apply to --board hx711 (real hardware)")

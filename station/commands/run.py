@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from station.acquisition.process import RealtimeOptions
-from station.board.factory import board_kind
+from station.board.spec import is_simulated
 from station.calibration import try_load_calibration
 from station.calibration.estimator import make_estimator
 from station.commands._common import (
@@ -80,7 +80,7 @@ def handle(args: argparse.Namespace) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
     settings = resolve(args)
     demo = settings.board.demo
-    if demo and board_kind(settings.board.spec) not in ("sim", "emulator"):
+    if demo and not is_simulated(settings.board.spec):
         raise UserError("--demo needs the simulated board (--board sim or emulator)")
     # In the station, demo athletes are played by the DemoLoop (so their trials are recorded),
     # not by the simulator's own demo script.

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from station import __version__
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
-from station.board.factory import BoardOptions, board_kind
+from station.board.spec import BoardOptions, board_kind
 from station.calibration.drift import calibration_warnings
 from station.calibration.estimator import UncalibratedEstimator
 from station.frames import Frame

@@ -13,9 +13,9 @@ clock and frames are stamped with simulated time.
 from __future__ import annotations
 
 from station.board.emulator import EmulatedHX711Board
-from station.board.factory import DEFAULT_DOUTS, DEFAULT_SCK
 from station.board.hx711 import HX711Source
 from station.board.sim.engine import SimEngine
+from station.board.spec import DEFAULT_DOUTS, DEFAULT_SCK
 from station.frames import Frame
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from station.board.sim.athlete import SimActionError, normalize_action
+from station.board.spec import is_simulated
 from station.web import auth
 from station.web.app import context
-from station.web.views.pages import SIM_BOARDS
 
 WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
                "set_condition")
@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
     @auth.require("run_tests")
     def sim_perform():
         runtime = context().runtime
-        if runtime.board_kind not in SIM_BOARDS:
+        if not is_simulated(runtime.board_kind):
             return auth.api_error(
                 409, f"the board is a real one ({runtime.board_kind}): nothing to simulate"
             )

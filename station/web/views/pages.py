@@ -11,12 +11,11 @@ from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request
 
+from station.board.spec import is_simulated
 from station.store import StoreError
 from station.web import auth
 from station.web.app import context
 from station.web.views import page_data
-
-SIM_BOARDS = ("sim", "emulator")
 
 NAV = (
     # (path, label, capability)
@@ -58,7 +57,7 @@ def _athlete_or_404(uid: str) -> Any:
 
 
 def is_sim_board() -> bool:
-    return context().runtime.board_kind in SIM_BOARDS
+    return is_simulated(context().runtime.board_kind)
 
 
 def register(app: Flask) -> None:
