@@ -113,15 +113,6 @@ def _database_url(value: Any) -> str:
     return text
 
 
-def _choice(*options: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of: {', '.join(options)}")
-        return str(value)
-
-    return check
-
-
 SCHEMA: dict[str, dict[str, Key]] = {
     "board": {
         "kind": Key("sim", _board, "board source: sim, emulator, hx711 or replay:FILE"),
@@ -157,10 +148,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "cpu": Key(-1, _int_range(-1, 255), "CPU for the acquisition process (-1 = the last)"),
         "sched_fifo_priority": Key(50, _int_range(0, 99), "SCHED_FIFO priority (0 = don't ask)"),
     },
-    "units": {
-        "mass": Key("kg", _choice("kg", "lb"), "body mass shown in: kg or lb (stored in kg)"),
-        "length": Key("mm", _choice("mm", "cm"), "COP distances shown in: mm or cm (stored in mm)"),
-    },
 }
 
 SECTION_DOCS: dict[str, str] = {
@@ -168,7 +155,6 @@ SECTION_DOCS: dict[str, str] = {
     "server": "The web app.",
     "storage": "Where the history lives, how long raw data is kept, and backups.",
     "acquisition": "The acquisition process (its own process, one CPU, real-time priority).",
-    "units": "Display units. Data is always stored in SI-based units (N, kg, mm, s).",
     "hold": (
         "Thresholds of the hold engine (readiness, touch-downs, step-offs, hops, pushes). "
         "Set only the ones you want to change; each is checked against its range."

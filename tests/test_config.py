@@ -42,8 +42,6 @@ CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
     ("storage", "backup_keep"): ("3", 3, "0", "must be an integer from 1 to 1000"),
     ("acquisition", "cpu"): ("2", 2, "-2", "must be an integer from -1 to 255"),
     ("acquisition", "sched_fifo_priority"): ("0", 0, "100", "from 0 to 99"),
-    ("units", "mass"): ('"lb"', "lb", '"stone"', "must be one of: kg, lb"),
-    ("units", "length"): ('"cm"', "cm", '"in"', "must be one of: mm, cm"),
 }
 
 
@@ -102,7 +100,7 @@ def test_file_values_and_environment_override(tmp_path):
             "BALANCE_STATION_BOARD_DOUTS": "6, 13,19 26",
             "BALANCE_STATION_BOARD_DEMO": "yes",
             "BALANCE_STATION_STORAGE_DATA_DIR": "/tmp/x",
-            "BALANCE_STATION_UNITS_MASS": "lb",
+            "BALANCE_STATION_ACQUISITION_CPU": "1",
         },
     )
     assert cfg["board"]["kind"] == "hx711"
@@ -111,7 +109,7 @@ def test_file_values_and_environment_override(tmp_path):
     assert cfg["board"]["demo"] is True
     assert cfg["server"]["port"] == 9100
     assert cfg["storage"]["data_dir"] == "/tmp/x"
-    assert cfg["units"]["mass"] == "lb"
+    assert cfg["acquisition"]["cpu"] == 1
     assert cfg.source == str(path)
 
 

@@ -130,7 +130,7 @@ def test_mdc_table():
     assert mdc_value("mean_velocity_mm_s.total", 30.0, "single-left") == pytest.approx(3.0)
     assert mdc_value("mean_velocity_mm_s.total", 10.0, "double") == pytest.approx(2.0)
     for entry in MDC_TABLE:
-        assert entry.source and (entry.assumption or "DESIGN" in entry.source)
+        assert entry.source and (entry.assumption or "docs/references.md" in entry.source)
 
 
 def test_target_progress_lower_is_better():

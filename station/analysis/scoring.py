@@ -74,7 +74,8 @@ MDC_TABLE: tuple[MDC, ...] = (
         3.0,
         False,
         "single",
-        "DESIGN.md s.5: single-leg COP velocity MDC in children 2.8-3.1 mm/s (upper-middle used)",
+        "single-leg COP velocity MDC in children 2.8-3.1 mm/s (upper-middle used); primary source "
+        "not yet traced (docs/references.md)",
         False,
     ),
     MDC(

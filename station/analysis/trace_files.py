@@ -30,7 +30,7 @@ from station.calibration.procedure import G
 from station.geometry import cop_from_forces
 
 FILTERS = ("none", "butter10")
-# Stored/offline trials: 4th-order Butterworth, 10 Hz, zero lag (DESIGN.md section 5).
+# Stored/offline trials: 4th-order Butterworth, 10 Hz, zero lag (Q21 in docs/references.md).
 BUTTER10_ORDER = 4
 BUTTER10_CUTOFF_HZ = 10.0
 

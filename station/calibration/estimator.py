@@ -2,7 +2,8 @@
 
 Per frame (`Estimator.update`) the maths is done on plain Python floats: for
 four numbers numpy's per-call overhead costs more than the arithmetic
-(bench/estimator_cost.py measures both; the float path is several times faster).
+(`estimator_cost` in bench/calibration_accuracy.py measures both; the float path is several
+times faster).
 `estimate_block` is the vectorized twin for files and analysis.
 
 Live view filter: a causal 2nd-order Butterworth low-pass, 5 Hz cut-off at the
@@ -11,7 +12,7 @@ values per signal). 5 Hz keeps the quiet-stance sway band (< ~2 Hz) intact
 while removing most of the HX711 noise; it lags ~30 ms at low frequency. The
 `Sample` returned is always the raw (unfiltered) estimate; the filtered values
 are in `Estimator.filtered`. Stored trials are filtered offline, zero-lag
-(station.analysis.trace_files, DESIGN.md section 5).
+(station.analysis.trace_files; Q21 in docs/references.md).
 """
 
 from __future__ import annotations

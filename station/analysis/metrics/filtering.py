@@ -1,4 +1,4 @@
-"""Zero-lag low-pass filter for finished trials (DESIGN.md section 5).
+"""Zero-lag low-pass filter for finished trials (Q21 in docs/references.md).
 
 "butter10": 4th-order Butterworth designed at 10 Hz, run forward and backward
 (scipy.signal.sosfiltfilt). Zero phase, so peaks do not shift in time; the forward-backward pass

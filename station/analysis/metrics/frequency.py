@@ -3,8 +3,8 @@
 Choices (stated because peers differ): Hann window, segments of `segment_s` = 10 s (or the whole
 trace if shorter), 50 % overlap, constant (mean) detrend per segment, one-sided density.
 A 30 s trial gives 5 segments and a 0.1 Hz bin width. Measures use the bins whose centre lies in
-the band 0.15-5 Hz (Prieto et al. 1996; DESIGN.md s.5: below 0.15 Hz a 30 s trial holds < 5
-cycles, above 5 Hz there is little sway).
+the band 0.15-5 Hz (Prieto et al. 1996, P96 in docs/references.md: below 0.15 Hz a 30 s trial
+holds < 5 cycles, above 5 Hz there is little sway).
 
 Spectral moments mu_k = sum f^k P(f) df over the band.
 - F50 / F95 (Hz): frequency below which 50 % / 95 % of the band power lies. Each bin spreads its
