@@ -105,7 +105,7 @@ def test_coach_dashboard_flags_asymmetry_and_missed_tests(client, web_store):
     assert rows["Ben Example"]["asymmetry"] and not rows["Ada Example"]["asymmetry"]
     assert all(r["missed"] for r in rows.values())  # the seeded tests are from 2025
     # scores 60, 60, 65, 65, 70, 70 (two legs a week): least-squares slope 16/7 per test
-    assert rows["Ada Example"]["trend"] == pytest.approx(16 / 7, abs=0.01)
+    assert rows["Ada Example"]["trend_points_per_test"] == pytest.approx(16 / 7, abs=0.01)
     assert data["teams"] == ["U18"]
 
 
@@ -173,7 +173,7 @@ def test_trace_replay_data_comes_from_raw_frames(client, web_store):
 def test_history_decimation_keeps_the_chart_small():
     import numpy as np
 
-    from station.web.views.page_data import decimate
+    from station.analysis.history.athlete_history import decimate
 
     t = np.arange(1000.0)
     y = np.sin(t / 50)
@@ -207,15 +207,47 @@ def test_report_pdf_without_chromium_says_what_to_do(client, web_store, monkeypa
     assert "Print / save as PDF" in response.get_data(as_text=True)
 
 
-def test_history_marks_dates_recorded_without_a_set_clock(app, web_store):
+def test_history_marks_dates_recorded_without_a_set_clock(web_store):
     """A Pi without RTC may record before NTP: its dates are flagged, not trusted."""
-    from station.web.views.page_data import history_view
+    from station.analysis.history import history_view
 
     ids = seed_history(web_store)
     athlete = ids["athletes"][0]
     rows = web_store.athlete_history(athlete)
     rows[-1] = {**rows[-1], "clock_synced": False}
-    with app.test_request_context():
-        table = history_view(athlete, rows)["trials"]
+    table = history_view(web_store, athlete, rows)["trials"]
     assert table[0]["clock_synced"] is False  # newest first
     assert all(row["clock_synced"] for row in table[1:])
+
+
+def test_coach_page_embeds_what_api_team_returns(client, web_store):
+    """One function computes the team overview: the page and its JSON twin cannot drift."""
+    seed_history(web_store)
+    login_as(client, "coach")
+    for query in ("", "?missed_days=7"):
+        page = page_data(client.get(f"/coach{query}").get_data(as_text=True))
+        assert page == client.get(f"/api/team{query}").get_json()
+    assert page["missed_days"] == 7 and page["athletes"][0]["missed"] is True
+
+
+def test_history_pages_embed_the_read_model_and_share_it_with_their_twins(client, web_store):
+    from station.analysis import history
+
+    seeded = seed_history(web_store)
+    ada, latest_left = seeded["athletes"][0], seeded["trials"][4]
+    login_as(client, "physio")
+    page = page_data(client.get(f"/athletes/{ada}").get_data(as_text=True))
+    assert page.pop("can_edit_log") is True
+    assert page == history.history_view(web_store, ada)
+    physio = page_data(client.get(f"/physio?athlete={ada}").get_data(as_text=True))
+    assert physio["selected"]["targets"] == page["targets"]
+    assert client.get(f"/api/athletes/{ada}/targets").get_json()["targets"] == page["targets"]
+    card = client.get(f"/api/pages/result/{latest_left}").get_json()
+    assert card == history.result_card(web_store, latest_left)
+    comparison = client.get(f"/api/trials/{latest_left}").get_json()["comparison"]
+    assert comparison["measures"] == card["measures"]
+    assert comparison["baseline_date"] == card["baseline_date"]
+    report = page_data(client.get(f"/report/{ada}").get_data(as_text=True))
+    direct = history.report_view(web_store, ada)
+    assert report.pop("generated")[:10] == direct.pop("generated")[:10]
+    assert report == direct

@@ -10,12 +10,12 @@ import numpy as np
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
+from station.analysis import history
 from station.analysis.metrics.catalog import direction, is_measure
 from station.store import StoreError
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth
 from station.web.app import context
-from station.web.views import page_data
 from station.web.views.api_common import (
     ApiError,
     Field,
@@ -61,8 +61,6 @@ TARGET_FIELDS = {
     "achieved_at": Field("datetime", nullable=True),
 }
 HISTORY_MAX_POINTS = 10_000
-TREND_N = 6
-ASYMMETRY_MEASURE = page_data.ASYMMETRY_MEASURE  # one definition for the page and the API
 TARGET_MEASURES_EXTRA = ("score", "time_to_failure_s")
 
 
@@ -112,9 +110,9 @@ def session_json(record: SessionRecord) -> dict[str, Any]:
 def _history_row(row: dict[str, Any], measure: str | None) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k != "metrics"}
     out["has_raw"] = bool(row.get("has_raw"))
-    out["condition"] = page_data.condition_key(row)
+    out["condition"] = history.condition_key(row)
     if measure is not None:
-        out["value"] = page_data.measure_value(row, measure)
+        out["value"] = history.measure_value(row, measure)
     return out
 
 
@@ -144,50 +142,6 @@ def _default_direction(measure: str) -> str:
     if measure in TARGET_MEASURES_EXTRA:
         return ">="
     return ">=" if direction(measure) else "<="
-
-
-def trend_slope(scores: list[float], n: int = TREND_N) -> float | None:
-    """Least-squares slope of the last `n` scores, in points per test (None below 3)."""
-    if len(scores) < 3:
-        return None
-    y = np.asarray(scores[-n:], dtype=float)
-    return float(np.polyfit(np.arange(len(y)), y, 1)[0])
-
-
-def team_rows(team: str | None, threshold_pct: float) -> list[dict[str, Any]]:
-    """Per active athlete: last test, latest score, trend, L/R asymmetry on COP velocity."""
-    store = _store()
-    today = datetime.now(UTC).date()
-    out = []
-    for athlete in store.list_athletes(active_only=True, team=team):
-        history = store.athlete_history(athlete.uid, metrics=True)
-        done = [r for r in history if r["outcome"] != "aborted"]
-        last = done[-1] if done else None
-        scores = [float(r["score"]) for r in done if r.get("score") is not None]
-        lsis = [
-            m["lsi_pct"]
-            for row in page_data.symmetry_rows(history)
-            for m in row["measures"]
-            if m["measure"] == ASYMMETRY_MEASURE and m["lsi_pct"] is not None
-        ]
-        lsi = min(lsis) if lsis else None
-        last_at = page_data._aware(last["started_at"]) if last else None
-        slope = trend_slope(scores)
-        out.append(
-            {
-                "uid": athlete.uid,
-                "name": athlete.name,
-                "team": athlete.team,
-                "last_test": last_at,
-                "days_since_last_test": (today - last_at.date()).days if last_at else None,
-                "latest_score": last.get("score") if last else None,
-                "trend_points_per_test": None if slope is None else round(slope, 3),
-                "velocity_lsi_pct": lsi,
-                "asymmetry": lsi is not None and lsi < threshold_pct,
-                "n_trials": len(done),
-            }
-        )
-    return out
 
 
 def register(app: Flask) -> None:
@@ -241,7 +195,7 @@ def register(app: Flask) -> None:
         condition = request.args.get("condition")
         rows = _store().athlete_history(uid, metrics=measure is not None)
         if condition:
-            rows = [r for r in rows if page_data.condition_key(r) == condition]
+            rows = [r for r in rows if history.condition_key(r) == condition]
         picked = decimate_rows(rows, max_points)
         return ok(
             {
@@ -286,7 +240,7 @@ def register(app: Flask) -> None:
     def list_targets(uid: str) -> Response:
         get_athlete(uid)
         rows = _store().athlete_history(uid, metrics=True)
-        return ok({"targets": page_data.targets_view(uid, rows)})
+        return ok({"targets": history.targets_view(_store(), uid, rows)})
 
     @app.post("/api/athletes/<uid>/targets")
     @auth.require("set_targets")
@@ -328,16 +282,12 @@ def register(app: Flask) -> None:
     @app.get("/api/team")
     @auth.require("view_history")
     def team() -> Response:
-        default = int(page_data.ASYMMETRY_LSI_PCT)
+        default = int(history.ASYMMETRY_LSI_PCT)
         threshold = float(query_int("lsi_threshold_pct", default, 1, 100))
-        rows = team_rows(request.args.get("team") or None, threshold)
-        teams = sorted({a.team for a in _store().list_athletes(active_only=True) if a.team})
-        return ok(
-            {
-                "athletes": rows,
-                "teams": teams,
-                "asymmetry_measure": ASYMMETRY_MEASURE,
-                "lsi_threshold_pct": threshold,
-                "trend_last_n": TREND_N,
-            }
+        missed_days = query_int("missed_days", history.MISSED_DAYS_DEFAULT, 1, 365)
+        only_team = request.args.get("team") or None
+        return ok(  # the /coach page embeds this same dict
+            history.team_overview(
+                _store(), team=only_team, lsi_threshold_pct=threshold, missed_days=missed_days
+            )
         )

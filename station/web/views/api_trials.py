@@ -17,6 +17,7 @@ import numpy as np
 from flask import Flask, current_app, session
 from werkzeug.wrappers import Response
 
+from station.analysis import history
 from station.calibration.file import CalibrationError, calibration_from_dict
 from station.geometry import cop_from_forces
 from station.protocols import load_protocols
@@ -25,7 +26,6 @@ from station.store.records import TrialRecord
 from station.trials.runner import TrialError, TrialRequest
 from station.web import auth
 from station.web.app import context
-from station.web.views import page_data
 from station.web.views.api_athletes import get_athlete
 from station.web.views.api_common import ApiError, Field, ok, validated_body
 
@@ -92,7 +92,7 @@ def _may_see_trial(uid: str) -> bool:
 def trial_json(uid: str) -> dict[str, Any]:
     """A trial's record, metrics and score, with its comparison to the athlete's baseline
     and previous trial of the same condition
-    (station.analysis.scoring via page_data.result_card)."""
+    (station.analysis.history.result_card, the kiosk's result card)."""
     trial = _load(uid)
     body = {
         "uid": trial.uid,
@@ -116,7 +116,7 @@ def trial_json(uid: str) -> dict[str, Any]:
         "analysis_version": trial.analysis_version,
         "rate_hz": trial.rate_hz,
     }
-    card = page_data.result_card(uid)
+    card = history.result_card(context().store, uid)
     body["comparison"] = {
         "baseline_date": card["baseline_date"],
         "previous_date": card["last_date"],

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, render_template
 
+from station.analysis import history
 from station.store import StoreError
 from station.web import auth
 from station.web.app import context
-from station.web.views import page_data
 from station.web.views.pages import nav_items
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -45,7 +45,7 @@ def standalone_report(uid: str) -> str:
     html = render_template(
         "report.html",
         title="Report",
-        page_json=page_data.report_view(uid),
+        page_json=history.report_view(context().store, uid),
         nav=nav_items(),
         principal=None,
         csrf="",

@@ -1,8 +1,9 @@
 """The pages people use: home (by role), kiosk, athlete, physio, report, coach, status, settings.
 
-Each page gets its data embedded as JSON (`page_data`), so a phone renders it
-after one request; actions (start a trial, set a target, add a user) go to the
-JSON API with the session's CSRF token in the `X-CSRF-Token` header.
+Each page gets its data embedded as JSON (read by station.analysis.history: the same
+dict its JSON twin serves), so a phone renders it after one request; actions (start a
+trial, set a target, add a user) go to the JSON API with the session's CSRF token in the
+`X-CSRF-Token` header.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from flask import Flask, abort, redirect, render_template, request
 
+from station.analysis import history
 from station.board.spec import is_simulated
 from station.store import StoreError
 from station.web import auth
@@ -72,7 +74,7 @@ def register(app: Flask) -> None:
     @auth.require("run_tests")
     def kiosk_page():
         data = {
-            "athletes": page_data.athletes_recent_first(),
+            "athletes": history.athletes_recent_first(context().store),
             "protocols": page_data.protocols_view(),
             "sim": is_sim_board(),
             "calibrated": bool(context().runtime.health().get("calibrated")),
@@ -84,7 +86,7 @@ def register(app: Flask) -> None:
     def athlete_page(uid: str):
         athlete = _athlete_or_404(uid)
         principal = auth.current_principal()
-        data = page_data.history_view(uid)
+        data = history.history_view(context().store, uid)
         data["can_edit_log"] = principal is not None and principal.can("edit_athletes")
         return render_page("athlete.html", title=athlete.name, data=data)
 
@@ -93,33 +95,33 @@ def register(app: Flask) -> None:
     def physio_page():
         uid = request.args.get("athlete")
         data: dict[str, Any] = {
-            "athletes": page_data.athletes_recent_first(),
+            "athletes": history.athletes_recent_first(context().store),
             "protocols": page_data.protocols_view(),
             "sim": is_sim_board(),
             "selected": None,
         }
         if uid:
             _athlete_or_404(uid)
-            data["selected"] = page_data.history_view(uid)
+            data["selected"] = history.history_view(context().store, uid)
         return render_page("physio.html", title="Physio", data=data)
 
     @app.get("/report/<uid>")
     @auth.require("view_history")
     def report_page(uid: str):
         athlete = _athlete_or_404(uid)
-        return render_page(
-            "report.html", title=f"Report · {athlete.name}", data=page_data.report_view(uid)
-        )
+        data = history.report_view(context().store, uid)
+        return render_page("report.html", title=f"Report · {athlete.name}", data=data)
 
     @app.get("/coach")
     @auth.require("view_history")
     def coach_page():
         try:
-            days = int(request.args.get("missed_days", page_data.MISSED_DAYS_DEFAULT))
+            days = int(request.args.get("missed_days", history.MISSED_DAYS_DEFAULT))
             days = max(1, min(365, days))
         except ValueError:
-            days = page_data.MISSED_DAYS_DEFAULT
-        return render_page("coach.html", title="Team", data=page_data.team_view(days))
+            days = history.MISSED_DAYS_DEFAULT
+        data = history.team_overview(context().store, missed_days=days)  # = GET /api/team
+        return render_page("coach.html", title="Team", data=data)
 
     @app.get("/status")
     @auth.require("view_history", "calibrate")
@@ -136,8 +138,8 @@ def register(app: Flask) -> None:
             "users": [{"username": u.username, "role": u.role, "active": u.active}
                       for u in store.list_users()],
             "tokens": [{"uid": t.uid, "name": t.name, "role": t.role,
-                        "created_at": page_data._iso(t.created_at),
-                        "last_used_at": page_data._iso(t.last_used_at)}
+                        "created_at": history.iso(t.created_at),
+                        "last_used_at": history.iso(t.last_used_at)}
                        for t in store.list_api_tokens()],
             "roles": list(auth.USER_ROLES),
             "token_roles": list(auth.TOKEN_ROLES),

@@ -7,15 +7,15 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.asymmetry_lsi_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
 
-  function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend !== null && a.trend < -1 ? 1 : 0); }
+  function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend_points_per_test !== null && a.trend_points_per_test < -1 ? 1 : 0); }
   const sorters = {
     attention: (x, y) => attention(y) - attention(x) || x.name.localeCompare(y.name),
     name: (x, y) => x.name.localeCompare(y.name),
     last: (x, y) => (y.last_test || "").localeCompare(x.last_test || ""),
-    score: (x, y) => (y.score ?? -1) - (x.score ?? -1),
-    trend: (x, y) => (y.trend ?? -99) - (x.trend ?? -99),
+    score: (x, y) => (y.latest_score ?? -1) - (x.latest_score ?? -1),
+    trend: (x, y) => (y.trend_points_per_test ?? -99) - (x.trend_points_per_test ?? -99),
   };
   function trendText(t) {
     if (t === null) return '<span class="muted">–</span>';
@@ -35,13 +35,13 @@
     if (!rows.length) box.append(BS.h('<p class="empty">Nobody matches.</p>'));
     for (const a of rows) {
       const flags = [];
-      if (a.missed) flags.push(`<span class="pill pill-wait">${a.days_since === null ? "never tested" : `missed · ${a.days_since} d`}</span>`);
-      if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.lsi_pct, 0)}%</span>`);
+      if (a.missed) flags.push(`<span class="pill pill-wait">${a.days_since_last_test === null ? "never tested" : `missed · ${a.days_since_last_test} d`}</span>`);
+      if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.velocity_lsi_pct, 0)}%</span>`);
       box.append(BS.h(`<a class="card" href="/athletes/${encodeURIComponent(a.uid)}" data-uid="${BS.esc(a.uid)}">
         <span class="name">${BS.esc(a.name)}</span>
-        <span class="score ${BS.scoreClass(a.score)}">${BS.num(a.score, 0)}</span>
+        <span class="score ${BS.scoreClass(a.latest_score)}">${BS.num(a.latest_score, 0)}</span>
         <span class="sub">${BS.esc(a.team || "")}${a.team ? " · " : ""}${a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet"}</span>
-        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend)} ${flags.join(" ")}</span></a>`));
+        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend_points_per_test)} ${flags.join(" ")}</span></a>`));
     }
     const all = D.athletes.filter((a) => !team || a.team === team);
     $("summary").replaceChildren(
