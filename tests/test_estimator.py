@@ -1,8 +1,11 @@
-"""Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated."""
+"""Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated,
+and the protocol the runtime relies on."""
 
 from __future__ import annotations
 
 import math
+import types
+import typing
 from datetime import UTC, datetime
 
 import numpy as np
@@ -149,3 +152,36 @@ def test_uncalibrated_estimator_reports_nothing() -> None:
     forces, total, cop = est.estimate_block(np.zeros(3), np.zeros((3, 4)))
     assert np.isnan(forces).all() and np.isnan(total).all() and cop.shape == (3, 2)
     assert isinstance(make_estimator(simple_cal()), Estimator)
+
+
+def _runtime_types(hint: object) -> tuple[type, ...]:
+    """The classes isinstance can check for a type hint (unions split, generics bare)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _runtime_types(arg))
+    if hint is None or hint is type(None):
+        return (type(None),)
+    origin = typing.get_origin(hint)
+    return (origin if origin is not None else hint,)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [Estimator(simple_cal(), auto_zero=True), Estimator(simple_cal()), UncalibratedEstimator()],
+    ids=["auto-zero", "calibrated", "uncalibrated"],
+)
+def test_both_estimators_give_everything_the_runtime_uses(estimator) -> None:
+    from station.live.runtime import FrameEstimator
+
+    assert isinstance(estimator, FrameEstimator)
+    members = [name for name, v in vars(FrameEstimator).items() if isinstance(v, property)]
+    assert {"calibrated", "status", "calibration", "auto_zero", "offsets_counts",
+            "filtered"} <= set(members)
+    for name in members:
+        hint = typing.get_type_hints(getattr(FrameEstimator, name).fget)["return"]
+        value = getattr(estimator, name)
+        assert isinstance(value, _runtime_types(hint)), (name, value, hint)
+    assert len(estimator.offsets_counts) == 4
+    assert estimator.calibrated == (estimator.calibration is not None)
+    sample = estimator.update(frame_for([100.0, 100.0, 100.0, 100.0]))
+    assert sample.t_s == 0.0
+

@@ -170,6 +170,7 @@ class UncalibratedEstimator:
     status = NOT_CALIBRATED
     calibration = None
     auto_zero = None
+    offsets_counts = _NAN4  # no zero is known
 
     def __init__(self, reason: str = "no calibration file") -> None:
         self.reason = reason
