@@ -1,5 +1,5 @@
 """Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated,
-and the protocol the runtime relies on."""
+the protocol the runtime relies on, and the block conversion."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from scipy.signal import lfilter
 
 from station.board.cell_model import CellModel
+from station.calibration.conversion import force_and_cop
 from station.calibration.estimator import (
     LIVE_FILTER_CUTOFF_HZ,
     NOT_CALIBRATED,
@@ -185,3 +186,20 @@ def test_both_estimators_give_everything_the_runtime_uses(estimator) -> None:
     sample = estimator.update(frame_for([100.0, 100.0, 100.0, 100.0]))
     assert sample.t_s == 0.0
 
+
+def test_force_and_cop_is_the_one_conversion() -> None:
+    cal = simple_cal(min_load_n=50.0)
+    counts = np.array([frame_for(f).counts for f in ([10.0, 10.0, 10.0, 10.0],
+                                                      [0.0, 100.0, 0.0, 300.0])], dtype=float)
+    forces, total, cop = force_and_cop(cal, counts)
+    np.testing.assert_allclose(forces, [[10, 10, 10, 10], [0, 100, 0, 300]], atol=1e-9)
+    np.testing.assert_allclose(forces, cal.cell_forces(counts))
+    np.testing.assert_allclose(total, [40.0, 400.0])
+    assert np.isnan(cop[0]).all()  # 40 N < min_load_n
+    np.testing.assert_allclose(cop[1], [200.0 * 400 / 400, 150.0 * (100 - 300) / 400])
+    _, _, any_load = force_and_cop(cal, counts, min_load_n=0.0)
+    np.testing.assert_allclose(any_load[0], [0.0, 0.0], atol=1e-9)
+    rezeroed = force_and_cop(cal, counts, offsets_counts=OFFSETS + 1000)  # 1 N less per cell
+    np.testing.assert_allclose(rezeroed.force_n, [36.0, 396.0])
+    one = force_and_cop(cal, counts[1])  # one frame: shapes follow the counts
+    assert one.cell_forces_n.shape == (4,) and one.force_n.shape == () and one.cop_mm.shape == (2,)
