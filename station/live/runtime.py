@@ -6,7 +6,8 @@ Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
 newest filtered point. One reader thread wakes every few milliseconds, takes the new frames from the
 shared ring, runs the per-frame estimator, keeps them in the history buffer
 and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
-20 messages a second at 80 Hz), so every frame reaches every client.
+20 messages a second at 80 Hz), so every frame reaches every client
+(docs/live-messages.md lists every key).
 
 Data flows one way: the pump knows frames, samples and the hub. Whatever else
 wants the frames (the trial runner) subscribes as a `FrameListener` and adds its
