@@ -58,10 +58,14 @@ def test_a_failing_frame_consumer_does_not_stop_live_data():
         realtime=RealtimeOptions(sched_fifo_priority=0),
     ))
 
-    def broken(frame, sample):
-        raise ValueError("a bug in a consumer")
+    class Broken:
+        def on_frame(self, frame, sample):
+            raise ValueError("a bug in a consumer")
 
-    runtime.frame_listeners.append(broken)
+        def live_part(self):
+            raise ValueError("another bug")
+
+    runtime.subscribe(Broken())
     runtime.start()
     try:
         wait_for(lambda: runtime.processing_errors > 80, 60, "frames through the broken consumer")

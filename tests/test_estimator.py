@@ -1,8 +1,11 @@
-"""Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated."""
+"""Live estimator: COP formula on hand-computed cases, paths agree, filter, uncalibrated,
+the protocol the runtime relies on, and the block conversion."""
 
 from __future__ import annotations
 
 import math
+import types
+import typing
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 from scipy.signal import lfilter
 
 from station.board.cell_model import CellModel
+from station.calibration.conversion import force_and_cop
 from station.calibration.estimator import (
     LIVE_FILTER_CUTOFF_HZ,
     NOT_CALIBRATED,
@@ -149,3 +153,53 @@ def test_uncalibrated_estimator_reports_nothing() -> None:
     forces, total, cop = est.estimate_block(np.zeros(3), np.zeros((3, 4)))
     assert np.isnan(forces).all() and np.isnan(total).all() and cop.shape == (3, 2)
     assert isinstance(make_estimator(simple_cal()), Estimator)
+
+
+def _runtime_types(hint: object) -> tuple[type, ...]:
+    """The classes isinstance can check for a type hint (unions split, generics bare)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _runtime_types(arg))
+    if hint is None or hint is type(None):
+        return (type(None),)
+    origin = typing.get_origin(hint)
+    return (origin if origin is not None else hint,)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [Estimator(simple_cal(), auto_zero=True), Estimator(simple_cal()), UncalibratedEstimator()],
+    ids=["auto-zero", "calibrated", "uncalibrated"],
+)
+def test_both_estimators_give_everything_the_runtime_uses(estimator) -> None:
+    from station.live.runtime import FrameEstimator
+
+    assert isinstance(estimator, FrameEstimator)
+    members = [name for name, v in vars(FrameEstimator).items() if isinstance(v, property)]
+    assert {"calibrated", "status", "calibration", "auto_zero", "offsets_counts",
+            "filtered"} <= set(members)
+    for name in members:
+        hint = typing.get_type_hints(getattr(FrameEstimator, name).fget)["return"]
+        value = getattr(estimator, name)
+        assert isinstance(value, _runtime_types(hint)), (name, value, hint)
+    assert len(estimator.offsets_counts) == 4
+    assert estimator.calibrated == (estimator.calibration is not None)
+    sample = estimator.update(frame_for([100.0, 100.0, 100.0, 100.0]))
+    assert sample.t_s == 0.0
+
+
+def test_force_and_cop_is_the_one_conversion() -> None:
+    cal = simple_cal(min_load_n=50.0)
+    counts = np.array([frame_for(f).counts for f in ([10.0, 10.0, 10.0, 10.0],
+                                                      [0.0, 100.0, 0.0, 300.0])], dtype=float)
+    forces, total, cop = force_and_cop(cal, counts)
+    np.testing.assert_allclose(forces, [[10, 10, 10, 10], [0, 100, 0, 300]], atol=1e-9)
+    np.testing.assert_allclose(forces, cal.cell_forces(counts))
+    np.testing.assert_allclose(total, [40.0, 400.0])
+    assert np.isnan(cop[0]).all()  # 40 N < min_load_n
+    np.testing.assert_allclose(cop[1], [200.0 * 400 / 400, 150.0 * (100 - 300) / 400])
+    _, _, any_load = force_and_cop(cal, counts, min_load_n=0.0)
+    np.testing.assert_allclose(any_load[0], [0.0, 0.0], atol=1e-9)
+    rezeroed = force_and_cop(cal, counts, offsets_counts=OFFSETS + 1000)  # 1 N less per cell
+    np.testing.assert_allclose(rezeroed.force_n, [36.0, 396.0])
+    one = force_and_cop(cal, counts[1])  # one frame: shapes follow the counts
+    assert one.cell_forces_n.shape == (4,) and one.force_n.shape == () and one.cop_mm.shape == (2,)

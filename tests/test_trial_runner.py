@@ -55,8 +55,16 @@ def test_completed_single_leg_hold_is_analysed_scored_and_saved(runner_and_log):
     assert trial.analysis_version == ANALYSIS_VERSION
     assert published[-1]["kind"] == "trial_result"
     assert published[-1]["result"]["trial_uid"] == "trial-1"
-    events = [e["kind"] for e in runner.take_events()]
-    assert "trial_complete" in events
+    part = runner.live_part()  # what the station's next live message carries
+    assert part.keys() == {"hold", "events"}
+    assert part["hold"]["state"] == "complete" and part["hold"]["protocol"] == "single-leg-right"
+    assert "trial_complete" in [e["kind"] for e in part["events"]]
+    assert runner.live_part()["events"] == []  # each event is handed over once
+
+
+def test_runner_before_any_trial_adds_no_hold_and_no_events(runner_and_log):
+    runner, _, _ = runner_and_log
+    assert runner.live_part() == {"hold": None, "events": []}
 
 
 def test_failed_hold_keeps_time_to_failure_and_scores_lower(runner_and_log):

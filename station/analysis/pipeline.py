@@ -16,8 +16,8 @@ import numpy as np
 from station import __version__
 from station.analysis.metrics import compute_all, landing_metrics, perturbation_metrics
 from station.analysis.scoring import SCORE_VERSION, score_trial
+from station.calibration.conversion import force_and_cop
 from station.calibration.file import calibration_from_dict
-from station.geometry import cop_from_forces
 from station.wire import json_safe
 
 ANALYSIS_VERSION = f"station-{__version__}/score-{SCORE_VERSION}"
@@ -45,8 +45,7 @@ def analyze_frames(
     """
     cal = calibration_from_dict(calibration)
     t_s = (np.asarray(t_ns, dtype=np.int64) - int(t_ns[0])) / 1e9 if len(t_ns) else np.zeros(0)
-    forces = cal.cell_forces(np.asarray(counts))
-    total, cop = cop_from_forces(forces, cal.positions_mm, cal.min_load_n)
+    _, total, cop = force_and_cop(cal, np.asarray(counts))
     landing: dict[str, Any] | None = None
     sway = np.ones(len(t_s), dtype=bool)
     if task == "hop" and body_weight_n:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from station.calibration.conversion import force_and_cop
 from station.calibration.file import Calibration
 from station.calibration.procedure import G
 from station.geometry import cop_from_forces
@@ -158,8 +159,11 @@ def load_trace(path: str | os.PathLike[str], calibration: Calibration | None = N
     if fmt.name in ("raw_counts", "cell_forces"):
         assert calibration is not None
         cells = data[:, 1:5]
-        forces = calibration.cell_forces(cells) if fmt.name == "raw_counts" else cells
-        total, cop = cop_from_forces(forces, calibration.positions_mm, calibration.min_load_n)
+        if fmt.name == "raw_counts":
+            forces, total, cop = force_and_cop(calibration, cells)
+        else:
+            forces = cells
+            total, cop = cop_from_forces(forces, calibration.positions_mm, calibration.min_load_n)
         return Trace(t, cop[:, 0], cop[:, 1], total, forces, fmt.name)
     scale = 1000.0 if fmt.name == "cop_m" else 1.0
     return Trace(t, data[:, 1] * scale, data[:, 2] * scale, source_format=fmt.name)

@@ -3,8 +3,8 @@
 Per frame (`Estimator.update`) the maths is done on plain Python floats: for
 four numbers numpy's per-call overhead costs more than the arithmetic
 (`estimator_cost` in bench/calibration_accuracy.py measures both; the float path is several
-times faster).
-`estimate_block` is the vectorized twin for files and analysis.
+times faster). `estimate_block` is the vectorized twin for files and analysis
+(station.calibration.conversion.force_and_cop, with the estimator's current offsets).
 
 Live view filter: a causal 2nd-order Butterworth low-pass, 5 Hz cut-off at the
 board's 80 Hz, run per frame on force and COP (DF-II transposed, two state
@@ -23,10 +23,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import butter
 
+from station.calibration.conversion import force_and_cop
 from station.calibration.drift import AutoZero, AutoZeroSettings
 from station.calibration.file import Calibration
 from station.frames import Frame
-from station.geometry import cop_from_forces
 from station.samples import Sample
 
 LIVE_FILTER_ORDER = 2
@@ -157,10 +157,7 @@ class Estimator:
         Uses the current offsets; no filtering, no auto-zero (offline data).
         """
         del t_s  # the estimate is per frame; the times ride along for the caller
-        cal = self.calibration
-        d = np.asarray(counts, dtype=float) - np.asarray(self._o)
-        forces = (cal.newtons_per_count + cal.quadratic_n_per_count2 * d) * d
-        total, cop = cop_from_forces(forces, cal.positions_mm, cal.min_load_n)
+        forces, total, cop = force_and_cop(self.calibration, counts, offsets_counts=self._o)
         return forces, total, cop
 
 
@@ -171,6 +168,7 @@ class UncalibratedEstimator:
     status = NOT_CALIBRATED
     calibration = None
     auto_zero = None
+    offsets_counts = _NAN4  # no zero is known
 
     def __init__(self, reason: str = "no calibration file") -> None:
         self.reason = reason

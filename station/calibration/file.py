@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from station.calibration.conversion import cell_forces_from_counts
 from station.frames import N_CELLS
 from station.geometry import CELL_NAMES, CellLayout
 
@@ -59,9 +60,11 @@ class Calibration:
         )
 
     def cell_forces(self, counts: np.ndarray) -> np.ndarray:
-        """Per-cell forces (..., 4) in N for raw counts (..., 4)."""
-        d = np.asarray(counts, dtype=float) - self.offsets_counts
-        return (self.newtons_per_count + self.quadratic_n_per_count2 * d) * d
+        """Per-cell forces (..., 4) in N for raw counts (..., 4) (with the COP too:
+        station.calibration.conversion.force_and_cop)."""
+        return cell_forces_from_counts(
+            counts, self.offsets_counts, self.newtons_per_count, self.quadratic_n_per_count2
+        )
 
     def counts_for_forces(self, cell_forces_n: np.ndarray) -> np.ndarray:
         """Inverse of `cell_forces` (float counts): solves q d^2 + k d - F = 0 per cell."""

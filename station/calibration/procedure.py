@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from station.calibration.conversion import force_and_cop
 from station.calibration.file import DEFAULT_MIN_LOAD_N, Calibration
 from station.frames import N_CELLS
 from station.geometry import CELL_NAMES, DEFAULT_LAYOUT, CellLayout, cop_from_forces
@@ -426,7 +427,7 @@ def verify(
 ) -> Verification:
     """Measure a known mass at a marked spot with the calibration; store with `record`."""
     p = measure_placement(mass_kg, x_mm, y_mm, counts, max_std_counts=max_std_counts)
-    total, cop = cop_from_forces(calibration.cell_forces(p.counts_mean), calibration.positions_mm)
+    _, total, cop = force_and_cop(calibration, p.counts_mean, min_load_n=0.0)
     return Verification(
         float(mass_kg), float(x_mm), float(y_mm),
         float(total) / G, float(cop[0]), float(cop[1]),

@@ -112,7 +112,8 @@ def handle(args: argparse.Namespace) -> int:
         publish=runtime.hub.publish,
         clock_synced=lambda: wall_clock_status().synced is not False,
     )
-    runtime.attach_trials(runner)
+    runtime.subscribe(runner)
+    runtime.trials = runner  # what the web app's trial endpoints drive
     if not 3.0 <= args.demo_hold <= 60.0:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
     demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
@@ -152,6 +153,7 @@ def handle(args: argparse.Namespace) -> int:
         if demo_loop is not None:
             demo_loop.stop()
         runtime.stop()
+        runner.close()  # finishes a trial being analysed and saved
         store.close()
     return 0
 

@@ -1,7 +1,12 @@
 """The last minutes of frames in the station process, as preallocated numpy arrays.
 
-Kept so a trial's raw frames, the live view after a reconnect and the status
-page's noise figures come from memory without touching the disk.
+Kept so the guided calibration on the web page (station.calibration.guided's
+`capture_counts`, behind /api/calibration) can average the raw counts of the frames
+that arrive after a request, from memory and without a second reader on the
+acquisition ring; bench/acquisition_load.py reads its frame times. (Trials keep
+their own frames in the trial runner, a reconnecting client resumes from the live
+hub, and the status page measures noise from the live stream.) Total force and COP
+are kept beside the counts, but nothing reads them yet.
 """
 
 from __future__ import annotations

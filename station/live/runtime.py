@@ -6,7 +6,12 @@ Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
 newest filtered point. One reader thread wakes every few milliseconds, takes the new frames from the
 shared ring, runs the per-frame estimator, keeps them in the history buffer
 and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
-20 messages a second at 80 Hz), so every frame reaches every client.
+20 messages a second at 80 Hz), so every frame reaches every client
+(docs/live-messages.md lists every key).
+
+Data flows one way: the pump knows frames, samples and the hub. Whatever else
+wants the frames (the trial runner) subscribes as a `FrameListener` and adds its
+part ("hold", "events") to each message; the pump never imports it.
 """
 
 from __future__ import annotations
@@ -14,21 +19,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from station import __version__
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
 from station.board.spec import BoardOptions, board_kind
-from station.calibration.drift import calibration_warnings
-from station.calibration.estimator import UncalibratedEstimator
+from station.calibration.drift import AutoZero, calibration_warnings
+from station.calibration.estimator import Filtered, UncalibratedEstimator
+from station.calibration.file import Calibration
 from station.frames import Frame
 from station.live.frame_history import FrameHistory
 from station.live.hub import LiveHub
 from station.samples import Sample
-from station.trials.runner import TrialRunner
 from station.wire import number, point
 
 log = logging.getLogger("station")
@@ -38,16 +42,61 @@ MAX_MESSAGE_DELAY_S = 0.06
 POLL_INTERVAL_S = 0.005
 
 
+@runtime_checkable
 class FrameEstimator(Protocol):
-    """What the runtime needs from an estimator (station.calibration.estimator)."""
+    """Everything the runtime uses of an estimator (both in station.calibration.estimator).
 
-    calibrated: bool
-    status: str
+    Read-only members, so a class attribute (`calibrated = True`) satisfies them too.
+    """
+
+    @property
+    def calibrated(self) -> bool: ...
+
+    @property
+    def status(self) -> str:
+        """One word or phrase for health: "calibrated", "not calibrated"."""
+        ...
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The calibration in use; None when uncalibrated."""
+        ...
+
+    @property
+    def auto_zero(self) -> AutoZero | None:
+        """The empty-board zero tracker, when on (its drift feeds the health warnings)."""
+        ...
+
+    @property
+    def offsets_counts(self) -> tuple[float, ...]:
+        """The zero offsets in use now (auto-zero moves them); NaN when uncalibrated."""
+        ...
+
+    @property
+    def filtered(self) -> Filtered:
+        """The live low-pass of the newest frame (what the live view draws)."""
+        ...
 
     def update(self, frame: Frame) -> Sample: ...
 
 
-NAN = float("nan")
+# What listeners may add to every live message, and its value when none does.
+LISTENER_PARTS: dict[str, Any] = {"hold": None, "events": []}
+
+
+class FrameListener(Protocol):
+    """Something fed every estimated frame that adds its part to each live message.
+
+    Both calls come from the reader thread: `on_frame` for every valid frame (keep it to
+    microseconds), `live_part` once per message, returning some of LISTENER_PARTS' keys:
+    "hold" (a JSON-ready status, or None) and "events" (JSON-ready events since the last
+    call, handed over: not returned again). The trial runner is one
+    (station.trials.runner); it does not import this module.
+    """
+
+    def on_frame(self, frame: Frame, sample: Sample) -> None: ...
+
+    def live_part(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -75,21 +124,22 @@ class StationRuntime:
         self.hub = LiveHub()
         self.acquisition = Acquisition(config.board, realtime=config.realtime)
         self.started_monotonic = time.monotonic()
-        self.frame_listeners: list[Callable[[Frame, Sample], None]] = []
+        self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
         self.board_error: str | None = None
         self.latest: Sample | None = None
-        self.trials: TrialRunner | None = None
+        # The trial runner the web app drives (set by commands/run.py). The pump never
+        # calls it; it rides here only until create_app takes the runner itself.
+        self.trials: Any = None
         self.reader_loops = 0  # progress counter for the systemd watchdog
         self.processing_errors = 0
 
-    def attach_trials(self, runner: TrialRunner) -> None:
-        """Feed every frame to the trial runner and carry its state in live messages."""
-        self.trials = runner
-        self.frame_listeners.append(runner.on_frame)
+    def subscribe(self, listener: FrameListener) -> None:
+        """Feed every frame to `listener` and add its part to every live message."""
+        self.listeners.append(listener)
 
     def reload_calibration(self, path: Any) -> str | None:
         """Load a calibration file and use it from the next frame; the problem, or None.
@@ -110,8 +160,8 @@ class StationRuntime:
 
     def calibration_snapshot(self) -> dict[str, Any] | None:
         """The calibration in force right now (with auto-zero's current offsets), or None."""
-        estimator: Any = self.estimator
-        cal = getattr(estimator, "calibration", None)
+        estimator = self.estimator
+        cal = estimator.calibration
         if cal is None or not estimator.calibrated:
             return None
         snapshot = cal.to_dict()
@@ -126,8 +176,6 @@ class StationRuntime:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(2.0)
-        if self.trials is not None:
-            self.trials.close()
         self.hub.close()
         self.acquisition.stop()
 
@@ -163,12 +211,11 @@ class StationRuntime:
             sample.t_s, frame.counts, sample.force_n, (sample.cop_x_mm, sample.cop_y_mm)
         )
         self.latest = sample
-        filtered = getattr(self.estimator, "filtered", None)
-        live_cop = (filtered.cop_x_mm, filtered.cop_y_mm) if filtered is not None else (NAN, NAN)
-        self._pending.append((frame, sample, live_cop))
-        for listener in self.frame_listeners:
+        filtered = self.estimator.filtered
+        self._pending.append((frame, sample, (filtered.cop_x_mm, filtered.cop_y_mm)))
+        for listener in self.listeners:
             try:
-                listener(frame, sample)
+                listener.on_frame(frame, sample)
             except Exception:  # one consumer's bug must not stop live data or the others
                 self._processing_failed()
 
@@ -182,7 +229,7 @@ class StationRuntime:
         self._last_publish = now
         newest = pending[-1][1]
         cop = point(*pending[-1][2])
-        trials = self.trials
+        parts = self._listener_parts()
         self.hub.publish(
             {
                 "kind": "frames",
@@ -191,8 +238,8 @@ class StationRuntime:
                 "cop_mm": cop,
                 "calibrated": self.estimator.calibrated,
                 "cell_forces_n": [number(f, 1) for f in newest.cell_forces_n],
-                "hold": trials.status() if trials is not None else None,
-                "events": trials.take_events() if trials is not None else [],
+                "hold": parts["hold"],
+                "events": parts["events"],
                 "frames": {
                     "t": [round(s.t_s, 4) for _, s, _ in pending],
                     "counts": [list(f.counts) for f, _, _ in pending],
@@ -202,6 +249,27 @@ class StationRuntime:
                 },
             }
         )
+
+    def _listener_parts(self) -> dict[str, Any]:
+        """The listeners' parts of the next message: the hold status one of them has (at
+        most one runs trials), everyone's events in subscription order."""
+        hold, events = LISTENER_PARTS["hold"], list(LISTENER_PARTS["events"])
+        for listener in self.listeners:
+            try:
+                part = listener.live_part()
+                unknown = part.keys() - LISTENER_PARTS.keys()
+                if unknown:
+                    raise ValueError(
+                        f"{type(listener).__name__}.live_part() gave {sorted(unknown)}: "
+                        f"a listener may add only {sorted(LISTENER_PARTS)}"
+                    )
+            except Exception:  # one listener's bug must not stop live data
+                self._processing_failed()
+                continue
+            if part.get("hold") is not None:
+                hold = part["hold"]
+            events.extend(part.get("events", ()))
+        return {"hold": hold, "events": events}
 
     def _handle_messages(self) -> None:
         for message in self.acquisition.messages():
@@ -220,11 +288,11 @@ class StationRuntime:
 
     def calibration_status(self) -> dict[str, Any]:
         """Calibrated or not, why not, and drift/age warnings (no personal data)."""
-        estimator: Any = self.estimator
-        cal = getattr(estimator, "calibration", None)
+        estimator = self.estimator
+        cal = estimator.calibration
         if cal is None:
             return {"status": estimator.status, "problem": self.calibration_problem}
-        warnings = calibration_warnings(cal, auto_zero=getattr(estimator, "auto_zero", None))
+        warnings = calibration_warnings(cal, auto_zero=estimator.auto_zero)
         return {
             "status": estimator.status,
             "board": cal.board,

@@ -7,6 +7,10 @@ thread that computes metrics and score with the same code as
 `balance-station reanalyze`, saves the trial in one transaction, and
 publishes the result to the live view. Nothing is recorded while the station
 is uncalibrated.
+
+The station's reader feeds it as a frame listener (`on_frame`, `live_part`: the
+shape station.live.runtime.FrameListener asks for); the runner knows nothing of
+the reader, only the callables it is given.
 """
 
 from __future__ import annotations
@@ -210,6 +214,11 @@ class TrialRunner:
     def is_running(self) -> bool:
         engine = self._engine
         return engine is not None and engine.state not in TERMINAL
+
+    def live_part(self) -> dict[str, Any]:
+        """This runner's part of the next live message: the trial's status (None before the
+        first trial) and its events since the last message."""
+        return {"hold": self.status(), "events": self.take_events()}
 
     def take_events(self) -> list[dict[str, Any]]:
         """Events since the last call (for the next live message)."""
