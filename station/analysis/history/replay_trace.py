@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from station.analysis.history.store_reads import HistoryStore
+from station.calibration.conversion import force_and_cop
 from station.calibration.file import calibration_from_dict
-from station.geometry import cop_from_forces
 from station.wire import json_safe
 
 TRACE_MAX_POINTS = 1500
@@ -29,8 +29,7 @@ def trace_view(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
         out["problem"] = "no raw frames kept for this trial"
         return out
     cal = calibration_from_dict(trial.calibration)
-    forces = cal.cell_forces(np.asarray(trial.raw.counts))
-    _, cop = cop_from_forces(forces, cal.positions_mm, cal.min_load_n)
+    cop = force_and_cop(cal, np.asarray(trial.raw.counts)).cop_mm
     t = (trial.raw.t_ns - trial.raw.t_ns[0]) / 1e9
     step = max(1, int(np.ceil(len(t) / TRACE_MAX_POINTS)))
     keep = np.isfinite(cop[::step]).all(axis=1)
