@@ -18,7 +18,7 @@ from station.protocols.model import Protocol, TrialSpec
 from station.samples import Sample
 from station.trials.bess import BessCounter
 from station.trials.drill import TargetTracker
-from station.trials.events import Event, State, TrialOutcome
+from station.trials.events import TERMINAL_STATES, Event, State, TrialOutcome
 from station.trials.thresholds import HoldConfig
 
 # Hop sub-phases inside HOLDING.
@@ -197,7 +197,7 @@ class HoldEngine:
 
     def start(self) -> list[Event]:
         """The operator pressed start: count down now (or as soon as the weight is measured)."""
-        if self._state in _TERMINAL or self._state in (State.COUNTDOWN, State.HOLDING):
+        if self._state in TERMINAL_STATES or self._state in (State.COUNTDOWN, State.HOLDING):
             return []
         if self._bw is None or self._state is State.EMPTY:
             self._start_requested = True
@@ -208,7 +208,7 @@ class HoldEngine:
 
     def abort(self) -> list[Event]:
         """Stop the trial now (operator abort); the outcome is neither complete nor failed."""
-        if self._state in _TERMINAL:
+        if self._state in TERMINAL_STATES:
             return []
         t = self._last_t if math.isfinite(self._last_t) else 0.0
         out: list[Event] = []
@@ -220,7 +220,7 @@ class HoldEngine:
     def update(self, sample: Sample) -> list[Event]:
         """Feed one frame; returns the events it caused. Invalid frames are counted and skipped."""
         state = self._state
-        if state in _TERMINAL:
+        if state in TERMINAL_STATES:
             return []
         t = sample.t_s
         f = sample.force_n
@@ -698,9 +698,6 @@ class HoldEngine:
     def _emit(self, out: list[Event]) -> list[Event]:
         self._events.extend(out)
         return out
-
-
-_TERMINAL = (State.COMPLETE, State.FAILED, State.ABORTED)
 
 
 def engine_for(
