@@ -1,10 +1,12 @@
-"""Hold-engine cost per frame: a 30 s hold at 80 Hz, for a time-to-failure hold and for BESS.
+"""Hold-engine cost per frame: a 30 s hold at 80 Hz for each task (hold, BESS, drill, push, hop).
 
 Target (issue): <= 20 us per frame on this machine. Prints JSON. Each update() is timed
 with perf_counter_ns (the timer's own cost, measured here, is reported and subtracted);
-a second, untimed pass gives the mean without any timer overhead.
+a second, untimed pass gives the mean without any timer overhead. Every task's detector
+is timed on a stream that fits it (a single-leg hold, a drill on one foot, two pushes in
+double stance, one hop), so a change to one detector shows in its own row.
 
-    .venv/bin/python bench/hold_engine.py [--repeats 5]
+    .venv/bin/python bench/hold_engine.py [--repeats 5] [--tasks hold bess ...]
 """
 
 from __future__ import annotations
@@ -23,10 +25,34 @@ from station.trials.synthetic_samples import FOOT_X_MM, Script
 TARGET_US = 20.0
 
 
-def stream(seed: int) -> list:
-    """Step on, shift to the left foot, then 40 s of realistic single-leg sway (80 Hz)."""
-    script = (Script(seed=seed).empty(0.5).step_on().stand(2.0)
-              .shift(0.6, -FOOT_X_MM, sway_mm=4.5).stand(40.0, sway_mm=4.5, fz_frac=0.02))
+HOLD_S = 30.0
+SINGLE_LEFT = TrialSpec(id="single-left", stance="single-left", duration_s=HOLD_S)
+# task -> (the trial, BESS counting, the task's own segment after the countdown)
+TASKS = {
+    "hold": (SINGLE_LEFT, False, None),
+    "bess": (SINGLE_LEFT, True, None),
+    "drill": (TrialSpec(id="left-target", stance="single-left", task="drill",
+                        duration_s=HOLD_S, target_radius_mm=25.0), False, None),
+    "push": (TrialSpec(id="push", stance="double", task="push", duration_s=HOLD_S), False,
+             "push"),
+    "hop": (TrialSpec(id="hop-left", stance="single-left", task="hop", duration_s=HOLD_S),
+            False, "hop"),
+}
+
+
+def stream(seed: int, spec: TrialSpec = SINGLE_LEFT, segment: str | None = None) -> list:
+    """Step on (shift onto the stance foot), then realistic sway for 40 s (80 Hz).
+
+    segment "push": two pushes 4 s apart once the hold runs; "hop": one hop.
+    """
+    script = Script(seed=seed).empty(0.5).step_on().stand(2.0)
+    if spec.single_leg:
+        script.shift(0.6, spec.stance_side * FOOT_X_MM, sway_mm=4.5)
+    if segment == "push":
+        script.stand(10.0, sway_mm=3.0).push(40.0).stand(4.0, sway_mm=3.0).push(30.0)
+    elif segment == "hop":
+        script.stand(6.0, sway_mm=4.5).hop()
+    script.stand(40.0, sway_mm=4.5, fz_frac=0.02)
     return script.build()
 
 
@@ -77,20 +103,21 @@ def summary(ns: np.ndarray) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=list(TASKS))
     args = parser.parse_args()
-    spec = TrialSpec(id="single-left", stance="single-left", duration_s=30.0)
     overhead = timer_overhead_ns()
     report: dict = {
         "python": platform.python_version(),
         "rate_hz": 80,
-        "hold_s": spec.duration_s,
+        "hold_s": HOLD_S,
         "timer_overhead_ns": round(overhead, 1),
         "target_us_per_frame": TARGET_US,
     }
-    for label, bess in (("hold", False), ("bess", True)):
+    for label in args.tasks:
+        spec, bess, segment = TASKS[label]
         holding, before, untimed = [], [], []
         for seed in range(args.repeats):
-            samples = stream(seed)
+            samples = stream(seed, spec, segment)
             runs = timed_run(spec, samples, bess, overhead)
             holding.append(runs["holding"])
             before.append(runs["before"])

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
 from station.protocols import (
+    TASK_INSTRUCTIONS,
+    TASKS,
     Protocol,
     ProtocolError,
     TrialSpec,
+    default_instructions,
     get_protocol,
     load_protocol_file,
     load_protocols,
+    protocols_json,
 )
 from station.protocols.model import DATA_DIR
 
@@ -175,6 +181,8 @@ def test_bad_surface_names_file_protocol_and_field(tmp_path: Path) -> None:
         (lambda s: s.replace("[[trials]]", "trials = 5\n[x]"), "unknown field"),
         (lambda s: s.replace('"Mini"', '""'), "name: '' must be a non-empty string"),
         (lambda s: s + "instructions = 7\n", "trials[0].instructions: 7 must be a string"),
+        (lambda s: s.replace('kind = "hold"', 'kind = "bess"') + "task = 'push'\n",
+         "trials[0].task: a BESS protocol counts errors on hold trials, not on 'push'"),
     ],
 )
 def test_validation_errors_name_the_problem(tmp_path: Path, edit, message: str) -> None:
@@ -216,3 +224,29 @@ def test_a_folder_of_custom_protocols_loads(tmp_path: Path) -> None:
     write(tmp_path, "mini.toml", MINIMAL)
     assert list(load_protocols(tmp_path)) == ["mini"]
     assert get_protocol("mini", tmp_path).trials[0].stance == "single-left"
+
+
+# ------------------------------------------------------------------------------- JSON
+def test_trial_spec_json_is_every_field_and_round_trips() -> None:
+    for protocol in load_protocols().values():
+        for spec in protocol.trials:
+            data = spec.to_json()
+            assert data == dataclasses.asdict(spec)  # what the saver stores with a trial
+            assert TrialSpec(**json.loads(json.dumps(data))) == spec
+
+
+def test_protocol_json_is_the_one_listing_of_the_protocols() -> None:
+    listing = protocols_json()
+    assert [p["id"] for p in listing] == list(load_protocols())
+    drill = next(p for p in listing if p["id"] == "drill")
+    assert set(drill) == {"id", "name", "description", "kind", "trials"}
+    radius = get_protocol("drill").trials[0].target_radius_mm
+    assert radius and drill["trials"][0]["target_radius_mm"] == radius
+    assert drill == get_protocol("drill").to_json()
+    json.dumps(listing)  # plain JSON types only
+
+
+def test_default_instructions_name_the_task() -> None:
+    assert TASKS == tuple(TASK_INSTRUCTIONS)
+    for task, line in TASK_INSTRUCTIONS.items():
+        assert default_instructions("double", "open", "firm", task).splitlines()[1] == line

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from station.protocols.model import (
+    BESS_KIND,
     EYES,
     PROTOCOL_KINDS,
     STANCES,
     SURFACES,
+    TASK_INSTRUCTIONS,
     TASKS,
     Protocol,
     ProtocolError,
@@ -16,14 +18,17 @@ from station.protocols.model import (
     load_protocol_file,
     load_protocols,
     parse_protocol,
+    protocols_json,
 )
 
 __all__ = [
+    "BESS_KIND",
     "EYES",
     "PROTOCOL_KINDS",
     "STANCES",
     "SURFACES",
     "TASKS",
+    "TASK_INSTRUCTIONS",
     "Protocol",
     "ProtocolError",
     "TrialSpec",
@@ -32,4 +37,5 @@ __all__ = [
     "load_protocol_file",
     "load_protocols",
     "parse_protocol",
+    "protocols_json",
 ]

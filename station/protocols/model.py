@@ -3,7 +3,8 @@
 A protocol is a TOML file (one per protocol) so a coach can add or tune a test
 without touching code. The loader checks every field and names the file, the
 protocol and the field in its error, because a typo in a data file must not
-become a silently wrong test.
+become a silently wrong test. `to_json` is the one JSON form of a protocol and of a
+trial spec (the API, the pages and the stored trial all show the same fields).
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ PROTOCOL_KINDS = ("hold", "stance", "bess", "drill", "perturbation", "hop", "bat
 STANCES = ("double", "single-left", "single-right", "tandem")
 EYES = ("open", "closed")
 SURFACES = ("firm", "foam", "wobble")
-TASKS = ("hold", "push", "hop", "drill")
+# task -> the athlete's line about it (default instructions). Each task is run by a
+# detector of the same name in station/trials/tasks/ (a test keeps the two tables equal).
+TASK_INSTRUCTIONS = {
+    "hold": "Hands on hips, hold still",
+    "push": "Stay relaxed: you will get a gentle push",
+    "hop": "After the countdown: one small hop, land and hold still",
+    "drill": "Keep the dot inside the circle",
+}
+TASKS = tuple(TASK_INSTRUCTIONS)
+BESS_KIND = "bess"  # a BESS protocol counts errors on hold trials
 
 MIN_DURATION_S = 1.0
 MAX_DURATION_S = 600.0
@@ -74,6 +84,10 @@ class TrialSpec:
         _check_duration(duration_s, f"trial {self.id!r}: duration_s")
         return dataclasses.replace(self, duration_s=float(duration_s))
 
+    def to_json(self) -> dict[str, Any]:
+        """Every field, by name (all are JSON types: the loader checked them finite)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -95,6 +109,11 @@ class Protocol:
         """Every trial with another duration (a per-run override)."""
         trials = tuple(t.with_duration(duration_s) for t in self.trials)
         return dataclasses.replace(self, trials=trials)
+
+    def to_json(self) -> dict[str, Any]:
+        """The protocol and its trials (TrialSpec.to_json), as the API and the pages show it."""
+        return {"id": self.id, "name": self.name, "description": self.description,
+                "kind": self.kind, "trials": [t.to_json() for t in self.trials]}
 
     @property
     def total_time_s(self) -> float:
@@ -149,6 +168,11 @@ def load_protocols(directory: str | Path | None = None) -> dict[str, Protocol]:
     return protocols
 
 
+def protocols_json(directory: str | Path | None = None) -> list[dict[str, Any]]:
+    """Every protocol in `directory` (default: the shipped data) as JSON, in file order."""
+    return [p.to_json() for p in load_protocols(directory).values()]
+
+
 def get_protocol(protocol_id: str, directory: str | Path | None = None) -> Protocol:
     """One protocol by id; KeyError lists the ids that exist."""
     protocols = load_protocols(directory)
@@ -197,6 +221,9 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
         if not isinstance(raw, dict):
             ctx.fail(where, "must be a table")
         spec = _parse_trial({**defaults, **raw}, ctx, where)
+        if kind == BESS_KIND and spec.task != "hold":
+            ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold trials, not on "
+                     f"{spec.task!r}")
         if spec.id in seen:
             ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
         seen.add(spec.id)

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.trials.events import TERMINAL_STATES, State
 from station.trials.runner import TrialError, TrialRequest, TrialRunner
 
 log = logging.getLogger("station.demo")
@@ -93,7 +94,7 @@ class SimAutopilot:
                            magnitude=round(self.rng.uniform(6, 12), 1))
             if play.fail_after_s is not None and elapsed > play.fail_after_s:
                 self._once("fail", "touch_down", on_board=play.fail_on_board)
-        elif state in ("complete", "failed", "aborted"):
+        elif State(state) in TERMINAL_STATES:
             now = time.monotonic()
             if play.ended_at is None:
                 play.ended_at = now

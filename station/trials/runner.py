@@ -31,13 +31,13 @@ from station.analysis.scoring import score_trial
 from station.frames import Frame
 from station.protocols import Protocol, TrialSpec, get_protocol
 from station.samples import Sample
-from station.trials.events import State, TrialOutcome
+from station.trials.events import TERMINAL_STATES, State, TrialOutcome
 from station.trials.hold import HoldEngine, engine_for
 from station.trials.thresholds import HoldConfig
 
 log = logging.getLogger("station.trials")
 
-TERMINAL = (State.COMPLETE, State.FAILED, State.ABORTED)
+TERMINAL = TERMINAL_STATES
 
 
 class TrialError(RuntimeError):

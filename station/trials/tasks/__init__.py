@@ -1,0 +1,76 @@
+"""The tasks of a trial, each a detector, and the one table that picks them by name.
+
+A trial's task is its protocol data: `task` of the trial spec (station/protocols/), or
+"bess" for the trials of a protocol of kind "bess" (BESS counts errors on plain holds).
+A new task is a module here with a detector (station/trials/tasks/base.py says what it
+implements; subclass HoldDetector to keep the stance checks), a row in DETECTORS, and
+its name in station.protocols.TASKS so protocol files may use it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from station.trials.tasks.base import DetectorFactory, Failure, HoldClock, TaskDetector
+from station.trials.tasks.bess import BESS_ERROR_KINDS, BessCounter, BessDetector, bess_total
+from station.trials.tasks.drill import DrillDetector, TargetTracker
+from station.trials.tasks.hold import HoldDetector
+from station.trials.tasks.hop import HopDetector
+from station.trials.tasks.push import PushDetector
+
+if TYPE_CHECKING:
+    from station.protocols.model import TrialSpec
+    from station.trials.thresholds import HoldConfig
+
+BESS_TASK = "bess"
+
+# task name -> detector
+DETECTORS: dict[str, DetectorFactory] = {
+    "hold": HoldDetector,
+    "push": PushDetector,
+    "hop": HopDetector,
+    "drill": DrillDetector,
+    BESS_TASK: BessDetector,
+}
+
+
+def task_name(spec: TrialSpec, *, bess: bool = False) -> str:
+    """The table's key for a trial: its task, or "bess" when BESS counts its errors."""
+    if not bess:
+        return spec.task
+    if spec.task != "hold":
+        raise ValueError(f"trial {spec.id!r}: BESS counts errors on hold trials, not on "
+                         f"task {spec.task!r}; use task = \"hold\" in a BESS protocol")
+    return BESS_TASK
+
+
+def detector_for(spec: TrialSpec, config: HoldConfig, *, bess: bool = False) -> TaskDetector:
+    """The detector of one trial, from the table."""
+    name = task_name(spec, bess=bess)
+    try:
+        make = DETECTORS[name]
+    except KeyError:
+        raise ValueError(f"trial {spec.id!r}: no detector for task {name!r} (known: "
+                         f"{', '.join(DETECTORS)}); add one in station/trials/tasks/") from None
+    return make(spec, config)
+
+
+__all__ = [
+    "BESS_ERROR_KINDS",
+    "BESS_TASK",
+    "DETECTORS",
+    "BessCounter",
+    "BessDetector",
+    "DetectorFactory",
+    "DrillDetector",
+    "Failure",
+    "HoldClock",
+    "HoldDetector",
+    "HopDetector",
+    "PushDetector",
+    "TargetTracker",
+    "TaskDetector",
+    "bess_total",
+    "detector_for",
+    "task_name",
+]
