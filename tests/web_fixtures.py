@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from station import access
 from station.board.sim import simulate
 from station.calibration.estimator import Estimator
 from station.calibration.file import load_calibration
@@ -115,7 +116,7 @@ class FakeRuntime:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 with test-sized cost (same algorithm and code path; ~0.4 s -> ~1 ms a hash)."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    monkeypatch.setattr(access, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture(scope="session")
