@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from web_fixtures import FakeRuntime, fast_password_hashing  # noqa: F401 (autouse fixture)
+from web_fixtures import FakeRuntime, fast_password_hashing, make_app  # noqa: F401 (autouse)
 
 from station import access
 from station.commands.cli import main
 from station.store import open_store
 from station.web import auth
-from station.web.app import create_app
 
 
 @pytest.mark.parametrize("command", ["user", "token"])
@@ -60,7 +59,7 @@ def test_user_add_from_stdin_then_log_in_on_the_web(
         assert access.verify_password(user.password_hash, "ana-password-1")
         runtime = FakeRuntime(store)
         try:
-            client = create_app(runtime, store=store, data_dir=data_dir, testing=True).test_client()
+            client = make_app(runtime, store, data_dir).test_client()
             client.get("/login")
             with client.session_transaction() as session:
                 token = session[auth.CSRF_FIELD]
@@ -292,7 +291,7 @@ def test_token_create_list_revoke_and_use(
     with open_store(data_dir) as store:
         runtime = FakeRuntime(store)
         try:
-            client = create_app(runtime, store=store, data_dir=data_dir, testing=True).test_client()
+            client = make_app(runtime, store, data_dir).test_client()
             bearer = {"Authorization": f"Bearer {secret}"}
             assert client.get("/api/team", headers=bearer).status_code == 200
             assert (

@@ -7,7 +7,8 @@ A request is authenticated by the session cookie (a logged-in user, or a kiosk
 session a physio/coach turned on), or on /api/ by `Authorization: Bearer <token>`.
 Cookie-authenticated state changes need the session's CSRF token (form field
 `csrf_token` or header `X-CSRF-Token`); bearer-token calls are exempt because a
-browser never sends a bearer token by itself.
+browser never sends a bearer token by itself. `install(app)` puts the gates on every
+request; station.web.app.create_app calls it for every station app.
 
 Login failures are counted in memory per (username, client address): after
 `LOGIN_MAX_FAILURES` within `LOGIN_WINDOW_S` further attempts get 429 until the
@@ -31,23 +32,21 @@ from flask import Flask, current_app, g, jsonify, redirect, request, session, ur
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.wrappers import Response
 
-from station.access import (  # noqa: F401 (the views still take these names from here)
+from station.access import (  # the role lists and help: the settings page reads them here
     CAPABILITIES,
-    CAPABILITY_HELP,
-    MIN_PASSWORD_LENGTH,
-    TOKEN_ROLES,
-    USER_ROLES,
+    CAPABILITY_HELP,  # noqa: F401
+    TOKEN_ROLES,  # noqa: F401
+    USER_ROLES,  # noqa: F401
     AuthError,
     Principal,
     authenticate,
-    create_api_token,
-    create_user,
     has_users,
     hash_token,
     role_can,
-    set_password,
 )
+from station.store import Store
 from station.store.records import User
+from station.web.context import context
 
 LOGIN = "login"  # pseudo-capability of require_login: any authenticated principal
 LOGIN_MAX_FAILURES = 5
@@ -146,8 +145,8 @@ def login_succeeded(username: str) -> None:
 # -- sessions ------------------------------------------------------------------------------
 
 
-def _store() -> Any:
-    return current_app.extensions["station"].store
+def _store() -> Store | None:
+    return context().store
 
 
 def login_user(user: User) -> None:
@@ -426,11 +425,6 @@ class StationSessionInterface(SecureCookieSessionInterface):
             return None
         lifetime = KIOSK_LIFETIME if "kiosk_by" in session else SESSION_LIFETIME
         return datetime.now(UTC) + lifetime
-
-
-def installed() -> bool:
-    """Whether this app has the station's access control (install() ran)."""
-    return bool(current_app.extensions.get("station_auth_installed"))
 
 
 def install(app: Flask) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request
+from flask import Flask, redirect, render_template, request
 
 from station.board.spec import is_simulated
-from station.store import StoreError
 from station.web import auth
-from station.web.app import context
+from station.web.api import store_404
+from station.web.context import context
 from station.web.views import page_data
 
 NAV = (
@@ -50,10 +50,8 @@ def render_page(template: str, *, title: str, data: Any = None, **values: Any) -
 
 
 def _athlete_or_404(uid: str) -> Any:
-    try:
+    with store_404():
         return context().store.get_athlete(uid)
-    except StoreError:
-        abort(404)
 
 
 def is_sim_board() -> bool:
