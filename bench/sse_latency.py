@@ -50,9 +50,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from station import access  # noqa: E402
 from station.store import open_store  # noqa: E402
 from station.store.records import Athlete, SessionRecord, TrialRecord  # noqa: E402
-from station.web import auth  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 USER, PASSWORD = "bench-admin", "bench-password-1"
@@ -67,8 +67,8 @@ def seed(data_dir: Path) -> tuple[str, str]:
     (token, athlete uid)."""
     store = open_store(data_dir, upgrade=True)
     try:
-        auth.create_user(store, USER, "admin", PASSWORD)
-        token, _ = auth.create_api_token(store, "coach", "sse bench")
+        access.create_user(store, USER, "admin", PASSWORD)
+        token, _ = access.create_api_token(store, "coach", "sse bench")
         athlete = store.add_athlete(Athlete(name="History Thousand", team="bench"))
         rng = np.random.default_rng(1)
         start = datetime(2024, 1, 1, 9, tzinfo=UTC)

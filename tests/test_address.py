@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from station.commands.run import phone_first
+from station.web.context import WebContext
 from station.web.views import address
 
 
 def make_app(urls):
     app = Flask("t")
-    app.config["STATION_URLS"] = urls
+    app.extensions["station"] = WebContext(runtime=None, station_urls=urls)  # type: ignore[arg-type]
     address.register(app)
     return app.test_client()
 

@@ -4,15 +4,28 @@ what they made."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from web_fixtures import FakeRuntime, fast_password_hashing  # noqa: F401 (autouse fixture)
+from web_fixtures import FakeRuntime, fast_password_hashing, make_app  # noqa: F401 (autouse)
 
+from station import access
 from station.commands.cli import main
 from station.store import open_store
 from station.web import auth
-from station.web.app import create_app
+
+
+@pytest.mark.parametrize("command", ["user", "token"])
+def test_the_account_commands_do_not_load_the_web_app(command: str) -> None:
+    """Accounts live in station.access: managing users from a shell loads no Flask."""
+    code = f"import sys, station.commands.{command}; print('flask' in sys.modules)"
+    result = subprocess.run(  # -c puts the working directory first on sys.path: this tree
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def run(*argv: object, stdin: str | None = None, monkeypatch: pytest.MonkeyPatch) -> int:
@@ -43,10 +56,10 @@ def test_user_add_from_stdin_then_log_in_on_the_web(
     with open_store(data_dir) as store:
         user = store.get_user("ana")
         assert user.role == "physio" and user.password_hash.startswith("$argon2")
-        assert auth.verify_password(user.password_hash, "ana-password-1")
+        assert access.verify_password(user.password_hash, "ana-password-1")
         runtime = FakeRuntime(store)
         try:
-            client = create_app(runtime, store=store, data_dir=data_dir, testing=True).test_client()
+            client = make_app(runtime, store, data_dir).test_client()
             client.get("/login")
             with client.session_transaction() as session:
                 token = session[auth.CSRF_FIELD]
@@ -186,8 +199,8 @@ def test_list_passwd_delete(
         == 0
     )
     with open_store(data_dir) as store:
-        assert auth.authenticate(store, "dee", "new-dee-password") is not None
-        assert auth.authenticate(store, "dee", "dee-password") is None
+        assert access.authenticate(store, "dee", "new-dee-password") is not None
+        assert access.authenticate(store, "dee", "dee-password") is None
     assert (
         run(
             "user",
@@ -278,7 +291,7 @@ def test_token_create_list_revoke_and_use(
     with open_store(data_dir) as store:
         runtime = FakeRuntime(store)
         try:
-            client = create_app(runtime, store=store, data_dir=data_dir, testing=True).test_client()
+            client = make_app(runtime, store, data_dir).test_client()
             bearer = {"Authorization": f"Bearer {secret}"}
             assert client.get("/api/team", headers=bearer).status_code == 200
             assert (

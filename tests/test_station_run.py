@@ -18,8 +18,8 @@ import pytest
 @pytest.fixture
 def coach_token(tmp_path):
     """An admin and a coach API token in the station's data dir, made before it starts."""
+    from station.access import create_api_token, create_user
     from station.store import open_store
-    from station.web.auth import create_api_token, create_user
 
     store = open_store(tmp_path / "data")
     create_user(store, "admin", "admin", "correct horse battery")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import types
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
-from web_fixtures import api_headers_for, login_as, seed_history, send_json
+from web_fixtures import api_headers_for, login_as, make_app, seed_history, send_json
 
 from station.store.records import SessionRecord, TrialRecord
-from station.web.openapi import ENDPOINTS, document
+from station.web.openapi import document
+from station.web.routes import declared_routes, undeclared_routes
 
 
 @pytest.fixture
@@ -345,36 +347,59 @@ def test_unknown_paths_and_methods_answer_json(client: FlaskClient) -> None:
     assert method.status_code in (400, 405) and method.is_json
 
 
-def test_openapi_describes_every_api_route(app: Flask) -> None:
-    doc = app.test_client().get("/api/openapi.json").get_json()
-    assert doc["openapi"].startswith("3.1")
+def test_every_api_route_has_a_declaration(app: Flask) -> None:
+    assert undeclared_routes(app) == []
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
-            continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            routes.add((method.lower(), path))
+        if rule.rule.startswith("/api/"):
+            routes |= {(m, rule.rule) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    declared = {(r.method, r.rule) for r in declared_routes(app)}
+    assert declared == routes
+    assert len(routes) >= 45  # the station's API (a lost views module would show here)
+
+
+def test_an_undeclared_api_route_stops_the_app(fake_runtime, web_store) -> None:
+    def register(app: Flask) -> None:
+        @app.get("/api/undocumented")
+        def undocumented() -> str:
+            return "{}"
+
+    module = types.ModuleType("undeclared_view")
+    module.register = register  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="GET /api/undocumented"):
+        make_app(fake_runtime, web_store, views=(module,))
+
+
+def test_openapi_is_made_from_the_declarations(app: Flask) -> None:
+    doc = app.test_client().get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    assert doc == document(app)
+    declared = declared_routes(app)
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
-    assert routes - documented == set(), "routes missing from station/web/openapi.py"
-    assert documented - routes == set(), "documented routes that do not exist"
-    assert doc == document()
-    assert len(ENDPOINTS) == len(documented)
+    assert documented == {(r.method.lower(), r.path) for r in declared}
+    for route in declared:
+        op = doc["paths"][route.path][route.method.lower()]
+        assert op["summary"] == route.summary and op["tags"] == [route.tag]
+        assert op.get("x-capabilities", []) == list(route.needs)
+        if route.body is not None:
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            assert set(schema["properties"]) == set(route.body)
+        names = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+        assert names == list(route.query)
+    assert doc["paths"]["/api/athletes/{uid}"]["patch"]["requestBody"]["required"] is False
+    assert "201" in doc["paths"]["/api/athletes"]["post"]["responses"]
 
 
-def test_documented_capabilities_are_the_enforced_ones(app: Flask) -> None:
-    """`needs` in openapi.py matches each view's @require (no drift between doc and code)."""
+def test_declared_capabilities_are_the_enforced_ones(app: Flask) -> None:
+    """Each route's declared `needs` is what its view's guard asks (the live stream too)."""
+    declared = {(r.method, r.rule): r for r in declared_routes(app)}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
         view = app.view_functions[rule.endpoint]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            endpoint = next(e for e in ENDPOINTS if (e.method, e.path) == (method.lower(), path))
             enforced = getattr(view, "required_capabilities", ())
-            if path == "/api/live":  # checked inside the stream view (it is a blueprint's)
-                continue
-            assert tuple(endpoint.needs) == tuple(enforced), path
+            assert declared[(method, rule.rule)].needs == tuple(enforced), rule.rule
 
 
 def test_me_tells_who_and_gives_the_csrf_token(app: Flask) -> None:

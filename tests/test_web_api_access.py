@@ -1,8 +1,8 @@
 """Every API endpoint x every role x (session, token): allowed exactly when the role has one of
-the endpoint's capabilities (station.web.auth.CAPABILITIES), refused with 403 otherwise.
+the endpoint's capabilities (station.access.CAPABILITIES), refused with 403 otherwise.
 
-The endpoint list is the OpenAPI table (station.web.openapi.ENDPOINTS), so a new endpoint is
-covered as soon as it is documented (and test_web_api checks every route is documented).
+The endpoint list is the app's route declarations (station.web.routes), so a new endpoint is
+covered as soon as it exists (create_app refuses an undeclared /api/ route).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
-from web_fixtures import api_headers_for, login_as, seed_history, send_json
+from web_fixtures import api_declarations, api_headers_for, login_as, seed_history, send_json
 
+from station import access
 from station.web import auth
-from station.web.openapi import ENDPOINTS, Endpoint
+from station.web.routes import ApiRoute
 
+ENDPOINTS = api_declarations()
 PUBLIC = {e.path for e in ENDPOINTS if not e.needs}  # /api/health, /api/openapi.json...
 # a kiosk may see only the trial it ran: any other trial is refused although it holds the
 # capability view_own_trial_result (tested in test_web_api)
@@ -53,7 +55,7 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
     }
 
 
-def concrete(ep: Endpoint, ids: dict[str, str]) -> str:
+def concrete(ep: ApiRoute, ids: dict[str, str]) -> str:
     path = ep.path
     if "{uid}" in path:
         kind = path.split("/")[2]  # athletes, sessions, targets, trials, tokens
@@ -62,23 +64,23 @@ def concrete(ep: Endpoint, ids: dict[str, str]) -> str:
     return path.replace("{trial_uid}", ids["trials"]).replace("{username}", ids["users"])
 
 
-def allowed(role: str, ep: Endpoint) -> bool:
+def allowed(role: str, ep: ApiRoute) -> bool:
     if role == "kiosk" and ep.path in KIOSK_OTHER_TRIAL:
         return False
-    return any(c == auth.LOGIN or role in auth.CAPABILITIES[c] for c in ep.needs)
+    return any(c == auth.LOGIN or role in access.CAPABILITIES[c] for c in ep.needs)
 
 
-def call(client: FlaskClient, ep: Endpoint, url: str, headers: dict[str, str]) -> Any:
-    body = valid_bodies().get((ep.method, ep.path))
-    if ep.method == "get":
+def call(client: FlaskClient, ep: ApiRoute, url: str, headers: dict[str, str]) -> Any:
+    body = valid_bodies().get((ep.method.lower(), ep.path))
+    if ep.method == "GET":
         return client.get(url, headers=headers)
-    return send_json(client, ep.method.upper(), url, body if body is not None else None, headers)
+    return send_json(client, ep.method, url, body if body is not None else None, headers)
 
 
 def _setup_ids(app: Flask, web_store) -> dict[str, str]:
     seeded = seed_history(web_store)
-    auth.create_user(web_store, "extra", "coach", "extra-password")
-    _, token = auth.create_api_token(web_store, "coach", "to revoke")
+    access.create_user(web_store, "extra", "coach", "extra-password")
+    _, token = access.create_api_token(web_store, "coach", "to revoke")
     return {
         "athletes": seeded["athletes"][0],
         "sessions": seeded["sessions"][0],
@@ -89,10 +91,10 @@ def _setup_ids(app: Flask, web_store) -> dict[str, str]:
     }
 
 
-def _ordered() -> list[Endpoint]:
+def _ordered() -> list[ApiRoute]:
     """Reads and changes first, deletions last (they remove what the others use)."""
     tested = [e for e in ENDPOINTS if e.path not in PUBLIC and e.path != "/api/live"]
-    return sorted(tested, key=lambda e: (e.method == "delete", e.path == "/api/athletes/{uid}"))
+    return sorted(tested, key=lambda e: (e.method == "DELETE", e.path == "/api/athletes/{uid}"))
 
 
 @pytest.mark.parametrize("via", ["session", "token"])

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_web_api_access import _setup_ids, concrete, valid_bodies
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
-from web_fixtures import api_headers_for
+from web_fixtures import api_declarations, api_headers_for
 
-from station.web.openapi import ENDPOINTS, Endpoint
-from station.web.views.api_common import Field
+from station.web.api import Field
+from station.web.routes import ApiRoute
 
-WITH_BODY = [e for e in ENDPOINTS if e.body is not None]
+WITH_BODY = [e for e in api_declarations() if e.body is not None]
 WRONG_TYPE = {
     "str": 123,
     "int": "seven",
@@ -28,15 +28,15 @@ WRONG_TYPE = {
 }
 
 
-def _id(ep: Endpoint) -> str:
+def _id(ep: ApiRoute) -> str:
     return f"{ep.method} {ep.path}"
 
 
-def probes(ep: Endpoint) -> list[tuple[str, dict[str, Any], str]]:
+def probes(ep: ApiRoute) -> list[tuple[str, dict[str, Any], str]]:
     """(what, body, field that must be named) for every way each field can be wrong."""
     assert ep.body is not None
-    base = valid_bodies().get((ep.method, ep.path), {})
-    partial = ep.method == "patch"
+    base = valid_bodies().get((ep.method.lower(), ep.path), {})
+    partial = ep.method == "PATCH"
     out = [("unknown field", {**base, "bogus_field": 1}, "bogus_field")]
     for name, spec in ep.body.items():
         start = {} if partial else dict(base)
@@ -68,13 +68,13 @@ def test_every_body_endpoint_is_probed() -> None:
 
 
 @pytest.mark.parametrize("ep", WITH_BODY, ids=_id)
-def test_each_bad_field_gets_400_naming_it(app: Flask, web_store, ep: Endpoint) -> None:
+def test_each_bad_field_gets_400_naming_it(app: Flask, web_store, ep: ApiRoute) -> None:
     ids = _setup_ids(app, web_store)
     headers = api_headers_for(app, "admin")
     client = app.test_client()
     url = concrete(ep, ids)
     for what, body, field in probes(ep):
-        response = client.open(url, method=ep.method.upper(), json=body, headers=headers)
+        response = client.open(url, method=ep.method, json=body, headers=headers)
         assert response.status_code == 400, (what, response.get_data(as_text=True))
         answer = response.get_json()
         assert answer["field"] == field, (what, answer)
@@ -142,7 +142,7 @@ json_values = st.recursive(
 
 
 @st.composite
-def fuzz_bodies(draw: st.DrawFn) -> tuple[Endpoint, Any]:
+def fuzz_bodies(draw: st.DrawFn) -> tuple[ApiRoute, Any]:
     ep = draw(st.sampled_from(WITH_BODY))
     names = list((ep.body or {}).keys()) or ["x"]
     if draw(st.booleans()):
@@ -165,7 +165,7 @@ def test_fuzzed_bodies_never_cause_a_500(app: Flask, web_store, case: tuple) -> 
         app._fuzz_headers = api_headers_for(app, "admin")  # type: ignore[attr-defined]
     response = app.test_client().open(
         concrete(ep, app._fuzz_ids),  # type: ignore[attr-defined]
-        method=ep.method.upper(),
+        method=ep.method,
         data=json.dumps(body, allow_nan=True),
         content_type="application/json",
         headers=app._fuzz_headers,  # type: ignore[attr-defined]

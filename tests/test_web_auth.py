@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, fresh_app, app, client)
-from web_fixtures import PASSWORDS, api_headers_for, csrf_token, login_as
+from web_fixtures import PASSWORDS, api_headers_for, csrf_token, login_as, make_app
 
+from station import access
 from station.web import auth
 
 # -- setup gate ---------------------------------------------------------------------------
@@ -233,9 +237,9 @@ def test_admin_cannot_turn_on_kiosk_mode(client: FlaskClient) -> None:
 
 
 def test_tokens_are_stored_hashed_and_work_as_bearer(app: Flask, web_store) -> None:
-    secret, record = auth.create_api_token(web_store, "coach", "script")
+    secret, record = access.create_api_token(web_store, "coach", "script")
     assert secret.startswith("bst_") and len(secret) > 40
-    assert [t.token_hash for t in web_store.list_api_tokens()] == [auth.hash_token(secret)]
+    assert [t.token_hash for t in web_store.list_api_tokens()] == [access.hash_token(secret)]
     client = app.test_client()
     ok = client.get("/api/athletes", headers={"Authorization": f"Bearer {secret}"})
     assert ok.status_code == 200
@@ -274,13 +278,8 @@ def test_live_stream_accepts_tokens_and_sessions(app: Flask, role: str) -> None:
 
 
 def test_every_capability_is_documented() -> None:
-    text = (
-        auth.__file__
-        and open(  # noqa: SIM115
-            __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "access.md"
-        ).read()
-    )
-    for capability, roles in auth.CAPABILITIES.items():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "access.md").read_text()
+    for capability, roles in access.CAPABILITIES.items():
         row = next(line for line in text.splitlines() if line.startswith(f"| `{capability}`"))
         cells = [c.strip() for c in row.strip("|").split("|")]
         marks = dict(zip(["admin", "physio", "coach", "kiosk"], cells[1:5], strict=True))
@@ -293,7 +292,7 @@ def test_unknown_capability_is_a_programming_error() -> None:
 
 
 def test_token_use_is_recorded_without_a_write_per_request(app: Flask, web_store) -> None:
-    secret, _ = auth.create_api_token(web_store, "coach", "poller")
+    secret, _ = access.create_api_token(web_store, "coach", "poller")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/protocols", headers=headers).status_code == 200
@@ -325,17 +324,38 @@ def test_kiosk_sessions_last_longer_than_user_sessions(app: Flask) -> None:
     assert expiry(kiosk) - expiry(user) > 20 * 86400
 
 
-def test_the_station_app_always_has_access_control(app: Flask, fresh_app: Flask) -> None:
-    """/api/live is open only on a bare blueprint app; create_app installs auth."""
-    with app.test_request_context("/api/live"):
-        assert auth.installed()
+@pytest.mark.parametrize("view_names", [(), ("api_admin",), ("pages", "api_athletes")])
+def test_access_control_does_not_depend_on_the_view_list(
+    fake_runtime, web_store, tmp_path, view_names: tuple[str, ...]
+) -> None:
+    """create_app installs the gates itself: whatever views an app lists, the live stream
+    refuses strangers and a cookie-authenticated change needs the CSRF token."""
+    views = tuple(importlib.import_module(f"station.web.views.{n}") for n in view_names)
+    access.create_user(web_store, "admin", "admin", PASSWORDS["admin"])
+    app = make_app(fake_runtime, web_store, tmp_path / "data", views=views)
+    assert app.test_client().get("/api/live").status_code == 401
+    client = login_as(app.test_client(), "admin")
+    watching = client.get("/api/live")
+    assert watching.status_code == 200 and watching.mimetype == "text/event-stream"
+    watching.close()
+    refused = client.post("/logout")
+    assert refused.status_code == 400 and b"CSRF" in refused.data
+    if "api_admin" in view_names:
+        body = {"username": "eve", "role": "admin", "password": "eve-password-1"}
+        api = client.post("/api/users", json=body)
+        assert api.status_code == 400 and api.get_json()["field"] == auth.CSRF_FIELD
+        assert web_store.get_user("eve") is None
+
+
+def test_the_bare_live_blueprint_is_the_only_unguarded_stream(app: Flask) -> None:
+    """The station app's /api/live is declared with its capabilities (not left open)."""
+    view = app.view_functions["live"]
+    assert view.required_capabilities == ("run_tests", "view_history")
     assert app.test_client().get("/api/live").status_code == 401
 
 
 def test_without_a_database_nothing_but_health_answers(fake_runtime) -> None:
-    from station.web.app import create_app
-
-    client = create_app(fake_runtime, store=None, testing=True).test_client()
+    client = make_app(fake_runtime, None).test_client()
     assert client.get("/api/health").status_code == 200
     for path in ("/setup", "/login", "/api/athletes", "/api/live"):
         assert client.get(path).status_code == 503, path

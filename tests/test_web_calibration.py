@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
 from web_fixtures import PASSWORDS, FakeRuntime, api_headers_for, login_as, make_app, send_json
 
+from station import access
 from station.board.sim.engine import default_cell_model
 from station.calibration.file import load_calibration
 from station.calibration.guided import capture_counts
@@ -80,10 +81,12 @@ class BoardRuntime(FakeRuntime):
         super().close()
 
 
-class NoReloadRuntime(BoardRuntime):
-    """A runtime of an older station: no reload_calibration (a restart is needed)."""
+class ReloadFailsRuntime(BoardRuntime):
+    """A station that cannot load the file it was given (it keeps its calibration)."""
 
-    reload_calibration = None  # type: ignore[assignment]
+    def reload_calibration(self, path: Path) -> str | None:
+        self.reloaded.append(Path(path))
+        return "the file is unreadable"
 
 
 @pytest.fixture
@@ -93,12 +96,15 @@ def board(web_store: Any) -> Iterator[BoardRuntime]:
     runtime.close()
 
 
-def _app(runtime: Any, web_store: Any, tmp_path: Path) -> Flask:
-    app = make_app(runtime, web_store, tmp_path / "data")
-    app.config["CALIBRATION_PATH"] = tmp_path / "data" / "calibration.json"
+def _app(
+    runtime: Any, web_store: Any, tmp_path: Path, *, configured: bool = True
+) -> Flask:
+    """The station app; `configured`: it has a calibration file path (data/calibration.json)."""
+    path = tmp_path / "data" / "calibration.json" if configured else None
+    app = make_app(runtime, web_store, tmp_path / "data", calibration_path=path)
     for role, password in PASSWORDS.items():
         if web_store.get_user(role) is None:
-            auth.create_user(web_store, role, role, password)
+            access.create_user(web_store, role, role, password)
     return app
 
 
@@ -255,10 +261,10 @@ def test_capture_waits_for_new_frames_only(board: BoardRuntime) -> None:
     assert np.abs(load.sum(axis=1)).max() < 5.0  # no 80 kg frame in the capture
 
 
-def test_save_without_reload_says_restart(
+def test_save_that_the_station_cannot_load_says_it_keeps_the_old_one(
     web_store: Any, tmp_path: Path
 ) -> None:
-    runtime = NoReloadRuntime(web_store)
+    runtime = ReloadFailsRuntime(web_store)
     try:
         app = _app(runtime, web_store, tmp_path)
         client = login_as(app.test_client(), "admin")
@@ -267,7 +273,10 @@ def test_save_without_reload_says_restart(
             place(client, runtime, 20.0, x, y)
         assert post(client, "/api/calibration/fit").status_code == 200
         saved = post(client, "/api/calibration/save").get_json()
-        assert "restart the station" in saved["session"]["saved"]["message"]
+        message = saved["session"]["saved"]["message"]
+        assert "could not load it (the file is unreadable)" in message, message
+        assert "keeps the old one" in message
+        assert runtime.reloaded == [tmp_path / "data" / "calibration.json"]
         assert saved["session"]["saved"]["board"] == "sim"  # the current calibration's name
         assert load_calibration(tmp_path / "data" / "calibration.json").board == "sim"
     finally:
@@ -277,8 +286,7 @@ def test_save_without_reload_says_restart(
 def test_save_and_verify_need_a_calibration_path(
     board: BoardRuntime, web_store: Any, tmp_path: Path
 ) -> None:
-    app = _app(board, web_store, tmp_path)
-    app.config["CALIBRATION_PATH"] = None
+    app = _app(board, web_store, tmp_path, configured=False)
     client = login_as(app.test_client(), "admin")
     assert post(client, "/api/calibration/save").status_code == 409
     response = post(client, "/api/calibration/verify", {"mass_kg": 50, "x_mm": 0, "y_mm": 0})

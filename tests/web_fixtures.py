@@ -13,6 +13,7 @@ logs a coach in and turns kiosk mode on. `api_headers(role)` (fixture) gives
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -26,9 +27,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from station import access
 from station.board.sim import simulate
 from station.calibration.estimator import Estimator
-from station.calibration.file import load_calibration
+from station.calibration.file import CalibrationError, load_calibration
 from station.frames import Frame
 from station.live.frame_history import FrameHistory
 from station.live.hub import LiveHub
@@ -39,6 +41,8 @@ from station.trials.runner import TrialRunner
 from station.trials.saver import store_saver
 from station.web import auth
 from station.web.app import create_app
+from station.web.context import WebContext
+from station.web.routes import ApiRoute, declared_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 SIM_CALIBRATION = ROOT / "calibration" / "sim-board.json"
@@ -50,10 +54,12 @@ PASSWORDS = {
 
 
 class FakeRuntime:
-    """What the web app uses of StationRuntime, without an acquisition process.
+    """The web's `Station` (station.web.context) without an acquisition process, as
+    StationRuntime implements it (tests/test_web_context.py checks both).
 
     `trials` is a real TrialRunner (calibrated from calibration/sim-board.json, saving
-    into the store like `balance-station run`); `performed` records perform() calls.
+    into the store like `balance-station run`; make_app hands it to the web);
+    `performed` records perform() calls.
     """
 
     def __init__(self, store: Store | None, calibrated: bool = True) -> None:
@@ -94,6 +100,14 @@ class FakeRuntime:
             "frames_discarded": 0,
         }
 
+    def reload_calibration(self, path: Any) -> str | None:
+        try:
+            self.calibration = load_calibration(Path(path))
+        except CalibrationError as exc:
+            return str(exc)
+        self.calibrated = True
+        return None
+
     def perform(self, action: str, **params: Any) -> None:
         self.performed.append((action, params))
 
@@ -115,7 +129,7 @@ class FakeRuntime:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 with test-sized cost (same algorithm and code path; ~0.4 s -> ~1 ms a hash)."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    monkeypatch.setattr(access, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture(scope="session")
@@ -142,8 +156,35 @@ def fake_runtime(web_store: Store) -> Iterator[FakeRuntime]:
     runtime.close()
 
 
-def make_app(runtime: Any, store: Store, data_dir: Path | None = None) -> Flask:
-    return create_app(runtime, store=store, data_dir=data_dir, testing=True)
+def make_app(
+    runtime: Any,
+    store: Store | None,
+    data_dir: Path | None = None,
+    *,
+    calibration_path: Path | None = None,
+    **options: Any,
+) -> Flask:
+    """The station app on `runtime` (a FakeRuntime) and its trial runner; `options` go to
+    create_app (e.g. views=...)."""
+    web = WebContext(
+        runtime=runtime,
+        trials=runtime.trials,
+        store=store,
+        data_dir=data_dir,
+        calibration_path=calibration_path,
+    )
+    return create_app(web, testing=True, **options)
+
+
+@functools.cache
+def api_declarations() -> tuple[ApiRoute, ...]:
+    """The station app's declared API routes (station.web.routes), for parametrizing tests
+    at collection time: every route of the API, as soon as it is declared."""
+    runtime = FakeRuntime(None)
+    try:
+        return tuple(declared_routes(make_app(runtime, None)))
+    finally:
+        runtime.close()
 
 
 @pytest.fixture
@@ -156,7 +197,7 @@ def fresh_app(fake_runtime: FakeRuntime, web_store: Store, tmp_path: Path) -> Fl
 def app(fresh_app: Flask, web_store: Store) -> Flask:
     """An app past setup, with users admin, physio and coach (passwords in PASSWORDS)."""
     for role, password in PASSWORDS.items():
-        auth.create_user(web_store, role, role, password)
+        access.create_user(web_store, role, role, password)
     return fresh_app
 
 
@@ -197,7 +238,7 @@ def login_as(client: FlaskClient, role: str) -> FlaskClient:
 def api_headers_for(app: Flask, role: str, name: str | None = None) -> dict[str, str]:
     """Bearer header of a new API token of `role`."""
     store = app.extensions["station"].store
-    secret, _ = auth.create_api_token(store, role, name or f"test {role}")
+    secret, _ = access.create_api_token(store, role, name or f"test {role}")
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -75,6 +75,7 @@ def handle(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
     from station.web.app import create_app
+    from station.web.context import WebContext
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
@@ -113,12 +114,12 @@ def handle(args: argparse.Namespace) -> int:
         clock_synced=lambda: wall_clock_status().synced is not False,
     )
     runtime.subscribe(runner)
-    runtime.trials = runner  # what the web app's trial endpoints drive
     if not 3.0 <= args.demo_hold <= 60.0:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
     demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
-    app = create_app(runtime, store=store, data_dir=data_dir)
-    app.config["CALIBRATION_PATH"] = settings.calibration_save_path
+    web = WebContext(runtime=runtime, trials=runner, store=store, data_dir=data_dir,
+                     calibration_path=settings.calibration_save_path)
+    app = create_app(web)
     try:
         server = create_server(
             app, host=host, port=port, threads=server_cfg["threads"], ident="balance-station"
@@ -133,7 +134,7 @@ def handle(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     real_port = server.effective_port  # type: ignore[union-attr]
     urls = lan_urls(host, real_port)
-    app.config["STATION_URLS"] = phone_first(urls, host, real_port)
+    web.station_urls = phone_first(urls, host, real_port)
     print(f"Balance Station is running (board: {runtime.board_kind}) at:", flush=True)
     for url in urls:
         print(f"  {url}", flush=True)

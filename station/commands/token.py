@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from station.access import TOKEN_ROLES, AuthError, create_api_token
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import StoreError
-from station.web.auth import TOKEN_ROLES, AuthError, create_api_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

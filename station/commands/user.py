@@ -10,10 +10,10 @@ import argparse
 import getpass
 import sys
 
+from station.access import USER_ROLES, AuthError, create_user, set_password
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import StoreError
-from station.web.auth import USER_ROLES, AuthError, create_user, set_password
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -131,9 +131,6 @@ class StationRuntime:
         self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
         self.board_error: str | None = None
         self.latest: Sample | None = None
-        # The trial runner the web app drives (set by commands/run.py). The pump never
-        # calls it; it rides here only until create_app takes the runner itself.
-        self.trials: Any = None
         self.reader_loops = 0  # progress counter for the systemd watchdog
         self.processing_errors = 0
 

@@ -1,43 +1,76 @@
-"""Flask application factory: the live stream, health, and every module in station.web.views.
+"""Flask application factory: access control, the live stream, health, the OpenAPI
+document, and the views listed in `VIEWS`.
 
-Objects the views use live in `app.extensions["station"]` (a `WebContext`): the
-running station (live data, trials), the store (history), the data directory.
+Everything the app serves is named here: `create_app` installs access control itself
+(setup gate, CSRF, sessions, the login pages) before any view, so no view list can
+leave a route unguarded, and it refuses to start while an /api/ route is undeclared
+(station.web.routes). The objects the views use come in a `WebContext`.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import secrets
 import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, jsonify
+from werkzeug.wrappers import Response
 
-from station.live.runtime import StationRuntime
-from station.web import views
-from station.web.live_stream import live_blueprint
+from station.web import api, auth, openapi
+from station.web.context import WebContext, context
+from station.web.live_stream import live_view
+from station.web.routes import PUBLIC, ApiRoutes, undeclared_routes
+from station.web.views import (
+    address,
+    api_admin,
+    api_athletes,
+    api_calibration,
+    api_session,
+    api_trials,
+    auth_views,
+    page_data,
+    page_pdf,
+    page_sim,
+    pages,
+    raw_board_page,
+)
+
+try:  # the front end's facts for the pages' scripts (being added on another branch)
+    import station.web.views.frontend_facts as frontend_facts
+except ModuleNotFoundError as exc:
+    if exc.name != "station.web.views.frontend_facts":
+        raise
+    frontend_facts = None
+
+__all__ = ["VIEWS", "WebContext", "context", "create_app", "web_dir"]
+
+VIEWS: tuple[ModuleType, ...] = tuple(
+    module
+    for module in (
+        address,
+        api_admin,
+        api_athletes,
+        api_calibration,
+        api_session,
+        api_trials,
+        frontend_facts,
+        page_data,
+        page_pdf,
+        page_sim,
+        pages,
+        raw_board_page,
+    )
+    if module is not None
+)
 
 
 def web_dir() -> Path:
     """Front-end assets (templates, CSS, JS, vendored libraries): the repository's web/."""
     override = os.environ.get("BALANCE_STATION_WEB_DIR")
     return Path(override) if override else Path(__file__).resolve().parents[2] / "web"
-
-
-@dataclass
-class WebContext:
-    runtime: StationRuntime
-    store: Any | None  # station.store.Store
-    data_dir: Path | None
-
-
-def context() -> WebContext:
-    """The station objects of the current app (inside a request)."""
-    return current_app.extensions["station"]
 
 
 def _secret_key(data_dir: Path | None) -> bytes:
@@ -57,13 +90,10 @@ def _secret_key(data_dir: Path | None) -> bytes:
 
 
 def create_app(
-    runtime: StationRuntime,
-    *,
-    store: Any | None = None,
-    data_dir: Path | None = None,
-    testing: bool = False,
+    web: WebContext, *, testing: bool = False, views: Sequence[ModuleType] = VIEWS
 ) -> Flask:
-    """The WSGI app bound to a running station."""
+    """The WSGI app bound to a running station. `views`: modules with `register(app)`,
+    in order (tests pass fewer; access control does not depend on them)."""
     assets = web_dir()
     app = Flask(
         "station",
@@ -72,21 +102,51 @@ def create_app(
         static_url_path="/static",
     )
     app.config.update(
-        SECRET_KEY=_secret_key(data_dir),
+        SECRET_KEY=_secret_key(web.data_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         TESTING=testing,
     )
-    app.extensions["station"] = WebContext(runtime=runtime, store=store, data_dir=data_dir)
-    app.register_blueprint(live_blueprint(runtime.hub))
+    app.extensions["station"] = web
+    api.install(app)
+    auth.install(app)
+    app.register_blueprint(auth_views.blueprint())
+    _station_routes(app, web)
+    for module in views:
+        module.register(app)
+    missing = undeclared_routes(app)
+    if missing:
+        raise RuntimeError(
+            "API routes without a declaration: " + ", ".join(missing)
+            + " (define them with station.web.routes.ApiRoutes.route)"
+        )
+    return app
 
-    @app.get("/api/health")
-    def health():
-        body = runtime.health()
-        if data_dir is not None and data_dir.exists():
-            body["disk_free_mb"] = round(shutil.disk_usage(data_dir).free / 1e6, 1)
+
+def _station_routes(app: Flask, web: WebContext) -> None:
+    routes = ApiRoutes(app, tag="station")
+
+    @routes.route(
+        "GET",
+        "/api/health",
+        summary="Station health (no login, no personal data): version, board, "
+        "calibration, achieved sample rate, discarded frames, uptime, disk free",
+        needs=PUBLIC,
+    )
+    def health() -> Response:
+        body = web.runtime.health()
+        if web.data_dir is not None and web.data_dir.exists():
+            body["disk_free_mb"] = round(shutil.disk_usage(web.data_dir).free / 1e6, 1)
         return jsonify(body)
 
-    for info in sorted(pkgutil.iter_modules(views.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{views.__name__}.{info.name}").register(app)
-    return app
+    @routes.route("GET", "/api/openapi.json", summary="This document", needs=PUBLIC)
+    def openapi_document() -> Response:
+        return jsonify(openapi.document(app))
+
+    routes.route(
+        "GET",
+        "/api/live",
+        summary="Server-Sent Events: live frames, hold state, trial results",
+        needs=("run_tests", "view_history"),
+        produces="text/event-stream",
+    )(live_view(web.runtime.hub))

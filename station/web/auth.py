@@ -1,12 +1,14 @@
-"""Who may do what on the station's web app: users, roles, capabilities, CSRF, API tokens.
+"""Access control of a web request: who is asking (session, kiosk or bearer token), CSRF,
+the setup gate, the `require` decorators, login rate limiting.
 
-Capabilities are the one place access is decided (`CAPABILITIES`, documented in
+What a role may do is decided in station/access.py (`CAPABILITIES`, documented in
 docs/access.md); views ask `require("view_history")` and never test role names.
 A request is authenticated by the session cookie (a logged-in user, or a kiosk
 session a physio/coach turned on), or on /api/ by `Authorization: Bearer <token>`.
 Cookie-authenticated state changes need the session's CSRF token (form field
 `csrf_token` or header `X-CSRF-Token`); bearer-token calls are exempt because a
-browser never sends a bearer token by itself.
+browser never sends a bearer token by itself. `install(app)` puts the gates on every
+request; station.web.app.create_app calls it for every station app.
 
 Login failures are counted in memory per (username, client address): after
 `LOGIN_MAX_FAILURES` within `LOGIN_WINDOW_S` further attempts get 429 until the
@@ -17,51 +19,31 @@ counters reset on restart (one station process; documented).
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.wrappers import Response
 
-from station.store.records import ApiToken, User
-
-ROLES: tuple[str, ...] = ("admin", "physio", "coach", "kiosk")
-USER_ROLES: tuple[str, ...] = ("admin", "physio", "coach")  # kiosk is a device mode, not a user
-TOKEN_ROLES: tuple[str, ...] = ("admin", "physio", "coach", "kiosk")
-
-CAPABILITIES: dict[str, frozenset[str]] = {
-    "view_history": frozenset({"admin", "physio", "coach"}),
-    "edit_athletes": frozenset({"admin", "physio"}),
-    "set_targets": frozenset({"admin", "physio"}),
-    "run_tests": frozenset({"admin", "physio", "coach", "kiosk"}),
-    "view_own_trial_result": frozenset({"kiosk"}),
-    "export": frozenset({"admin", "physio", "coach"}),
-    "calibrate": frozenset({"admin", "physio"}),
-    "manage_users": frozenset({"admin"}),
-    "kiosk_mode": frozenset({"physio", "coach"}),
-}
-CAPABILITY_HELP: dict[str, str] = {
-    "view_history": "browse athletes, sessions, trials, targets, the team dashboard",
-    "edit_athletes": "add, change and delete athletes and their sessions' logs",
-    "set_targets": "add, change and delete athletes' targets",
-    "run_tests": "start, operator-start and abort trials; watch the live stream",
-    "view_own_trial_result": "see the result of the trial this kiosk just ran (nothing else)",
-    "export": "download raw/COP/force CSV of trials",
-    "calibrate": "calibrate the board",
-    "manage_users": "add, change and delete users and API tokens",
-    "kiosk_mode": "turn this browser into a kiosk (leaving needs a physio/coach/admin password)",
-}
+from station.access import (
+    CAPABILITIES,
+    AuthError,
+    Principal,
+    authenticate,
+    has_users,
+    hash_token,
+    role_can,
+)
+from station.store import Store
+from station.store.records import User
+from station.web.context import context
 
 LOGIN = "login"  # pseudo-capability of require_login: any authenticated principal
 LOGIN_MAX_FAILURES = 5
@@ -69,128 +51,13 @@ LOGIN_WINDOW_S = 300.0
 ADDRESS_MAX_FAILURES = 30  # per client address and window, over all usernames
 SESSION_LIFETIME = timedelta(hours=12)
 KIOSK_LIFETIME = timedelta(days=30)
-MIN_PASSWORD_LENGTH = 8
-TOKEN_PREFIX = "bst_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)  # last_used_at is this precise
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ALWAYS_OPEN_PREFIXES = ("/static/", "/api/health")  # and /setup until the first user exists
 
-_hasher = PasswordHasher()
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class AuthError(ValueError):
-    """A user/token request that cannot be done (bad role, short password...)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is making the request. `via` is "session", "token" or "kiosk"; for a kiosk,
-    `username` is the physio/coach who turned kiosk mode on."""
-
-    username: str | None
-    role: str
-    via: str
-
-    def can(self, capability: str) -> bool:
-        return role_can(self.role, capability)
-
-
-def role_can(role: str, capability: str) -> bool:
-    try:
-        return role in CAPABILITIES[capability]
-    except KeyError:
-        raise KeyError(f"unknown capability {capability!r}") from None
-
-
-# -- passwords and users ---------------------------------------------------------------------
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-
-
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-
-
-def check_username(username: str) -> None:
-    if (
-        not username
-        or len(username) > 64
-        or not username.isprintable()
-        or username != username.strip()
-    ):
-        raise AuthError("username must be 1-64 printable characters without surrounding spaces")
-
-
-def create_user(store: Any, username: str, role: str, password: str) -> User:
-    """Validate and add a user (argon2 hash of the password)."""
-    check_username(username)
-    if role not in USER_ROLES:
-        raise AuthError(f"role must be one of {', '.join(USER_ROLES)}, got {role!r}")
-    check_new_password(password)
-    if store.get_user(username) is not None:
-        raise AuthError(f"user {username!r} already exists")
-    user = User(username=username, role=role, password_hash=hash_password(password))
-    store.add_user(user)
-    return user
-
-
-def set_password(store: Any, username: str, password: str) -> None:
-    check_new_password(password)
-    if store.get_user(username) is None:
-        raise AuthError(f"no user {username!r}")
-    store.update_user(username, password_hash=hash_password(password))
-
-
-def authenticate(store: Any, username: str, password: str) -> User | None:
-    """The active user with this password, or None (same work whether the user exists)."""
-    user = store.get_user(username)
-    if user is None or not user.active:
-        verify_password(_dummy_hash(), password)  # keep the timing of an unknown user similar
-        return None
-    return user if verify_password(user.password_hash, password) else None
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash("not a real password, for timing only")
-
-
-def has_users(store: Any) -> bool:
-    return bool(store.list_users())
-
-
-# -- API tokens ------------------------------------------------------------------------------
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_api_token(
-    store: Any, role: str, name: str, username: str | None = None
-) -> tuple[str, ApiToken]:
-    """A new token: returns (the secret, shown once; the stored record with only its hash)."""
-    if role not in TOKEN_ROLES:
-        raise AuthError(f"role must be one of {', '.join(TOKEN_ROLES)}, got {role!r}")
-    if not name or len(name) > 100:
-        raise AuthError("token name must be 1-100 characters")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(token_hash=hash_token(secret), role=role, name=name, username=username)
-    store.add_api_token(record)
-    return secret, record
 
 
 # -- login rate limiting ---------------------------------------------------------------------
@@ -275,8 +142,8 @@ def login_succeeded(username: str) -> None:
 # -- sessions ------------------------------------------------------------------------------
 
 
-def _store() -> Any:
-    return current_app.extensions["station"].store
+def _store() -> Store | None:
+    return context().store
 
 
 def login_user(user: User) -> None:
@@ -555,11 +422,6 @@ class StationSessionInterface(SecureCookieSessionInterface):
             return None
         lifetime = KIOSK_LIFETIME if "kiosk_by" in session else SESSION_LIFETIME
         return datetime.now(UTC) + lifetime
-
-
-def installed() -> bool:
-    """Whether this app has the station's access control (install() ran)."""
-    return bool(current_app.extensions.get("station_auth_installed"))
 
 
 def install(app: Flask) -> None:

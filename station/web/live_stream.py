@@ -7,8 +7,10 @@ next write (at the latest at the next heartbeat) and frees its slot.
 
 Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an
 API token as `Authorization: Bearer`): the stream can carry a trial's result.
-The station app always has access control installed (station.web.views.auth_views);
-a bare Flask app holding only this blueprint (unit tests, tools) has none to ask.
+station.web.app.create_app declares the route with those capabilities
+(station.web.routes), so the station's stream is always guarded. `live_blueprint`
+serves the bare stream with no access control, for unit tests and tools on a bare
+Flask app only.
 """
 
 from __future__ import annotations
@@ -19,15 +21,14 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from station.live.hub import LiveHub
-from station.web import auth
+from station.web.context import LiveFeed
 
 HEARTBEAT_S = 10.0
 MAX_STREAMS = 48
 RETRY_MS = 2000
 
 
-def _resume_id(hub: LiveHub) -> int:
+def _resume_id(hub: LiveFeed) -> int:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if raw is None:
         return hub.last_id
@@ -56,14 +57,8 @@ class _SlotStream:
             release()
 
 
-def _refusal() -> Response | None:
-    if not auth.installed():
-        return None
-    return auth.deny("run_tests", api=True) and auth.deny("view_history", api=True)
-
-
-def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
-    bp = Blueprint("live", __name__)
+def live_view(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Callable[[], Response]:
+    """The view of `GET /api/live` (unguarded: the caller declares who may watch)."""
     slots = threading.BoundedSemaphore(max_streams)
 
     def stream(last_id: int) -> Iterator[str]:
@@ -81,11 +76,7 @@ def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
                 yield ": heartbeat\n\n"
                 last_beat = time.monotonic()
 
-    @bp.get("/api/live")
     def live() -> Response:
-        refusal = _refusal()
-        if refusal is not None:
-            return refusal
         if not slots.acquire(blocking=False):
             response = jsonify(error=f"too many live streams open (limit {max_streams})")
             response.status_code = 503
@@ -97,4 +88,12 @@ def live_blueprint(hub: LiveHub, max_streams: int = MAX_STREAMS) -> Blueprint:
         response.headers["X-Accel-Buffering"] = "no"
         return response
 
+    return live
+
+
+def live_blueprint(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Blueprint:
+    """The stream alone on a blueprint, WITHOUT access control: for a bare Flask app in unit
+    tests and tools (the station app declares /api/live itself, guarded)."""
+    bp = Blueprint("live", __name__)
+    bp.add_url_rule("/api/live", "live", live_view(hub, max_streams))
     return bp

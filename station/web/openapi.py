@@ -1,362 +1,20 @@
 """The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
 
-Endpoints are listed here by hand (summary, capability, parameters); request bodies
-come from the same `Field` schemas the views validate with, so a body's
-documentation is what is enforced. A test checks every /api/ route of the app is
-described.
+Made from the app's route declarations (station.web.routes: summary, capabilities,
+query parameters, and the same `Field` schemas the views validate bodies with), so a
+route is described where it is defined and its documentation is what is enforced.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
+
 from station import __version__
-from station.web.auth import CAPABILITIES
-from station.web.views import api_admin, api_athletes, api_calibration, api_trials
-from station.web.views.api_common import Field, Schema
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str  # OpenAPI form: /api/athletes/{uid}
-    summary: str
-    needs: tuple[str, ...] = ()  # any of these capabilities; ("login",): anyone logged in
-    body: Schema | None = None
-    query: dict[str, str] = field(default_factory=dict)
-    produces: str = "application/json"
-    tag: str = "station"
-
-
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(
-        "get",
-        "/api/health",
-        "Station health (no login, no personal data): version, board, "
-        "calibration, achieved sample rate, discarded frames, uptime, disk free",
-        tag="station",
-    ),
-    Endpoint("get", "/api/openapi.json", "This document", tag="station"),
-    Endpoint(
-        "get",
-        "/api/address",
-        "The station's URLs on the network (no login; station/web/views/address.py)",
-        tag="station",
-    ),
-    Endpoint(
-        "get",
-        "/api/me",
-        "Who is calling: username, role, capabilities, and the session's CSRF token",
-        ("login",),
-        tag="station",
-    ),
-    Endpoint(
-        "get",
-        "/api/live",
-        "Server-Sent Events: live frames, hold state, trial results",
-        ("run_tests", "view_history"),
-        produces="text/event-stream",
-        tag="station",
-    ),
-    Endpoint(
-        "get",
-        "/api/calibration",
-        "Calibration status and warnings",
-        ("run_tests", "view_history", "calibrate"),
-        tag="station",
-    ),
-    Endpoint(
-        "get",
-        "/api/protocols",
-        "Test protocols and their trials",
-        ("run_tests", "view_history"),
-        tag="trials",
-    ),
-    Endpoint(
-        "get",
-        "/api/athletes",
-        "Athletes (a kiosk gets uid, name and team of active ones)",
-        ("view_history", "run_tests"),
-        query={"team": "only this team", "q": "name contains", "active": "1: active only"},
-        tag="athletes",
-    ),
-    Endpoint(
-        "post",
-        "/api/athletes",
-        "Add an athlete",
-        ("edit_athletes",),
-        api_athletes.ATHLETE_FIELDS,
-        tag="athletes",
-    ),
-    Endpoint("get", "/api/athletes/{uid}", "One athlete", ("view_history",), tag="athletes"),
-    Endpoint(
-        "patch",
-        "/api/athletes/{uid}",
-        "Change an athlete (fields given only)",
-        ("edit_athletes",),
-        api_athletes.ATHLETE_FIELDS,
-        tag="athletes",
-    ),
-    Endpoint(
-        "delete",
-        "/api/athletes/{uid}",
-        "Delete an athlete and everything recorded about them; says what was deleted",
-        ("edit_athletes",),
-        tag="athletes",
-    ),
-    Endpoint(
-        "get",
-        "/api/athletes/{uid}/history",
-        "Trial summaries, oldest first, decimated to max_points evenly spaced rows",
-        ("view_history",),
-        query={
-            "max_points": "2-10000 (default 500)",
-            "measure": "add this measure's value to each row (metrics key or score)",
-            "condition": "only this condition key",
-        },
-        tag="athletes",
-    ),
-    Endpoint(
-        "get",
-        "/api/athletes/{uid}/sessions",
-        "The athlete's sessions and daily logs",
-        ("view_history",),
-        tag="sessions",
-    ),
-    Endpoint(
-        "post",
-        "/api/athletes/{uid}/sessions",
-        "Open a session (with the day's log)",
-        ("edit_athletes", "run_tests"),
-        api_athletes.SESSION_FIELDS,
-        tag="sessions",
-    ),
-    Endpoint(
-        "patch",
-        "/api/sessions/{uid}",
-        "Change a session's log",
-        ("edit_athletes",),
-        api_athletes.SESSION_LOG_FIELDS,
-        tag="sessions",
-    ),
-    Endpoint(
-        "get",
-        "/api/athletes/{uid}/targets",
-        "Targets with baseline, current and progress",
-        ("view_history",),
-        tag="targets",
-    ),
-    Endpoint(
-        "post",
-        "/api/athletes/{uid}/targets",
-        "Set a target (direction defaults from the measure)",
-        ("set_targets",),
-        api_athletes.TARGET_FIELDS,
-        tag="targets",
-    ),
-    Endpoint(
-        "patch",
-        "/api/targets/{uid}",
-        "Change a target",
-        ("set_targets",),
-        api_athletes.TARGET_FIELDS,
-        tag="targets",
-    ),
-    Endpoint("delete", "/api/targets/{uid}", "Delete a target", ("set_targets",), tag="targets"),
-    Endpoint(
-        "get",
-        "/api/team",
-        "Coach dashboard: last test, latest score, trend, L/R velocity asymmetry per athlete",
-        ("view_history",),
-        query={"team": "only this team", "lsi_threshold_pct": "flag below (default 85)"},
-        tag="athletes",
-    ),
-    Endpoint(
-        "get",
-        "/api/trials/{uid}",
-        "A trial: metrics, score, outcome, comparison with baseline and previous trial",
-        ("view_history", "view_own_trial_result"),
-        tag="trials",
-    ),
-    Endpoint(
-        "get",
-        "/api/trials/{uid}/raw.csv",
-        "Raw counts per cell (CSV)",
-        ("export",),
-        produces="text/csv",
-        tag="trials",
-    ),
-    Endpoint(
-        "get",
-        "/api/trials/{uid}/cop.csv",
-        "Total force and COP (CSV)",
-        ("export",),
-        produces="text/csv",
-        tag="trials",
-    ),
-    Endpoint(
-        "get",
-        "/api/trials/{uid}/forces.csv",
-        "Per-cell and total force (CSV)",
-        ("export",),
-        produces="text/csv",
-        tag="trials",
-    ),
-    Endpoint(
-        "post",
-        "/api/trials/start",
-        "Start a trial on the board (409 when one runs or the station is uncalibrated)",
-        ("run_tests",),
-        api_trials.START_FIELDS,
-        tag="trials",
-    ),
-    Endpoint(
-        "post",
-        "/api/trials/current/start",
-        "Operator start of the waiting trial",
-        ("run_tests",),
-        {},
-        tag="trials",
-    ),
-    Endpoint(
-        "post",
-        "/api/trials/current/abort",
-        "Abort the running trial",
-        ("run_tests",),
-        {},
-        tag="trials",
-    ),
-    Endpoint(
-        "get",
-        "/api/trials/current",
-        "The runner's state and the last result",
-        ("run_tests", "view_history"),
-        tag="trials",
-    ),
-    Endpoint("get", "/api/users", "Users", ("manage_users",), tag="admin"),
-    Endpoint(
-        "post", "/api/users", "Add a user", ("manage_users",), api_admin.USER_FIELDS, tag="admin"
-    ),
-    Endpoint(
-        "patch",
-        "/api/users/{username}",
-        "Change a user's role, password or active flag",
-        ("manage_users",),
-        api_admin.USER_CHANGE_FIELDS,
-        tag="admin",
-    ),
-    Endpoint(
-        "delete",
-        "/api/users/{username}",
-        "Delete a user (not the last admin)",
-        ("manage_users",),
-        tag="admin",
-    ),
-    Endpoint(
-        "get", "/api/tokens", "API tokens (never their secret)", ("manage_users",), tag="admin"
-    ),
-    Endpoint(
-        "post",
-        "/api/tokens",
-        "Create an API token; the secret is in this answer only",
-        ("manage_users",),
-        api_admin.TOKEN_FIELDS,
-        tag="admin",
-    ),
-    Endpoint("delete", "/api/tokens/{uid}", "Revoke an API token", ("manage_users",), tag="admin"),
-    # the guided calibration (station/web/views/api_calibration.py); refusals are 409 {error}
-    Endpoint(
-        "get",
-        "/api/calibration/session",
-        "The calibration in progress (tare, placements, fit, save, verification), the default "
-        "plan of masses and marks, and where the file is saved",
-        ("calibrate",),
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/tare",
-        "Tare: average the next ~2 s of frames of the empty board (409: moving, not empty, "
-        "no frames)",
-        ("calibrate",),
-        api_calibration.EMPTY_FIELDS,
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/placements",
-        "Measure a known mass at a marked spot (~2 s of frames; 409: moving, not tared)",
-        ("calibrate",),
-        api_calibration.PLACEMENT_FIELDS,
-        tag="calibration",
-    ),
-    Endpoint(
-        "delete",
-        "/api/calibration/placements/{index}",
-        "Remove a placement (0-based index); drops the fit",
-        ("calibrate",),
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/fit",
-        "Fit the gains from the placements; residuals per position (409: the fit is refused, "
-        "with why)",
-        ("calibrate",),
-        api_calibration.FIT_FIELDS,
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/save",
-        "Write the fitted calibration to the station's file (atomic) and reload the station's "
-        "estimator",
-        ("calibrate",),
-        api_calibration.SAVE_FIELDS,
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/verify",
-        "Measure a known mass with the saved calibration (or, with no calibration in progress, "
-        "the station's file) and store the result in the file",
-        ("calibrate",),
-        api_calibration.VERIFY_FIELDS,
-        tag="calibration",
-    ),
-    Endpoint(
-        "post",
-        "/api/calibration/cancel",
-        "Drop the calibration in progress (the saved file stays)",
-        ("calibrate",),
-        api_calibration.EMPTY_FIELDS,
-        tag="calibration",
-    ),
-    # pages' helpers (station/web/views/page_data.py, page_sim.py)
-    Endpoint(
-        "get",
-        "/api/pages/result/{trial_uid}",
-        "The result card of a trial (pages' data)",
-        ("view_history", "view_own_trial_result"),
-        tag="pages",
-    ),
-    Endpoint(
-        "get",
-        "/api/pages/trace/{trial_uid}",
-        "A trial's COP trace for the pages' charts",
-        ("view_history",),
-        tag="pages",
-    ),
-    Endpoint(
-        "post",
-        "/api/sim/perform",
-        "Tell the simulated athlete what to do (simulated boards only): "
-        '{"action": "step_on", "params": {...}}',
-        ("run_tests",),
-        tag="pages",
-    ),
-)
+from station.access import CAPABILITIES
+from station.web.api import Field, Schema
+from station.web.routes import ApiRoute, declared_routes
 
 _JSON_TYPES = {
     "str": {"type": "string"},
@@ -407,7 +65,8 @@ ERROR = {
 }
 
 
-def _operation(ep: Endpoint) -> dict[str, Any]:
+def _operation(ep: ApiRoute) -> dict[str, Any]:
+    method = ep.method.lower()
     op: dict[str, Any] = {"summary": ep.summary, "tags": [ep.tag]}
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -427,13 +86,13 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         op["parameters"] = params
     if ep.body is not None:
         op["requestBody"] = {
-            "required": ep.method == "post" and any(s.required for s in ep.body.values()),
+            "required": method == "post" and any(s.required for s in ep.body.values()),
             "content": {"application/json": {"schema": body_schema(ep.body)}},
         }
     error = {"description": "", "content": {"application/json": {"schema": ERROR}}}
     ok_code = (
         "201"
-        if ep.method == "post"
+        if method == "post"
         and ep.path.endswith(("athletes", "sessions", "targets", "trials/start", "users", "tokens"))
         else "200"
     )
@@ -450,9 +109,9 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         op["security"] = []
     if "{" in ep.path:
         responses["404"] = {**error, "description": "no such resource"}
-    if ep.path.startswith("/api/trials/") and ep.method == "post":
+    if ep.path.startswith("/api/trials/") and method == "post":
         responses["409"] = {**error, "description": "the runner refuses (says why)"}
-    if ep.path.startswith("/api/calibration/") and ep.method in ("post", "delete"):
+    if ep.path.startswith("/api/calibration/") and method in ("post", "delete"):
         responses["409"] = {**error, "description": "the calibration step is refused (says why)"}
     op["responses"] = responses
     return op
@@ -462,10 +121,11 @@ def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
 
-def document() -> dict[str, Any]:
+def document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document of every route `app` declares."""
     paths: dict[str, dict[str, Any]] = {}
-    for ep in ENDPOINTS:
-        paths.setdefault(ep.path, {})[ep.method] = _operation(ep)
+    for ep in declared_routes(app):
+        paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,2 +1,2 @@
-"""Web views. Every module here exposes `register(app: Flask) -> None` and is loaded by
-station.web.app.create_app in name order, so adding a page never edits the app factory."""
+"""Web views. Every module here exposes `register(app: Flask) -> None`; station.web.app lists
+them in `VIEWS` (in order) and create_app registers them after installing access control."""

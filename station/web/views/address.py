@@ -8,16 +8,26 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, jsonify
+
+from station.web.context import context
+from station.web.routes import PUBLIC, ApiRoutes
 
 
 def station_urls() -> list[str]:
     """Addresses set by `balance-station run` once it listens (best first)."""
-    return list(current_app.config.get("STATION_URLS") or [])
+    return list(context().station_urls)
 
 
 def register(app: Flask) -> None:
-    @app.get("/api/address")
+    api = ApiRoutes(app, tag="station")
+
+    @api.route(
+        "GET",
+        "/api/address",
+        summary="The station's URLs on the network (no login; station/web/views/address.py)",
+        needs=PUBLIC,
+    )
     def address():
         urls = station_urls()
         return jsonify(urls=urls, preferred=urls[0] if urls else None)

@@ -7,28 +7,28 @@ from typing import Any
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from station.store import StoreError
-from station.web import auth
-from station.web.app import context
-from station.web.views.api_common import ApiError, Field, ok, validated_body
+from station import access
+from station.web.api import ApiError, Field, ok, store_404
+from station.web.context import context
+from station.web.routes import ApiRoutes, request_body
 
 USER_FIELDS = {
     "username": Field("str", required=True, max_length=64),
-    "role": Field("str", required=True, choices=auth.USER_ROLES),
+    "role": Field("str", required=True, choices=access.USER_ROLES),
     "password": Field(
         "str",
         required=True,
         max_length=1000,
-        description=f"at least {auth.MIN_PASSWORD_LENGTH} characters",
+        description=f"at least {access.MIN_PASSWORD_LENGTH} characters",
     ),
 }
 USER_CHANGE_FIELDS = {
-    "role": Field("str", choices=auth.USER_ROLES),
+    "role": Field("str", choices=access.USER_ROLES),
     "password": Field("str", max_length=1000),
     "active": Field("bool"),
 }
 TOKEN_FIELDS = {
-    "role": Field("str", required=True, choices=auth.TOKEN_ROLES),
+    "role": Field("str", required=True, choices=access.TOKEN_ROLES),
     "name": Field("str", required=True, max_length=100, description="what the token is for"),
 }
 
@@ -72,44 +72,52 @@ def _admins_left_after(username: str, **change: Any) -> int:
 
 
 def register(app: Flask) -> None:
-    @app.get("/api/users")
-    @auth.require("manage_users")
+    api = ApiRoutes(app, tag="admin")
+    admins = ("manage_users",)
+
+    @api.route("GET", "/api/users", summary="Users", needs=admins)
     def list_users() -> Response:
         return ok({"users": [user_json(u) for u in _store().list_users()]})
 
-    @app.post("/api/users")
-    @auth.require("manage_users")
+    @api.route("POST", "/api/users", summary="Add a user", needs=admins, body=USER_FIELDS)
     def add_user() -> Response:
-        fields = validated_body(USER_FIELDS)
+        fields = request_body()
         try:
-            user = auth.create_user(
+            user = access.create_user(
                 _store(), fields["username"], fields["role"], fields["password"]
             )
-        except auth.AuthError as exc:
+        except access.AuthError as exc:
             message = str(exc)
             field = next((f for f in ("password", "username", "role") if f in message), "username")
             raise ApiError(409 if "already exists" in message else 400, message, field) from None
         return ok(user_json(_store().get_user(user.username)), 201)
 
-    @app.patch("/api/users/<username>")
-    @auth.require("manage_users")
+    @api.route(
+        "PATCH",
+        "/api/users/<username>",
+        summary="Change a user's role, password or active flag",
+        needs=admins,
+        body=USER_CHANGE_FIELDS,
+    )
     def change_user(username: str) -> Response:
-        fields = validated_body(USER_CHANGE_FIELDS, partial=True)
+        fields = request_body()
         if _store().get_user(username) is None:
             raise ApiError(404, f"no user {username!r}")
         if _admins_left_after(username, **fields) == 0:
             raise ApiError(409, "the station needs at least one active admin")
         if "password" in fields:
             try:
-                auth.set_password(_store(), username, fields.pop("password"))
-            except auth.AuthError as exc:
+                access.set_password(_store(), username, fields.pop("password"))
+            except access.AuthError as exc:
                 raise ApiError(400, str(exc), "password") from None
         if fields:
             _store().update_user(username, **fields)
         return ok(user_json(_store().get_user(username)))
 
-    @app.delete("/api/users/<username>")
-    @auth.require("manage_users")
+    @api.route(
+        "DELETE", "/api/users/<username>", summary="Delete a user (not the last admin)",
+        needs=admins,
+    )
     def delete_user(username: str) -> Response:
         if _store().get_user(username) is None:
             raise ApiError(404, f"no user {username!r}")
@@ -118,23 +126,24 @@ def register(app: Flask) -> None:
         _store().delete_user(username)
         return ok({"deleted": {"username": username}})
 
-    @app.get("/api/tokens")
-    @auth.require("manage_users")
+    @api.route("GET", "/api/tokens", summary="API tokens (never their secret)", needs=admins)
     def list_tokens() -> Response:
         return ok({"tokens": [token_json(t) for t in _store().list_api_tokens()]})
 
-    @app.post("/api/tokens")
-    @auth.require("manage_users")
+    @api.route(
+        "POST",
+        "/api/tokens",
+        summary="Create an API token; the secret is in this answer only",
+        needs=admins,
+        body=TOKEN_FIELDS,
+    )
     def create_token() -> Response:
-        fields = validated_body(TOKEN_FIELDS)
-        secret, record = auth.create_api_token(_store(), fields["role"], fields["name"])
+        fields = request_body()
+        secret, record = access.create_api_token(_store(), fields["role"], fields["name"])
         return ok({**token_json(record), "token": secret}, 201)
 
-    @app.delete("/api/tokens/<uid>")
-    @auth.require("manage_users")
+    @api.route("DELETE", "/api/tokens/<uid>", summary="Revoke an API token", needs=admins)
     def revoke_token(uid: str) -> Response:
-        try:
+        with store_404():
             _store().revoke_api_token(uid)
-        except StoreError as exc:
-            raise ApiError(404, str(exc)) from None
         return ok({"deleted": {"token_uid": uid}})

@@ -12,17 +12,11 @@ from werkzeug.wrappers import Response
 
 from station.analysis import history
 from station.analysis.metrics.catalog import direction, is_measure
-from station.store import StoreError
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth
-from station.web.app import context
-from station.web.views.api_common import (
-    ApiError,
-    Field,
-    ok,
-    query_int,
-    validated_body,
-)
+from station.web.api import ApiError, Field, ok, query_int, store_404
+from station.web.context import context
+from station.web.routes import ApiRoutes, request_body
 
 ATHLETE_FIELDS = {
     "name": Field("str", required=True, max_length=100, description="full name"),
@@ -86,10 +80,8 @@ def athlete_json(athlete: Athlete, full: bool = True) -> dict[str, Any]:
 
 
 def get_athlete(uid: str) -> Athlete:
-    try:
+    with store_404(f"no athlete with id {uid}"):
         return _store().get_athlete(uid)
-    except StoreError:
-        raise ApiError(404, f"no athlete with id {uid}") from None
 
 
 def session_json(record: SessionRecord) -> dict[str, Any]:
@@ -145,8 +137,15 @@ def _default_direction(measure: str) -> str:
 
 
 def register(app: Flask) -> None:
-    @app.get("/api/athletes")
-    @auth.require("view_history", "run_tests")
+    api = ApiRoutes(app, tag="athletes")
+
+    @api.route(
+        "GET",
+        "/api/athletes",
+        summary="Athletes (a kiosk gets uid, name and team of active ones)",
+        needs=("view_history", "run_tests"),
+        query={"team": "only this team", "q": "name contains", "active": "1: active only"},
+    )
     def list_athletes() -> Response:
         principal = auth.current_principal()
         full = principal is not None and principal.can("view_history")
@@ -158,36 +157,55 @@ def register(app: Flask) -> None:
         )
         return ok({"athletes": [athlete_json(a, full) for a in athletes]})
 
-    @app.post("/api/athletes")
-    @auth.require("edit_athletes")
+    @api.route(
+        "POST", "/api/athletes", summary="Add an athlete", needs=("edit_athletes",),
+        body=ATHLETE_FIELDS,
+    )
     def add_athlete() -> Response:
-        fields = validated_body(ATHLETE_FIELDS)
+        fields = request_body()
         athlete = Athlete(**fields)
         _store().add_athlete(athlete)
         return ok(athlete_json(get_athlete(athlete.uid)), 201)
 
-    @app.get("/api/athletes/<uid>")
-    @auth.require("view_history")
+    @api.route("GET", "/api/athletes/<uid>", summary="One athlete", needs=("view_history",))
     def show_athlete(uid: str) -> Response:
         return ok(athlete_json(get_athlete(uid)))
 
-    @app.patch("/api/athletes/<uid>")
-    @auth.require("edit_athletes")
+    @api.route(
+        "PATCH",
+        "/api/athletes/<uid>",
+        summary="Change an athlete (fields given only)",
+        needs=("edit_athletes",),
+        body=ATHLETE_FIELDS,
+    )
     def change_athlete(uid: str) -> Response:
         get_athlete(uid)
-        fields = validated_body(ATHLETE_FIELDS, partial=True)
+        fields = request_body()
         _store().update_athlete(uid, **fields)
         return ok(athlete_json(get_athlete(uid)))
 
-    @app.delete("/api/athletes/<uid>")
-    @auth.require("edit_athletes")
+    @api.route(
+        "DELETE",
+        "/api/athletes/<uid>",
+        summary="Delete an athlete and everything recorded about them; says what was deleted",
+        needs=("edit_athletes",),
+    )
     def delete_athlete(uid: str) -> Response:
         athlete = get_athlete(uid)
         counts = _store().delete_athlete(uid)
         return ok({"deleted": {"uid": athlete.uid, "name": athlete.name, **counts}})
 
-    @app.get("/api/athletes/<uid>/history")
-    @auth.require("view_history")
+    @api.route(
+        "GET",
+        "/api/athletes/<uid>/history",
+        summary="Trial summaries, oldest first, decimated to max_points evenly spaced rows",
+        needs=("view_history",),
+        query={
+            "max_points": "2-10000 (default 500)",
+            "measure": "add this measure's value to each row (metrics key or score)",
+            "condition": "only this condition key",
+        },
+    )
     def athlete_history(uid: str) -> Response:
         get_athlete(uid)
         max_points = query_int("max_points", 500, 2, HISTORY_MAX_POINTS)
@@ -207,17 +225,28 @@ def register(app: Flask) -> None:
             }
         )
 
-    @app.get("/api/athletes/<uid>/sessions")
-    @auth.require("view_history")
+    @api.route(
+        "GET",
+        "/api/athletes/<uid>/sessions",
+        summary="The athlete's sessions and daily logs",
+        needs=("view_history",),
+        tag="sessions",
+    )
     def list_sessions(uid: str) -> Response:
         get_athlete(uid)
         return ok({"sessions": [session_json(s) for s in _store().list_sessions(uid)]})
 
-    @app.post("/api/athletes/<uid>/sessions")
-    @auth.require("edit_athletes", "run_tests")
+    @api.route(
+        "POST",
+        "/api/athletes/<uid>/sessions",
+        summary="Open a session (with the day's log)",
+        needs=("edit_athletes", "run_tests"),
+        body=SESSION_FIELDS,
+        tag="sessions",
+    )
     def add_session(uid: str) -> Response:
         get_athlete(uid)
-        fields = validated_body(SESSION_FIELDS)
+        fields = request_body()
         principal = auth.current_principal()
         if principal is not None and "operator" not in fields:
             fields["operator"] = principal.username
@@ -225,28 +254,43 @@ def register(app: Flask) -> None:
         _store().create_session(record)
         return ok(session_json(record), 201)
 
-    @app.patch("/api/sessions/<uid>")
-    @auth.require("edit_athletes")
+    @api.route(
+        "PATCH",
+        "/api/sessions/<uid>",
+        summary="Change a session's log",
+        needs=("edit_athletes",),
+        body=SESSION_LOG_FIELDS,
+        tag="sessions",
+    )
     def change_session_log(uid: str) -> Response:
-        fields = validated_body(SESSION_LOG_FIELDS, partial=True)
-        try:
+        fields = request_body()
+        with store_404():
             _store().update_session_log(uid, **fields)
-        except StoreError as exc:
-            raise ApiError(404, str(exc)) from None
         return ok({"uid": uid, "updated": fields})
 
-    @app.get("/api/athletes/<uid>/targets")
-    @auth.require("view_history")
+    @api.route(
+        "GET",
+        "/api/athletes/<uid>/targets",
+        summary="Targets with baseline, current and progress",
+        needs=("view_history",),
+        tag="targets",
+    )
     def list_targets(uid: str) -> Response:
         get_athlete(uid)
         rows = _store().athlete_history(uid, metrics=True)
         return ok({"targets": history.targets_view(_store(), uid, rows)})
 
-    @app.post("/api/athletes/<uid>/targets")
-    @auth.require("set_targets")
+    @api.route(
+        "POST",
+        "/api/athletes/<uid>/targets",
+        summary="Set a target (direction defaults from the measure)",
+        needs=("set_targets",),
+        body=TARGET_FIELDS,
+        tag="targets",
+    )
     def add_target(uid: str) -> Response:
         get_athlete(uid)
-        fields = validated_body(TARGET_FIELDS)
+        fields = request_body()
         _check_target_measure(fields)
         fields.setdefault("direction", _default_direction(fields["measure"]))
         principal = auth.current_principal()
@@ -259,28 +303,40 @@ def register(app: Flask) -> None:
         _store().add_target(target)
         return ok(target, 201)
 
-    @app.patch("/api/targets/<uid>")
-    @auth.require("set_targets")
+    @api.route(
+        "PATCH",
+        "/api/targets/<uid>",
+        summary="Change a target",
+        needs=("set_targets",),
+        body=TARGET_FIELDS,
+        tag="targets",
+    )
     def change_target(uid: str) -> Response:
-        fields = validated_body(TARGET_FIELDS, partial=True)
+        fields = request_body()
         _check_target_measure(fields)
-        try:
+        with store_404():
             _store().update_target(uid, **fields)
-        except StoreError as exc:
-            raise ApiError(404, str(exc)) from None
         return ok({"uid": uid, "updated": fields})
 
-    @app.delete("/api/targets/<uid>")
-    @auth.require("set_targets")
+    @api.route(
+        "DELETE", "/api/targets/<uid>", summary="Delete a target", needs=("set_targets",),
+        tag="targets",
+    )
     def delete_target(uid: str) -> Response:
-        try:
+        with store_404():
             _store().delete_target(uid)
-        except StoreError as exc:
-            raise ApiError(404, str(exc)) from None
         return ok({"deleted": {"target_uid": uid}})
 
-    @app.get("/api/team")
-    @auth.require("view_history")
+    @api.route(
+        "GET",
+        "/api/team",
+        summary="Coach dashboard: last test, latest score, trend, L/R velocity asymmetry per "
+        "athlete",
+        needs=("view_history",),
+        query={"team": "only this team", "lsi_threshold_pct": "flag below (default 85)",
+               "missed_days": "days without a test before an athlete counts as missed "
+               "(default 14)"},
+    )
     def team() -> Response:
         default = int(history.ASYMMETRY_LSI_PCT)
         threshold = float(query_int("lsi_threshold_pct", default, 1, 100))

@@ -42,8 +42,9 @@ from station.calibration.simulate import (
     CalibrationPlan,
 )
 from station.web import auth
-from station.web.app import context
-from station.web.views.api_common import ApiError, Field, ok, validated_body
+from station.web.api import ApiError, Field, ok
+from station.web.context import context
+from station.web.routes import ApiRoutes, request_body
 
 EMPTY_FIELDS: dict[str, Field] = {}
 PLACEMENT_FIELDS = {
@@ -63,7 +64,6 @@ SAVE_FIELDS = {
                    description="board name in the file (default: the current calibration's)"),
 }
 VERIFY_FIELDS = PLACEMENT_FIELDS
-CONFIG_PATH_KEY = "CALIBRATION_PATH"
 
 
 def _holder() -> SessionHolder:
@@ -76,7 +76,7 @@ def _username() -> str | None:
 
 
 def _save_path() -> Path | None:
-    path = current_app.config.get(CONFIG_PATH_KEY)
+    path = context().calibration_path
     return None if path is None else Path(path)
 
 
@@ -118,17 +118,14 @@ def state() -> dict[str, Any]:
                            "y_mm": VERIFY_AT_MM[1]},
         "calibration": context().runtime.calibration_status(),
         "save_path": None if path is None else str(path),
-        "can_reload": callable(getattr(context().runtime, "reload_calibration", None)),
+        "can_reload": True,  # every Station reloads a saved file (kept for API clients)
     }
 
 
 def _capture() -> Any:
     """Counts of the next ~2 s of frames; 409 with the reason when they cannot be had."""
-    history = getattr(context().runtime, "history", None)
-    if history is None:
-        raise ApiError(409, "this station keeps no frame history: calibrate with the CLI")
     try:
-        return _holder().capture(history)
+        return _holder().capture(context().runtime.history)
     except CaptureBusy as exc:
         raise ApiError(409, str(exc)) from None
     except MeasurementRefused as exc:
@@ -137,10 +134,7 @@ def _capture() -> Any:
 
 def _reload(path: Path) -> str:
     """Make the running station use the file; the sentence for the page."""
-    reload = getattr(context().runtime, "reload_calibration", None)
-    if not callable(reload):
-        return f"saved {path}; restart the station to use it"
-    problem = reload(path)
+    problem = context().runtime.reload_calibration(path)
     if problem:
         return f"saved {path}, but the station could not load it ({problem}); it keeps the old one"
     return f"saved {path}; the station uses it now"
@@ -156,20 +150,34 @@ def _write(cal: Calibration, path: Path) -> None:
 def register(app: Flask) -> None:
     from station.web.views.pages import render_page
 
+    api = ApiRoutes(app, tag="calibration")
+    calibrators = ("calibrate",)
+
     @app.get("/calibrate")
     @auth.require("calibrate")
     def calibrate_page() -> str:
         return render_page("calibrate.html", title="Calibration", data=state())
 
-    @app.get("/api/calibration/session")
-    @auth.require("calibrate")
+    @api.route(
+        "GET",
+        "/api/calibration/session",
+        summary="The calibration in progress (tare, placements, fit, save, verification), the "
+        "default plan of masses and marks, and where the file is saved",
+        needs=calibrators,
+    )
     def calibration_session() -> Response:
         return ok(state())
 
-    @app.post("/api/calibration/tare")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/tare",
+        summary="Tare: average the next ~2 s of frames of the empty board (409: moving, not "
+        "empty, no frames)",
+        needs=calibrators,
+        body=EMPTY_FIELDS,
+    )
     def calibration_tare() -> Response:
-        validated_body(EMPTY_FIELDS)
+        request_body()
         reference = _current_calibration()
         counts = _capture()
         try:
@@ -181,10 +189,15 @@ def register(app: Flask) -> None:
             holder.current_or_new(_username()).set_tare(result)
         return ok(state())
 
-    @app.post("/api/calibration/placements")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/placements",
+        summary="Measure a known mass at a marked spot (~2 s of frames; 409: moving, not tared)",
+        needs=calibrators,
+        body=PLACEMENT_FIELDS,
+    )
     def calibration_add_placement() -> Response:
-        body = validated_body(PLACEMENT_FIELDS)
+        body = request_body()
         holder = _holder()
         with holder.lock:
             if holder.session is None or holder.session.tare is None:
@@ -200,8 +213,12 @@ def register(app: Flask) -> None:
             holder.session.add_placement(placement)
         return ok(state())
 
-    @app.delete("/api/calibration/placements/<index>")
-    @auth.require("calibrate")
+    @api.route(
+        "DELETE",
+        "/api/calibration/placements/<index>",
+        summary="Remove a placement (0-based index); drops the fit",
+        needs=calibrators,
+    )
     def calibration_remove_placement(index: str) -> Response:
         holder = _holder()
         with holder.lock:
@@ -212,10 +229,16 @@ def register(app: Flask) -> None:
             session.remove_placement(int(index))
         return ok(state())
 
-    @app.post("/api/calibration/fit")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/fit",
+        summary="Fit the gains from the placements; residuals per position (409: the fit is "
+        "refused, with why)",
+        needs=calibrators,
+        body=FIT_FIELDS,
+    )
     def calibration_fit() -> Response:
-        body = validated_body(FIT_FIELDS)
+        body = request_body()
         holder = _holder()
         with holder.lock:
             session = holder.session
@@ -233,10 +256,16 @@ def register(app: Flask) -> None:
             session.set_fit(fit)
         return ok(state())
 
-    @app.post("/api/calibration/save")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/save",
+        summary="Write the fitted calibration to the station's file (atomic) and reload the "
+        "station's estimator",
+        needs=calibrators,
+        body=SAVE_FIELDS,
+    )
     def calibration_save() -> Response:
-        body = validated_body(SAVE_FIELDS)
+        body = request_body()
         path = _save_path()
         if path is None:
             raise ApiError(409, "this station has no calibration file configured: use the CLI")
@@ -253,10 +282,16 @@ def register(app: Flask) -> None:
             session.set_saved(cal, str(path), _reload(path))
         return ok(state())
 
-    @app.post("/api/calibration/verify")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/verify",
+        summary="Measure a known mass with the saved calibration (or, with no calibration in "
+        "progress, the station's file) and store the result in the file",
+        needs=calibrators,
+        body=VERIFY_FIELDS,
+    )
     def calibration_verify() -> Response:
-        body = validated_body(VERIFY_FIELDS)
+        body = request_body()
         holder = _holder()
         path = _save_path()
         with holder.lock:
@@ -288,10 +323,15 @@ def register(app: Flask) -> None:
                 holder.session.reload_message = message
         return ok({**state(), "verification": result.to_dict(), "message": message})
 
-    @app.post("/api/calibration/cancel")
-    @auth.require("calibrate")
+    @api.route(
+        "POST",
+        "/api/calibration/cancel",
+        summary="Drop the calibration in progress (the saved file stays)",
+        needs=calibrators,
+        body=EMPTY_FIELDS,
+    )
     def calibration_cancel() -> Response:
-        validated_body(EMPTY_FIELDS)
+        request_body()
         holder = _holder()
         with holder.lock:
             holder.cancel()

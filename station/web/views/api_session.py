@@ -6,13 +6,21 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.wrappers import Response
 
+from station.access import CAPABILITIES
 from station.web import auth
-from station.web.views.api_common import ok
+from station.web.api import ok
+from station.web.routes import ApiRoutes
 
 
 def register(app: Flask) -> None:
-    @app.get("/api/me")
-    @auth.require_login
+    api = ApiRoutes(app, tag="station")
+
+    @api.route(
+        "GET",
+        "/api/me",
+        summary="Who is calling: username, role, capabilities, and the session's CSRF token",
+        needs=(auth.LOGIN,),
+    )
     def me() -> Response:
         principal = auth.current_principal()
         assert principal is not None
@@ -21,7 +29,7 @@ def register(app: Flask) -> None:
                 "username": principal.username,
                 "role": principal.role,
                 "via": principal.via,
-                "capabilities": sorted(c for c in auth.CAPABILITIES if principal.can(c)),
+                "capabilities": sorted(c for c in CAPABILITIES if principal.can(c)),
                 "csrf_token": None if principal.via == "token" else auth.csrf_token(),
             }
         )

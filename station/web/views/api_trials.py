@@ -18,16 +18,16 @@ from flask import Flask, current_app, session
 from werkzeug.wrappers import Response
 
 from station.analysis import history
+from station.calibration.conversion import force_and_cop
 from station.calibration.file import CalibrationError, calibration_from_dict
-from station.geometry import cop_from_forces
-from station.protocols import load_protocols
-from station.store import StoreError
+from station.protocols import load_protocols, protocols_json
 from station.store.records import TrialRecord
-from station.trials.runner import TrialError, TrialRequest
+from station.trials.runner import TrialError, TrialRequest, TrialRunner
 from station.web import auth
-from station.web.app import context
+from station.web.api import ApiError, Field, ok, store_404
+from station.web.context import context
+from station.web.routes import ApiRoutes, request_body
 from station.web.views.api_athletes import get_athlete
-from station.web.views.api_common import ApiError, Field, ok, validated_body
 
 START_FIELDS = {
     "protocol": Field("str", required=True, max_length=100, description="protocol id"),
@@ -42,7 +42,13 @@ START_FIELDS = {
     "operator_start": Field("bool", description="wait for POST /api/trials/current/start"),
     "seq": Field("int", minimum=1, maximum=1000),
 }
-CSV_KINDS = ("raw", "cop", "forces")
+NO_FIELDS: dict[str, Field] = {}  # a body, if any, must be {}
+CSV_SUMMARIES = {
+    "raw": "Raw counts per cell (CSV)",
+    "cop": "Total force and COP (CSV)",
+    "forces": "Per-cell and total force (CSV)",
+}
+CSV_KINDS = tuple(CSV_SUMMARIES)
 MAX_STARTERS = 16
 
 
@@ -66,18 +72,16 @@ def _starters() -> _Starters:
     return current_app.extensions.setdefault("station_trial_starters", _Starters())
 
 
-def _runner() -> Any:
-    trials = context().runtime.trials
+def _runner() -> TrialRunner:
+    trials = context().trials
     if trials is None:
         raise ApiError(503, "trials are not available on this station (no trial runner)")
     return trials
 
 
 def _load(uid: str, with_raw: bool = False) -> TrialRecord:
-    try:
+    with store_404(f"no trial with id {uid}"):
         return context().store.load_trial(uid, with_raw=with_raw)
-    except StoreError:
-        raise ApiError(404, f"no trial with id {uid}") from None
 
 
 def _may_see_trial(uid: str) -> bool:
@@ -153,8 +157,7 @@ def trial_csv(trial: TrialRecord, kind: str) -> str:
         raise ApiError(
             409, "this trial's calibration snapshot cannot be read: only raw.csv is available"
         ) from None
-    cells = cal.cell_forces(raw.counts)
-    total, cop = cop_from_forces(cells, cal.positions_mm, cal.min_load_n)
+    cells, total, cop = force_and_cop(cal, raw.counts)
     if kind == "forces":
         columns = {"t_s": t_s}
         for c in range(4):
@@ -170,31 +173,6 @@ def trial_csv(trial: TrialRecord, kind: str) -> str:
         }
     )
 
-
-def protocols_json() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "description": p.description,
-            "kind": p.kind,
-            "trials": [
-                {
-                    "id": t.id,
-                    "stance": t.stance,
-                    "eyes": t.eyes,
-                    "surface": t.surface,
-                    "task": t.task,
-                    "duration_s": t.duration_s,
-                    "count": t.count,
-                    "rest_s": t.rest_s,
-                    "instructions": t.instructions,
-                }
-                for t in p.trials
-            ],
-        }
-        for p in load_protocols().values()
-    ]
 
 
 def _kiosk_id() -> str | None:
@@ -223,8 +201,14 @@ def current_json() -> dict[str, Any]:
 
 
 def register(app: Flask) -> None:
-    @app.get("/api/trials/<uid>")
-    @auth.require("view_history", "view_own_trial_result")
+    api = ApiRoutes(app, tag="trials")
+
+    @api.route(
+        "GET",
+        "/api/trials/<uid>",
+        summary="A trial: metrics, score, outcome, comparison with baseline and previous trial",
+        needs=("view_history", "view_own_trial_result"),
+    )
     def show_trial(uid: str) -> Response:
         if not _may_see_trial(uid):
             return auth.api_error(
@@ -239,23 +223,41 @@ def register(app: Flask) -> None:
         return response
 
     for kind in CSV_KINDS:
-        view = auth.require("export")(lambda uid, kind=kind: csv_download(uid, kind))
-        app.add_url_rule(f"/api/trials/<uid>/{kind}.csv", f"api_trial_{kind}_csv", view)
+        api.route(
+            "GET",
+            f"/api/trials/<uid>/{kind}.csv",
+            summary=CSV_SUMMARIES[kind],
+            needs=("export",),
+            produces="text/csv",
+            endpoint=f"api_trial_{kind}_csv",
+        )(lambda uid, kind=kind: csv_download(uid, kind))
 
-    @app.get("/api/protocols")
-    @auth.require("run_tests", "view_history")
+    @api.route(
+        "GET", "/api/protocols", summary="Test protocols and their trials",
+        needs=("run_tests", "view_history"),
+    )
     def protocols() -> Response:
         return ok({"protocols": protocols_json()})
 
-    @app.get("/api/calibration")
-    @auth.require("run_tests", "view_history", "calibrate")
+    @api.route(
+        "GET",
+        "/api/calibration",
+        summary="Calibration status and warnings",
+        needs=("run_tests", "view_history", "calibrate"),
+        tag="station",
+    )
     def calibration() -> Response:
         return ok(context().runtime.calibration_status())
 
-    @app.post("/api/trials/start")
-    @auth.require("run_tests")
+    @api.route(
+        "POST",
+        "/api/trials/start",
+        summary="Start a trial on the board (409 when one runs or the station is uncalibrated)",
+        needs=("run_tests",),
+        body=START_FIELDS,
+    )
     def start_trial() -> Response:
-        fields = validated_body(START_FIELDS)
+        fields = request_body()
         protocol = load_protocols().get(fields["protocol"])
         if protocol is None:
             known = ", ".join(sorted(load_protocols()))
@@ -293,27 +295,41 @@ def register(app: Flask) -> None:
             _starters().add(request, kiosk_id)
         return ok({"status": status}, 201)
 
-    @app.post("/api/trials/current/start")
-    @auth.require("run_tests")
+    @api.route(
+        "POST",
+        "/api/trials/current/start",
+        summary="Operator start of the waiting trial",
+        needs=("run_tests",),
+        body=NO_FIELDS,
+    )
     def operator_start() -> Response:
-        validated_body({})
+        request_body()
         try:
             _runner().operator_start()
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
         return ok({"status": _runner().status()})
 
-    @app.post("/api/trials/current/abort")
-    @auth.require("run_tests")
+    @api.route(
+        "POST",
+        "/api/trials/current/abort",
+        summary="Abort the running trial",
+        needs=("run_tests",),
+        body=NO_FIELDS,
+    )
     def abort() -> Response:
-        validated_body({})
+        request_body()
         try:
             _runner().abort()
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
         return ok({"status": _runner().status()})
 
-    @app.get("/api/trials/current")
-    @auth.require("run_tests", "view_history")
+    @api.route(
+        "GET",
+        "/api/trials/current",
+        summary="The runner's state and the last result",
+        needs=("run_tests", "view_history"),
+    )
     def current() -> Response:
         return ok(current_json())

@@ -1,7 +1,8 @@
 """First-start setup, login, logout, kiosk mode: the pages that decide who is at the station.
 
-Registering this module also installs the request-wide checks of station.web.auth
-(setup gate, CSRF, session lifetimes), so every other view is covered.
+Part of access control: station.web.app.create_app registers `blueprint()` on every
+station app, next to the request-wide checks of station.web.auth (setup gate, CSRF,
+session lifetimes), which send people to these pages.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.wrappers import Response
 
+from station import access
 from station.web import auth
+from station.web.context import context
 
 _setup_lock = threading.Lock()
 
@@ -32,7 +35,7 @@ def _page(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
 
 
 def _store() -> Any:
-    return current_app.extensions["station"].store
+    return context().store
 
 
 def _form(name: str) -> str:
@@ -58,9 +61,9 @@ def blueprint() -> Blueprint:
     @bp.route("/setup", methods=["GET", "POST"])
     def setup() -> Any:
         store = _store()
-        if auth.has_users(store):
+        if access.has_users(store):
             return redirect("/login")
-        values = {"min_length": auth.MIN_PASSWORD_LENGTH}
+        values = {"min_length": access.MIN_PASSWORD_LENGTH}
         if request.method == "GET":
             return _page("auth/setup.html", **values)
         username, password = _form("username"), _form("password")
@@ -69,11 +72,11 @@ def blueprint() -> Blueprint:
                 "auth/setup.html", 400, error="the passwords differ", username=username, **values
             )
         with _setup_lock:
-            if auth.has_users(store):  # someone else finished setup meanwhile
+            if access.has_users(store):  # someone else finished setup meanwhile
                 return redirect("/login")
             try:
-                user = auth.create_user(store, username, "admin", password)
-            except auth.AuthError as exc:
+                user = access.create_user(store, username, "admin", password)
+            except access.AuthError as exc:
                 return _page("auth/setup.html", 400, error=str(exc), username=username, **values)
         auth.login_user(user)
         return redirect("/")
@@ -87,7 +90,7 @@ def blueprint() -> Blueprint:
         refused = _too_many("auth/login.html", username, username=username, next=next_url)
         if refused is not None:
             return refused
-        user = auth.authenticate(_store(), username, password) if username else None
+        user = access.authenticate(_store(), username, password) if username else None
         if user is None:
             auth.login_failed(username)
             return _page(
@@ -141,8 +144,3 @@ def blueprint() -> Blueprint:
         return redirect("/")
 
     return bp
-
-
-def register(app: Flask) -> None:
-    auth.install(app)
-    app.register_blueprint(blueprint())

@@ -16,12 +16,12 @@ import tempfile
 import threading
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, render_template
+from flask import Flask, Response, current_app, render_template
 
 from station.analysis import history
-from station.store import StoreError
 from station.web import auth
-from station.web.app import context
+from station.web.api import store_404
+from station.web.context import context
 from station.web.views.pages import nav_items
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -79,10 +79,8 @@ def register(app: Flask) -> None:
     @app.get("/report/<uid>.pdf")
     @auth.require("view_history")
     def report_pdf(uid: str):
-        try:
+        with store_404():
             athlete = context().store.get_athlete(uid)
-        except StoreError:
-            abort(404)
         chromium = chromium_path()
         if chromium is None:
             return Response("PDF download needs Chromium on the station (apt install chromium);"

@@ -17,15 +17,23 @@ from flask import Flask, jsonify, request
 from station.board.sim.athlete import SimActionError, normalize_action
 from station.board.spec import is_simulated
 from station.web import auth
-from station.web.app import context
+from station.web.context import context
+from station.web.routes import ApiRoutes
 
 WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
                "set_condition")
 
 
 def register(app: Flask) -> None:
-    @app.post("/api/sim/perform")
-    @auth.require("run_tests")
+    api = ApiRoutes(app, tag="pages")
+
+    @api.route(
+        "POST",
+        "/api/sim/perform",
+        summary="Tell the simulated athlete what to do (simulated boards only): "
+        '{"action": "step_on", "params": {...}}',
+        needs=("run_tests",),
+    )
     def sim_perform():
         runtime = context().runtime
         if not is_simulated(runtime.board_kind):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, redirect, render_template, request
+from flask import Flask, redirect, render_template, request
 
+from station import access
 from station.analysis import history
 from station.board.spec import is_simulated
-from station.store import StoreError
 from station.web import auth
-from station.web.app import context
+from station.web.api import store_404
+from station.web.context import context
 from station.web.views import page_data
 
 NAV = (
@@ -52,10 +53,8 @@ def render_page(template: str, *, title: str, data: Any = None, **values: Any) -
 
 
 def _athlete_or_404(uid: str) -> Any:
-    try:
+    with store_404():
         return context().store.get_athlete(uid)
-    except StoreError:
-        abort(404)
 
 
 def is_sim_board() -> bool:
@@ -141,9 +140,9 @@ def register(app: Flask) -> None:
                         "created_at": history.iso(t.created_at),
                         "last_used_at": history.iso(t.last_used_at)}
                        for t in store.list_api_tokens()],
-            "roles": list(auth.USER_ROLES),
-            "token_roles": list(auth.TOKEN_ROLES),
+            "roles": list(access.USER_ROLES),
+            "token_roles": list(access.TOKEN_ROLES),
             "capabilities": {k: sorted(v) for k, v in auth.CAPABILITIES.items()},
-            "capability_help": auth.CAPABILITY_HELP,
+            "capability_help": access.CAPABILITY_HELP,
         }
         return render_page("settings.html", title="Users and settings", data=data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
-from station.web.app import context
+from station.web.context import context
 
 
 def register(app: Flask) -> None:

@@ -2,24 +2,27 @@
 
 A schema is a dict of `Field`s; `validate` refuses unknown fields, missing required
 ones, wrong types, out-of-range numbers and bad choices with 400
-{"error": "...", "field": "<name>"}. The same schemas feed the OpenAPI document
-(station.web.openapi), so the documentation cannot drift from what is enforced.
-Registering this module turns 4xx/5xx on /api/ paths into JSON (never an HTML page).
+{"error": "...", "field": "<name>"}. A route declares its schema once
+(station.web.routes: `api.route(..., body=SCHEMA)`); the view validates with it and the
+OpenAPI document is made from it, so the documentation cannot drift from what is enforced.
+`install(app)` turns 4xx/5xx on /api/ paths into JSON (never an HTML page).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from station.store import StoreError
 from station.web import auth
 from station.wire import json_safe
 
@@ -162,8 +165,16 @@ def validate(body: Mapping[str, Any], schema: Schema, *, partial: bool = False) 
     return out
 
 
-def validated_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
-    return validate(json_body(), schema, partial=partial)
+@contextmanager
+def store_404(message: str | None = None) -> Iterator[None]:
+    """The store's "no such record" (StoreError) inside the block answers 404: JSON
+    {"error": message or the store's words} on /api/, the plain 404 page elsewhere."""
+    try:
+        yield
+    except StoreError as exc:
+        if not auth.is_api_request():
+            abort(404)
+        raise ApiError(404, message or str(exc)) from None
 
 
 def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
@@ -218,15 +229,10 @@ def _unexpected(exc: Exception) -> Any:
     return auth.api_error(500, f"internal error ({type(exc).__name__}); see the station's log")
 
 
-def register(app: Flask) -> None:
+def install(app: Flask) -> None:
+    """JSON errors on /api/ (ApiError, HTTP errors, unexpected exceptions); bounded uploads."""
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # no unbounded uploads into memory
         app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.register_error_handler(ApiError, lambda exc: exc.response())
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
-
-    @app.get("/api/openapi.json")
-    def openapi_document() -> Response:
-        from station.web.openapi import document
-
-        return jsonify(document())
