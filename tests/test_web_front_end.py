@@ -1,9 +1,13 @@
-"""The station's facts (g, cells, labels) rendered once into the pages from the Python values."""
+"""One of each in the front end: one live-stream client, one board renderer, and the station's
+facts (g, cells, labels) rendered once from the Python values, never copied into web/static
+(static checks of the sources, and the rendered pages)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from pathlib import Path
 
 import pytest
 from web_fixtures import *  # noqa: F403
@@ -16,7 +20,55 @@ from station.trials.events import FAILURE_REASONS
 from station.web.views import frontend_facts
 from station.web.views.page_data import KEY_MEASURES
 
+WEB = Path(__file__).resolve().parents[1] / "web"
+SCRIPTS = sorted(p for p in (WEB / "static").rglob("*.js") if "vendor" not in p.parts)
+TEMPLATES = sorted((WEB / "templates").rglob("*.html"))
 FACTS = frontend_facts.frontend_facts()
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(WEB).as_posix()
+
+
+def _using(pattern: str, files: list[Path] = SCRIPTS) -> list[str]:
+    return [_name(p) for p in files if re.search(pattern, p.read_text(encoding="utf-8"))]
+
+
+def test_the_sources_are_found():
+    assert len(SCRIPTS) > 5 and len(TEMPLATES) > 5  # the checks below look at real files
+
+
+def test_one_live_stream_client():
+    assert _using(r"new\s+EventSource\s*\(") == ["static/js/live_stream.js"]
+
+
+def test_one_board_renderer():
+    assert _using(r"getContext\s*\(") == ["static/js/board.js"]
+
+
+def test_no_script_keeps_its_own_g_or_cell_positions():
+    assert _using(r"9\.8\d*") == []
+    number = r"{:g}(?:\.0+)?"
+    for x, y in zip(DEFAULT_LAYOUT.x_mm, DEFAULT_LAYOUT.y_mm, strict=True):
+        pair = r"\[?\s*" + number.format(x) + r"\s*,\s*" + number.format(y) + r"\b"
+        assert _using(pair) == [], (x, y)
+
+
+def _labels() -> list[str]:
+    return [
+        *(c["label"] for c in FACTS["cells"]),
+        *(s["label"] for s in FACTS["stances"].values()),
+        *(m["label"] for m in FACTS["measures"].values()),
+        *FACTS["failure_reasons"].values(),
+    ]
+
+
+def test_no_script_or_template_spells_out_the_servers_labels():
+    for label in _labels():
+        quoted = r"""["'`>]""" + re.escape(label) + r"""["'`<(]"""
+        assert _using(quoted) == [], label
+        option = r"<option[^>]*>\s*" + re.escape(label) + r"\s*[(<]"  # a picker of them
+        assert _using(option, TEMPLATES) == [], label
 
 
 def test_the_facts_are_the_python_values():
@@ -44,7 +96,7 @@ def _rendered_facts(page: str) -> dict:
     return json.loads(match.group(1))
 
 
-PAGES_WITH_SCRIPTS = ("/kiosk", "/physio", "/status", "/calibrate", "/coach")
+PAGES_WITH_SCRIPTS = ("/kiosk", "/physio", "/status", "/calibrate", "/coach", "/live")
 
 
 def test_every_page_carries_the_facts_once(client):
@@ -54,3 +106,20 @@ def test_every_page_carries_the_facts_once(client):
         assert page.count('id="station-facts"') == 1, path
         assert _rendered_facts(page) == FACTS, path
         assert page.index('id="station-facts"') < page.index("js/facts.js"), path
+
+
+def test_streaming_pages_load_the_one_client_before_their_script(client):
+    login_as(client, "admin")
+    for path, script in (("/kiosk", "kiosk"), ("/physio", "physio"), ("/status", "status"),
+                         ("/calibrate", "calibrate"), ("/live", "live_view")):
+        page = client.get(path).get_data(as_text=True)
+        assert page.index("js/live_stream.js") < page.index(f"js/{script}.js"), path
+
+
+def test_the_physio_measure_picker_names_the_servers_measures(client):
+    login_as(client, "physio")
+    page = client.get("/physio").get_data(as_text=True)
+    options = dict(re.findall(r'<option value="([^"]+)">([^<]+)</option>',
+                              page[page.index('id="t-measure"'):]))
+    for key, (label, unit) in KEY_MEASURES.items():
+        assert html.unescape(options[key]) == (f"{label} ({unit})" if unit else label)

@@ -178,7 +178,7 @@ def test_the_report_page_is_print_ready(station, browser, admin_state):
 @pytest.mark.parametrize("viewport, prefix", [(PHONE, "phone"), (TABLET, "tablet")])
 def test_every_page_fits_the_screen(station, browser, admin_state, viewport, prefix):
     page = new_page(browser, viewport, admin_state)
-    for path in ("/kiosk", "/coach", "/physio", "/status", "/settings"):
+    for path in ("/kiosk", "/coach", "/physio", "/status", "/settings", "/calibrate", "/live"):
         page.goto(station + path)
         page.wait_for_load_state("networkidle") if path != "/kiosk" else None
         assert no_horizontal_overflow(page), path
