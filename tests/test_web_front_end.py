@@ -1,6 +1,6 @@
-"""One of each in the front end: one live-stream client, one board renderer, and the station's
-facts (g, cells, labels) rendered once from the Python values, never copied into web/static
-(static checks of the sources, and the rendered pages)."""
+"""One of each in the front end: one live-stream client, one board renderer, one simulated-athlete
+panel, and the station's facts (g, cells, labels) rendered once from the Python values, never
+copied into web/static (static checks of the sources, and the rendered pages)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from web_fixtures import *  # noqa: F403
 from web_fixtures import login_as
 
+from station.board.sim.athlete import normalize_action
 from station.calibration.procedure import G
 from station.geometry import DEFAULT_LAYOUT
 from station.protocols import STANCES
@@ -44,6 +45,11 @@ def test_one_live_stream_client():
 
 def test_one_board_renderer():
     assert _using(r"getContext\s*\(") == ["static/js/board.js"]
+
+
+def test_one_simulated_athlete_panel():
+    assert _using(r"/api/sim/perform") == ["static/js/sim_panel.js"]
+    assert _using(r"data-sim=", TEMPLATES) == ["templates/_sim_panel.html"]
 
 
 def test_no_script_keeps_its_own_g_or_cell_positions():
@@ -114,6 +120,32 @@ def test_streaming_pages_load_the_one_client_before_their_script(client):
                          ("/calibrate", "calibrate"), ("/live", "live_view")):
         page = client.get(path).get_data(as_text=True)
         assert page.index("js/live_stream.js") < page.index(f"js/{script}.js"), path
+
+
+def _sim_buttons(page: str) -> list[tuple[str, dict, str]]:
+    buttons = re.findall(r"<button[^>]*data-sim=\"([a-z_]+)\"(?:[^>]*data-params='([^']*)')?[^>]*>"
+                         r"([^<]+)</button>", page)
+    return [(action, json.loads(html.unescape(params or "{}")), label)
+            for action, params, label in buttons]
+
+
+def test_kiosk_and_physio_show_the_same_panel_whose_actions_the_simulator_accepts(client):
+    login_as(client, "admin")
+    kiosk = _sim_buttons(client.get("/kiosk").get_data(as_text=True))
+    physio = _sim_buttons(client.get("/physio").get_data(as_text=True))
+    assert kiosk == physio
+    assert {a for a, _, _ in kiosk} == {"step_on", "lift_foot", "touch_down", "put_foot_down",
+                                        "step_off"}
+    for action, params, _ in kiosk:
+        normalize_action(action, params)  # raises on an action or parameter it does not know
+
+
+def test_a_real_board_has_no_simulated_athlete_panel(client, fake_runtime):
+    fake_runtime.board_kind = "hx711"
+    login_as(client, "admin")
+    for path in ("/kiosk", "/physio"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'id="sim-panel"' not in page and "js/sim_panel.js" in page, path
 
 
 def test_the_physio_measure_picker_names_the_servers_measures(client):

@@ -207,7 +207,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
         " || document.querySelector('#state-banner').textContent.includes('Ready')",
         timeout=20_000)
     page.wait_for_timeout(2500)  # weighed while still on both feet
-    sim(page, "Lift right")
+    sim(page, "Lift right foot")
     try:
         page.wait_for_selector("#b-steps li.done", timeout=HOLD_S * 1000 + 20_000)
     finally:

@@ -25,7 +25,7 @@
   // -- steps -------------------------------------------------------------------------------
   function show(step) {
     for (const s of ["athlete", "test", "run", "result"]) $(`step-${s}`).hidden = s !== step;
-    $("sim-panel").hidden = !(D.sim && (step === "run" || step === "result"));
+    SimPanel.show(step === "run" || step === "result");
     window.scrollTo(0, 0);
   }
   document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => show(b.dataset.back)));
@@ -263,18 +263,6 @@
     try { await BS.api("POST", "/api/trials/current/abort"); } catch (e) { BS.toast(e.message, "bad"); }
     st.running = false; st.awaitingResult = false;
     setBanner(STATES.aborted, "s-aborted");
-  }
-
-  // -- simulated athlete (simulated board only) ---------------------------------------------
-  if (D.sim) {
-    document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
-      const action = b.dataset.sim;
-      const p = {};
-      if (action === "lift_foot") p.side = b.dataset.side;
-      if (action === "touch_down") p.on_board = false;
-      if (action === "step_on") { p.stance = "double"; p.mass_kg = 72; }
-      try { await BS.api("POST", "/api/sim/perform", { action, params: p }); } catch (e) { BS.toast(e.message, "bad"); }
-    }));
   }
 
   // -- live stream ---------------------------------------------------------------------------

@@ -110,15 +110,7 @@
   LiveStream.pill($("conn"));
   LiveStream.on("frames", onFrames);
   LiveStream.on("trial_result", (m) => onResult(m.result));
-  if (D.sim) {
-    $("sim-panel").hidden = false;
-    document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
-      const p = {};
-      if (b.dataset.sim === "lift_foot") p.side = b.dataset.side;
-      if (b.dataset.sim === "touch_down") p.on_board = false;
-      try { await BS.api("POST", "/api/sim/perform", { action: b.dataset.sim, params: p }); } catch (e) { BS.toast(e.message, "bad"); }
-    }));
-  }
+  SimPanel.show(true);
 
   // -- targets -------------------------------------------------------------------------------
   for (const [key, s] of Object.entries(S.series)) $("t-condition").append(BS.h(`<option value="${BS.esc(key)}">${BS.esc(s.label)}</option>`));
