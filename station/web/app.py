@@ -31,6 +31,7 @@ from station.web.views import (
     api_session,
     api_trials,
     auth_views,
+    frontend_facts,
     page_data,
     page_pdf,
     page_sim,
@@ -38,32 +39,21 @@ from station.web.views import (
     raw_board_page,
 )
 
-try:  # the front end's facts for the pages' scripts (being added on another branch)
-    import station.web.views.frontend_facts as frontend_facts
-except ModuleNotFoundError as exc:
-    if exc.name != "station.web.views.frontend_facts":
-        raise
-    frontend_facts = None
-
 __all__ = ["VIEWS", "WebContext", "context", "create_app", "web_dir"]
 
-VIEWS: tuple[ModuleType, ...] = tuple(
-    module
-    for module in (
-        address,
-        api_admin,
-        api_athletes,
-        api_calibration,
-        api_session,
-        api_trials,
-        frontend_facts,
-        page_data,
-        page_pdf,
-        page_sim,
-        pages,
-        raw_board_page,
-    )
-    if module is not None
+VIEWS: tuple[ModuleType, ...] = (
+    address,
+    api_admin,
+    api_athletes,
+    api_calibration,
+    api_session,
+    api_trials,
+    frontend_facts,
+    page_data,
+    page_pdf,
+    page_sim,
+    pages,
+    raw_board_page,
 )
 
 

@@ -178,7 +178,7 @@ def test_the_report_page_is_print_ready(station, browser, admin_state):
 @pytest.mark.parametrize("viewport, prefix", [(PHONE, "phone"), (TABLET, "tablet")])
 def test_every_page_fits_the_screen(station, browser, admin_state, viewport, prefix):
     page = new_page(browser, viewport, admin_state)
-    for path in ("/kiosk", "/coach", "/physio", "/status", "/settings"):
+    for path in ("/kiosk", "/coach", "/physio", "/status", "/settings", "/calibrate", "/live"):
         page.goto(station + path)
         page.wait_for_load_state("networkidle") if path != "/kiosk" else None
         assert no_horizontal_overflow(page), path
@@ -207,7 +207,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
         " || document.querySelector('#state-banner').textContent.includes('Ready')",
         timeout=20_000)
     page.wait_for_timeout(2500)  # weighed while still on both feet
-    sim(page, "Lift right")
+    sim(page, "Lift right foot")
     try:
         page.wait_for_selector("#b-steps li.done", timeout=HOLD_S * 1000 + 20_000)
     finally:

@@ -92,8 +92,9 @@
     // magnify so the trace fills about half the view (a hold sways a few mm), at most 8x
     const xs = trace.x, ys = trace.y;
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    const span = Math.max(x1 - x0, (y1 - y0) * 500 / 380, 10);
-    view.zoom = Math.min(8, Math.max(1, 250 / span));
+    const { halfW, halfL } = BoardView.PLATFORM;
+    const span = Math.max(x1 - x0, (y1 - y0) * halfW / halfL, 10);
+    view.zoom = Math.min(8, Math.max(1, halfW / span));
     view.center = view.zoom > 1 ? [(x0 + x1) / 2, (y0 + y1) / 2] : [0, 0];
     $("replay").scrollIntoView({ behavior: "smooth", block: "start" });
     play();

@@ -1,10 +1,13 @@
-// Draws the board seen from above: platform, cells, feet (the stance foot highlighted),
-// an optional target circle, the COP dot with a short fading trail. Used by the kiosk,
-// the trace replay and the calibration page. Board frame: x right, y forward, mm.
+// The one board renderer: the board seen from above on a canvas (platform outline, cells,
+// feet with the stance foot highlighted, an optional target circle, the COP dot with a short
+// fading trail, a replay's whole path). Used by the kiosk, the physio page, the athlete
+// page's replay and the live view (/live). Board frame: x right, y forward, mm. The cells'
+// positions are the station's (Facts, from station.geometry); the outline and the feet are
+// only a picture.
 "use strict";
 const BoardView = (() => {
-  const PLATFORM = { halfW: 250, halfL: 190 };
-  const CELLS = [[-200, 150], [200, 150], [-200, -150], [200, -150]];
+  const PLATFORM = Object.freeze({ halfW: 250, halfL: 190 });  // drawn platform half-size (mm)
+  const CELLS = Facts.cells.map((c) => [c.x_mm, c.y_mm]);
   const FOOT = { x: 90, halfW: 45, halfL: 125 };
 
   class View {
@@ -144,5 +147,5 @@ const BoardView = (() => {
       v.draw();
     }
   }
-  return { View, Player };
+  return { View, Player, PLATFORM };
 })();

@@ -4,7 +4,6 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const G = 9.80665;
   let st = BS.data;
   let busy = false;
 
@@ -141,11 +140,10 @@
 
   // Live load and stillness, so the operator sees when the board is ready to be measured.
   const buf = [];
-  const es = new EventSource("/api/live");
-  es.onerror = () => { $("live").textContent = "reconnecting…"; $("live").className = "pill pill-wait cal-live"; };
-  es.onmessage = (ev) => {
-    const m = JSON.parse(ev.data);
-    if (m.kind !== "frames") return;
+  LiveStream.onStatus((s) => {
+    if (s.state === "reconnecting") { $("live").textContent = "reconnecting…"; $("live").className = "pill pill-wait cal-live"; }
+  });
+  LiveStream.on("frames", (m) => {
     m.frames.t.forEach((t, i) => buf.push([t, m.frames.counts[i]]));
     while (buf.length && buf[buf.length - 1][0] - buf[0][0] > 1.0) buf.shift();
     let moving = false;
@@ -156,10 +154,10 @@
         if (Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) > 200) moving = true;
       }
     }
-    const load = m.force_n === null ? "" : `${BS.num(m.force_n / G, 1)} kg · `;
+    const load = m.force_n === null ? "" : `${BS.num(Facts.kg(m.force_n), 1)} kg · `;
     $("live").textContent = `${load}${moving ? "moving" : "still"}`;
     $("live").className = `pill ${moving ? "pill-wait" : "pill-ok"} cal-live`;
-  };
+  });
 
   setInputs("v", st.verify_default);
   render();

@@ -1,5 +1,5 @@
 // Kiosk: athlete -> test -> live run (instructions, COP, countdown, timer) -> result card,
-// then the protocol's next trial. Live data from /api/live (SSE); trials via the JSON API.
+// then the protocol's next trial. Live data from LiveStream; trials via the JSON API.
 "use strict";
 (() => {
   const D = BS.data;
@@ -7,13 +7,6 @@
   const params = new URLSearchParams(location.search);
   // ?duration_s=5 shortens every hold (demos, browser tests); the trial record keeps it.
   const durationOverride = params.get("duration_s") ? Number(params.get("duration_s")) : null;
-  const FAILURES = {
-    touch_down_floor: "The free foot touched the floor",
-    touch_down_board: "The free foot touched the board",
-    step_off: "Stepped off the board",
-    cop_left_foot_area: "Lost balance: weight left the foot",
-    no_hop: "No hop was seen",
-  };
   const STATES = {
     empty: "Step onto the board",
     on_board: "Stand still: weighing…",
@@ -32,7 +25,7 @@
   // -- steps -------------------------------------------------------------------------------
   function show(step) {
     for (const s of ["athlete", "test", "run", "result"]) $(`step-${s}`).hidden = s !== step;
-    $("sim-panel").hidden = !(D.sim && (step === "run" || step === "result"));
+    SimPanel.show(step === "run" || step === "result");
     window.scrollTo(0, 0);
   }
   document.querySelectorAll("[data-back]").forEach((b) => b.addEventListener("click", () => show(b.dataset.back)));
@@ -86,7 +79,7 @@
   function current() { return st.queue[st.index]; }
   function trialLabel(item) {
     const t = item.trial;
-    const stance = { "single-left": "Left leg", "single-right": "Right leg", double: "Both feet", tandem: "Tandem" }[t.stance] || t.stance;
+    const stance = Facts.stanceLabel(t.stance);
     const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
     return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${rep}`;
   }
@@ -184,9 +177,9 @@
     const f = msg.frames;
     player.push(f.t, f.cop_live_mm);
     if (!msg.cop_mm) player.clear();
-    const kg = msg.force_n === null ? null : msg.force_n / 9.80665;
+    const kg = Facts.kg(msg.force_n);
     $("kg").textContent = kg === null || kg < 1 ? "–" : `${kg.toFixed(1)} kg`;
-    const ref = st.bodyWeight ? st.bodyWeight / 9.80665 : 120;
+    const ref = st.bodyWeight ? Facts.kg(st.bodyWeight) : 120;
     $("weightbar").style.width = kg ? `${Math.min(100, 100 * kg / ref)}%` : "0";
     onHold(msg.hold);
   }
@@ -202,7 +195,7 @@
     $("res-test").textContent = trialLabel(item);
     let outcome;
     if (o.state === "complete") outcome = "✓ Held for the full time";
-    else if (o.state === "failed") outcome = `${FAILURES[o.failure_reason] || o.failure_reason || "Failed"}${o.time_to_failure_s !== null ? ` after ${BS.num(o.time_to_failure_s, 1)} s` : ""}`;
+    else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? ` after ${BS.num(o.time_to_failure_s, 1)} s` : ""}`;
     else outcome = "Stopped";
     $("res-outcome").textContent = outcome;
     $("res-outcome").className = `outcome ${o.state === "complete" ? "chg-up" : "chg-down"}`;
@@ -242,10 +235,11 @@
     } else {
       const m = result.metrics || {};
       const o = result.outcome || {};
+      const M = Facts.measures;
       measures = [
-        { label: "COP velocity", unit: "mm/s", value: m.mean_velocity_mm_s ? m.mean_velocity_mm_s.total : null },
-        { label: "Ellipse area", unit: "mm²", value: m.ellipse95_area_mm2 ?? null },
-        { label: "Time held", unit: "s", value: o.state === "complete" ? (durationOverride || current().trial.duration_s) : o.time_to_failure_s },
+        { ...M["mean_velocity_mm_s.total"], value: m.mean_velocity_mm_s ? m.mean_velocity_mm_s.total : null },
+        { ...M.ellipse95_area_mm2, value: m.ellipse95_area_mm2 ?? null },
+        { ...M.time_to_failure_s, value: o.state === "complete" ? (durationOverride || current().trial.duration_s) : o.time_to_failure_s },
       ];
       $("res-compare").textContent = st.athlete ? "" : "Guest trial: not saved, no comparison.";
     }
@@ -271,30 +265,10 @@
     setBanner(STATES.aborted, "s-aborted");
   }
 
-  // -- simulated athlete (simulated board only) ---------------------------------------------
-  if (D.sim) {
-    document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
-      const action = b.dataset.sim;
-      const p = {};
-      if (action === "lift_foot") p.side = b.dataset.side;
-      if (action === "touch_down") p.on_board = false;
-      if (action === "step_on") { p.stance = "double"; p.mass_kg = 72; }
-      try { await BS.api("POST", "/api/sim/perform", { action, params: p }); } catch (e) { BS.toast(e.message, "bad"); }
-    }));
-  }
-
   // -- live stream ---------------------------------------------------------------------------
-  function connect() {
-    const es = new EventSource("/api/live");
-    es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill pill-ok"; };
-    es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill pill-wait"; };
-    es.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (msg.kind === "frames") onFrames(msg);
-      else if (msg.kind === "trial_result") onResult(msg.result);
-    };
-  }
   if (!D.calibrated) BS.toast("The board is not calibrated: tests cannot be recorded. See Status.", "bad");
   renderAthletes();
-  connect();
+  LiveStream.pill($("conn"));
+  LiveStream.on("frames", onFrames);
+  LiveStream.on("trial_result", (msg) => onResult(msg.result));
 })();

@@ -20,7 +20,6 @@
   for (const p of D.protocols) $("b-protocol").append(BS.h(`<option value="${BS.esc(p.id)}">${BS.esc(p.name)}</option>`));
   $("b-protocol").value = D.protocols.some((p) => p.id === "baseline") ? "baseline" : D.protocols[0].id;
   const run = { session: null, steps: [], index: -1, armed: false };
-  const LABEL = { "single-left": "Left", "single-right": "Right", double: "Both", tandem: "Tandem" };
 
   function stepsFor(protocol) {
     const out = [];
@@ -29,7 +28,7 @@
   }
   function label(s) {
     const t = s.trial;
-    return `${LABEL[t.stance] || t.stance} · eyes ${t.eyes}${t.surface !== "firm" ? " · " + t.surface : ""}${t.task !== "hold" ? " · " + t.task : ""}${s.of > 1 ? ` (${s.rep}/${s.of})` : ""}`;
+    return `${Facts.stanceShort(t.stance)} · eyes ${t.eyes}${t.surface !== "firm" ? " · " + t.surface : ""}${t.task !== "hold" ? " · " + t.task : ""}${s.of > 1 ? ` (${s.rep}/${s.of})` : ""}`;
   }
   function renderSteps() {
     const ol = $("b-steps");
@@ -108,19 +107,10 @@
     s.result = r; s.status = "done"; run.armed = false;
     renderSteps();
   }
-  const es = new EventSource("/api/live");
-  es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill pill-ok"; };
-  es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill pill-wait"; };
-  es.onmessage = (ev) => { const m = JSON.parse(ev.data); if (m.kind === "frames") onFrames(m); else if (m.kind === "trial_result") onResult(m.result); };
-  if (D.sim) {
-    $("sim-panel").hidden = false;
-    document.querySelectorAll("[data-sim]").forEach((b) => b.addEventListener("click", async () => {
-      const p = {};
-      if (b.dataset.sim === "lift_foot") p.side = b.dataset.side;
-      if (b.dataset.sim === "touch_down") p.on_board = false;
-      try { await BS.api("POST", "/api/sim/perform", { action: b.dataset.sim, params: p }); } catch (e) { BS.toast(e.message, "bad"); }
-    }));
-  }
+  LiveStream.pill($("conn"));
+  LiveStream.on("frames", onFrames);
+  LiveStream.on("trial_result", (m) => onResult(m.result));
+  SimPanel.show(true);
 
   // -- targets -------------------------------------------------------------------------------
   for (const [key, s] of Object.entries(S.series)) $("t-condition").append(BS.h(`<option value="${BS.esc(key)}">${BS.esc(s.label)}</option>`));

@@ -3,7 +3,6 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const NAMES = ["front left", "front right", "back left", "back right"];
   const WINDOW_S = 2.0;
   const buf = [];  // [t, counts[4]]
   let health = BS.data.health, last = null, massSince = null, stillSince = null;
@@ -21,11 +20,11 @@
     const fails = (health.acquisition && health.acquisition.failing_cells) || {};
     const counts = buf.length ? buf[buf.length - 1][1] : [null, null, null, null];
     const forces = last ? last.cell_forces_n : [null, null, null, null];
-    $("cells").querySelector("tbody").replaceChildren(...NAMES.map((name, i) => {
+    $("cells").querySelector("tbody").replaceChildren(...Facts.cells.map(({ label }, i) => {
       const bad = fails[String(i)] !== undefined;
       const noisy = n[i] !== null && n[i] > 200;
       const state = bad ? `<span class="pill pill-bad">not answering ${fails[String(i)]} s</span>` : noisy ? '<span class="pill pill-wait">noisy / loaded</span>' : '<span class="pill pill-ok">ok</span>';
-      return BS.h(`<tr><td>${name}</td><td>${counts[i] ?? "–"}</td><td>${n[i] === null ? "–" : BS.num(n[i], 0)}</td><td>${forces[i] === null ? "–" : BS.num(forces[i]) + " N"}</td><td>${state}</td></tr>`);
+      return BS.h(`<tr><td>${label}</td><td>${counts[i] ?? "–"}</td><td>${n[i] === null ? "–" : BS.num(n[i], 0)}</td><td>${forces[i] === null ? "–" : BS.num(forces[i]) + " N"}</td><td>${state}</td></tr>`);
     }));
   }
   function renderHealth() {
@@ -67,22 +66,18 @@
     step("still", stillSince && now - stillSince > 3000, n[0] === null ? "" : `noise ${n.map((v) => BS.num(v, 0)).join(" / ")} counts`);
     const loaded = f !== null && f > 50;
     massSince = loaded ? massSince ?? now : null;
-    step("mass", massSince && now - massSince > 2000, loaded ? `${BS.num(f / 9.80665, 1)} kg on the board` : "");
+    step("mass", massSince && now - massSince > 2000, loaded ? `${BS.num(Facts.kg(f), 1)} kg on the board` : "");
     const cop = last.cop_mm;
     const centred = loaded && cop && Math.hypot(cop[0], cop[1]) <= 10;
     step("centre", centred, cop ? `COP ${BS.num(cop[0])}, ${BS.num(cop[1])} mm` : health.calibrated ? "" : "needs a calibration");
     step("fit", health.calibrated, health.calibrated ? "a calibration is in use" : "");
   }
-  const es = new EventSource("/api/live");
-  es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill pill-ok"; };
-  es.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "pill pill-wait"; };
-  es.onmessage = (ev) => {
-    const m = JSON.parse(ev.data);
-    if (m.kind !== "frames") return;
+  LiveStream.pill($("conn"));
+  LiveStream.on("frames", (m) => {
     last = m;
     m.frames.t.forEach((t, i) => buf.push([t, m.frames.counts[i]]));
     while (buf.length && buf[buf.length - 1][0] - buf[0][0] > WINDOW_S) buf.shift();
-  };
+  });
   setInterval(() => { renderCells(); renderSteps(); }, 500);
   async function poll() {
     try { health = await BS.api("GET", "/api/health"); renderHealth(); } catch (e) { /* shown by the stream pill */ }
