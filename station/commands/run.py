@@ -111,8 +111,10 @@ def handle(args: argparse.Namespace) -> int:
         save=store_saver(store, board_id=runtime.board_kind),
         publish=runtime.hub.publish,
         clock_synced=lambda: wall_clock_status().synced is not False,
+        start_checks=(runtime.source_problem,),
     )
     runtime.subscribe(runner)
+    runtime.when_source_lost(runner.source_lost)  # the board stopped answering: abort
     runtime.trials = runner  # what the web app's trial endpoints drive
     if not 3.0 <= args.demo_hold <= 60.0:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
