@@ -11,8 +11,9 @@ is uncalibrated.
 The station's reader feeds it as a frame listener (`on_frame`, `live_part`: the
 shape station.live.runtime.FrameListener asks for); the runner knows nothing of
 the reader, only the callables it is given: `start_checks` say why a trial may not
-start now (acquisition restarting), and `source_lost` is called when the board stops
-answering.
+start now (acquisition restarting, the disk nearly full), `source_lost` is called when
+the board stops answering, and `spool` keeps a trial the saver refused
+(station.trials.spool), so a failed save never loses the frames and the result says so.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class FinishedTrial:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     abort_reason: str | None = None  # a key of ABORT_REASONS when aborted
+    not_saved_reason: str | None = None  # why saved_uid is None, in words
+    spooled: bool = False  # kept on disk to be saved later (station.trials.spool)
 
     def summary(self) -> dict[str, Any]:
         """The result card's data (JSON-safe)."""
@@ -99,12 +102,16 @@ class FinishedTrial:
             "score": None if self.score is None else round(self.score, 1),
             "metrics": self.metrics,
             "error": self.error,
+            "saved": self.saved_uid is not None,
+            "not_saved_reason": self.not_saved_reason,
+            "spooled": self.spooled,
             "abort_reason": self.abort_reason,
         }
 
 
 Saver = Callable[[FinishedTrial], str | None]
 Analyzer = Callable[[FinishedTrial], None]
+Spool = Callable[[FinishedTrial, str], Any]  # keeps an unsaved trial; raises when it cannot
 StartCheck = Callable[[], str | None]  # why no trial may start now, or None
 
 
@@ -121,6 +128,7 @@ class TrialRunner:
         publish: Callable[[dict[str, Any]], None] | None = None,
         clock_synced: Callable[[], bool] = lambda: True,
         start_checks: Sequence[StartCheck] = (),
+        spool: Spool | None = None,
     ) -> None:
         self._calibration_snapshot = calibration_snapshot
         self._config = hold_config or HoldConfig()
@@ -129,6 +137,7 @@ class TrialRunner:
         self._publish = publish
         self._clock_synced = clock_synced
         self._start_checks = tuple(start_checks)
+        self._spool = spool
         self._abort_reason: str | None = None
         self._lock = threading.Lock()
         self._engine: HoldEngine | None = None
@@ -306,14 +315,17 @@ class TrialRunner:
         try:
             if finished.outcome.state is not State.ABORTED:
                 self._analyze(finished)
-            if self._save is not None:
-                finished.saved_uid = self._save(finished)
         except Exception as exc:  # the station keeps running; the operator is told
-            log.exception("trial %s could not be analysed or saved", finished.spec.id)
+            log.exception("trial %s could not be analysed", finished.spec.id)
             finished.error = f"{type(exc).__name__}: {exc}"
+            finished.not_saved_reason = f"the analysis failed ({finished.error})"
+        else:
+            self._save_or_spool(finished)
         self.last_result = finished
         score = "-" if finished.score is None else f"{finished.score:.1f}"
         saved = f"saved {finished.saved_uid}" if finished.saved_uid else "not saved"
+        if finished.spooled:
+            saved += " (spooled: saved later)"
         log.info(
             "trial %s/%s %s, score %s, %s (%.0f ms)%s",
             finished.protocol.id, finished.spec.id, finished.outcome.state.value, score, saved,
@@ -322,6 +334,42 @@ class TrialRunner:
         )
         if self._publish is not None:
             self._publish({"kind": "trial_result", "result": finished.summary()})
+
+    def _save_or_spool(self, finished: FinishedTrial) -> None:
+        """Save; when that fails, keep the trial in the spool; say which in `finished`."""
+        if self._save is None:
+            finished.not_saved_reason = "this station does not save trials"
+            return
+        try:
+            finished.saved_uid = self._save(finished)
+        except Exception as exc:
+            log.exception("trial %s could not be saved", finished.spec.id)
+            finished.error = f"{type(exc).__name__}: {exc}"
+        else:
+            if finished.saved_uid is None:
+                finished.not_saved_reason = (
+                    "no athlete was chosen (a quick try is not kept)"
+                    if finished.request.athlete_uid is None
+                    else "the trial ended before the hold began: nothing to keep"
+                )
+            return
+        if self._spool is None:
+            finished.not_saved_reason = f"saving failed ({finished.error}); the frames are lost"
+            return
+        try:
+            self._spool(finished, finished.error)
+        except Exception as exc:
+            log.exception("trial %s could not be spooled either", finished.spec.id)
+            finished.not_saved_reason = (
+                f"saving failed ({finished.error}) and keeping it on disk failed too "
+                f"({type(exc).__name__}: {exc}); the frames are lost"
+            )
+            return
+        finished.spooled = True
+        finished.not_saved_reason = (
+            f"saving failed ({finished.error}); the trial is kept on the station and will be "
+            "saved when the database takes it again"
+        )
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Block until queued analysis/saving is done (tests, shutdown)."""
