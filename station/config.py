@@ -143,6 +143,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "backup_dir": Key("", _text, "where backups go ('' = the data directory's backups/)"),
         "backup_keep": Key(10, _int_range(1, 1000), "how many backups to keep (oldest go first)"),
+        "disk_warn_mb": Key(
+            500,
+            _int_range(0, 1_000_000),
+            "free disk (MB) in the data directory below which health shows a warning",
+        ),
+        "disk_floor_mb": Key(
+            100,
+            _int_range(0, 1_000_000),
+            "free disk (MB) below which trials are refused before they start (0 = never)",
+        ),
     },
     "acquisition": {
         "cpu": Key(-1, _int_range(-1, 255), "CPU for the acquisition process (-1 = the last)"),

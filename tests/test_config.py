@@ -40,6 +40,8 @@ CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
     ("storage", "raw_frames_months"): ("6", 6, "-1", "must be an integer from 0 to 1200"),
     ("storage", "backup_dir"): ('"/mnt/usb"', "/mnt/usb", "false", "must be a string"),
     ("storage", "backup_keep"): ("3", 3, "0", "must be an integer from 1 to 1000"),
+    ("storage", "disk_warn_mb"): ("2000", 2000, "-5", "must be an integer from 0 to 1000000"),
+    ("storage", "disk_floor_mb"): ("0", 0, '"lots"', "must be an integer from 0 to 1000000"),
     ("acquisition", "cpu"): ("2", 2, "-2", "must be an integer from -1 to 255"),
     ("acquisition", "sched_fifo_priority"): ("0", 0, "100", "from 0 to 99"),
 }

@@ -202,7 +202,8 @@ def test_trial_runner_parts_and_trial_result_match_the_doc():
 
 def test_every_protocols_hold_status_is_documented():
     hold_rows = documented("`hold`", "hold.")
-    runner_keys = {"protocol", "trial_id", "instructions"}  # TrialRunner.status adds these
+    # TrialRunner.status adds these (abort_reason once aborted)
+    runner_keys = {"protocol", "trial_id", "instructions", "abort_reason"}
     seen: set[str] = set()
 
     def check(engine: HoldEngine, what: str) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 import uuid
@@ -8,6 +9,7 @@ import uuid
 import pytest
 
 from station.acquisition.stats import AcqState
+from station.acquisition.supervisor import AcquisitionSupervisor, RestartPolicy
 from station.service.sdnotify import HealthWatchdog, Notifier, StallDetector, StationHealth
 
 
@@ -163,59 +165,116 @@ def test_no_thread_without_a_watchdog():
 
 
 class FakeAcquisition:
+    """Station.acquisition.supervisor.Supervised, by hand: a process that lives or dies."""
+
     def __init__(self) -> None:
         self.stats = {"state": AcqState.STARTING, "frames_total": 0}
         self.process_alive = True
+        self.exitcode: int | None = None
+        self.restart_works = True
 
     @property
     def alive(self) -> bool:
         return self.process_alive
 
+    @property
+    def written(self) -> int:
+        return self.stats["frames_total"]
+
+    @property
+    def state(self) -> AcqState:
+        return AcqState(self.stats["state"])
+
+    def die(self, code: int) -> None:
+        self.process_alive, self.exitcode = False, code
+
+    def discard_process(self) -> int | None:
+        self.process_alive = False
+        self.stats["state"] = AcqState.STOPPED
+        return self.exitcode
+
+    def restart(self) -> None:
+        self.stats["state"] = AcqState.STARTING
+        self.process_alive, self.exitcode = True, None
+        if not self.restart_works:
+            self.die(1)
+
 
 class FakeRuntime:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock, policy: RestartPolicy | None = None) -> None:
         self.reader_loops = 0
         self.acquisition = FakeAcquisition()
+        self.supervisor = AcquisitionSupervisor(self.acquisition, policy, clock=clock)
 
 
 def advance(runtime: FakeRuntime, clock: Clock, seconds: float, frames: bool) -> None:
-    """Time passes; the reader turns; the board delivers frames when `frames`."""
-    for _ in range(int(seconds)):
-        clock.t += 1.0
-        runtime.reader_loops += 200
-        if frames:
-            runtime.acquisition.stats["frames_total"] += 80
+    """Time passes; the reader turns (and runs the supervisor); frames arrive when `frames`
+    and a process is there to deliver them."""
+    for _ in range(int(seconds * 4)):
+        clock.t += 0.25
+        runtime.reader_loops += 50
+        runtime.supervisor.check()
+        acq = runtime.acquisition
+        if frames and acq.alive:
+            acq.stats["state"] = AcqState.RUNNING
+            acq.stats["frames_total"] += 20
 
 
 def test_station_health_running_board():
-    clock, rt = Clock(), FakeRuntime()
+    clock = Clock()
+    rt = FakeRuntime(clock)
     health = StationHealth(rt, stall_s=10.0, clock=clock)
-    rt.acquisition.stats["state"] = AcqState.RUNNING
     advance(rt, clock, 30, frames=True)
     assert health() and health.problem is None
 
 
 def test_a_hung_reader_is_unhealthy():
-    clock, rt = Clock(), FakeRuntime()
+    clock = Clock()
+    rt = FakeRuntime(clock)
     health = StationHealth(rt, stall_s=10.0, clock=clock)
     clock.t += 11
     assert not health()
     assert "reader thread made no progress for 11 s" in health.problem
 
 
-def test_a_dead_acquisition_process_is_unhealthy():
-    clock, rt = Clock(), FakeRuntime()
+def test_a_dead_acquisition_process_is_restarted_by_the_station_not_by_systemd():
+    clock = Clock()
+    rt = FakeRuntime(clock)
     health = StationHealth(rt, stall_s=10.0, clock=clock)
-    rt.acquisition.process_alive = False
-    advance(rt, clock, 1, frames=False)
+    advance(rt, clock, 5, frames=True)
+    rt.acquisition.die(-9)
+    advance(rt, clock, 0.25, frames=False)
+    assert rt.supervisor.in_outage
+    assert health(), health.problem  # the supervisor is on it: keep the watchdog fed
+    advance(rt, clock, 20, frames=True)  # restarted after 0.5 s, frames again
+    assert not rt.supervisor.in_outage and rt.supervisor.restarts == 1
+    assert health(), health.problem
+    advance(rt, clock, 20, frames=True)
+    assert health(), health.problem  # the pause of the outage never counts as a stall
+
+
+def test_acquisition_the_station_cannot_bring_back_stops_the_watchdog():
+    clock = Clock()
+    rt = FakeRuntime(clock)
+    health = StationHealth(rt, stall_s=10.0, clock=clock)
+    advance(rt, clock, 5, frames=True)
+    rt.acquisition.restart_works = False  # every new process dies at once
+    rt.acquisition.die(-11)
+    advance(rt, clock, 55, frames=True)
+    assert health(), health.problem  # still trying (0.5, 1, 2, 4, 8, 16, 30 s apart)
+    advance(rt, clock, 10, frames=True)
     assert not health()
-    assert health.problem == "acquisition process is not running"
+    assert health.problem.startswith("acquisition not back after 6")
+    assert "restarts: the new acquisition process exited (exit code 1)" in health.problem
+    rt.acquisition.restart_works = True  # the next attempt works: healthy again
+    advance(rt, clock, 40, frames=True)
+    assert health(), health.problem
 
 
-def test_a_stuck_acquisition_loop_is_unhealthy():
-    clock, rt = Clock(), FakeRuntime()
+def test_the_frame_rule_backs_up_a_supervisor_that_misses_a_stall():
+    clock = Clock()
+    rt = FakeRuntime(clock, RestartPolicy(stall_s=1e9))
     health = StationHealth(rt, stall_s=10.0, clock=clock)
-    rt.acquisition.stats["state"] = AcqState.RUNNING
     advance(rt, clock, 5, frames=True)
     assert health()
     advance(rt, clock, 12, frames=False)
@@ -224,7 +283,8 @@ def test_a_stuck_acquisition_loop_is_unhealthy():
 
 
 def test_a_slow_start_is_not_a_hang_but_a_start_that_never_ends_is():
-    clock, rt = Clock(), FakeRuntime()
+    clock = Clock()
+    rt = FakeRuntime(clock, RestartPolicy(start_timeout_s=1e9))
     health = StationHealth(rt, stall_s=10.0, startup_s=90.0, clock=clock)
     advance(rt, clock, 60, frames=False)  # still STARTING: importing, opening the board
     assert health()
@@ -235,11 +295,13 @@ def test_a_slow_start_is_not_a_hang_but_a_start_that_never_ends_is():
 
 def test_a_missing_board_is_reported_not_restarted():
     """BOARD_ERROR (retrying to open) keeps the watchdog fed: a restart would not help."""
-    clock, rt = Clock(), FakeRuntime()
+    clock = Clock()
+    rt = FakeRuntime(clock)
     health = StationHealth(rt, stall_s=10.0, clock=clock)
     rt.acquisition.stats["state"] = AcqState.BOARD_ERROR
     advance(rt, clock, 120, frames=False)
     assert health()
+    assert not rt.supervisor.in_outage  # not a hang either: the process says what is wrong
     # the board comes back: the long pause before it must not count against it
     rt.acquisition.stats["state"] = AcqState.RUNNING
     assert health()
@@ -248,7 +310,8 @@ def test_a_missing_board_is_reported_not_restarted():
 
 
 def test_station_health_reads_a_real_acquisition_process():
-    """The attribute paths StationHealth uses exist on the real Acquisition (sim board)."""
+    """The attribute paths StationHealth and the supervisor use exist on the real
+    Acquisition (sim board), and a killed process is replaced while health stays good."""
     from station.acquisition.process import Acquisition, RealtimeOptions
     from station.board.spec import BoardOptions
 
@@ -257,19 +320,29 @@ def test_station_health_reads_a_real_acquisition_process():
     class Runtime:
         reader_loops = 0
         acquisition = acq
+        supervisor = AcquisitionSupervisor(acq)
+
+    def run_until(predicate, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not predicate():
+            assert time.monotonic() < deadline, what
+            Runtime.reader_loops += 1
+            Runtime.supervisor.check()
+            time.sleep(0.02)
 
     acq.start()
     try:
         health = StationHealth(Runtime, stall_s=3.0)
-        deadline = time.monotonic() + 20
-        while acq.stats["frames_total"] < 20 and time.monotonic() < deadline:
-            Runtime.reader_loops += 1
-            time.sleep(0.05)
-        Runtime.reader_loops += 1
+        run_until(lambda: acq.stats["frames_total"] >= 20, "first frames")
         assert health(), health.problem
-        assert acq.stats["frames_total"] >= 20
+        os.kill(acq.stats["pid"], signal.SIGKILL)
+        run_until(lambda: Runtime.supervisor.in_outage, "the kill noticed")
+        assert health(), health.problem
+        assert Runtime.supervisor.last_exit_code == -signal.SIGKILL
+        frames = acq.stats["frames_total"]
+        run_until(lambda: not Runtime.supervisor.in_outage, "a new process")
+        run_until(lambda: acq.stats["frames_total"] >= frames + 20, "frames again")
+        assert health(), health.problem
+        assert Runtime.supervisor.restarts == 1
     finally:
         acq.stop()
-    Runtime.reader_loops += 1
-    assert not health()
-    assert health.problem == "acquisition process is not running"

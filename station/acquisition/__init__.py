@@ -1,1 +1,2 @@
-"""Acquisition: the process that reads the board, and the shared ring it fills."""
+"""Acquisition: the process that reads the board, the shared ring it fills, and the
+supervisor that replaces the process when it dies or hangs."""

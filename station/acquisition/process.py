@@ -263,7 +263,12 @@ def acquisition_main(
 
 
 class Acquisition:
-    """The station's handle on the acquisition process: start, read frames, stats, commands."""
+    """The station's handle on the acquisition process: start, read frames, stats, commands.
+
+    The ring outlives the process: `restart()` replaces a dead or hung process with a new
+    one that goes on writing where the old one stopped (station.acquisition.supervisor
+    decides when).
+    """
 
     def __init__(
         self,
@@ -273,38 +278,83 @@ class Acquisition:
         realtime: RealtimeOptions | None = None,
     ) -> None:
         self.options = options
+        self.capacity = capacity
         self.ring = FrameRing(capacity)
         self.stats = AcquisitionStats(self.ring.stats_words)
         self._realtime = realtime or RealtimeOptions()
-        ctx = mp.get_context("spawn")
-        self._conn, child_conn = ctx.Pipe(duplex=True)
-        self._process = ctx.Process(
-            target=acquisition_main,
-            name="balance-station-acquisition",
-            args=(self.ring.name, capacity, options, child_conn, self._realtime),
-            daemon=True,
-        )
-        self._child_conn = child_conn
+        self._ctx = mp.get_context("spawn")
+        self._process: Any = None  # multiprocessing's SpawnProcess
+        self._conn: Connection | None = None
         self.ended = False
 
     def start(self) -> None:
+        conn, child_conn = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=acquisition_main,
+            name="balance-station-acquisition",
+            args=(self.ring.name, self.capacity, self.options, child_conn, self._realtime),
+            daemon=True,
+        )
         # "No other threads" in the acquisition process: keep BLAS single-threaded there
         # (the spawned child reads the environment when it imports numpy).
         saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
         os.environ.update(SINGLE_THREAD_ENV)
         try:
-            self._process.start()
+            process.start()
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        self._child_conn.close()
+            child_conn.close()
+        self._process, self._conn = process, conn
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        """How the process ended (negative: the signal that killed it); None while it runs."""
+        return None if self._process is None else self._process.exitcode
+
+    @property
+    def written(self) -> int:
+        """Frames written into the ring so far, by every process (valid and flagged)."""
+        return self.ring.written
+
+    @property
+    def state(self) -> AcqState:
+        return AcqState(self.stats["state"])
+
+    def discard_process(self) -> int | None:
+        """Kill the process if it still runs and reap it; its exit code (None: there was none).
+
+        The counters it can no longer update say so: no rate, state STOPPED."""
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        if conn is not None:
+            conn.close()
+        self.stats["rate_mhz"] = 0
+        self.stats["state"] = AcqState.STOPPED
+        if process is None:
+            return None
+        if process.is_alive():
+            process.kill()
+        process.join(2.0)
+        return process.exitcode
+
+    def restart(self) -> None:
+        """A new process on the same ring, after the old one died or was discarded."""
+        if self._process is not None:
+            self.discard_process()
+        self.stats["state"] = AcqState.STARTING
+        self.stats["pid"] = 0
+        self.stats["started_ns"] = 0
+        self.stats["rate_mhz"] = 0
+        self.ended = False
+        self.start()
 
     def read_new(self, max_frames: int | None = None) -> RingBatch:
         batch = self.ring.read_new(max_frames)
@@ -314,16 +364,20 @@ class Acquisition:
 
     def send(self, *message: Any) -> None:
         """A command for the acquisition process (e.g. 'perform', action, params)."""
+        conn = self._conn
+        if conn is None:
+            return
         with contextlib.suppress(OSError, ValueError):
-            self._conn.send(message)
+            conn.send(message)
 
     def messages(self) -> list[tuple]:
         """Messages the acquisition process sent since the last call."""
         out = []
+        conn = self._conn
         try:
-            while self._conn.poll():
-                out.append(self._conn.recv())
-        except (EOFError, OSError):
+            while conn is not None and conn.poll():
+                out.append(conn.recv())
+        except (EOFError, OSError, ValueError):
             pass
         for message in out:
             if message[0] == "ended":
@@ -331,10 +385,9 @@ class Acquisition:
         return out
 
     def stop(self, timeout: float = 3.0) -> None:
-        self.send("stop")
-        self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(1.0)
-        self._conn.close()
+        process = self._process
+        if process is not None and process.is_alive():
+            self.send("stop")
+            process.join(timeout)
+        self.discard_process()
         self.ring.close()

@@ -29,6 +29,7 @@ from station.service.sdnotify import HealthWatchdog, Notifier, StationHealth
 from station.trials.autopilot import DemoLoop
 from station.trials.runner import TrialRunner
 from station.trials.saver import store_saver
+from station.trials.spool import DiskSpace, TrialSpool
 from station.trials.thresholds import HoldConfig
 
 log = logging.getLogger("station")
@@ -106,14 +107,22 @@ def handle(args: argparse.Namespace) -> int:
         calibration_problem=problem,
     )
     store = open_station_store(settings)
+    saver = store_saver(store, board_id=runtime.board_kind)
+    storage_cfg = settings.config["storage"]
+    disk = DiskSpace(data_dir, storage_cfg["disk_warn_mb"], storage_cfg["disk_floor_mb"])
+    spool = TrialSpool(data_dir / "spool", saver, disk=disk)
     runner = TrialRunner(
         runtime.calibration_snapshot,
         hold_config=hold_config(settings),
-        save=store_saver(store, board_id=runtime.board_kind),
+        save=saver,
         publish=runtime.hub.publish,
         clock_synced=lambda: wall_clock_status().synced is not False,
+        start_checks=(runtime.source_problem, disk.refusal),
+        spool=spool.put,
     )
     runtime.subscribe(runner)
+    runtime.when_source_lost(runner.source_lost)  # the board stopped answering: abort
+    runtime.add_health_part("saving", spool.health)
     if not 3.0 <= args.demo_hold <= 60.0:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
     demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
@@ -129,6 +138,7 @@ def handle(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     runtime.start()
+    spool.start()  # saves what an earlier run could not
     if demo_loop is not None:
         demo_loop.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -154,7 +164,8 @@ def handle(args: argparse.Namespace) -> int:
         if demo_loop is not None:
             demo_loop.stop()
         runtime.stop()
-        runner.close()  # finishes a trial being analysed and saved
+        runner.close()  # finishes a trial being analysed and saved (or spooled)
+        spool.stop()
         store.close()
     return 0
 

@@ -12,6 +12,13 @@ and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
 Data flows one way: the pump knows frames, samples and the hub. Whatever else
 wants the frames (the trial runner) subscribes as a `FrameListener` and adds its
 part ("hold", "events") to each message; the pump never imports it.
+
+The reader also runs the acquisition supervisor (station.acquisition.supervisor): a dead
+or hung acquisition process is noticed within a pass or `stall_s`, reported (health, the
+log, an `acquisition` live message), announced to whoever asked `when_source_lost` (the
+trial runner aborts its trial), and replaced with back-off. `source_problem()` says why
+no trial can start meanwhile. Other parts of the station add their own sections to
+`health()` with `add_health_part` (the trial spool: unsaved trials, free disk).
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from station import __version__
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.acquisition.stats import AcqState
+from station.acquisition.supervisor import AcquisitionSupervisor, Change, RestartPolicy
 from station.board.spec import BoardOptions, board_kind
 from station.calibration.drift import AutoZero, calibration_warnings
 from station.calibration.estimator import Filtered, UncalibratedEstimator
@@ -104,6 +113,7 @@ class StationConfig:
     board: BoardOptions = field(default_factory=BoardOptions)
     history_s: float = 300.0
     realtime: RealtimeOptions = field(default_factory=RealtimeOptions)
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 class StationRuntime:
@@ -123,6 +133,9 @@ class StationRuntime:
         self.history = FrameHistory(config.history_s)
         self.hub = LiveHub()
         self.acquisition = Acquisition(config.board, realtime=config.realtime)
+        self.supervisor = AcquisitionSupervisor(self.acquisition, config.restart)
+        self._source_lost: list[Callable[[str], None]] = []
+        self._health_parts: dict[str, Callable[[], dict[str, Any]]] = {}
         self.started_monotonic = time.monotonic()
         self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
@@ -137,6 +150,26 @@ class StationRuntime:
     def subscribe(self, listener: FrameListener) -> None:
         """Feed every frame to `listener` and add its part to every live message."""
         self.listeners.append(listener)
+
+    def when_source_lost(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(problem)` (from the reader thread) when acquisition is lost."""
+        self._source_lost.append(callback)
+
+    def add_health_part(self, name: str, part: Callable[[], dict[str, Any]]) -> None:
+        """Add `part()` to every health() as `name` (it must be quick and JSON-ready)."""
+        if name in self.health():
+            raise ValueError(f"health already has a {name!r} section")
+        self._health_parts[name] = part
+
+    def source_problem(self) -> str | None:
+        """Why a trial cannot start because of acquisition now; None when it can."""
+        supervisor = self.supervisor
+        if not supervisor.in_outage:
+            return None
+        return (
+            f"the board stopped answering: {supervisor.problem}; the station is restarting "
+            "acquisition, try again in a few seconds"
+        )
 
     def reload_calibration(self, path: Any) -> str | None:
         """Load a calibration file and use it from the next frame; the problem, or None.
@@ -184,6 +217,9 @@ class StationRuntime:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.reader_loops += 1
+            change = self.supervisor.check()
+            if change is not None:
+                self._acquisition_changed(change)
             self._handle_messages()
             batch = self.acquisition.read_new()
             flags, times, counts = batch.flags.tolist(), batch.t_ns.tolist(), batch.counts.tolist()
@@ -268,6 +304,36 @@ class StationRuntime:
             events.extend(part.get("events", ()))
         return {"hold": hold, "events": events}
 
+    def _acquisition_changed(self, change: Change) -> None:
+        """Log, publish and announce what the supervisor saw (state changes only)."""
+        sup = self.supervisor
+        if change in (Change.LOST, Change.RESTART_FAILED):
+            status = sup.status()
+            log.error(
+                "board not answering: %s; restart %d in %.1f s",
+                sup.problem, sup.restarts + 1, status["next_restart_in_s"] or 0.0,
+            )
+        elif change is Change.RESTARTING:
+            log.warning("restarting acquisition (restart %d)", sup.restarts)
+        else:
+            log.warning(
+                "acquisition is back (restart %d, %s)", sup.restarts,
+                self.acquisition.state.name.lower(),
+            )
+        self.hub.publish({"kind": "acquisition", **self.acquisition_status()})
+        if change is Change.LOST:
+            for callback in self._source_lost:
+                try:
+                    callback(sup.problem or "acquisition lost")
+                except Exception:  # one consumer's bug must not stop the restart
+                    self._processing_failed()
+
+    def acquisition_status(self) -> dict[str, Any]:
+        """The acquisition's state and the supervisor's facts (health, live message)."""
+        sup = self.supervisor
+        state = sup.phase.value if sup.in_outage else self.acquisition.state.name.lower()
+        return {"state": state, **sup.status()}
+
     def _handle_messages(self) -> None:
         for message in self.acquisition.messages():
             kind, *args = message
@@ -306,10 +372,10 @@ class StationRuntime:
         """Station health without personal data (for /api/health and doctor)."""
         now_ns = time.monotonic_ns()
         acq = self.acquisition.stats.snapshot(now_ns)
-        state = acq["state"]
-        if self.board_error and state == AcqState.BOARD_ERROR.name.lower():
+        acq.update(self.acquisition_status())
+        if self.board_error and acq["state"] == AcqState.BOARD_ERROR.name.lower():
             acq["board_error"] = self.board_error
-        return {
+        body = {
             "version": __version__,
             "board": self.board_kind,
             "calibrated": self.estimator.calibrated,
@@ -319,3 +385,9 @@ class StationRuntime:
             "achieved_rate_hz": acq["achieved_rate_hz"],
             "frames_discarded": acq["frames_discarded"],
         }
+        for name, part in self._health_parts.items():
+            try:
+                body[name] = part()
+            except Exception as exc:  # a broken part must not take health down
+                body[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        return body

@@ -3,9 +3,10 @@
 The unit is Type=notify with WatchdogSec: systemd starts the web app's clients only once the
 station says READY=1, shows STATUS= in `systemctl status`, and restarts the station when the
 WATCHDOG=1 pings stop. The pings come from `HealthWatchdog`, which sends them only while the
-station is healthy, so a hang (a reader thread or acquisition loop that stopped moving) gets
-a restart, while a missing board or load cell — which a restart cannot fix — is reported
-and keeps the station (and its web pages saying what is wrong) up.
+station is healthy, so a hang (a reader thread that stopped moving, an acquisition process
+the station's own supervisor could not bring back) gets a restart, while a missing board
+or load cell — which a restart cannot fix — is reported and keeps the station (and its web
+pages saying what is wrong) up.
 
 Outside systemd ($NOTIFY_SOCKET unset) every call is a no-op, so the same code runs from a
 terminal, in tests and in containers.
@@ -127,14 +128,17 @@ class StallDetector:
 class StationHealth:
     """Is the station making progress? `problem` says why not.
 
-    Healthy = the reader loop keeps turning AND the acquisition process is alive AND either
-    frames keep arriving or the board is reported missing/ended. Frames with a dead cell are
-    still frames (flagged TIMEOUT), so a missing load cell is healthy here: doctor and the
-    status page report it; a restart would not fix it.
+    Healthy = the reader loop keeps turning AND acquisition is either delivering frames, or
+    reported missing/ended by the board, or being restarted by the station's supervisor
+    (station.acquisition.supervisor). A dead or hung acquisition process is the
+    supervisor's to replace, with back-off; only when it could not bring acquisition back
+    within its `give_up_s` (`hopeless`) do the pings stop, so systemd restarts the whole
+    station. Frames with a dead cell are still frames (flagged TIMEOUT), so a missing load
+    cell is healthy here: doctor and the status page report it; a restart would not fix it.
 
     Reads `runtime.reader_loops` (a counter the reader thread increments every pass),
-    `runtime.acquisition.alive` (a property) and `runtime.acquisition.stats["state"]`,
-    `["frames_total"]`.
+    `runtime.supervisor.in_outage`, `.hopeless`, `.problem`, `.outage_s`, `.restarts`, and
+    `runtime.acquisition.stats["state"]`, `["frames_total"]`.
     """
 
     REPORTED_STATES = ("board_error", "ended")
@@ -159,6 +163,7 @@ class StationHealth:
         )
         self.problem: str | None = None
         self._last_state = self._state_name()
+        self._was_out = False
 
     def __call__(self) -> bool:
         self.problem = self._find_problem()
@@ -168,11 +173,18 @@ class StationHealth:
         reader_still = self.reader.still_for_s()
         if reader_still >= self.reader.stall_s:
             return f"station reader thread made no progress for {reader_still:.0f} s"
-        if not self.runtime.acquisition.alive:
-            return "acquisition process is not running"
+        supervisor = self.runtime.supervisor
+        if supervisor.in_outage:
+            self._was_out = True
+            if supervisor.hopeless:
+                return (
+                    f"acquisition not back after {supervisor.outage_s:.0f} s and "
+                    f"{supervisor.restarts} restarts: {supervisor.problem}"
+                )
+            return None  # the supervisor is restarting it
         state = self._state_name()
-        if state != self._last_state:
-            self._last_state = state
+        if state != self._last_state or self._was_out:
+            self._last_state, self._was_out = state, False
             self.frames.restart()
         frames_still = self.frames.still_for_s()
         if state in self.REPORTED_STATES:

@@ -10,7 +10,10 @@ is uncalibrated.
 
 The station's reader feeds it as a frame listener (`on_frame`, `live_part`: the
 shape station.live.runtime.FrameListener asks for); the runner knows nothing of
-the reader, only the callables it is given.
+the reader, only the callables it is given: `start_checks` say why a trial may not
+start now (acquisition restarting, the disk nearly full), `source_lost` is called when
+the board stops answering, and `spool` keeps a trial the saver refused
+(station.trials.spool), so a failed save never loses the frames and the result says so.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +41,15 @@ from station.trials.thresholds import HoldConfig
 log = logging.getLogger("station.trials")
 
 TERMINAL = TERMINAL_STATES
+
+
+# Why a trial was aborted (`abort_reason` in results, statuses and `trial_aborted` events).
+ABORT_REASONS: dict[str, str] = {
+    "operator": "an operator aborted it",
+    "operator_took_over": "a person started a trial while a demo trial ran",
+    "automatic": "the station stopped it (a demo trial that got stuck)",
+    "board_stopped_answering": "the board stopped answering",
+}
 
 
 class TrialError(RuntimeError):
@@ -75,6 +87,9 @@ class FinishedTrial:
     saved_uid: str | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    abort_reason: str | None = None  # a key of ABORT_REASONS when aborted
+    not_saved_reason: str | None = None  # why saved_uid is None, in words
+    spooled: bool = False  # kept on disk to be saved later (station.trials.spool)
 
     def summary(self) -> dict[str, Any]:
         """The result card's data (JSON-safe)."""
@@ -87,11 +102,17 @@ class FinishedTrial:
             "score": None if self.score is None else round(self.score, 1),
             "metrics": self.metrics,
             "error": self.error,
+            "saved": self.saved_uid is not None,
+            "not_saved_reason": self.not_saved_reason,
+            "spooled": self.spooled,
+            "abort_reason": self.abort_reason,
         }
 
 
 Saver = Callable[[FinishedTrial], str | None]
 Analyzer = Callable[[FinishedTrial], None]
+Spool = Callable[[FinishedTrial, str], Any]  # keeps an unsaved trial; raises when it cannot
+StartCheck = Callable[[], str | None]  # why no trial may start now, or None
 
 
 class TrialRunner:
@@ -106,6 +127,8 @@ class TrialRunner:
         save: Saver | None = None,
         publish: Callable[[dict[str, Any]], None] | None = None,
         clock_synced: Callable[[], bool] = lambda: True,
+        start_checks: Sequence[StartCheck] = (),
+        spool: Spool | None = None,
     ) -> None:
         self._calibration_snapshot = calibration_snapshot
         self._config = hold_config or HoldConfig()
@@ -113,6 +136,9 @@ class TrialRunner:
         self._save = save
         self._publish = publish
         self._clock_synced = clock_synced
+        self._start_checks = tuple(start_checks)
+        self._spool = spool
+        self._abort_reason: str | None = None
         self._lock = threading.Lock()
         self._engine: HoldEngine | None = None
         self._request: TrialRequest | None = None
@@ -133,6 +159,10 @@ class TrialRunner:
         calibration = self._calibration_snapshot()
         if calibration is None:
             raise TrialError("the station is not calibrated: trials cannot be recorded")
+        for check in self._start_checks:
+            problem = check()
+            if problem is not None:
+                raise TrialError(problem)
         try:
             protocol = get_protocol(request.protocol_id)
         except (KeyError, ValueError) as exc:
@@ -150,8 +180,7 @@ class TrialRunner:
                 self.last_operator_activity = time.monotonic()
             running = self._engine is not None and self._engine.state not in TERMINAL
             if running and self._request is not None and self._request.demo and not request.demo:
-                self._queue(self._engine.abort())  # the demo gives way to a person
-                self._finish_locked()
+                self._abort_locked("operator_took_over")  # the demo gives way to a person
                 running = False
             if running:
                 raise TrialError("a trial is already running: finish or abort it first")
@@ -160,6 +189,7 @@ class TrialRunner:
             )
             self._request, self._protocol, self._spec = request, protocol, spec
             self._calibration = calibration
+            self._abort_reason = None
             self._started_at = datetime.now(UTC)
             self._t, self._counts, self._pending_events = [], [], []
         log.info("trial started: %s/%s", protocol.id, spec.id)
@@ -172,14 +202,31 @@ class TrialRunner:
                 raise TrialError("no trial to start")
             self._queue(self._engine.start())
 
-    def abort(self, *, by_operator: bool = True) -> None:
+    def abort(self, *, by_operator: bool = True, reason: str | None = None) -> None:
+        """Stop the running trial; `reason` (a key of ABORT_REASONS) defaults from who asks."""
+        reason = reason or ("operator" if by_operator else "automatic")
+        if reason not in ABORT_REASONS:
+            raise ValueError(f"unknown abort reason {reason!r} (known: {sorted(ABORT_REASONS)})")
         with self._lock:
             if by_operator:
                 self.last_operator_activity = time.monotonic()
             if self._engine is None or self._engine.state in TERMINAL:
                 raise TrialError("no trial is running")
-            self._queue(self._engine.abort())
-            self._finish_locked()
+            self._abort_locked(reason)
+
+    def source_lost(self, problem: str) -> None:
+        """The board stopped answering (`problem` says how): abort the trial, if one runs."""
+        with self._lock:
+            if self._engine is None or self._engine.state in TERMINAL:
+                return
+            log.warning("trial aborted: the board stopped answering (%s)", problem)
+            self._abort_locked("board_stopped_answering")
+
+    def _abort_locked(self, reason: str) -> None:
+        assert self._engine is not None
+        self._abort_reason = reason
+        self._queue(self._engine.abort())
+        self._finish_locked()
 
     # -- per frame (reader thread) -------------------------------------------------------
     def on_frame(self, frame: Frame, sample: Sample) -> None:
@@ -198,7 +245,11 @@ class TrialRunner:
                     self._finish_locked()
 
     def _queue(self, events: list[Any]) -> None:
-        self._pending_events.extend(e.to_json() for e in events)
+        for event in events:
+            item = event.to_json()
+            if item["kind"] == "trial_aborted":
+                item["detail"]["reason"] = self._abort_reason
+            self._pending_events.append(item)
 
     @property
     def current_spec(self) -> TrialSpec | None:
@@ -235,6 +286,8 @@ class TrialRunner:
             out["protocol"] = self._protocol.id
             out["trial_id"] = self._spec.id
             out["instructions"] = self._spec.instructions
+        if engine.state is State.ABORTED:
+            out["abort_reason"] = self._abort_reason
         return out
 
     # -- the end of a trial ----------------------------------------------------------------
@@ -252,6 +305,7 @@ class TrialRunner:
             calibration=self._calibration,
             started_at=self._started_at,
             clock_synced=self._clock_synced(),
+            abort_reason=self._abort_reason if engine.state is State.ABORTED else None,
         )
         self._t, self._counts = [], []
         self._worker.submit(self._complete, finished)
@@ -261,14 +315,17 @@ class TrialRunner:
         try:
             if finished.outcome.state is not State.ABORTED:
                 self._analyze(finished)
-            if self._save is not None:
-                finished.saved_uid = self._save(finished)
         except Exception as exc:  # the station keeps running; the operator is told
-            log.exception("trial %s could not be analysed or saved", finished.spec.id)
+            log.exception("trial %s could not be analysed", finished.spec.id)
             finished.error = f"{type(exc).__name__}: {exc}"
+            finished.not_saved_reason = f"the analysis failed ({finished.error})"
+        else:
+            self._save_or_spool(finished)
         self.last_result = finished
         score = "-" if finished.score is None else f"{finished.score:.1f}"
         saved = f"saved {finished.saved_uid}" if finished.saved_uid else "not saved"
+        if finished.spooled:
+            saved += " (spooled: saved later)"
         log.info(
             "trial %s/%s %s, score %s, %s (%.0f ms)%s",
             finished.protocol.id, finished.spec.id, finished.outcome.state.value, score, saved,
@@ -277,6 +334,42 @@ class TrialRunner:
         )
         if self._publish is not None:
             self._publish({"kind": "trial_result", "result": finished.summary()})
+
+    def _save_or_spool(self, finished: FinishedTrial) -> None:
+        """Save; when that fails, keep the trial in the spool; say which in `finished`."""
+        if self._save is None:
+            finished.not_saved_reason = "this station does not save trials"
+            return
+        try:
+            finished.saved_uid = self._save(finished)
+        except Exception as exc:
+            log.exception("trial %s could not be saved", finished.spec.id)
+            finished.error = f"{type(exc).__name__}: {exc}"
+        else:
+            if finished.saved_uid is None:
+                finished.not_saved_reason = (
+                    "no athlete was chosen (a quick try is not kept)"
+                    if finished.request.athlete_uid is None
+                    else "the trial ended before the hold began: nothing to keep"
+                )
+            return
+        if self._spool is None:
+            finished.not_saved_reason = f"saving failed ({finished.error}); the frames are lost"
+            return
+        try:
+            self._spool(finished, finished.error)
+        except Exception as exc:
+            log.exception("trial %s could not be spooled either", finished.spec.id)
+            finished.not_saved_reason = (
+                f"saving failed ({finished.error}) and keeping it on disk failed too "
+                f"({type(exc).__name__}: {exc}); the frames are lost"
+            )
+            return
+        finished.spooled = True
+        finished.not_saved_reason = (
+            f"saving failed ({finished.error}); the trial is kept on the station and will be "
+            "saved when the database takes it again"
+        )
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Block until queued analysis/saving is done (tests, shutdown)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from station.store.rawframes import RawFrames
@@ -31,7 +30,7 @@ def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None
         clock_synced=finished.clock_synced,
         protocol=finished.protocol.id,
         task=spec.task,
-        spec={k: v for k, v in asdict(spec).items() if _jsonable(v)},
+        spec=spec.to_json(),
         body_weight_n=outcome.body_weight_n,
         perturbation_onsets_s=[t - first_s for t in outcome.perturbation_onsets_s],
         time_to_failure_s=outcome.time_to_failure_s,
@@ -44,10 +43,6 @@ def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None
         raw=raw if n else None,
         rate_hz=(n - 1) / duration if duration > 0 else None,
     )
-
-
-def _jsonable(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool | type(None) | list | tuple | dict)
 
 
 def store_saver(store: Any, board_id: str | None = None) -> Saver:
