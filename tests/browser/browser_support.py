@@ -17,6 +17,22 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1024, "height": 768}
 ADMIN = ("admin", "admin-password-1")
+STATION_PROCESS: dict[str, int] = {}  # "pid" of the station the session's tests share
+
+
+def acquisition_child(station_pid: int) -> int:
+    """PID of the station's acquisition process (its multiprocessing child, not the tracker)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == station_pid and "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+            return int(proc.name)
+    raise LookupError(f"no acquisition child of {station_pid}")
 
 
 def new_page(browser: Any, viewport: dict[str, int], storage_state: Any = None) -> Any:

@@ -25,6 +25,7 @@ from browser_support import (
     PHONE,
     ROOT,
     SCREENSHOTS,
+    STATION_PROCESS,
     new_page,
     shot,
 )
@@ -48,6 +49,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--port", "0", "--data-dir", str(tmp / "data"), "--config", str(tmp / "empty.toml")],
         stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT,
     )
+    STATION_PROCESS["pid"] = proc.pid
     url = None
     deadline = time.monotonic() + 60
     assert proc.stdout is not None

@@ -29,7 +29,8 @@
   }
   function renderHealth() {
     const a = health.acquisition || {};
-    $("s-state").textContent = a.state || "–";
+    $("s-state").textContent = a.state ? a.state.replace(/_/g, " ") : "–";
+    $("s-state").closest(".stat").classList.toggle("stat-bad", a.state === "not_answering" || a.state === "restarting");
     $("s-rate").textContent = BS.num(health.achieved_rate_hz, 1);
     $("s-disc").textContent = health.frames_discarded ?? "–";
     $("s-disk").textContent = health.disk_free_mb === undefined ? "–" : health.disk_free_mb > 2000 ? `${BS.num(health.disk_free_mb / 1000, 1)} GB` : `${BS.num(health.disk_free_mb, 0)} MB`;
@@ -42,6 +43,19 @@
       ["Real-time", Object.entries(g).filter(([, v]) => v).map(([k]) => k.replace("_", " ")).join(", ") || "none granted"],
     ];
     if (a.board_error) rows.unshift(["Board error", a.board_error]);
+    if (a.outage_since) {
+      rows.unshift(["Board outage", `${a.problem || "not answering"}, since ${BS.date(a.outage_since)} (${BS.num(a.outage_s, 0)} s); ` +
+        `restarts ${a.restarts ?? 0}, last exit code ${a.last_exit_code ?? "–"}` +
+        (a.next_restart_in_s ? `, next try in ${BS.num(a.next_restart_in_s, 0)} s` : "")]);
+    } else if (a.restarts) {
+      rows.push(["Acquisition restarts", `${a.restarts} (last exit code ${a.last_exit_code ?? "–"})`]);
+    }
+    const s = health.saving || {};
+    if (s.spooled_trials) {
+      rows.unshift(["Trials not saved yet", `${s.spooled_trials}, kept on disk since ${BS.date(s.oldest_spooled_at)}; ` +
+        `the station retries${s.next_retry_in_s ? ` in ${BS.num(s.next_retry_in_s, 0)} s` : ""}` + (s.last_error ? ` (last error: ${s.last_error})` : "")]);
+    }
+    if (s.disk_warning) rows.unshift(["Disk", s.disk_warning]);
     $("kv").replaceChildren(...rows.flatMap(([k, v]) => [BS.h(`<dt>${BS.esc(k)}</dt>`), BS.h(`<dd>${BS.esc(v ?? "–")}</dd>`)]));
     const c = health.calibration || {};
     const warn = (c.warnings || []).map((w) => `<li>${BS.esc(typeof w === "string" ? w : w.message || JSON.stringify(w))}</li>`).join("");
