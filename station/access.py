@@ -28,6 +28,7 @@ TOKEN_ROLES: tuple[str, ...] = ("admin", "physio", "coach", "kiosk")
 CAPABILITIES: dict[str, frozenset[str]] = {
     "view_history": frozenset({"admin", "physio", "coach"}),
     "edit_athletes": frozenset({"admin", "physio"}),
+    "write_health_log": frozenset({"admin", "physio"}),
     "set_targets": frozenset({"admin", "physio"}),
     "run_tests": frozenset({"admin", "physio", "coach", "kiosk"}),
     "view_own_trial_result": frozenset({"kiosk"}),
@@ -38,7 +39,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 CAPABILITY_HELP: dict[str, str] = {
     "view_history": "browse athletes, sessions, trials, targets, the team dashboard",
-    "edit_athletes": "add, change and delete athletes and their sessions' logs",
+    "edit_athletes": "add, change and delete athletes (and all that is recorded about them)",
+    "write_health_log": "write sessions' health logs (stiffness, soreness, sleep, notes); "
+    "the author recorded is who is logged in",
     "set_targets": "add, change and delete athletes' targets",
     "run_tests": "start, operator-start and abort trials; watch the live stream",
     "view_own_trial_result": "see the result of the trial this kiosk just ran (nothing else)",

@@ -31,7 +31,7 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
     return {
         ("post", "/api/athletes"): {"name": "New Athlete", "team": "U16"},
         ("patch", "/api/athletes/{uid}"): {"notes": "changed"},
-        ("post", "/api/athletes/{uid}/sessions"): {"stiffness": 2},
+        ("post", "/api/athletes/{uid}/sessions"): {"protocol": "baseline"},  # the log: own test
         ("patch", "/api/sessions/{uid}"): {"soreness": 3},
         ("post", "/api/athletes/{uid}/targets"): {"measure": "score", "value": 90},
         ("patch", "/api/targets/{uid}"): {"value": 85},

@@ -2,30 +2,46 @@
 
 Each stream holds one server thread while it is open, so the number of
 concurrent streams is capped below the server's thread pool: pages keep
-working when many phones watch. A stream whose client vanished ends at its
-next write (at the latest at the next heartbeat) and frees its slot.
+working when many phones watch. One principal (a user, the kiosks one user turned on,
+an API token) holds at most `MAX_STREAMS_PER_PRINCIPAL` of them, so nobody can take
+every slot. A stream whose client vanished ends at its next write (at the latest at the
+next heartbeat) and frees its slot.
 
-Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an
-API token as `Authorization: Bearer`): the stream can carry a trial's result.
+Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an API token
+as `Authorization: Bearer`). The hub serialises each message once for every client; this
+module sends each watcher what it may see: `frames` messages (forces, COP and the trial's
+state: no athlete id, name or stored data) unchanged, a `trial_result` with its `result`
+only to the roles that browse history and to the kiosk that started the trial
+(station.web.result_access), and any other kind only to the roles that browse history.
 station.web.app.create_app declares the route with those capabilities
 (station.web.routes), so the station's stream is always guarded. `live_blueprint`
-serves the bare stream with no access control, for unit tests and tools on a bare
-Flask app only.
+serves the bare stream with no access control and no filter, for unit tests and tools on
+a bare Flask app only.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from station.access import Principal
+from station.web import auth
 from station.web.context import LiveFeed
+from station.web.result_access import ResultViewer, current_viewer
 
 HEARTBEAT_S = 10.0
 MAX_STREAMS = 48
+MAX_STREAMS_PER_PRINCIPAL = 8
 RETRY_MS = 2000
+RETRY_AFTER_S = 5
+FRAMES_PREFIX = '{"kind":"frames",'  # how the hub serialises a frames message (fast path)
+OPEN_KINDS = frozenset({"frames"})  # kinds that carry no personal data: sent to everyone
 
 
 def _resume_id(hub: LiveFeed) -> int:
@@ -57,11 +73,118 @@ class _SlotStream:
             release()
 
 
-def live_view(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Callable[[], Response]:
-    """The view of `GET /api/live` (unguarded: the caller declares who may watch)."""
-    slots = threading.BoundedSemaphore(max_streams)
+@dataclass(frozen=True)
+class Watcher:
+    """Who opened a stream: whose streams count together (`key`; None: only the station's
+    limit applies), how to name them in a refusal, and what results they may see."""
 
-    def stream(last_id: int) -> Iterator[str]:
+    key: tuple[str, str] | None
+    label: str
+    viewer: ResultViewer
+
+
+def _principal_label(principal: Principal) -> str:
+    if principal.via == "kiosk":
+        return f"the kiosks of {principal.username}"
+    if principal.via == "token":
+        return f"API token {principal.username}"
+    return f"user {principal.username}"
+
+
+def station_watcher() -> Watcher:
+    """The Watcher of this request's principal (the station's guarded stream)."""
+    principal = auth.current_principal()
+    if principal is None:  # the route's guard refuses strangers before this is asked
+        return Watcher(key=None, label="nobody", viewer=ResultViewer(sees_all=False))
+    return Watcher(
+        key=(principal.via, principal.username or ""),
+        label=_principal_label(principal),
+        viewer=current_viewer(),
+    )
+
+
+def unrestricted_watcher() -> Watcher:
+    """Everything, with only the station's limit (the bare blueprint)."""
+    return Watcher(key=None, label="this client", viewer=ResultViewer.everything())
+
+
+class _Slots:
+    """Open streams, for the station and per principal (thread-safe)."""
+
+    def __init__(self, total: int, per_key: int) -> None:
+        self.total, self.per_key = total, per_key
+        self._open = 0
+        self._by_key: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, watcher: Watcher) -> Response | None:
+        """None when a slot was taken (release it later); else the refusal."""
+        with self._lock:
+            key = watcher.key
+            if key is not None and self._by_key.get(key, 0) >= self.per_key:
+                return _refusal(
+                    429,
+                    f"too many live streams open for {watcher.label} (limit {self.per_key} "
+                    "each): close a page or tab that shows the board, or wait for one to end",
+                )
+            if self._open >= self.total:
+                return _refusal(503, f"too many live streams open (limit {self.total})")
+            self._open += 1
+            if key is not None:
+                self._by_key[key] = self._by_key.get(key, 0) + 1
+            return None
+
+    def release(self, watcher: Watcher) -> None:
+        with self._lock:
+            self._open -= 1
+            key = watcher.key
+            if key is not None:
+                left = self._by_key.pop(key) - 1
+                if left:
+                    self._by_key[key] = left
+
+
+def _refusal(status: int, message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _compact(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def for_viewer(data: str, viewer: ResultViewer) -> str:
+    """One hub message (JSON text) as `viewer` may see it. Frames pass untouched without
+    being parsed; a `trial_result` keeps its `result` only for who may see that trial
+    (else `result` is null); a message of any other kind keeps only `kind` and `id`
+    unless the viewer browses history. Ids never change, so nothing looks missed."""
+    if viewer.sees_all or data.startswith(FRAMES_PREFIX):
+        return data
+    message = json.loads(data)
+    kind = message.get("kind")
+    if kind in OPEN_KINDS:
+        return data
+    if kind == "trial_result":
+        result = message.get("result")
+        if viewer.result_for(result) is result:
+            return data
+        return _compact({"kind": kind, "result": None, "id": message.get("id")})
+    return _compact({"kind": kind, "id": message.get("id")})
+
+
+def live_view(
+    hub: LiveFeed,
+    max_streams: int = MAX_STREAMS,
+    per_principal: int = MAX_STREAMS_PER_PRINCIPAL,
+    watcher: Callable[[], Watcher] = station_watcher,
+) -> Callable[[], Response]:
+    """The view of `GET /api/live` (unguarded: the caller declares who may watch).
+    `watcher` says who asks (called while the request is served)."""
+    slots = _Slots(max_streams, per_principal)
+
+    def stream(last_id: int, viewer: ResultViewer) -> Iterator[str]:
         yield f"retry: {RETRY_MS}\n\n"
         last_beat = time.monotonic()
         while not hub.closed:
@@ -70,19 +193,20 @@ def live_view(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Callable[[], Res
                 yield f"event: gap\ndata: {missed}\n\n"
             if items:
                 last_id = items[-1][0]
-                yield "".join(f"id: {i}\ndata: {data}\n\n" for i, data in items)
+                yield "".join(
+                    f"id: {i}\ndata: {for_viewer(data, viewer)}\n\n" for i, data in items
+                )
                 last_beat = time.monotonic()
             elif time.monotonic() - last_beat >= HEARTBEAT_S:
                 yield ": heartbeat\n\n"
                 last_beat = time.monotonic()
 
     def live() -> Response:
-        if not slots.acquire(blocking=False):
-            response = jsonify(error=f"too many live streams open (limit {max_streams})")
-            response.status_code = 503
-            response.headers["Retry-After"] = "5"
-            return response
-        body = _SlotStream(stream(_resume_id(hub)), slots.release)
+        who = watcher()
+        refusal = slots.take(who)
+        if refusal is not None:
+            return refusal
+        body = _SlotStream(stream(_resume_id(hub), who.viewer), lambda: slots.release(who))
         response = Response(body, mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
@@ -92,8 +216,10 @@ def live_view(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Callable[[], Res
 
 
 def live_blueprint(hub: LiveFeed, max_streams: int = MAX_STREAMS) -> Blueprint:
-    """The stream alone on a blueprint, WITHOUT access control: for a bare Flask app in unit
-    tests and tools (the station app declares /api/live itself, guarded)."""
+    """The stream alone on a blueprint, WITHOUT access control or filtering: for a bare
+    Flask app in unit tests and tools (the station app declares /api/live itself,
+    guarded)."""
     bp = Blueprint("live", __name__)
-    bp.add_url_rule("/api/live", "live", live_view(hub, max_streams))
+    view = live_view(hub, max_streams, watcher=unrestricted_watcher)
+    bp.add_url_rule("/api/live", "live", view)
     return bp

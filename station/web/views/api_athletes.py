@@ -1,5 +1,9 @@
 """JSON API of athletes and what belongs to them: history, sessions (the day's log), targets,
-and the coach's team overview. Health data: every endpoint names its capability."""
+and the coach's team overview. Health data: every endpoint names its capability.
+
+A session's log (stiffness, soreness, sleep, notes) is health data of its own: writing it
+needs `write_health_log`, whoever may open the session, and its author (`operator`) is
+always the authenticated principal (`author_of`), never a field of the request."""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ import numpy as np
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
+from station.access import Principal
 from station.analysis import history
 from station.analysis.metrics.catalog import direction, is_measure
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth
-from station.web.api import ApiError, Field, ok, query_int, store_404
+from station.web.api import ApiError, Field, json_body, ok, query_int, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
 
@@ -32,8 +37,8 @@ SESSION_LOG_FIELDS = {
     "sleep_hours": Field("float", nullable=True, minimum=0, maximum=24),
     "sleep_quality": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
     "notes": Field("str", nullable=True, max_length=4000),
-    "operator": Field("str", nullable=True, max_length=100),
 }
+AUTHOR_FIELD = "operator"  # recorded by the station, refused in a body
 SESSION_FIELDS = {**SESSION_LOG_FIELDS, "protocol": Field("str", nullable=True, max_length=100)}
 TARGET_FIELDS = {
     "measure": Field(
@@ -97,6 +102,35 @@ def session_json(record: SessionRecord) -> dict[str, Any]:
         "sleep_quality": record.sleep_quality,
         "notes": record.notes,
     }
+
+
+def author_of(principal: Principal) -> str:
+    """The author stored with a session's log: the user logged in; a kiosk as the kiosk
+    (of the user who turned it on); a token as a token (its name is no user's name)."""
+    if principal.via == "kiosk":
+        return f"kiosk of {principal.username}"
+    if principal.via == "token":
+        return f"API token {principal.username}"
+    return str(principal.username)
+
+
+def _principal() -> Principal:
+    principal = auth.current_principal()
+    if principal is None:  # the route's guard answers 401 before the view runs
+        raise ApiError(401, "authentication required: log in or send a Bearer token")
+    return principal
+
+
+def log_request_body() -> dict[str, Any]:
+    """The validated body of a session-log write, refusing an author given as a field."""
+    if AUTHOR_FIELD in json_body():
+        raise ApiError(
+            400,
+            f"{AUTHOR_FIELD} is not accepted: the station records the authenticated user "
+            "(or kiosk, or API token) as the log's author",
+            AUTHOR_FIELD,
+        )
+    return request_body()
 
 
 def _history_row(row: dict[str, Any], measure: str | None) -> dict[str, Any]:
@@ -239,33 +273,41 @@ def register(app: Flask) -> None:
     @api.route(
         "POST",
         "/api/athletes/<uid>/sessions",
-        summary="Open a session (with the day's log)",
-        needs=("edit_athletes", "run_tests"),
+        summary="Open a session; its day's log (stiffness, soreness, sleep, notes) needs "
+        "write_health_log; the author is who is logged in",
+        needs=("run_tests", "write_health_log"),
         body=SESSION_FIELDS,
         tag="sessions",
     )
     def add_session(uid: str) -> Response:
         get_athlete(uid)
-        fields = request_body()
-        principal = auth.current_principal()
-        if principal is not None and "operator" not in fields:
-            fields["operator"] = principal.username
-        record = SessionRecord(athlete_uid=uid, **fields)
+        fields = log_request_body()
+        principal = _principal()
+        logged = [name for name in SESSION_LOG_FIELDS if name in fields]
+        if logged and not principal.can("write_health_log"):
+            return auth.api_error(
+                403,
+                f"your role ({principal.role}) may open a session but not write its health "
+                f"log (needs write_health_log): leave out {', '.join(logged)}",
+                capability="write_health_log",
+                field=logged[0],
+            )
+        record = SessionRecord(athlete_uid=uid, operator=author_of(principal), **fields)
         _store().create_session(record)
         return ok(session_json(record), 201)
 
     @api.route(
         "PATCH",
         "/api/sessions/<uid>",
-        summary="Change a session's log",
-        needs=("edit_athletes",),
+        summary="Change a session's log; its author becomes who is logged in",
+        needs=("write_health_log",),
         body=SESSION_LOG_FIELDS,
         tag="sessions",
     )
     def change_session_log(uid: str) -> Response:
-        fields = request_body()
+        fields = log_request_body()
         with store_404():
-            _store().update_session_log(uid, **fields)
+            _store().update_session_log(uid, **fields, operator=author_of(_principal()))
         return ok({"uid": uid, "updated": fields})
 
     @api.route(

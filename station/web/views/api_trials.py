@@ -2,19 +2,19 @@
 status, and running a trial on the board (start, operator start, abort, current state).
 
 A kiosk sees the result of a trial it started and nothing else: the request object it
-handed to the runner is remembered with the kiosk's id, and once that trial is saved
-its uid joins the kiosk session's list (station.web.auth.remember_kiosk_trial).
+handed to the runner is remembered with the kiosk's id (station.web.result_access), and
+once that trial is saved its uid joins the kiosk session's list
+(station.web.auth.remember_kiosk_trial).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import threading
 from typing import Any
 
 import numpy as np
-from flask import Flask, current_app, session
+from flask import Flask
 from werkzeug.wrappers import Response
 
 from station.analysis import history
@@ -23,7 +23,7 @@ from station.calibration.file import CalibrationError, calibration_from_dict
 from station.protocols import load_protocols, protocols_json
 from station.store.records import TrialRecord
 from station.trials.runner import TrialError, TrialRequest, TrialRunner
-from station.web import auth
+from station.web import auth, result_access
 from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
@@ -49,27 +49,6 @@ CSV_SUMMARIES = {
     "forces": "Per-cell and total force (CSV)",
 }
 CSV_KINDS = tuple(CSV_SUMMARIES)
-MAX_STARTERS = 16
-
-
-class _Starters:
-    """Which kiosk started which runner request (by identity; a short list)."""
-
-    def __init__(self) -> None:
-        self._items: list[tuple[TrialRequest, str]] = []
-        self._lock = threading.Lock()
-
-    def add(self, request: TrialRequest, kiosk_id: str) -> None:
-        with self._lock:
-            self._items = [*self._items, (request, kiosk_id)][-MAX_STARTERS:]
-
-    def started_by(self, request: TrialRequest, kiosk_id: str) -> bool:
-        with self._lock:
-            return any(r is request and k == kiosk_id for r, k in self._items)
-
-
-def _starters() -> _Starters:
-    return current_app.extensions.setdefault("station_trial_starters", _Starters())
 
 
 def _runner() -> TrialRunner:
@@ -174,28 +153,16 @@ def trial_csv(trial: TrialRecord, kind: str) -> str:
     )
 
 
-
-def _kiosk_id() -> str | None:
-    principal = auth.current_principal()
-    if principal is None or principal.via != "kiosk":
-        return None
-    return session.get("kiosk_id")
-
-
 def current_json() -> dict[str, Any]:
     runner = _runner()
     last = runner.last_result
     body: dict[str, Any] = {"status": runner.status(), "last_result": None}
     if last is None:
         return body
-    principal = auth.current_principal()
-    if principal is not None and principal.can("view_history"):
+    viewer = result_access.current_viewer()
+    if viewer.may_see(last):
         body["last_result"] = last.summary()
-        return body
-    kiosk_id = _kiosk_id()
-    if kiosk_id is not None and _starters().started_by(last.request, kiosk_id):
-        body["last_result"] = last.summary()
-        if last.saved_uid is not None:
+        if not viewer.sees_all and last.saved_uid is not None:
             auth.remember_kiosk_trial(last.saved_uid)
     return body
 
@@ -290,9 +257,9 @@ def register(app: Flask) -> None:
             status = _runner().start(request)
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
-        kiosk_id = _kiosk_id()
+        kiosk_id = result_access.kiosk_id()
         if kiosk_id is not None:
-            _starters().add(request, kiosk_id)
+            result_access.starters().add(request, kiosk_id)
         return ok({"status": status}, 201)
 
     @api.route(

@@ -12,10 +12,12 @@ from flask import Flask, Response, jsonify
 
 from station.analysis import history
 from station.protocols import protocols_json
-from station.web import auth
+from station.web import auth, result_access
 from station.web.api import store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes
+
+KIOSK_ATHLETE_FIELDS = ("uid", "name", "team")
 
 
 def protocols_view() -> list[dict[str, Any]]:
@@ -24,12 +26,11 @@ def protocols_view() -> list[dict[str, Any]]:
 
 
 def kiosk_may_see(trial_uid: str) -> bool:
-    """A kiosk sees the result of the trial it ran (the station's last one) and no other."""
+    """A kiosk sees the result of a trial it ran and no other: one its session remembers,
+    or the station's last trial when this kiosk started it (station.web.result_access)."""
     if auth.kiosk_may_see(trial_uid):
         return True
-    trials = context().trials
-    last = trials.last_result if trials is not None else None
-    return last is not None and last.saved_uid == trial_uid
+    return result_access.current_viewer().may_see_last_saved(trial_uid)
 
 
 def register(app: Flask) -> None:
@@ -40,12 +41,14 @@ def register(app: Flask) -> None:
                   needs=("view_history", "view_own_trial_result"))
     def result_card_api(trial_uid: str) -> Response:
         principal = auth.current_principal()
-        if principal is not None and not principal.can("view_history") and not kiosk_may_see(
-            trial_uid
-        ):
+        full = principal is not None and principal.can("view_history")
+        if not full and not kiosk_may_see(trial_uid):
             return auth.api_error(403, "a kiosk sees only the result of the trial it ran")
         with store_404():
-            return jsonify(history.result_card(context().store, trial_uid))
+            card = history.result_card(context().store, trial_uid)
+        if not full:  # a kiosk knows athletes by name and team only (as its picker does)
+            card["athlete"] = {k: card["athlete"][k] for k in KIOSK_ATHLETE_FIELDS}
+        return jsonify(card)
 
     @routes.route("GET", "/api/pages/trace/<trial_uid>",
                   summary="A trial's COP trace for the pages' charts", needs=("view_history",))

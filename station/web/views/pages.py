@@ -86,7 +86,7 @@ def register(app: Flask) -> None:
         athlete = _athlete_or_404(uid)
         principal = auth.current_principal()
         data = history.history_view(context().store, uid)
-        data["can_edit_log"] = principal is not None and principal.can("edit_athletes")
+        data["can_edit_log"] = principal is not None and principal.can("write_health_log")
         return render_page("athlete.html", title=athlete.name, data=data)
 
     @app.get("/physio")

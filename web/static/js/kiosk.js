@@ -270,5 +270,6 @@
   renderAthletes();
   LiveStream.pill($("conn"));
   LiveStream.on("frames", onFrames);
-  LiveStream.on("trial_result", (msg) => onResult(msg.result));
+  // another kiosk's trial arrives without its result (docs/live-messages.md#who-sees-what)
+  LiveStream.on("trial_result", (msg) => { if (msg.result) onResult(msg.result); });
 })();
