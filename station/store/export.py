@@ -1,9 +1,9 @@
 """Exports for people: one trial as CSV + JSON, an athlete's history as CSV, and an anonymised
-research export (no names, stable pseudonymous ids)."""
+research export (no names, stable pseudonymous ids). Every CSV is written through csv_cells,
+so no text cell can run as a spreadsheet formula."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from station.geometry import cop_from_forces
+from station.store import csv_cells
 from station.store.records import TrialRecord
 from station.store.repository import PSEUDONYM_KEY, Store
 
@@ -93,7 +94,7 @@ def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list
             columns["cop_y_mm"] = np.round(cop[:, 1], 3)
         path = folder / f"{uid}-frames.csv"
         with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
+            writer = csv_cells.writer(f)
             writer.writerow(columns)
             writer.writerows(zip(*columns.values(), strict=True))
         written.append(path)
@@ -127,9 +128,7 @@ def export_athlete_csv(store: Store, athlete_uid: str, path: str | os.PathLike[s
     """Summary CSV of every trial of an athlete; returns the number of trials."""
     fields, rows = _history_rows(store, athlete_uid)
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+        csv_cells.write_dicts(f, fields, rows)
     return len(rows)
 
 
@@ -144,7 +143,7 @@ def export_anonymised(store: Store, path: str | os.PathLike[str]) -> dict[str, i
     teams, notes or session logs; dates only to the day. The same athlete gets the same
     pseudonym in every export from this station."""
     athletes_csv, trials_csv = io.StringIO(), io.StringIO()
-    a_writer = csv.writer(athletes_csv)
+    a_writer = csv_cells.writer(athletes_csv)
     a_writer.writerow(["athlete", "birth_year", "dominant_leg"])
     all_rows: list[dict[str, Any]] = []
     all_fields: list[str] = []
@@ -155,9 +154,7 @@ def export_anonymised(store: Store, path: str | os.PathLike[str]) -> dict[str, i
         fields, rows = _history_rows(store, athlete.uid, pseudonym)
         all_fields += [f for f in fields if f not in all_fields]
         all_rows += rows
-    writer = csv.DictWriter(trials_csv, fieldnames=all_fields or ["athlete"])
-    writer.writeheader()
-    writer.writerows(all_rows)
+    csv_cells.write_dicts(trials_csv, all_fields or ["athlete"], all_rows)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("athletes.csv", athletes_csv.getvalue())
         zf.writestr("trials.csv", trials_csv.getvalue())
