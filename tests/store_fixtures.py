@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,25 @@ from station.store import Athlete, SessionRecord, Store, TrialRecord, open_store
 from station.store.synthetic_frames import simulated_trial_frames
 
 PG_ENV = "BALANCE_STATION_TEST_PG_URL"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def station_cli(
+    *argv: object, cwd: Path, umask: int | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real command line in its own process: `python -m station ...` (no BALANCE_STATION_*
+    variables of the test run; `umask` as another user's shell would have it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALANCE_STATION")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "station", *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+    )
 
 
 def _pg_bin() -> Path | None:

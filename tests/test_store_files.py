@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_fixtures import populate
+from store_fixtures import populate, station_cli
 
 from station.store import open_store
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def station_cli(*argv: object, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m station ...` as another user's shell would run it: umask 000."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BALANCE_STATION")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "station", *map(str, argv)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=lambda: os.umask(0),
-    )
 
 
 @pytest.fixture
@@ -48,7 +29,7 @@ def open_umask() -> Iterator[None]:
 
 def test_command_line_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
     data = tmp_path / "new" / "data"
-    done = station_cli("athlete", "add", "Ana", "--data-dir", data, cwd=tmp_path)
+    done = station_cli("athlete", "add", "Ana", "--data-dir", data, cwd=tmp_path, umask=0)
     assert done.returncode == 0, done.stderr
     store = open_store(data)
     populate(store, n_athletes=1, n_sessions=1, n_trials=1)
@@ -63,7 +44,7 @@ def test_command_line_files_are_private_whatever_the_umask(tmp_path: Path) -> No
         ("export", "anonymised", "--out", out / "anon.zip"),
         ("export", "trial", trial, "--out", out / "trial" / "files"),
     ):
-        done = station_cli(*argv, "--data-dir", data, cwd=tmp_path)
+        done = station_cli(*argv, "--data-dir", data, cwd=tmp_path, umask=0)
         assert done.returncode == 0, (argv, done.stderr)
     assert mode(data) == 0o700 and mode(data.parent) == 0o700
     assert mode(data / "station.db") == 0o600

@@ -12,6 +12,12 @@ local integer id). Layout:
 Import runs in ONE transaction after checking every checksum: a bad archive changes nothing.
 Rows already present (same uid; users by username; calibrations by content) are skipped;
 athletes deleted here (tombstones) are not brought back.
+
+What travels: history (athletes, sessions with their logs, trials, targets, calibrations,
+tombstones). Accounts are one station's credentials: they are exported, but an import adds
+them only when the caller passes them explicitly (`import --with-accounts` validates and lists
+them first). API tokens never travel: export does not write them, import ignores the table
+(archives made before this rule have one).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +35,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from station.store import migrate
-from station.store.records import utcnow
+from station.store.records import User, utcnow
 from station.store.repository import Store
 from station.store.schema import (
     UTCDateTime,
-    api_tokens,
     athletes,
     calibrations,
     sessions,
@@ -57,7 +62,6 @@ _REFS: dict[str, dict[str, tuple[sa.Table, str]]] = {
     "tombstones": {},
     "sessions": {"athlete_id": (athletes, "athlete_uid")},
     "targets": {"athlete_id": (athletes, "athlete_uid")},
-    "api_tokens": {"user_id": (users, "user_uid")},
     "trials": {
         "session_id": (sessions, "session_uid"),
         "calibration_id": (calibrations, "calibration_uid"),
@@ -70,9 +74,13 @@ _TABLES: dict[str, sa.Table] = {
     "tombstones": tombstones,
     "sessions": sessions,
     "targets": targets,
-    "api_tokens": api_tokens,
     "trials": trials,
 }
+# The history an import brings, in an order where every reference is imported before it.
+_HISTORY = ("tombstones", "athletes", "calibrations", "sessions", "targets", "trials")
+# Tables an import never writes: accounts only when passed explicitly, tokens never.
+_ACCOUNTS, _TOKENS = "users", "api_tokens"
+_TOKENS_MEMBER = f"tables/{_TOKENS}.jsonl"  # only in archives made before tokens stayed home
 _RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
 # Trial fields kept in side tables in the database but inline in the archive's trial rows.
 _TRIAL_EXTRA = (*_RAW_FIELDS, "metrics")
@@ -240,36 +248,80 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
-def import_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
-    """Merge an archive into the store in one transaction; returns per table how many rows
-    were added, already present, or skipped because the athlete was deleted here."""
+def read_accounts(path: str | os.PathLike[str]) -> list[User]:
+    """The accounts in an archive, in file order (entry i is line i + 1 of
+    tables/users.jsonl), for the caller to validate and show before `import_archive`."""
+    read_manifest(path)
+    with zipfile.ZipFile(path) as zf:
+        ctx = _ImportContext(None, zf)
+        return [User(**ctx._convert(_ACCOUNTS, row)) for row in ctx._rows(_ACCOUNTS)]
+
+
+def import_archive(
+    store: Store, path: str | os.PathLike[str], accounts: Sequence[User] | None = None
+) -> dict[str, dict[str, int]]:
+    """Merge an archive's history into the store in one transaction; returns per table how
+    many rows were added, already present, or skipped because the athlete was deleted here.
+
+    `accounts` (from read_accounts, checked by the caller) are added too, unless their
+    username is here already; without them the archive's accounts are only counted
+    (`not_imported`), like its API tokens, which are never imported."""
     read_manifest(path)
     report: dict[str, dict[str, int]] = {}
     with zipfile.ZipFile(path) as zf, store.write() as conn:
         ctx = _ImportContext(conn, zf)
-        for name in (
-            "tombstones",
-            "athletes",
-            "calibrations",
-            "users",
-            "sessions",
-            "targets",
-            "api_tokens",
-            "trials",
-        ):
+        for name in _HISTORY:
             report[name] = ctx.import_table(name)
+        if accounts is None:
+            report[_ACCOUNTS] = {"not_imported": _count_rows(zf, f"tables/{_ACCOUNTS}.jsonl")}
+        else:
+            report[_ACCOUNTS] = ctx.import_accounts(accounts)
+        if _TOKENS_MEMBER in zf.namelist():
+            report[_TOKENS] = {"not_imported": _count_rows(zf, _TOKENS_MEMBER)}
     return report
 
 
+def _count_rows(zf: zipfile.ZipFile, member: str) -> int:
+    with zf.open(member) as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
 class _ImportContext:
-    def __init__(self, conn: sa.Connection, zf: zipfile.ZipFile) -> None:
-        self.conn = conn
+    def __init__(self, conn: sa.Connection | None, zf: zipfile.ZipFile) -> None:
+        self.conn: sa.Connection = conn  # type: ignore[assignment]  # None: reading only
         self.zf = zf
         self.ids: dict[str, dict[str, int]] = {}  # table -> uid -> local id
-        self.dropped_athletes = {r[0] for r in conn.execute(sa.select(tombstones.c.uid))}
+        self.dropped_athletes = (
+            {r[0] for r in conn.execute(sa.select(tombstones.c.uid))} if conn else set()
+        )
         self.skipped: set[str] = set()  # uids left out because their athlete was deleted
         # raw.bin is read front to back: trials and their blobs are both in trial order.
         self.raw = zf.open("raw.bin")
+
+    def import_accounts(self, accounts: Sequence[User]) -> dict[str, int]:
+        names = [a.username for a in accounts]
+        uids = [a.uid for a in accounts]
+        here = set(
+            self.conn.scalars(sa.select(users.c.username).where(users.c.username.in_(names)))
+        )
+        here_uids = set(self.conn.scalars(sa.select(users.c.uid).where(users.c.uid.in_(uids))))
+        new = [a for a in accounts if a.username not in here and a.uid not in here_uids]
+        if new:
+            self.conn.execute(
+                users.insert(),
+                [
+                    {
+                        "uid": a.uid,
+                        "username": a.username,
+                        "role": a.role,
+                        "password_hash": a.password_hash,
+                        "active": a.active,
+                        "created_at": a.created_at or utcnow(),
+                    }
+                    for a in new
+                ],
+            )
+        return {"added": len(new), "present": len(accounts) - len(new)}
 
     def _rows(self, name: str) -> Iterator[dict[str, Any]]:
         allowed = _field_names(name)

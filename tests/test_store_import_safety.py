@@ -1,0 +1,189 @@
+"""An archive from elsewhere is untrusted: an import brings history (athletes, sessions,
+trials, logs, targets), never credentials unless asked for explicitly and validated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_fixtures import populate, station_cli
+from web_fixtures import fast_password_hashing  # noqa: F401 (autouse: test-sized argon2)
+
+from station.store import ApiToken, Store, User, open_store
+from station.store.archive import export_archive
+from station.store.records import new_uid
+from station.web import auth
+
+WHEN = "2026-01-05T10:00:00+00:00"
+
+
+def jsonl(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return b"".join((json.dumps(r, sort_keys=True) + "\n").encode() for r in rows)
+
+
+def rewrite(archive: Path, out: Path, members: Mapping[str, bytes | None]) -> Path:
+    """A copy of `archive` with members replaced, added or (None) removed, and a manifest
+    whose checksums match: what anyone who reads the format can make."""
+    with zipfile.ZipFile(archive) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        contents = {i.filename: src.read(i) for i in src.infolist()}
+    contents.pop("manifest.json")
+    for name, data in members.items():
+        if data is None:
+            contents.pop(name, None)
+        else:
+            contents[name] = data
+    manifest["sha256"] = {n: hashlib.sha256(c).hexdigest() for n, c in contents.items()}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in contents.items():
+            dst.writestr(name, data)
+        dst.writestr("manifest.json", json.dumps(manifest))
+    return out
+
+
+def user_row(username: str, role: str, password: str = "a-long-password-1") -> dict[str, Any]:
+    return {
+        "uid": new_uid(),
+        "username": username,
+        "role": role,
+        "password_hash": auth.hash_password(password),
+        "active": True,
+        "created_at": WHEN,
+    }
+
+
+@pytest.fixture
+def source_archive(tmp_path: Path) -> Path:
+    """A real station's archive: one athlete's history, a coach account and an API token."""
+    source = open_store(tmp_path / "source")
+    populate(source, n_athletes=1, n_sessions=1, n_trials=1)
+    source.add_user(
+        User(username="ana", role="coach", password_hash=auth.hash_password("ana-password-1"))
+    )
+    auth.create_api_token(source, "coach", "export script", username="ana")
+    path = tmp_path / "source.zip"
+    export_archive(source, path)
+    source.close()
+    return path
+
+
+@pytest.fixture
+def crafted(source_archive: Path, tmp_path: Path) -> Path:
+    """The attack: an admin `backdoor`, an admin token for it, and a 5,100-character admin
+    name with NUL and right-to-left override characters."""
+    backdoor = user_row("backdoor", "admin", "backdoor-password")
+    weird = user_row("x\x00\u202e" * 1700, "admin")
+    token = {
+        "uid": new_uid(),
+        "token_hash": auth.hash_token("bs_attacker-secret"),
+        "role": "admin",
+        "name": "ops",
+        "user_uid": backdoor["uid"],
+        "created_at": WHEN,
+        "last_used_at": None,
+    }
+    return rewrite(
+        source_archive,
+        tmp_path / "crafted.zip",
+        {
+            "tables/users.jsonl": jsonl([backdoor, weird]),
+            "tables/api_tokens.jsonl": jsonl([token]),
+        },
+    )
+
+
+def station_with_owner(path: Path) -> Store:
+    store = open_store(path)
+    store.add_user(User(username="owner", role="admin", password_hash="$argon2id$owner"))
+    return store
+
+
+def accounts(store: Store) -> tuple[list[str], list[ApiToken]]:
+    return [u.username for u in store.list_users()], store.list_api_tokens()
+
+
+def test_a_crafted_archive_installs_no_account_and_no_token(crafted: Path, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    station_with_owner(target).close()
+    done = station_cli("import", crafted, "--data-dir", target, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "users: 2 in the archive, not imported" in done.stdout
+    assert "api_tokens: 1 in the archive, not imported" in done.stdout
+    assert "trials: added 1" in done.stdout  # the history did come
+    with open_store(target) as store:
+        assert accounts(store) == (["owner"], [])
+        assert store.find_api_token(auth.hash_token("bs_attacker-secret")) is None
+        assert store.counts()["athletes"] == 1 and store.counts()["trials"] == 1
+
+
+def test_with_accounts_validates_every_account_before_writing(
+    crafted: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "target"
+    station_with_owner(target).close()
+    done = station_cli("import", "--with-accounts", crafted, "--data-dir", target, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "tables/users.jsonl line 2" in done.stderr and "username" in done.stderr
+    assert "nothing was imported" in done.stderr
+    with open_store(target) as store:
+        assert accounts(store) == (["owner"], [])
+        assert store.counts()["athletes"] == 0 and store.counts()["trials"] == 0
+
+
+def test_with_accounts_lists_them_first_then_moves_them_without_tokens(
+    source_archive: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(source_archive) as zf:
+        assert "tables/api_tokens.jsonl" not in zf.namelist()  # tokens never travel
+    target = tmp_path / "target"
+    station_with_owner(target).close()
+    done = station_cli(
+        "import", "--with-accounts", source_archive, "--data-dir", target, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    listed = next(i for i, line in enumerate(lines) if "ana (coach)" in line)
+    assert listed < next(i for i, line in enumerate(lines) if line.startswith("athletes:"))
+    assert "users: added 1" in done.stdout
+    with open_store(target) as store:
+        assert accounts(store) == (["ana", "owner"], [])
+        ana = store.get_user("ana")
+        assert ana is not None and ana.role == "coach"
+        assert auth.verify_password(ana.password_hash, "ana-password-1")
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "message"),
+    [
+        ("kiosk-1", "kiosk", "role must be one of admin, physio, coach"),
+        ("eve", "root", "role must be one of admin, physio, coach"),
+        (" padded", "coach", "username must be 1-64 printable characters"),
+        ("", "coach", "username must be 1-64 printable characters"),
+    ],
+)
+def test_with_accounts_refuses_what_a_new_account_could_not_be(
+    source_archive: Path,
+    tmp_path: Path,
+    username: str,
+    role: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from station.commands.cli import main
+
+    bad = rewrite(
+        source_archive,
+        tmp_path / "bad.zip",
+        {"tables/users.jsonl": jsonl([user_row("fine", "physio"), user_row(username, role)])},
+    )
+    target = tmp_path / "target"
+    assert main(["import", "--with-accounts", str(bad), "--data-dir", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "tables/users.jsonl line 2" in err and message in err, err
+    with open_store(target) as store:
+        assert store.list_users() == [] and store.counts()["athletes"] == 0
