@@ -3,19 +3,24 @@ trials, logs, targets), never credentials unless asked for explicitly and valida
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import struct
+import time
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from store_fixtures import populate, station_cli
 from web_fixtures import fast_password_hashing  # noqa: F401 (autouse: test-sized argon2)
 
 from station.store import ApiToken, Store, User, open_store
-from station.store.archive import export_archive
+from station.store.archive import ArchiveError, ArchiveLimits, export_archive, import_archive
 from station.store.records import new_uid
 from station.web import auth
 
@@ -187,3 +192,148 @@ def test_with_accounts_refuses_what_a_new_account_could_not_be(
     assert "tables/users.jsonl line 2" in err and message in err, err
     with open_store(target) as store:
         assert store.list_users() == [] and store.counts()["athletes"] == 0
+
+
+# -- import bombs: hard limits, bounded memory ----------------------------------------------
+
+MiB = 1 << 20
+
+
+def write_zip(path: Path, members: Mapping[str, tuple[int, bytes, int, int]]) -> Path:
+    """A zip built byte by byte, as an attacker would: name -> (method, data as stored,
+    CRC-32, inflated size). zipfile cannot store data that is already deflated."""
+    local, central = bytearray(), bytearray()
+    for name, (method, data, crc, size) in members.items():
+        encoded = name.encode()
+        header = struct.pack(
+            "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data), size,
+            len(encoded), 0,
+        )  # fmt: skip
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, len(data),
+            size, len(encoded), 0, 0, 0, 0, 0, len(local),
+        ) + encoded  # fmt: skip
+        local += header + encoded + data
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0
+    )
+    path.write_bytes(bytes(local + central + end))
+    return path
+
+
+def stored(data: bytes) -> tuple[int, bytes, int, int]:
+    return zipfile.ZIP_STORED, data, zlib.crc32(data), len(data)
+
+
+def deflate_bomb(mib: int) -> tuple[tuple[int, bytes, int, int], str]:
+    """`mib` MiB of spaces, no newline (one endless row), as ~1 KB of deflate per MiB: one
+    compressed MiB repeated (a full flush makes every copy identical). With its SHA-256."""
+    chunk = b" " * MiB
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    tail = compressor.flush()
+    assert zlib.decompress(block * 2 + tail, -15) == chunk * 2  # the copies make one stream
+    data = block * mib + tail
+    crc, sha = 0, hashlib.sha256()
+    for _ in range(mib):
+        crc = zlib.crc32(chunk, crc)
+        sha.update(chunk)
+    return (zipfile.ZIP_DEFLATED, data, crc, mib * MiB), sha.hexdigest()
+
+
+def bomb_archive(good: Path, out: Path, member: str, mib: int) -> Path:
+    with zipfile.ZipFile(good) as src:
+        manifest = json.loads(src.read("manifest.json"))
+        members = {i.filename: stored(src.read(i)) for i in src.infolist()}
+    members[member], manifest["sha256"][member] = deflate_bomb(mib)
+    if member != "manifest.json":
+        members["manifest.json"] = stored(json.dumps(manifest).encode())
+    return write_zip(out, members)
+
+
+def test_an_import_bomb_is_refused_in_bounded_memory(source_archive: Path, tmp_path: Path) -> None:
+    """1 MB on disk, 1 GiB inflated: refused before it is inflated; the import's peak memory
+    stays within 100 MB of an ordinary import's."""
+    started = time.monotonic()
+    bomb = bomb_archive(source_archive, tmp_path / "bomb.zip", "tables/trials.jsonl", 1024)
+    assert bomb.stat().st_size < 1.5 * MiB
+    normal = station_cli("import", source_archive, "--data-dir", tmp_path / "a", cwd=tmp_path)
+    assert normal.returncode == 0, normal.stderr
+    refused = station_cli("import", bomb, "--data-dir", tmp_path / "b", cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "tables/trials.jsonl" in refused.stderr and "nothing was imported" in refused.stderr
+    assert refused.peak_rss_mb <= normal.peak_rss_mb + 100, (refused.peak_rss_mb, normal)
+    with open_store(tmp_path / "b") as store:
+        assert store.counts()["athletes"] == 0
+    assert time.monotonic() - started < 30
+
+
+def _limited(**limits: int) -> ArchiveLimits:
+    return dataclasses.replace(ArchiveLimits(), **limits)
+
+
+@pytest.mark.parametrize(
+    ("member", "mib", "limits", "message"),
+    [
+        ("tables/sessions.jsonl", 8, {}, "inflates 8388608 bytes from"),  # ratio ~1000
+        ("tables/sessions.jsonl", 8, {"ratio": 10_000, "member_bytes": 4 * MiB}, "over the limit"),
+        ("raw.bin", 3, {"ratio": 10_000, "total_bytes": 2 * MiB}, "in all, over the limit"),
+        ("manifest.json", 2, {"ratio": 10_000}, "manifest.json is larger than"),
+        ("tables/athletes.jsonl", 2, {"ratio": 10_000}, "line 1 is longer than"),
+    ],
+)
+def test_each_limit_refuses_with_a_clear_message(
+    source_archive: Path,
+    tmp_path: Path,
+    member: str,
+    mib: int,
+    limits: dict[str, int],
+    message: str,
+) -> None:
+    bomb = bomb_archive(source_archive, tmp_path / "bomb.zip", member, mib)
+    store = station_with_owner(tmp_path / "target")
+    before = snapshot(store)
+    with pytest.raises(ArchiveError, match=message):
+        import_archive(store, bomb, limits=_limited(**limits))
+    assert snapshot(store) == before
+    store.close()
+
+
+def test_a_zip_that_is_not_what_this_station_writes_is_refused(
+    source_archive: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(source_archive) as src:
+        members = {i.filename: stored(src.read(i)) for i in src.infolist()}
+    cases = {
+        "unknown member": {**members, "tables/evil.jsonl": stored(b"{}\n")},
+        "missing member": {k: v for k, v in members.items() if k != "tables/sessions.jsonl"},
+        "other compression": {
+            **members,
+            "tables/targets.jsonl": (zipfile.ZIP_BZIP2, b"", 0, 0),
+        },
+    }
+    messages = {
+        "unknown member": "tables/evil.jsonl",
+        "missing member": "tables/sessions.jsonl",
+        "other compression": "compressed with method 12",
+    }
+    store = open_store(tmp_path / "target")
+    for case, content in cases.items():
+        path = write_zip(tmp_path / f"{case}.zip", content)
+        with pytest.raises(ArchiveError, match=messages[case]):
+            import_archive(store, path)
+    assert store.counts()["athletes"] == 0
+    store.close()
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, sorted: equal snapshots mean nothing changed."""
+    with store.read() as conn:
+        tables = sa.MetaData()
+        tables.reflect(conn)
+        return {
+            name: sorted(
+                (tuple(repr(v) for v in row) for row in conn.execute(sa.select(table))),
+            )
+            for name, table in sorted(tables.tables.items())
+        }

@@ -27,7 +27,9 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -49,10 +51,23 @@ from station.store.schema import (
     trials,
     users,
 )
+from station.store.untrusted_zip import (
+    ArchiveError,
+    ArchiveLimits,
+    ForwardReader,
+    check_members,
+    count_lines,
+    lines,
+    read_small,
+    sha256,
+)
 
 FORMAT = "balance-station-archive"
 FORMAT_VERSION = 1
-_BATCH = 2000
+MANIFEST, RAW = "manifest.json", "raw.bin"
+LIMITS = ArchiveLimits()
+_BATCH = 2000  # rows written at once...
+_BATCH_BYTES = 8 << 20  # ...or fewer, when they (or their raw frames) come to 8 MiB
 
 # table -> {local FK column: (referenced table, exported field name)}
 _REFS: dict[str, dict[str, tuple[sa.Table, str]]] = {
@@ -84,10 +99,6 @@ _TOKENS_MEMBER = f"tables/{_TOKENS}.jsonl"  # only in archives made before token
 _RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
 # Trial fields kept in side tables in the database but inline in the archive's trial rows.
 _TRIAL_EXTRA = (*_RAW_FIELDS, "metrics")
-
-
-class ArchiveError(Exception):
-    """The file is not an importable station archive; the message says what is wrong."""
 
 
 def _plain_columns(name: str) -> list[sa.Column]:
@@ -123,7 +134,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
         ):
             raw_index: dict[int, tuple[int, int, int, int, float | None]] = {}
             sha = hashlib.sha256()
-            info = zipfile.ZipInfo("raw.bin", date_time=utcnow().timetuple()[:6])
+            info = zipfile.ZipInfo(RAW, date_time=utcnow().timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED  # the blobs are already compressed
             with zf.open(info, "w", force_zip64=True) as out:
                 offset = 0
@@ -142,7 +153,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
                         r.rate_hz,
                     )
                     offset += len(blob)
-            digests["raw.bin"] = sha.hexdigest()
+            digests[RAW] = sha.hexdigest()
             for name in _TABLES:
                 member = f"tables/{name}.jsonl"
                 counts[name], digests[member] = _write_table(zf, conn, name, member, raw_index)
@@ -155,7 +166,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
                 "counts": counts,
                 "sha256": digests,
             }
-            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -202,101 +213,126 @@ def _write_table(
 # -- import ---------------------------------------------------------------------------------
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Open and check an archive's manifest and checksums; ArchiveError says what is wrong."""
+def _members() -> tuple[list[str], list[str]]:
+    """(required, optional) member names of an archive this station reads."""
+    required = [MANIFEST, RAW, *(f"tables/{t}.jsonl" for t in _TABLES)]
+    return required, [_TOKENS_MEMBER]
+
+
+@contextmanager
+def _open_archive(
+    path: str | os.PathLike[str], limits: ArchiveLimits
+) -> Iterator[tuple[zipfile.ZipFile, dict[str, Any]]]:
+    """The archive and its manifest, once every check has passed: a readable zip of exactly
+    the expected members within `limits`, a known format and schema, intact checksums."""
     path = Path(path)
     if not path.is_file():
         raise ArchiveError(f"{path} does not exist or is not a file")
     try:
         with zipfile.ZipFile(path) as zf:
-            try:
-                manifest = json.loads(zf.read("manifest.json"))
-            except KeyError:
+            if MANIFEST not in zf.namelist():
                 raise ArchiveError(
-                    f"{path} is a zip file but not a station archive (no manifest.json)"
-                ) from None
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ArchiveError(f"{path} is not a balance-station archive")
-            version = manifest.get("format_version")
-            if version != FORMAT_VERSION:
-                raise ArchiveError(
-                    f"archive format version {version} is not supported (this station reads "
-                    f"version {FORMAT_VERSION}; update balance-station)"
+                    f"{path} is a zip file but not a station archive (no {MANIFEST})"
                 )
-            revision = manifest.get("schema_revision")
-            if revision not in migrate.known_revisions():
-                raise ArchiveError(
-                    f"archive comes from schema revision {revision!r}, unknown here "
-                    "(made by a newer balance-station?)"
-                )
-            expected = manifest.get("sha256", {})
-            for member in ["raw.bin", *(f"tables/{t}.jsonl" for t in _TABLES)]:
+            manifest = _check_manifest(path, read_small(zf, MANIFEST, limits.manifest_bytes))
+            required, optional = _members()
+            check_members(zf, required, optional, limits)
+            expected = manifest.get("sha256")
+            if not isinstance(expected, dict):
+                raise ArchiveError(f"{path}: {MANIFEST} lists no checksums")
+            for member in required[1:]:
                 if member not in expected:
                     raise ArchiveError(f"archive manifest lists no checksum for {member}")
-                sha = hashlib.sha256()
-                with zf.open(member) as f:
-                    for chunk in iter(lambda f=f: f.read(1 << 20), b""):
-                        sha.update(chunk)
-                if sha.hexdigest() != expected[member]:
+                if sha256(zf, member) != expected[member]:
                     raise ArchiveError(f"archive member {member} is damaged (checksum mismatch)")
+            yield zf, manifest
     except zipfile.BadZipFile as exc:
         raise ArchiveError(f"{path} is not a station archive or is truncated ({exc})") from None
-    except (KeyError, zipfile.LargeZipFile, EOFError) as exc:
+    except (KeyError, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
         raise ArchiveError(f"{path} is incomplete or damaged ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ArchiveError(f"{path}: manifest.json is not valid JSON ({exc})") from None
+
+
+def _check_manifest(path: Path, text: bytes) -> dict[str, Any]:
+    try:
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ArchiveError(f"{path}: {MANIFEST} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveError(f"{path} is not a balance-station archive")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArchiveError(
+            f"archive format version {version} is not supported (this station reads "
+            f"version {FORMAT_VERSION}; update balance-station)"
+        )
+    revision = manifest.get("schema_revision")
+    if not isinstance(revision, str) or revision not in migrate.known_revisions():
+        raise ArchiveError(
+            f"archive comes from schema revision {revision!r}, unknown here "
+            "(made by a newer balance-station?)"
+        )
     return manifest
 
 
-def read_accounts(path: str | os.PathLike[str]) -> list[User]:
+def read_manifest(path: str | os.PathLike[str], limits: ArchiveLimits = LIMITS) -> dict[str, Any]:
+    """Open and check an archive's manifest and checksums; ArchiveError says what is wrong."""
+    with _open_archive(path, limits) as (_, manifest):
+        return manifest
+
+
+def read_accounts(path: str | os.PathLike[str], limits: ArchiveLimits = LIMITS) -> list[User]:
     """The accounts in an archive, in file order (entry i is line i + 1 of
     tables/users.jsonl), for the caller to validate and show before `import_archive`."""
-    read_manifest(path)
-    with zipfile.ZipFile(path) as zf:
-        ctx = _ImportContext(None, zf)
-        return [User(**ctx._convert(_ACCOUNTS, row)) for row in ctx._rows(_ACCOUNTS)]
+    with _open_archive(path, limits) as (zf, _):
+        ctx = _ImportContext(None, zf, limits)
+        return [User(**ctx._convert(_ACCOUNTS, row)) for _, row in ctx._rows(_ACCOUNTS)]
 
 
 def import_archive(
-    store: Store, path: str | os.PathLike[str], accounts: Sequence[User] | None = None
+    store: Store,
+    path: str | os.PathLike[str],
+    accounts: Sequence[User] | None = None,
+    limits: ArchiveLimits = LIMITS,
 ) -> dict[str, dict[str, int]]:
     """Merge an archive's history into the store in one transaction; returns per table how
     many rows were added, already present, or skipped because the athlete was deleted here.
 
     `accounts` (from read_accounts, checked by the caller) are added too, unless their
     username is here already; without them the archive's accounts are only counted
-    (`not_imported`), like its API tokens, which are never imported."""
-    read_manifest(path)
+    (`not_imported`), like its API tokens, which are never imported. Memory stays bounded
+    whatever the archive holds: rows are read line by line within `limits` and written in
+    batches of bounded size."""
     report: dict[str, dict[str, int]] = {}
-    with zipfile.ZipFile(path) as zf, store.write() as conn:
-        ctx = _ImportContext(conn, zf)
-        for name in _HISTORY:
-            report[name] = ctx.import_table(name)
+    with _open_archive(path, limits) as (zf, _), store.write() as conn:
+        ctx = _ImportContext(conn, zf, limits)
+        try:
+            for name in _HISTORY:
+                report[name] = ctx.import_table(name)
+        finally:
+            ctx.raw.close()
         if accounts is None:
-            report[_ACCOUNTS] = {"not_imported": _count_rows(zf, f"tables/{_ACCOUNTS}.jsonl")}
+            report[_ACCOUNTS] = {"not_imported": count_lines(zf, f"tables/{_ACCOUNTS}.jsonl")}
         else:
             report[_ACCOUNTS] = ctx.import_accounts(accounts)
         if _TOKENS_MEMBER in zf.namelist():
-            report[_TOKENS] = {"not_imported": _count_rows(zf, _TOKENS_MEMBER)}
+            report[_TOKENS] = {"not_imported": count_lines(zf, _TOKENS_MEMBER)}
     return report
 
 
-def _count_rows(zf: zipfile.ZipFile, member: str) -> int:
-    with zf.open(member) as f:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-
-
 class _ImportContext:
-    def __init__(self, conn: sa.Connection | None, zf: zipfile.ZipFile) -> None:
+    def __init__(
+        self, conn: sa.Connection | None, zf: zipfile.ZipFile, limits: ArchiveLimits
+    ) -> None:
         self.conn: sa.Connection = conn  # type: ignore[assignment]  # None: reading only
         self.zf = zf
+        self.limits = limits
         self.ids: dict[str, dict[str, int]] = {}  # table -> uid -> local id
         self.dropped_athletes = (
             {r[0] for r in conn.execute(sa.select(tombstones.c.uid))} if conn else set()
         )
         self.skipped: set[str] = set()  # uids left out because their athlete was deleted
         # raw.bin is read front to back: trials and their blobs are both in trial order.
-        self.raw = zf.open("raw.bin")
+        self.raw = ForwardReader(zf.open(RAW), RAW)
 
     def import_accounts(self, accounts: Sequence[User]) -> dict[str, int]:
         names = [a.username for a in accounts]
@@ -323,25 +359,23 @@ class _ImportContext:
             )
         return {"added": len(new), "present": len(accounts) - len(new)}
 
-    def _rows(self, name: str) -> Iterator[dict[str, Any]]:
+    def _rows(self, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
         allowed = _field_names(name)
-        with self.zf.open(f"tables/{name}.jsonl") as f:
-            for lineno, line in enumerate(f, start=1):
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ArchiveError(
-                        f"tables/{name}.jsonl line {lineno}: bad JSON ({exc})"
-                    ) from None
-                if not isinstance(row, dict) or "uid" not in row:
-                    raise ArchiveError(f"tables/{name}.jsonl line {lineno}: not a row")
-                unknown = set(row) - allowed
-                if unknown:
-                    raise ArchiveError(
-                        f"tables/{name}.jsonl has fields this station does not know: "
-                        f"{sorted(unknown)} (a different schema)"
-                    )
-                yield row
+        member = f"tables/{name}.jsonl"
+        for lineno, line in lines(self.zf, member, self.limits.row_bytes):
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                raise ArchiveError(f"{member} line {lineno}: bad JSON ({exc})") from None
+            if not isinstance(row, dict) or "uid" not in row:
+                raise ArchiveError(f"{member} line {lineno}: not a row")
+            unknown = set(row) - allowed
+            if unknown:
+                raise ArchiveError(
+                    f"{member} has fields this station does not know: "
+                    f"{sorted(unknown)} (a different schema)"
+                )
+            yield len(line), row
 
     def _convert(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -371,11 +405,13 @@ class _ImportContext:
     def import_table(self, name: str) -> dict[str, int]:
         stats = {"added": 0, "present": 0, "skipped_deleted": 0}
         batch: list[dict[str, Any]] = []
-        for row in self._rows(name):
+        size = 0
+        for length, row in self._rows(name):
             batch.append(row)
-            if len(batch) >= _BATCH:
+            size += length
+            if len(batch) >= _BATCH or size >= _BATCH_BYTES:
                 self._flush(name, batch, stats)
-                batch = []
+                batch, size = [], 0
         self._flush(name, batch, stats)
         return stats
 
@@ -453,8 +489,16 @@ class _ImportContext:
         self.conn.execute(table.insert(), new_rows)
         ids.update(self._existing(table, "uid", [r["uid"] for r in new_rows]))
         stats["added"] += len(new_rows)
-        if with_raw:
-            self.conn.execute(trial_raw.insert(), [self._raw_row(ids, r) for r in with_raw])
+        pending: list[dict[str, Any]] = []
+        size = 0
+        for r in with_raw:  # blobs in pieces of bounded size, not the batch's all at once
+            pending.append(self._raw_row(ids, r))
+            size += len(pending[-1]["data"])
+            if size >= _BATCH_BYTES:
+                self.conn.execute(trial_raw.insert(), pending)
+                pending, size = [], 0
+        if pending:
+            self.conn.execute(trial_raw.insert(), pending)
         if with_metrics:
             self.conn.execute(
                 trial_metrics.insert(),
@@ -465,18 +509,18 @@ class _ImportContext:
         return set(self.conn.scalars(sa.select(col).where(col.in_(values))))
 
     def _raw_row(self, ids: dict[str, int], row: dict[str, Any]) -> dict[str, Any]:
-        offset, length = int(row["raw_offset"]), int(row["raw_length"])
-        if offset < self.raw.tell():
-            self.raw.seek(offset)  # out of order (hand-made archive): slower but correct
-        elif offset > self.raw.tell():
-            self.raw.read(offset - self.raw.tell())
-        blob = self.raw.read(length)
-        if len(blob) != length:
-            raise ArchiveError("raw.bin is shorter than its index (truncated archive)")
+        offset, length = row["raw_offset"], row["raw_length"]
+        if not (isinstance(offset, int) and isinstance(length, int) and offset >= 0):
+            raise ArchiveError(f"trial {row['uid']}: raw_offset and raw_length must be integers")
+        if not 0 < length <= self.limits.raw_blob_bytes:
+            raise ArchiveError(
+                f"trial {row['uid']}: raw_length {length} is outside 1-"
+                f"{self.limits.raw_blob_bytes} bytes"
+            )
         return {
             "trial_id": ids[row["uid"]],
             "n_frames": row["n_frames"],
             "n_discarded": row["n_discarded"],
             "rate_hz": row["rate_hz"],
-            "data": blob,
+            "data": self.raw.read(offset, length),
         }
