@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from store_fixtures import *  # noqa: F403 (pytest fixtures: pg_url, store_location, store)
 from store_fixtures import populate, station_cli
 from web_fixtures import fast_password_hashing  # noqa: F401 (autouse: test-sized argon2)
 
@@ -337,3 +338,190 @@ def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             )
             for name, table in sorted(tables.tables.items())
         }
+
+
+# -- content: every row validated as the API would, the refusal names entry and field --------
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A station's archive: 2 athletes, 2 sessions each, 2 trials a session (with raw)."""
+    folder = tmp_path_factory.mktemp("history")
+    with open_store(folder / "source") as source:
+        populate(source, n_athletes=2, n_sessions=2, n_trials=2, duration_s=2.0)
+        export_archive(source, folder / "history.zip")
+    return folder / "history.zip"
+
+
+def table(archive: Path, name: str) -> list[dict[str, Any]]:
+    with zipfile.ZipFile(archive) as zf:
+        return [json.loads(line) for line in zf.read(f"tables/{name}.jsonl").splitlines()]
+
+
+def with_row_change(
+    archive: Path, out: Path, member: str, index: int, changes: Mapping[str, Any]
+) -> Path:
+    rows = table(archive, member)
+    rows[index].update(changes)
+    return rewrite(archive, out, {f"tables/{member}.jsonl": jsonl(rows)})
+
+
+def with_raw_change(archive: Path, out: Path, damage: str) -> Path:
+    """Trial 0's raw frames damaged in raw.bin (its index untouched unless `damage` says)."""
+    trials = table(archive, "trials")
+    with zipfile.ZipFile(archive) as zf:
+        raw = bytearray(zf.read("raw.bin"))
+    first = trials[0]
+    if damage == "codec":
+        raw[first["raw_offset"]] = 9  # a codec version nobody wrote
+    elif damage == "frame_count":
+        first["n_frames"] += 1
+    elif damage == "truncated_blob":
+        first["raw_length"] -= 7
+    return rewrite(archive, out, {"raw.bin": bytes(raw), "tables/trials.jsonl": jsonl(trials)})
+
+
+BAD_ROWS = [
+    # (table, row index, changes, what the refusal says after "tables/<table>.jsonl line N: ")
+    ("athletes", 0, {"name": ["Ana"]}, "name must be a string"),
+    ("athletes", 1, {"name": "A" * 5000}, "name is too long (max 100 characters)"),
+    ("athletes", 0, {"name": "Ana\x00\u202e"}, "name contains control characters"),
+    ("athletes", 0, {"birth_year": "<script>alert(1)</script>"}, "birth_year must be an integer"),
+    ("athletes", 0, {"dominant_leg": "middle"}, "dominant_leg must be one of left, right, both"),
+    ("athletes", 0, {"uid": "../../etc"}, "uid must be a uid"),
+    ("sessions", 2, {"stiffness": 99}, "stiffness must be <= 10, got 99"),
+    ("sessions", 0, {"sleep_hours": "8"}, "sleep_hours must be a number"),
+    ("sessions", 0, {"started_at": "yesterday"}, "started_at must be a date-time"),
+    ("sessions", 0, {"athlete_uid": new_uid()}, "athlete_uid"),
+    ("trials", 0, {"seq": "1"}, "seq must be an integer"),
+    ("trials", 0, {"seq": 10**30}, "seq must be <="),
+    ("trials", 0, {"clock_synced": "yes"}, "clock_synced must be true or false"),
+    ("trials", 0, {"stance": '<img src=x onerror="alert(1)">'}, "stance must be a label"),
+    ("trials", 0, {"outcome": "won"}, "outcome must be one of complete, failed, aborted"),
+    ("trials", 0, {"metrics": "fast"}, "metrics must be an object"),
+    ("trials", 0, {"score": float("inf")}, "score must be a finite number"),
+    ("trials", 0, {"perturbation_onsets_s": [1.0, "x"]}, "perturbation_onsets_s must be a list"),
+    ("trials", 0, {"raw_length": 10**9}, "raw_length must be <="),
+    ("calibrations", 0, {"data": [1, 2]}, "data must be an object"),
+    ("tombstones", 0, {"kind": "user"}, "kind must be one of athlete"),
+]
+
+
+def _bad_archive(history: Path, out: Path, case: str) -> tuple[Path, str]:
+    if case.startswith("raw:"):
+        damage = case.split(":", 1)[1]
+        message = {
+            "codec": "tables/trials.jsonl line 1: raw frames are unreadable",
+            "frame_count": "tables/trials.jsonl line 1: n_frames",
+            "truncated_blob": "tables/trials.jsonl line 1: raw frames are unreadable",
+        }[damage]
+        return with_raw_change(history, out, damage), message
+    if case == "duplicate":
+        athletes = table(history, "athletes")
+        twice = jsonl([athletes[0], athletes[1], athletes[0]])
+        bad = rewrite(history, out, {"tables/athletes.jsonl": twice})
+        return bad, f"tables/athletes.jsonl line 3: uid {athletes[0]['uid']} appears twice"
+    name, index, changes, text = BAD_ROWS[int(case)]
+    message = f"tables/{name}.jsonl line {index + 1}: {text}"
+    if name == "tombstones":
+        rows = [{"uid": new_uid(), "kind": "athlete", "deleted_at": WHEN}]
+        bad = rewrite(history, out, {"tables/tombstones.jsonl": jsonl(rows)})
+        return with_row_change(bad, out.with_suffix(".2.zip"), name, index, changes), message
+    return with_row_change(history, out, name, index, changes), message
+
+
+CASES = [str(i) for i in range(len(BAD_ROWS))] + [
+    "raw:codec",
+    "raw:frame_count",
+    "raw:truncated_blob",
+    "duplicate",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_row_is_refused_naming_it_and_nothing_changes(
+    history: Path, store: Store, tmp_path: Path, case: str
+) -> None:
+    """Refused with the entry and the field, no traceback, and the station row for row as
+    it was (its own history, accounts and settings)."""
+    populate(store, n_athletes=1, n_sessions=1, n_trials=1, seed=9, duration_s=2.0)
+    store.add_user(User(username="owner", role="admin", password_hash="$argon2id$x"))
+    bad, message = _bad_archive(history, tmp_path / "bad.zip", case)
+    before = snapshot(store)
+    with pytest.raises(ArchiveError) as refused:
+        import_archive(store, bad)
+    assert message in str(refused.value)
+    assert snapshot(store) == before
+
+
+def test_naive_times_are_taken_as_utc_like_the_api(
+    history: Path, store: Store, tmp_path: Path
+) -> None:
+    sessions = table(history, "sessions")
+    sessions[0]["started_at"] = "2025-01-06T09:00:00"  # no offset
+    archive = rewrite(history, tmp_path / "naive.zip", {"tables/sessions.jsonl": jsonl(sessions)})
+    import_archive(store, archive)
+    [session] = [
+        s
+        for a in store.list_athletes()
+        for s in store.list_sessions(a.uid)
+        if s.uid == sessions[0]["uid"]
+    ]
+    assert session.started_at.isoformat() == "2025-01-06T09:00:00+00:00"
+
+
+def test_a_tombstone_never_hides_an_athlete_who_is_here(
+    history: Path, store: Store, tmp_path: Path
+) -> None:
+    """An archive saying "deleted" for an athlete who lives here neither deletes them nor
+    makes later imports skip their data; the report says so."""
+    import_archive(store, history)
+    athlete = table(history, "athletes")[0]["uid"]
+    tomb = [{"uid": athlete, "kind": "athlete", "deleted_at": WHEN}]
+    archive = rewrite(history, tmp_path / "tomb.zip", {"tables/tombstones.jsonl": jsonl(tomb)})
+    report = import_archive(store, archive)
+    assert report["tombstones"]["not_applied"] == 1 and report["tombstones"]["added"] == 0
+    assert store.get_athlete(athlete).uid == athlete
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM tombstones")).scalar() == 0
+    assert len(store.athlete_history(athlete)) == 4
+
+
+def test_a_calibration_is_stored_under_its_own_content_hash(
+    history: Path, store: Store, tmp_path: Path
+) -> None:
+    """The archive's hash is not trusted: a calibration claiming another one's hash would
+    otherwise capture every later trial recorded with that other calibration."""
+    calibrations = table(history, "calibrations")
+    calibrations[0]["content_sha256"] = "0" * 64
+    archive = rewrite(
+        history, tmp_path / "cal.zip", {"tables/calibrations.jsonl": jsonl(calibrations)}
+    )
+    import_archive(store, archive)
+    with store.read() as conn:
+        [(digest, data)] = conn.execute(sa.text("SELECT content_sha256, data FROM calibrations"))
+    assert digest == hashlib.sha256(data.encode()).hexdigest() != "0" * 64
+
+
+def test_imported_rows_meet_the_same_limits_as_the_api() -> None:
+    """The API's schemas (what a coach can type) and the import's rules (row_rules.py) agree
+    on every field both know, so an archive cannot carry what the API would refuse."""
+    from station.store import row_rules, schema
+    from station.web.views import api_athletes as api
+
+    pairs = {
+        schema.athletes: api.ATHLETE_FIELDS,
+        schema.sessions: api.SESSION_FIELDS,
+        schema.targets: api.TARGET_FIELDS,
+    }
+    for table, fields in pairs.items():
+        rules = row_rules.table_rules(table)
+        for name, field in fields.items():
+            rule, where = rules[name], (table.name, name)
+            if field.choices:
+                assert rule.choices == tuple(c for c in field.choices if c is not None), where
+            elif field.kind == "str":
+                assert rule.max_length == field.max_length, where
+            if field.minimum is not None or field.maximum is not None:
+                assert (rule.minimum, rule.maximum) == (field.minimum, field.maximum), where
+    assert row_rules.TARGET_MEASURES_EXTRA == api.TARGET_MEASURES_EXTRA

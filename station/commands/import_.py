@@ -91,12 +91,12 @@ def handle(args: argparse.Namespace) -> int:
                 )
                 print(f"{table}: {stats['not_imported']} in the archive, not imported ({why})")
             continue
+        extra = {
+            "skipped_deleted": "skipped (deleted here) {}",
+            "not_applied": "not applied {} (the athletes are here: deleting them is yours to do)",
+        }
         print(
             f"{table}: added {stats['added']}, already here {stats['present']}"
-            + (
-                f", skipped (deleted here) {stats['skipped_deleted']}"
-                if stats.get("skipped_deleted")
-                else ""
-            )
+            + "".join(f", {text.format(stats[k])}" for k, text in extra.items() if stats.get(k))
         )
     return 0

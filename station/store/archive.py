@@ -9,9 +9,14 @@ local integer id). Layout:
   tables/<table>.jsonl   one JSON object per row
   raw.bin                the trials' raw-frame blobs back to back (offset/length in trials)
 
-Import runs in ONE transaction after checking every checksum: a bad archive changes nothing.
-Rows already present (same uid; users by username; calibrations by content) are skipped;
-athletes deleted here (tombstones) are not brought back.
+An archive is untrusted input. Import checks the zip (untrusted_zip.py: members, sizes,
+compression ratio, checksums) before anything is inflated, then reads each table line by line,
+checks every row field by field (row_rules.py: what the API would accept) and decodes every
+raw recording, all in ONE transaction: the first bad row refuses the import, naming the line
+and the field, and nothing changes. Rows already present (same uid; users by username;
+calibrations by content, hashed here, not taken from the archive) are skipped; athletes
+deleted here (tombstones) are not brought back, and an archive's tombstone never hides an
+athlete who is here.
 
 What travels: history (athletes, sessions with their logs, trials, targets, calibrations,
 tombstones). Accounts are one station's credentials: they are exported, but an import adds
@@ -28,21 +33,25 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
-from station.store import migrate
+from station.store import migrate, rawframes
+from station.store.rawframes import RawFramesError
 from station.store.records import User, utcnow
 from station.store.repository import Store
+from station.store.row_rules import RowError, Rule, check_row, table_rules
 from station.store.schema import (
-    UTCDateTime,
     athletes,
     calibrations,
+    json_text,
     sessions,
     targets,
     tombstones,
@@ -96,9 +105,9 @@ _HISTORY = ("tombstones", "athletes", "calibrations", "sessions", "targets", "tr
 # Tables an import never writes: accounts only when passed explicitly, tokens never.
 _ACCOUNTS, _TOKENS = "users", "api_tokens"
 _TOKENS_MEMBER = f"tables/{_TOKENS}.jsonl"  # only in archives made before tokens stayed home
-_RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
-# Trial fields kept in side tables in the database but inline in the archive's trial rows.
-_TRIAL_EXTRA = (*_RAW_FIELDS, "metrics")
+# A trial's raw frames and metrics live in side tables, inline in the archive's trial rows.
+_RAW_COLUMNS = tuple(c.name for c in trial_raw.c if c.name not in ("trial_id", "data"))
+_RAW_FIELDS = ("raw_offset", "raw_length", *_RAW_COLUMNS)  # where in raw.bin, then the columns
 
 
 def _plain_columns(name: str) -> list[sa.Column]:
@@ -106,9 +115,29 @@ def _plain_columns(name: str) -> list[sa.Column]:
     return [c for c in _TABLES[name].c if c.name not in skip and c.name not in _REFS[name]]
 
 
-def _field_names(name: str) -> set[str]:
-    names = {c.name for c in _plain_columns(name)} | {f for _, f in _REFS[name].values()}
-    return names | set(_TRIAL_EXTRA) if name == "trials" else names
+def _row_rules(name: str, limits: ArchiveLimits) -> dict[str, Rule]:
+    """Every field of an archived row of table `name`, with its rule (row_rules.py)."""
+    table = _TABLES[name]
+    plain = {c.name for c in _plain_columns(name)}
+    rules = table_rules(table, skip={c.name for c in table.c} - plain)
+    for fk, (_, field) in _REFS[name].items():
+        rules[field] = Rule("uid", optional=table.c[fk].nullable)
+    if name == "trials":
+        rules |= table_rules(trial_raw, skip={"trial_id", "data"})
+        rules["n_frames"] = replace(rules["n_frames"], minimum=0, maximum=limits.raw_frames)
+        rules["n_discarded"] = replace(rules["n_frames"])
+        rules["rate_hz"] = replace(rules["rate_hz"], minimum=0, maximum=100_000)
+        rules["raw_offset"] = Rule("int", minimum=0, maximum=limits.total_bytes)
+        rules["raw_length"] = Rule("int", minimum=1, maximum=limits.raw_blob_bytes)
+        rules["metrics"] = Rule("object")
+        for field in _RAW_COLUMNS:  # all of them, or none (a trial whose raw was purged)
+            rules[field] = replace(rules[field], optional=True)
+    return rules
+
+
+def content_hash(data: Any) -> str:
+    """A calibration's identity: the SHA-256 of the JSON text its row stores."""
+    return hashlib.sha256(json_text(data).encode()).hexdigest()
 
 
 def _to_json(value: Any) -> Any:
@@ -284,8 +313,7 @@ def read_accounts(path: str | os.PathLike[str], limits: ArchiveLimits = LIMITS) 
     """The accounts in an archive, in file order (entry i is line i + 1 of
     tables/users.jsonl), for the caller to validate and show before `import_archive`."""
     with _open_archive(path, limits) as (zf, _):
-        ctx = _ImportContext(None, zf, limits)
-        return [User(**ctx._convert(_ACCOUNTS, row)) for _, row in ctx._rows(_ACCOUNTS)]
+        return _ImportContext(None, zf, limits).accounts()
 
 
 def import_archive(
@@ -303,36 +331,75 @@ def import_archive(
     whatever the archive holds: rows are read line by line within `limits` and written in
     batches of bounded size."""
     report: dict[str, dict[str, int]] = {}
-    with _open_archive(path, limits) as (zf, _), store.write() as conn:
-        ctx = _ImportContext(conn, zf, limits)
-        try:
-            for name in _HISTORY:
-                report[name] = ctx.import_table(name)
-        finally:
-            ctx.raw.close()
-        if accounts is None:
-            report[_ACCOUNTS] = {"not_imported": count_lines(zf, f"tables/{_ACCOUNTS}.jsonl")}
-        else:
-            report[_ACCOUNTS] = ctx.import_accounts(accounts)
-        if _TOKENS_MEMBER in zf.namelist():
-            report[_TOKENS] = {"not_imported": count_lines(zf, _TOKENS_MEMBER)}
+    try:
+        with _open_archive(path, limits) as (zf, _), store.write() as conn:
+            ctx = _ImportContext(conn, zf, limits)
+            try:
+                for name in _HISTORY:
+                    report[name] = ctx.import_table(name)
+            finally:
+                ctx.raw.close()
+            if accounts is None:
+                users_member = f"tables/{_ACCOUNTS}.jsonl"
+                report[_ACCOUNTS] = {"not_imported": count_lines(zf, users_member)}
+            else:
+                report[_ACCOUNTS] = ctx.import_accounts(accounts)
+            if _TOKENS_MEMBER in zf.namelist():
+                report[_TOKENS] = {"not_imported": count_lines(zf, _TOKENS_MEMBER)}
+    except sa.exc.IntegrityError as exc:  # what the checks above did not foresee
+        reason = str(exc.orig).splitlines()[0][:200]
+        raise ArchiveError(f"the archive's rows conflict with this station's ({reason})") from None
     return report
 
 
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]
+
+
 class _ImportContext:
+    """One import: the rows of each table are read, checked and written in bounded batches.
+
+    References are resolved per batch with a query (rows imported earlier in the same
+    transaction are visible), so memory does not grow with the archive; what is kept across
+    batches: the uids of sessions left out because their athlete was deleted here (their
+    trials are left out too) and the calibrations found here under another uid."""
+
     def __init__(
         self, conn: sa.Connection | None, zf: zipfile.ZipFile, limits: ArchiveLimits
     ) -> None:
         self.conn: sa.Connection = conn  # type: ignore[assignment]  # None: reading only
         self.zf = zf
         self.limits = limits
-        self.ids: dict[str, dict[str, int]] = {}  # table -> uid -> local id
-        self.dropped_athletes = (
-            {r[0] for r in conn.execute(sa.select(tombstones.c.uid))} if conn else set()
-        )
-        self.skipped: set[str] = set()  # uids left out because their athlete was deleted
+        self.rules = {name: _row_rules(name, limits) for name in _TABLES}
+        self.skipped_sessions: set[str] = set()
+        self.calibration_alias: dict[str, int] = {}  # archive uid -> same content here
         # raw.bin is read front to back: trials and their blobs are both in trial order.
         self.raw = ForwardReader(zf.open(RAW), RAW)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def rows(self, name: str) -> Iterator[tuple[int, _Row]]:
+        """(bytes, checked row) for each line of the table; ArchiveError names line and field."""
+        member = f"tables/{name}.jsonl"
+        for lineno, line in lines(self.zf, member, self.limits.row_bytes):
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                raise ArchiveError(f"{member} line {lineno}: bad JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise ArchiveError(f"{member} line {lineno}: not a row (a JSON object)")
+            try:
+                values = check_row(self.rules[name], row)
+            except RowError as exc:
+                raise ArchiveError(f"{member} line {lineno}: {exc}") from None
+            yield len(line), _Row(lineno, values)
+
+    def accounts(self) -> list[User]:
+        return [User(**row.values) for _, row in self.rows(_ACCOUNTS)]
+
+    # -- writing ---------------------------------------------------------------------------
 
     def import_accounts(self, accounts: Sequence[User]) -> dict[str, int]:
         names = [a.username for a in accounts]
@@ -359,168 +426,192 @@ class _ImportContext:
             )
         return {"added": len(new), "present": len(accounts) - len(new)}
 
-    def _rows(self, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        allowed = _field_names(name)
-        member = f"tables/{name}.jsonl"
-        for lineno, line in lines(self.zf, member, self.limits.row_bytes):
-            try:
-                row = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-                raise ArchiveError(f"{member} line {lineno}: bad JSON ({exc})") from None
-            if not isinstance(row, dict) or "uid" not in row:
-                raise ArchiveError(f"{member} line {lineno}: not a row")
-            unknown = set(row) - allowed
-            if unknown:
-                raise ArchiveError(
-                    f"{member} has fields this station does not know: "
-                    f"{sorted(unknown)} (a different schema)"
-                )
-            yield len(line), row
-
-    def _convert(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for col in _plain_columns(name):
-            value = row.get(col.name)
-            try:
-                if value is not None and isinstance(col.type, UTCDateTime):
-                    value = datetime.fromisoformat(value)
-                elif value is not None and isinstance(col.type, sa.Date):
-                    value = date.fromisoformat(value)
-            except (TypeError, ValueError) as exc:
-                raise ArchiveError(f"a {name} row has a bad {col.name}: {exc}") from None
-            if value is None and not col.nullable:
-                if col.server_default is not None:
-                    continue
-                raise ArchiveError(f"a {name} row has no {col.name} (required)")
-            out[col.name] = value
-        return out
-
-    def _existing(self, table: sa.Table, key: str, values: list[Any]) -> dict[Any, int]:
-        values = [v for v in values if v is not None]
-        if not values:
-            return {}
-        col = table.c[key]
-        return dict(self.conn.execute(sa.select(col, table.c.id).where(col.in_(values))).all())
-
     def import_table(self, name: str) -> dict[str, int]:
         stats = {"added": 0, "present": 0, "skipped_deleted": 0}
-        batch: list[dict[str, Any]] = []
+        if name == "tombstones":
+            stats = {"added": 0, "present": 0, "not_applied": 0}
+        table = _TABLES[name]
+        # ids from here on are rows this import added: a uid found there came twice
+        first_new = None
+        if "id" in table.c:
+            first_new = int(self.conn.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+        batch: list[_Row] = []
         size = 0
-        for length, row in self._rows(name):
+        for length, row in self.rows(name):
             batch.append(row)
             size += length
             if len(batch) >= _BATCH or size >= _BATCH_BYTES:
-                self._flush(name, batch, stats)
+                self._flush(name, batch, stats, first_new)
                 batch, size = [], 0
-        self._flush(name, batch, stats)
+        self._flush(name, batch, stats, first_new)
         return stats
 
-    def _ref(self, name: str, row: dict[str, Any], field: str, table: sa.Table) -> int | None:
-        uid = row.get(field)
-        if uid is None:
-            return None
-        known = self.ids.setdefault(table.name, {})
-        if uid not in known:
-            known.update(self._existing(table, "uid", [uid]))
-            if uid not in known:
-                raise ArchiveError(
-                    f"a {name} row refers to {field} {uid}, which is neither in the archive "
-                    "nor here (damaged archive)"
-                )
-        return known[uid]
+    def _existing(self, table: sa.Table, key: str, values: Iterable[Any]) -> dict[Any, int]:
+        wanted = list({v for v in values if v is not None})
+        if not wanted:
+            return {}
+        col = table.c[key]
+        return dict(self.conn.execute(sa.select(col, table.c.id).where(col.in_(wanted))).all())
 
-    def _parent_skipped(self, name: str, row: dict[str, Any]) -> bool:
-        if name == "athletes":
-            return row["uid"] in self.dropped_athletes
-        parent = {"sessions": "athlete_uid", "targets": "athlete_uid", "trials": "session_uid"}
-        field = parent.get(name)
-        return field is not None and (
-            row.get(field) in self.skipped or row.get(field) in self.dropped_athletes
+    def _tombstoned(self, uids: Iterable[str]) -> set[str]:
+        wanted = list(set(uids))
+        return set(
+            self.conn.scalars(sa.select(tombstones.c.uid).where(tombstones.c.uid.in_(wanted)))
         )
 
-    def _flush(self, name: str, batch: list[dict[str, Any]], stats: dict[str, int]) -> None:
+    def _flush(
+        self, name: str, batch: list[_Row], stats: dict[str, int], first_new: int | None
+    ) -> None:
         if not batch:
             return
-        table = _TABLES[name]
-        if name == "tombstones":
-            have = self._existing_keys(tombstones.c.uid, [r["uid"] for r in batch])
-            new = [self._convert(name, r) for r in batch if r["uid"] not in have]
-            if new:
-                self.conn.execute(tombstones.insert(), new)
-            self.dropped_athletes |= {r["uid"] for r in batch}
-            stats["added"] += len(new)
-            stats["present"] += len(batch) - len(new)
-            return
-        key = {"users": "username", "calibrations": "content_sha256"}.get(name, "uid")
-        existing = self._existing(table, key, [r.get(key) for r in batch])
-        ids = self.ids.setdefault(name, {})
-        new_rows: list[dict[str, Any]] = []
-        with_raw: list[dict[str, Any]] = []
-        with_metrics: list[dict[str, Any]] = []
+        member = f"tables/{name}.jsonl"
+        seen: set[str] = set()
         for row in batch:
-            if row.get(key) in existing:
-                ids[row["uid"]] = existing[row[key]]
+            uid = row.values["uid"]
+            if uid in seen:
+                raise ArchiveError(f"{member} line {row.line}: uid {uid} appears twice")
+            seen.add(uid)
+        if name == "tombstones":
+            self._flush_tombstones(batch, stats)
+            return
+        table = _TABLES[name]
+        if name == "calibrations":  # the archive's hash is not trusted: it is recomputed
+            for row in batch:
+                row.values["content_sha256"] = content_hash(row.values["data"])
+        here = self._existing(table, "uid", (r.values["uid"] for r in batch))
+        same_content = (
+            self._existing(table, "content_sha256", (r.values["content_sha256"] for r in batch))
+            if name == "calibrations"
+            else {}
+        )
+        refs = {
+            fk: self._existing(ref, "uid", (r.values.get(field) for r in batch))
+            for fk, (ref, field) in _REFS[name].items()
+        }
+        parent = {"athletes": "uid", "sessions": "athlete_uid", "targets": "athlete_uid"}.get(name)
+        deleted = self._tombstoned(r.values[parent] for r in batch) if parent else set()
+        new_rows: list[_Row] = []
+        hashes_here: dict[str, int] = {}
+        for row in batch:
+            values, uid = row.values, row.values["uid"]
+            local = here.get(uid)
+            if local is not None:
+                if first_new is not None and local >= first_new:
+                    raise ArchiveError(f"{member} line {row.line}: uid {uid} appears twice")
                 stats["present"] += 1
-            elif self._parent_skipped(name, row):
-                self.skipped.add(row["uid"])
+                continue
+            if name == "calibrations":
+                digest = values["content_sha256"]
+                same = same_content.get(digest, hashes_here.get(digest))
+                if same is not None:  # the same calibration, known here under another uid
+                    self.calibration_alias[uid] = same
+                    stats["present"] += 1
+                    continue
+                hashes_here[digest] = -1
+            if (parent and values[parent] in deleted) or (
+                name == "trials" and values["session_uid"] in self.skipped_sessions
+            ):
+                if name == "sessions":
+                    self.skipped_sessions.add(uid)
                 stats["skipped_deleted"] += 1
-            else:
-                values = self._convert(name, row)
-                for fk, (ref, field) in _REFS[name].items():
-                    values[fk] = self._ref(name, row, field, ref)
-                new_rows.append(values)
-                if name == "trials" and row.get("raw_offset") is not None:
-                    with_raw.append(row)
-                if name == "trials" and row.get("metrics") is not None:
-                    with_metrics.append(row)
+                continue
+            for fk, (ref, field) in _REFS[name].items():
+                values[fk] = self._resolve(member, row, field, ref, refs[fk])
+            new_rows.append(row)
         if not new_rows:
             return
         if name == "trials":
-            session_ids = list({r["session_id"] for r in new_rows})
             owner = dict(
                 self.conn.execute(
                     sa.select(sessions.c.id, sessions.c.athlete_id).where(
-                        sessions.c.id.in_(session_ids)
+                        sessions.c.id.in_({r.values["session_id"] for r in new_rows})
                     )
                 ).all()
             )
-            for r in new_rows:
-                r["athlete_id"] = owner[r["session_id"]]
-        self.conn.execute(table.insert(), new_rows)
-        ids.update(self._existing(table, "uid", [r["uid"] for r in new_rows]))
+            for row in new_rows:
+                row.values["athlete_id"] = owner[row.values["session_id"]]
+        columns = {c.name for c in table.c}
+        self._insert(table, [{k: v for k, v in r.values.items() if k in columns} for r in new_rows])
+        ids = self._existing(table, "uid", (r.values["uid"] for r in new_rows))
         stats["added"] += len(new_rows)
+        if name == "calibrations":
+            for row in new_rows:
+                hashes_here[row.values["content_sha256"]] = ids[row.values["uid"]]
+        if name == "trials":
+            self._write_raw(member, [r for r in new_rows if "raw_offset" in r.values], ids)
+            metrics = [
+                {"trial_id": ids[r.values["uid"]], "metrics": r.values["metrics"]}
+                for r in new_rows
+                if r.values.get("metrics") is not None
+            ]
+            if metrics:
+                self.conn.execute(trial_metrics.insert(), metrics)
+
+    def _resolve(
+        self, member: str, row: _Row, field: str, table: sa.Table, known: dict[str, int]
+    ) -> int | None:
+        uid = row.values.get(field)
+        if uid is None:
+            return None
+        local = known.get(uid)
+        if local is None and table is calibrations:
+            local = self.calibration_alias.get(uid)
+        if local is None:
+            raise ArchiveError(
+                f"{member} line {row.line}: {field} {uid} is neither in the archive nor here "
+                "(damaged archive)"
+            )
+        return local
+
+    def _insert(self, table: sa.Table, values: list[dict[str, Any]]) -> None:
+        """Rows that leave out the same fields together (the table's defaults then apply)."""
+        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for v in values:
+            by_fields.setdefault(tuple(sorted(v)), []).append(v)
+        for group in by_fields.values():
+            self.conn.execute(table.insert(), group)
+
+    def _flush_tombstones(self, batch: list[_Row], stats: dict[str, int]) -> None:
+        """A deletion from elsewhere is recorded, so that athlete is not brought back; but an
+        archive never deletes, nor hides, an athlete who is here (not applied, reported)."""
+        uids = [r.values["uid"] for r in batch]
+        have = self._tombstoned(uids)
+        alive = set(self._existing(athletes, "uid", uids))
+        new = [r.values for r in batch if r.values["uid"] not in have | alive]
+        if new:
+            self.conn.execute(tombstones.insert(), new)
+        stats["added"] += len(new)
+        stats["present"] += sum(u in have for u in uids)
+        stats["not_applied"] += sum(u in alive and u not in have for u in uids)
+
+    def _write_raw(self, member: str, rows: list[_Row], ids: dict[str, int]) -> None:
+        """Each trial's raw frames, decoded once to prove them readable and as indexed, then
+        written in pieces of bounded size."""
         pending: list[dict[str, Any]] = []
         size = 0
-        for r in with_raw:  # blobs in pieces of bounded size, not the batch's all at once
-            pending.append(self._raw_row(ids, r))
+        for row in rows:
+            pending.append(self._raw_row(member, row, ids[row.values["uid"]]))
             size += len(pending[-1]["data"])
             if size >= _BATCH_BYTES:
                 self.conn.execute(trial_raw.insert(), pending)
                 pending, size = [], 0
         if pending:
             self.conn.execute(trial_raw.insert(), pending)
-        if with_metrics:
-            self.conn.execute(
-                trial_metrics.insert(),
-                [{"trial_id": ids[r["uid"]], "metrics": r["metrics"]} for r in with_metrics],
-            )
 
-    def _existing_keys(self, col: sa.Column, values: list[Any]) -> set[Any]:
-        return set(self.conn.scalars(sa.select(col).where(col.in_(values))))
-
-    def _raw_row(self, ids: dict[str, int], row: dict[str, Any]) -> dict[str, Any]:
-        offset, length = row["raw_offset"], row["raw_length"]
-        if not (isinstance(offset, int) and isinstance(length, int) and offset >= 0):
-            raise ArchiveError(f"trial {row['uid']}: raw_offset and raw_length must be integers")
-        if not 0 < length <= self.limits.raw_blob_bytes:
+    def _raw_row(self, member: str, row: _Row, trial_id: int) -> dict[str, Any]:
+        values, where = row.values, f"{member} line {row.line}"
+        missing = [f for f in _RAW_FIELDS if f != "rate_hz" and values.get(f) is None]
+        if missing:
+            raise ArchiveError(f"{where}: {missing[0]} is required with raw_offset")
+        blob = self.raw.read(values["raw_offset"], values["raw_length"])
+        try:
+            frames = rawframes.decode(blob, max_frames=self.limits.raw_frames)
+        except RawFramesError as exc:
+            raise ArchiveError(f"{where}: raw frames are unreadable ({exc})") from None
+        discarded = int(np.count_nonzero(frames.flags))
+        if (frames.n, discarded) != (values["n_frames"], values["n_discarded"]):
             raise ArchiveError(
-                f"trial {row['uid']}: raw_length {length} is outside 1-"
-                f"{self.limits.raw_blob_bytes} bytes"
+                f"{where}: n_frames {values['n_frames']} and n_discarded "
+                f"{values['n_discarded']} do not match the raw frames ({frames.n}, {discarded})"
             )
-        return {
-            "trial_id": ids[row["uid"]],
-            "n_frames": row["n_frames"],
-            "n_discarded": row["n_discarded"],
-            "rate_hz": row["rate_hz"],
-            "data": self.raw.read(offset, length),
-        }
+        return {"trial_id": trial_id, **{c: values.get(c) for c in _RAW_COLUMNS}, "data": blob}

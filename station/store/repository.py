@@ -34,6 +34,12 @@ from station.store.records import (
     utcnow,
 )
 from station.store.schema import (
+    DIRECTIONS,
+    DOMINANT_LEGS,
+    EYES,
+    LOG_SCALE,
+    OUTCOMES,
+    SLEEP_HOURS,
     api_tokens,
     athletes,
     calibrations,
@@ -170,7 +176,7 @@ class Store:
     # -- athletes --------------------------------------------------------------------------
 
     def add_athlete(self, athlete: Athlete) -> str:
-        _check_choice("dominant_leg", athlete.dominant_leg, {None, "left", "right", "both"})
+        _check_choice("dominant_leg", athlete.dominant_leg, {None, *DOMINANT_LEGS})
         now = utcnow()
         with self.write() as conn:
             conn.execute(
@@ -194,7 +200,7 @@ class Store:
         if unknown:
             raise StoreError(f"cannot change {sorted(unknown)} of an athlete")
         if "dominant_leg" in changes:
-            _check_choice("dominant_leg", changes["dominant_leg"], {None, "left", "right", "both"})
+            _check_choice("dominant_leg", changes["dominant_leg"], {None, *DOMINANT_LEGS})
         with self.write() as conn:
             done = conn.execute(
                 athletes.update()
@@ -285,12 +291,15 @@ class Store:
     # -- sessions --------------------------------------------------------------------------
 
     def create_session(self, session: SessionRecord) -> str:
-        for name in ("stiffness", "soreness", "sleep_quality"):
+        for name, (low, high) in (
+            ("stiffness", LOG_SCALE),
+            ("soreness", LOG_SCALE),
+            ("sleep_quality", LOG_SCALE),
+            ("sleep_hours", SLEEP_HOURS),
+        ):
             value = getattr(session, name)
-            if value is not None and not 0 <= value <= 10:
-                raise StoreError(f"{name} must be 0-10, got {value}")
-        if session.sleep_hours is not None and not 0 <= session.sleep_hours <= 24:
-            raise StoreError(f"sleep_hours must be 0-24, got {session.sleep_hours}")
+            if value is not None and not low <= value <= high:
+                raise StoreError(f"{name} must be {low}-{high}, got {value}")
         values = asdict(session)
         athlete_uid = values.pop("athlete_uid")
         with self.write() as conn:
@@ -327,8 +336,8 @@ class Store:
 
     def save_trial(self, trial: TrialRecord) -> str:
         """Commit a finished trial with its raw frames in one transaction; returns its uid."""
-        _check_choice("outcome", trial.outcome, {"complete", "failed", "aborted"})
-        _check_choice("eyes", trial.eyes, {"open", "closed"})
+        _check_choice("outcome", trial.outcome, set(OUTCOMES))
+        _check_choice("eyes", trial.eyes, set(EYES))
         blob = rawframes.encode(trial.raw) if trial.raw is not None else None
         cal_json = (
             json.dumps(trial.calibration, sort_keys=True, default=str)
@@ -524,7 +533,7 @@ class Store:
     # -- targets ---------------------------------------------------------------------------
 
     def add_target(self, target: Target) -> str:
-        _check_choice("direction", target.direction, {"<=", ">="})
+        _check_choice("direction", target.direction, set(DIRECTIONS))
         values = asdict(target)
         athlete_uid = values.pop("athlete_uid")
         values["created_at"] = target.created_at or utcnow()
@@ -561,7 +570,7 @@ class Store:
         if set(changes) - allowed:
             raise StoreError(f"cannot change {sorted(set(changes) - allowed)} of a target")
         if "direction" in changes:
-            _check_choice("direction", changes["direction"], {"<=", ">="})
+            _check_choice("direction", changes["direction"], set(DIRECTIONS))
         with self.write() as conn:
             if (
                 conn.execute(
