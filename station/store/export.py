@@ -19,26 +19,9 @@ from station.geometry import cop_from_forces
 from station.store import csv_cells
 from station.store.files import private_dir, private_open
 from station.store.records import TrialRecord
-from station.store.repository import PSEUDONYM_KEY, Store
+from station.store.repository import HISTORY_FIELDS, PSEUDONYM_KEY, Store
 
-SUMMARY_FIELDS = (
-    "trial_id",
-    "session_id",
-    "started_at",
-    "clock_synced",
-    "seq",
-    "protocol",
-    "stance",
-    "eyes",
-    "surface",
-    "planned_duration_s",
-    "duration_s",
-    "outcome",
-    "time_to_failure_s",
-    "score",
-    "analysis_version",
-    "has_raw",
-)
+SUMMARY_FIELDS = ("trial_id", "session_id", *HISTORY_FIELDS, "has_raw")  # the athlete CSV
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:

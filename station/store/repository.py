@@ -56,6 +56,33 @@ from station.store.schema import (
 STATION_UID_KEY = "station.uid"
 PSEUDONYM_KEY = "anonymise.key"
 
+# A trial's fields are written once, in the trials table (schema.py) and TrialRecord
+# (records.py); everything else derives from those two. The table's columns that the record
+# holds as they are; the others are local keys and a time the store fills in.
+TRIAL_COLUMNS = tuple(
+    c.name
+    for c in trials.c
+    if c.name in TrialRecord.__dataclass_fields__ and c.name != "analyzed_at"
+)
+# What an athlete's history lists of each trial (and the athlete CSV, in this order),
+# besides the trial's and its session's uid and whether raw frames are kept.
+HISTORY_FIELDS = (
+    "started_at",
+    "clock_synced",
+    "seq",
+    "protocol",
+    "task",
+    "stance",
+    "eyes",
+    "surface",
+    "planned_duration_s",
+    "duration_s",
+    "outcome",
+    "time_to_failure_s",
+    "score",
+    "analysis_version",
+)
+
 
 class StoreError(Exception):
     """A store operation cannot be done; the message says why (unknown id, bad value...)."""
@@ -355,28 +382,10 @@ class Store:
             cal_id = self._calibration_id(conn, cal_json, trial.board_id) if cal_json else None
             trial_id = conn.execute(
                 trials.insert().values(
-                    uid=trial.uid,
+                    **{name: getattr(trial, name) for name in TRIAL_COLUMNS},
                     session_id=row.id,
                     athlete_id=row.athlete_id,
-                    seq=trial.seq,
-                    started_at=trial.started_at,
-                    clock_synced=trial.clock_synced,
-                    duration_s=trial.duration_s,
-                    protocol=trial.protocol,
-                    task=trial.task,
-                    spec=trial.spec,
-                    body_weight_n=trial.body_weight_n,
-                    perturbation_onsets_s=trial.perturbation_onsets_s,
-                    stance=trial.stance,
-                    eyes=trial.eyes,
-                    surface=trial.surface,
-                    planned_duration_s=trial.planned_duration_s,
-                    outcome=trial.outcome,
-                    time_to_failure_s=trial.time_to_failure_s,
-                    failure_reason=trial.failure_reason,
-                    score=trial.score,
                     calibration_id=cal_id,
-                    analysis_version=trial.analysis_version,
                     analyzed_at=utcnow() if trial.analysis_version else None,
                 )
             ).inserted_primary_key[0]
@@ -431,20 +440,7 @@ class Store:
             sa.select(
                 trials.c.uid,
                 sessions.c.uid.label("session_uid"),
-                trials.c.seq,
-                trials.c.started_at,
-                trials.c.clock_synced,
-                trials.c.duration_s,
-                trials.c.protocol,
-                trials.c.task,
-                trials.c.stance,
-                trials.c.eyes,
-                trials.c.surface,
-                trials.c.planned_duration_s,
-                trials.c.outcome,
-                trials.c.time_to_failure_s,
-                trials.c.score,
-                trials.c.analysis_version,
+                *(trials.c[name] for name in HISTORY_FIELDS),
                 trial_raw.c.trial_id.is_not(None).label("has_raw"),
                 *extra,
             )
