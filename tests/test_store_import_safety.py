@@ -494,13 +494,23 @@ def test_a_calibration_is_stored_under_its_own_content_hash(
     otherwise capture every later trial recorded with that other calibration."""
     calibrations = table(history, "calibrations")
     calibrations[0]["content_sha256"] = "0" * 64
+    twin = {**calibrations[0], "uid": new_uid()}  # the same content under another uid
+    trials = table(history, "trials")
+    trials[-1]["calibration_uid"] = twin["uid"]
     archive = rewrite(
-        history, tmp_path / "cal.zip", {"tables/calibrations.jsonl": jsonl(calibrations)}
+        history,
+        tmp_path / "cal.zip",
+        {
+            "tables/calibrations.jsonl": jsonl([*calibrations, twin]),
+            "tables/trials.jsonl": jsonl(trials),
+        },
     )
-    import_archive(store, archive)
+    report = import_archive(store, archive)
+    assert report["calibrations"] == {"added": 1, "present": 1, "skipped_deleted": 0}
     with store.read() as conn:
         [(digest, data)] = conn.execute(sa.text("SELECT content_sha256, data FROM calibrations"))
     assert digest == hashlib.sha256(data.encode()).hexdigest() != "0" * 64
+    assert store.load_trial(trials[-1]["uid"]).calibration == json.loads(data)
 
 
 def test_imported_rows_meet_the_same_limits_as_the_api() -> None:

@@ -35,7 +35,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,12 +46,11 @@ import sqlalchemy as sa
 from station.store import migrate, rawframes
 from station.store.rawframes import RawFramesError
 from station.store.records import User, utcnow
-from station.store.repository import Store
+from station.store.repository import Store, calibration_hash
 from station.store.row_rules import RowError, Rule, check_row, table_rules
 from station.store.schema import (
     athletes,
     calibrations,
-    json_text,
     sessions,
     targets,
     tombstones,
@@ -125,7 +124,7 @@ def _row_rules(name: str, limits: ArchiveLimits) -> dict[str, Rule]:
     if name == "trials":
         rules |= table_rules(trial_raw, skip={"trial_id", "data"})
         rules["n_frames"] = replace(rules["n_frames"], minimum=0, maximum=limits.raw_frames)
-        rules["n_discarded"] = replace(rules["n_frames"])
+        rules["n_discarded"] = rules["n_frames"]
         rules["rate_hz"] = replace(rules["rate_hz"], minimum=0, maximum=100_000)
         rules["raw_offset"] = Rule("int", minimum=0, maximum=limits.total_bytes)
         rules["raw_length"] = Rule("int", minimum=1, maximum=limits.raw_blob_bytes)
@@ -133,11 +132,6 @@ def _row_rules(name: str, limits: ArchiveLimits) -> dict[str, Rule]:
         for field in _RAW_COLUMNS:  # all of them, or none (a trial whose raw was purged)
             rules[field] = replace(rules[field], optional=True)
     return rules
-
-
-def content_hash(data: Any) -> str:
-    """A calibration's identity: the SHA-256 of the JSON text its row stores."""
-    return hashlib.sha256(json_text(data).encode()).hexdigest()
 
 
 def _to_json(value: Any) -> Any:
@@ -338,7 +332,7 @@ def import_archive(
                 for name in _HISTORY:
                     report[name] = ctx.import_table(name)
             finally:
-                ctx.raw.close()
+                ctx.close()
             if accounts is None:
                 users_member = f"tables/{_ACCOUNTS}.jsonl"
                 report[_ACCOUNTS] = {"not_imported": count_lines(zf, users_member)}
@@ -375,8 +369,9 @@ class _ImportContext:
         self.rules = {name: _row_rules(name, limits) for name in _TABLES}
         self.skipped_sessions: set[str] = set()
         self.calibration_alias: dict[str, int] = {}  # archive uid -> same content here
+        self._same_in_batch: dict[str, str] = {}  # uid -> uid of the same content, this batch
         # raw.bin is read front to back: trials and their blobs are both in trial order.
-        self.raw = ForwardReader(zf.open(RAW), RAW)
+        self.raw = ForwardReader(zf.open(RAW), RAW) if conn is not None else None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -396,6 +391,10 @@ class _ImportContext:
                 raise ArchiveError(f"{member} line {lineno}: {exc}") from None
             yield len(line), _Row(lineno, values)
 
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+
     def accounts(self) -> list[User]:
         return [User(**row.values) for _, row in self.rows(_ACCOUNTS)]
 
@@ -411,18 +410,7 @@ class _ImportContext:
         new = [a for a in accounts if a.username not in here and a.uid not in here_uids]
         if new:
             self.conn.execute(
-                users.insert(),
-                [
-                    {
-                        "uid": a.uid,
-                        "username": a.username,
-                        "role": a.role,
-                        "password_hash": a.password_hash,
-                        "active": a.active,
-                        "created_at": a.created_at or utcnow(),
-                    }
-                    for a in new
-                ],
+                users.insert(), [asdict(a) | {"created_at": a.created_at or utcnow()} for a in new]
             )
         return {"added": len(new), "present": len(accounts) - len(new)}
 
@@ -467,85 +455,109 @@ class _ImportContext:
         member = f"tables/{name}.jsonl"
         seen: set[str] = set()
         for row in batch:
-            uid = row.values["uid"]
-            if uid in seen:
-                raise ArchiveError(f"{member} line {row.line}: uid {uid} appears twice")
-            seen.add(uid)
+            if row.values["uid"] in seen:
+                raise ArchiveError(
+                    f"{member} line {row.line}: uid {row.values['uid']} appears twice"
+                )
+            seen.add(row.values["uid"])
         if name == "tombstones":
             self._flush_tombstones(batch, stats)
             return
         table = _TABLES[name]
-        if name == "calibrations":  # the archive's hash is not trusted: it is recomputed
-            for row in batch:
-                row.values["content_sha256"] = content_hash(row.values["data"])
-        here = self._existing(table, "uid", (r.values["uid"] for r in batch))
-        same_content = (
-            self._existing(table, "content_sha256", (r.values["content_sha256"] for r in batch))
-            if name == "calibrations"
-            else {}
-        )
-        refs = {
-            fk: self._existing(ref, "uid", (r.values.get(field) for r in batch))
-            for fk, (ref, field) in _REFS[name].items()
-        }
-        parent = {"athletes": "uid", "sessions": "athlete_uid", "targets": "athlete_uid"}.get(name)
-        deleted = self._tombstoned(r.values[parent] for r in batch) if parent else set()
-        new_rows: list[_Row] = []
-        hashes_here: dict[str, int] = {}
+        here = self._existing(table, "uid", seen)
+        fresh: list[_Row] = []
         for row in batch:
-            values, uid = row.values, row.values["uid"]
-            local = here.get(uid)
-            if local is not None:
-                if first_new is not None and local >= first_new:
-                    raise ArchiveError(f"{member} line {row.line}: uid {uid} appears twice")
-                stats["present"] += 1
+            local = here.get(row.values["uid"])
+            if local is None:
+                fresh.append(row)
                 continue
-            if name == "calibrations":
-                digest = values["content_sha256"]
-                same = same_content.get(digest, hashes_here.get(digest))
-                if same is not None:  # the same calibration, known here under another uid
-                    self.calibration_alias[uid] = same
-                    stats["present"] += 1
-                    continue
-                hashes_here[digest] = -1
-            if (parent and values[parent] in deleted) or (
-                name == "trials" and values["session_uid"] in self.skipped_sessions
-            ):
-                if name == "sessions":
-                    self.skipped_sessions.add(uid)
-                stats["skipped_deleted"] += 1
-                continue
-            for fk, (ref, field) in _REFS[name].items():
-                values[fk] = self._resolve(member, row, field, ref, refs[fk])
-            new_rows.append(row)
-        if not new_rows:
-            return
-        if name == "trials":
-            owner = dict(
-                self.conn.execute(
-                    sa.select(sessions.c.id, sessions.c.athlete_id).where(
-                        sessions.c.id.in_({r.values["session_id"] for r in new_rows})
-                    )
-                ).all()
-            )
-            for row in new_rows:
-                row.values["athlete_id"] = owner[row.values["session_id"]]
-        columns = {c.name for c in table.c}
-        self._insert(table, [{k: v for k, v in r.values.items() if k in columns} for r in new_rows])
-        ids = self._existing(table, "uid", (r.values["uid"] for r in new_rows))
-        stats["added"] += len(new_rows)
+            if first_new is not None and local >= first_new:  # added by this very import
+                raise ArchiveError(
+                    f"{member} line {row.line}: uid {row.values['uid']} appears twice"
+                )
+            stats["present"] += 1
         if name == "calibrations":
-            for row in new_rows:
-                hashes_here[row.values["content_sha256"]] = ids[row.values["uid"]]
+            fresh = self._new_calibrations(fresh, stats)
+        else:
+            fresh = self._with_references(name, member, fresh, stats)
+        if not fresh:
+            return
+        columns = {c.name for c in table.c}
+        self._insert(table, [{k: v for k, v in r.values.items() if k in columns} for r in fresh])
+        ids = self._existing(table, "uid", (r.values["uid"] for r in fresh))
+        stats["added"] += len(fresh)
+        for uid, first in self._same_in_batch.items():
+            self.calibration_alias[uid] = ids[first]
+        self._same_in_batch = {}
         if name == "trials":
-            self._write_raw(member, [r for r in new_rows if "raw_offset" in r.values], ids)
+            self._write_raw(member, [r for r in fresh if "raw_offset" in r.values], ids)
             metrics = [
                 {"trial_id": ids[r.values["uid"]], "metrics": r.values["metrics"]}
-                for r in new_rows
+                for r in fresh
                 if r.values.get("metrics") is not None
             ]
             if metrics:
                 self.conn.execute(trial_metrics.insert(), metrics)
+
+    def _new_calibrations(self, rows: list[_Row], stats: dict[str, int]) -> list[_Row]:
+        """Calibrations not known here by content. The archive's hash is not trusted (a row
+        claiming another calibration's hash would capture that one's later trials): it is
+        computed from the content."""
+        for row in rows:
+            row.values["content_sha256"] = calibration_hash(row.values["data"])
+        here = self._existing(
+            calibrations, "content_sha256", (r.values["content_sha256"] for r in rows)
+        )
+        first_with: dict[str, str] = {}  # content -> uid of the batch's first row with it
+        new = []
+        for row in rows:
+            uid, digest = row.values["uid"], row.values["content_sha256"]
+            if digest in here:  # the same calibration, here under another uid
+                self.calibration_alias[uid] = here[digest]
+            elif digest in first_with:
+                self._same_in_batch[uid] = first_with[digest]
+            else:
+                first_with[digest] = uid
+                new.append(row)
+                continue
+            stats["present"] += 1
+        return new
+
+    def _with_references(
+        self, name: str, member: str, rows: list[_Row], stats: dict[str, int]
+    ) -> list[_Row]:
+        """The rows to add, their references resolved to local ids; rows of an athlete
+        deleted here are left out (and counted)."""
+        parent = {"athletes": "uid", "sessions": "athlete_uid", "targets": "athlete_uid"}.get(name)
+        deleted = self._tombstoned(r.values[parent] for r in rows) if parent else set()
+        refs = {
+            fk: self._existing(ref, "uid", (r.values.get(field) for r in rows))
+            for fk, (ref, field) in _REFS[name].items()
+        }
+        new = []
+        for row in rows:
+            values = row.values
+            if (parent and values[parent] in deleted) or (
+                name == "trials" and values["session_uid"] in self.skipped_sessions
+            ):
+                if name == "sessions":
+                    self.skipped_sessions.add(values["uid"])
+                stats["skipped_deleted"] += 1
+                continue
+            for fk, (ref, field) in _REFS[name].items():
+                values[fk] = self._resolve(member, row, field, ref, refs[fk])
+            new.append(row)
+        if name == "trials" and new:  # the athlete of each trial is its session's
+            owner = dict(
+                self.conn.execute(
+                    sa.select(sessions.c.id, sessions.c.athlete_id).where(
+                        sessions.c.id.in_({r.values["session_id"] for r in new})
+                    )
+                ).all()
+            )
+            for row in new:
+                row.values["athlete_id"] = owner[row.values["session_id"]]
+        return new
 
     def _resolve(
         self, member: str, row: _Row, field: str, table: sa.Table, known: dict[str, int]

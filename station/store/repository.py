@@ -43,6 +43,7 @@ from station.store.schema import (
     api_tokens,
     athletes,
     calibrations,
+    json_text,
     sessions,
     station_settings,
     targets,
@@ -366,8 +367,8 @@ class Store:
         _check_choice("outcome", trial.outcome, set(OUTCOMES))
         _check_choice("eyes", trial.eyes, set(EYES))
         blob = rawframes.encode(trial.raw) if trial.raw is not None else None
-        cal_json = (
-            json.dumps(trial.calibration, sort_keys=True, default=str)
+        cal = (  # plain JSON, whatever the snapshot held
+            json.loads(json.dumps(trial.calibration, default=str))
             if trial.calibration is not None
             else None
         )
@@ -379,7 +380,7 @@ class Store:
             ).first()
             if row is None:
                 raise StoreError(f"no session with id {trial.session_uid}")
-            cal_id = self._calibration_id(conn, cal_json, trial.board_id) if cal_json else None
+            cal_id = self._calibration_id(conn, cal, trial.board_id) if cal is not None else None
             trial_id = conn.execute(
                 trials.insert().values(
                     **{name: getattr(trial, name) for name in TRIAL_COLUMNS},
@@ -405,8 +406,8 @@ class Store:
                 )
         return trial.uid
 
-    def _calibration_id(self, conn: sa.Connection, cal_json: str, board_id: str | None) -> int:
-        digest = hashlib.sha256(cal_json.encode()).hexdigest()
+    def _calibration_id(self, conn: sa.Connection, cal: Any, board_id: str | None) -> int:
+        digest = calibration_hash(cal)
         cid = conn.scalar(
             sa.select(calibrations.c.id).where(calibrations.c.content_sha256 == digest)
         )
@@ -417,7 +418,7 @@ class Store:
                     content_sha256=digest,
                     board_id=board_id,
                     created_at=utcnow(),
-                    data=json.loads(cal_json),
+                    data=cal,
                 )
             ).inserted_primary_key[0]
         return int(cid)
@@ -765,6 +766,12 @@ class Store:
         if aid is None:
             raise StoreError(f"no athlete with id {uid}")
         return int(aid)
+
+
+def calibration_hash(data: Any) -> str:
+    """A calibration snapshot's identity (one row per content): the SHA-256 of the JSON text
+    its row stores."""
+    return hashlib.sha256(json_text(data).encode()).hexdigest()
 
 
 def _blob_len() -> sa.ColumnElement[int]:
