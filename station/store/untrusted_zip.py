@@ -38,8 +38,10 @@ class ArchiveLimits:
     ratio_floor_bytes: int = MiB  # ...checked for members inflating to more than this
     manifest_bytes: int = MiB
     row_bytes: int = MiB  # one line of a table (one row as JSON)
-    raw_blob_bytes: int = 16 * MiB  # one trial's encoded raw frames
-    raw_frames: int = 500_000  # frames in one trial (~100 minutes at 80 Hz)
+    # One trial's raw frames: ~40 minutes at 80 Hz (the longest protocol trial is 10), a 1.1 MB
+    # blob; decoding 200,000 frames peaks at ~27 MB, and a hostile blob at a few times that.
+    raw_blob_bytes: int = 4 * MiB
+    raw_frames: int = 200_000
 
 
 def check_members(
