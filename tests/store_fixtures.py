@@ -14,9 +14,12 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +31,47 @@ from station.store import Athlete, SessionRecord, Store, TrialRecord, open_store
 from station.store.synthetic_frames import simulated_trial_frames
 
 PG_ENV = "BALANCE_STATION_TEST_PG_URL"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss_mb: float  # the process's own peak resident memory (getrusage of that child)
+
+
+def station_cli(*argv: object, cwd: Path, umask: int | None = None, timeout: float = 120) -> CliRun:
+    """The real command line in its own process: `python -m station ...` (no BALANCE_STATION_*
+    variables of the test run; `umask` as another user's shell would have it). os.wait4
+    returns the resource usage of that one child, so its peak memory is measured exactly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALANCE_STATION")}
+    env["PYTHONPATH"] = str(ROOT)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "station", *map(str, argv)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
+            preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                child.kill()
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.02)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return CliRun(child.returncode, out.read(), err.read(), usage.ru_maxrss / 1024)
 
 
 def _pg_bin() -> Path | None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import lzma
+import struct
+import tracemalloc
+import zlib
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -93,3 +100,49 @@ def test_bad_cells_without_flags_are_refused() -> None:
     raw = rf.RawFrames.from_arrays(np.arange(3), np.zeros((3, 4)), None, np.array([0, 1, 0]))
     with pytest.raises(ValueError, match="bad_cells"):
         rf.encode(raw)
+
+
+def _peak_bytes(action: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(rf.RawFramesError):
+            action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("method", [rf.ZLIB, rf.LZMA])
+def test_a_blob_that_inflates_beyond_its_frames_is_refused_in_bounded_memory(method: int) -> None:
+    """A hostile blob: a header of 10 frames and a body inflating to 256 MiB. Decoding stops
+    at what 10 frames need (it allocated the 256 MiB before)."""
+    frames = simulated_trial_frames(np.random.default_rng(4), duration_s=0.125)  # 10 frames
+    good = rf.encode(frames, method=method)
+    header = good[: rf._HEADER.size + 5 * 2 * 8]  # header and warm-up values (orders <= 2)
+    zeros = bytes(256 << 20)
+    body = (
+        zlib.compress(zeros, 1)
+        if method == rf.ZLIB
+        else lzma.compress(zeros, format=lzma.FORMAT_RAW, filters=rf._LZMA_FILTERS)
+    )
+    del zeros
+    with pytest.raises(rf.RawFramesError):
+        rf.decode(header + body)
+    assert _peak_bytes(lambda: rf.decode(header + body)) < 32 << 20
+
+
+def test_rice_parameters_out_of_range_are_refused_before_unpacking() -> None:
+    frames = simulated_trial_frames(np.random.default_rng(5), duration_s=1.0)
+    blob = bytearray(rf.encode(frames, method=rf.RICE))
+    with pytest.raises(rf.RawFramesError, match="frames"):
+        rf.decode(bytes(blob), max_frames=frames.n - 1)
+    # the time stream's unary length: first u32 after header, warm-ups and flag records
+    decoded_header = rf._HEADER.unpack_from(blob)
+    n, k, orders = decoded_header[2], decoded_header[3], decoded_header[5:]
+    warm = sum(2 if o == 3 else min(o, n) for o in orders)
+    at = rf._HEADER.size + 8 * warm + k * rf._FLAG_DTYPE.itemsize
+    struct.pack_into("<I", blob, at, 64 << 20)
+    hostile = bytes(blob) + bytes(64 << 20)
+    with pytest.raises(rf.RawFramesError, match="Rice parameters"):
+        rf.decode(hostile)
+    assert _peak_bytes(lambda: rf.decode(hostile)) < 32 << 20

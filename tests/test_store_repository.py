@@ -17,10 +17,12 @@ from station.store import (
     Store,
     StoreError,
     Target,
+    TrialRecord,
     User,
     open_store,
 )
 from station.store import repository as repo_module
+from station.store.schema import trials
 
 
 def _athlete_and_session(store: Store) -> tuple[str, str]:
@@ -232,3 +234,48 @@ def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store.create_session(SessionRecord(athlete_uid=au, started_at=datetime(2025, 1, 1)))
     store.create_session(SessionRecord(athlete_uid=au, started_at=datetime(2025, 1, 1, tzinfo=UTC)))
+
+
+def test_a_trials_fields_are_listed_once() -> None:
+    """The trials table and TrialRecord are the one description of a trial: every column is a
+    record field or a key the store fills in, every record field a column or something kept
+    beside the row (issue 10 item 6: the list was written five times)."""
+    columns = {c.name for c in trials.c}
+    record = set(TrialRecord.__dataclass_fields__)
+    assert columns - record == {"id", "session_id", "athlete_id", "calibration_id"}
+    assert record - columns == {
+        "session_uid",  # the session's
+        "athlete_uid",  # the athlete's
+        "metrics",  # trial_metrics
+        "calibration",  # calibrations
+        "board_id",  # calibrations
+        "raw",  # trial_raw
+        "rate_hz",  # trial_raw
+    }
+    assert set(repo_module.HISTORY_FIELDS) <= columns
+
+
+def test_every_trial_field_round_trips(store: Store) -> None:
+    _, su = _athlete_and_session(store)
+    purged = datetime(2026, 2, 1, tzinfo=UTC)
+    given = make_trial(
+        su,
+        3,
+        np.random.default_rng(8),
+        duration_s=2.0,
+        protocol="single-leg-left",
+        task="hop",
+        spec={"id": "hop-left", "count": 3},
+        body_weight_n=712.5,
+        perturbation_onsets_s=[1.25, 7.5],
+        outcome="failed",
+        time_to_failure_s=12.5,
+        failure_reason="step_off",
+        clock_synced=False,
+        raw_purged_at=purged,
+    )
+    store.save_trial(given)
+    back = store.load_trial(given.uid)
+    for name in repo_module.TRIAL_COLUMNS:
+        assert getattr(back, name) == getattr(given, name), name
+    assert back.analyzed_at is not None and back.raw_purged_at == purged

@@ -9,9 +9,20 @@ local integer id). Layout:
   tables/<table>.jsonl   one JSON object per row
   raw.bin                the trials' raw-frame blobs back to back (offset/length in trials)
 
-Import runs in ONE transaction after checking every checksum: a bad archive changes nothing.
-Rows already present (same uid; users by username; calibrations by content) are skipped;
-athletes deleted here (tombstones) are not brought back.
+An archive is untrusted input. Import checks the zip (untrusted_zip.py: members, sizes,
+compression ratio, checksums) before anything is inflated, then reads each table line by line,
+checks every row field by field (row_rules.py: what the API would accept) and decodes every
+raw recording, all in ONE transaction: the first bad row refuses the import, naming the line
+and the field, and nothing changes. Rows already present (same uid; users by username;
+calibrations by content, hashed here, not taken from the archive) are skipped; athletes
+deleted here (tombstones) are not brought back, and an archive's tombstone never hides an
+athlete who is here.
+
+What travels: history (athletes, sessions with their logs, trials, targets, calibrations,
+tombstones). Accounts are one station's credentials: they are exported, but an import adds
+them only when the caller passes them explicitly (`import --with-accounts` validates and lists
+them first). API tokens never travel: export does not write them, import ignores the table
+(archives made before this rule have one).
 """
 
 from __future__ import annotations
@@ -21,19 +32,23 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
-from station.store import migrate
-from station.store.records import utcnow
-from station.store.repository import Store
+from station.store import migrate, rawframes
+from station.store.rawframes import RawFramesError
+from station.store.records import User, utcnow
+from station.store.repository import Store, calibration_hash
+from station.store.row_rules import RowError, Rule, check_row, table_rules
 from station.store.schema import (
-    UTCDateTime,
-    api_tokens,
     athletes,
     calibrations,
     sessions,
@@ -44,10 +59,23 @@ from station.store.schema import (
     trials,
     users,
 )
+from station.store.untrusted_zip import (
+    ArchiveError,
+    ArchiveLimits,
+    ForwardReader,
+    check_members,
+    count_lines,
+    lines,
+    read_small,
+    sha256,
+)
 
 FORMAT = "balance-station-archive"
 FORMAT_VERSION = 1
-_BATCH = 2000
+MANIFEST, RAW = "manifest.json", "raw.bin"
+LIMITS = ArchiveLimits()
+_BATCH = 2000  # rows written at once...
+_BATCH_BYTES = 8 << 20  # ...or fewer, when they (or their raw frames) come to 8 MiB
 
 # table -> {local FK column: (referenced table, exported field name)}
 _REFS: dict[str, dict[str, tuple[sa.Table, str]]] = {
@@ -57,7 +85,6 @@ _REFS: dict[str, dict[str, tuple[sa.Table, str]]] = {
     "tombstones": {},
     "sessions": {"athlete_id": (athletes, "athlete_uid")},
     "targets": {"athlete_id": (athletes, "athlete_uid")},
-    "api_tokens": {"user_id": (users, "user_uid")},
     "trials": {
         "session_id": (sessions, "session_uid"),
         "calibration_id": (calibrations, "calibration_uid"),
@@ -70,16 +97,16 @@ _TABLES: dict[str, sa.Table] = {
     "tombstones": tombstones,
     "sessions": sessions,
     "targets": targets,
-    "api_tokens": api_tokens,
     "trials": trials,
 }
-_RAW_FIELDS = ("raw_offset", "raw_length", "n_frames", "n_discarded", "rate_hz")
-# Trial fields kept in side tables in the database but inline in the archive's trial rows.
-_TRIAL_EXTRA = (*_RAW_FIELDS, "metrics")
-
-
-class ArchiveError(Exception):
-    """The file is not an importable station archive; the message says what is wrong."""
+# The history an import brings, in an order where every reference is imported before it.
+_HISTORY = ("tombstones", "athletes", "calibrations", "sessions", "targets", "trials")
+# Tables an import never writes: accounts only when passed explicitly, tokens never.
+_ACCOUNTS, _TOKENS = "users", "api_tokens"
+_TOKENS_MEMBER = f"tables/{_TOKENS}.jsonl"  # only in archives made before tokens stayed home
+# A trial's raw frames and metrics live in side tables, inline in the archive's trial rows.
+_RAW_COLUMNS = tuple(c.name for c in trial_raw.c if c.name not in ("trial_id", "data"))
+_RAW_FIELDS = ("raw_offset", "raw_length", *_RAW_COLUMNS)  # where in raw.bin, then the columns
 
 
 def _plain_columns(name: str) -> list[sa.Column]:
@@ -87,9 +114,24 @@ def _plain_columns(name: str) -> list[sa.Column]:
     return [c for c in _TABLES[name].c if c.name not in skip and c.name not in _REFS[name]]
 
 
-def _field_names(name: str) -> set[str]:
-    names = {c.name for c in _plain_columns(name)} | {f for _, f in _REFS[name].values()}
-    return names | set(_TRIAL_EXTRA) if name == "trials" else names
+def _row_rules(name: str, limits: ArchiveLimits) -> dict[str, Rule]:
+    """Every field of an archived row of table `name`, with its rule (row_rules.py)."""
+    table = _TABLES[name]
+    plain = {c.name for c in _plain_columns(name)}
+    rules = table_rules(table, skip={c.name for c in table.c} - plain)
+    for fk, (_, field) in _REFS[name].items():
+        rules[field] = Rule("uid", optional=table.c[fk].nullable)
+    if name == "trials":
+        rules |= table_rules(trial_raw, skip={"trial_id", "data"})
+        rules["n_frames"] = replace(rules["n_frames"], minimum=0, maximum=limits.raw_frames)
+        rules["n_discarded"] = rules["n_frames"]
+        rules["rate_hz"] = replace(rules["rate_hz"], minimum=0, maximum=100_000)
+        rules["raw_offset"] = Rule("int", minimum=0, maximum=limits.total_bytes)
+        rules["raw_length"] = Rule("int", minimum=1, maximum=limits.raw_blob_bytes)
+        rules["metrics"] = Rule("object")
+        for field in _RAW_COLUMNS:  # all of them, or none (a trial whose raw was purged)
+            rules[field] = replace(rules[field], optional=True)
+    return rules
 
 
 def _to_json(value: Any) -> Any:
@@ -115,7 +157,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
         ):
             raw_index: dict[int, tuple[int, int, int, int, float | None]] = {}
             sha = hashlib.sha256()
-            info = zipfile.ZipInfo("raw.bin", date_time=utcnow().timetuple()[:6])
+            info = zipfile.ZipInfo(RAW, date_time=utcnow().timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED  # the blobs are already compressed
             with zf.open(info, "w", force_zip64=True) as out:
                 offset = 0
@@ -134,7 +176,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
                         r.rate_hz,
                     )
                     offset += len(blob)
-            digests["raw.bin"] = sha.hexdigest()
+            digests[RAW] = sha.hexdigest()
             for name in _TABLES:
                 member = f"tables/{name}.jsonl"
                 counts[name], digests[member] = _write_table(zf, conn, name, member, raw_index)
@@ -147,7 +189,7 @@ def export_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, int]
                 "counts": counts,
                 "sha256": digests,
             }
-            zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -194,237 +236,394 @@ def _write_table(
 # -- import ---------------------------------------------------------------------------------
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Open and check an archive's manifest and checksums; ArchiveError says what is wrong."""
+def _members() -> tuple[list[str], list[str]]:
+    """(required, optional) member names of an archive this station reads."""
+    required = [MANIFEST, RAW, *(f"tables/{t}.jsonl" for t in _TABLES)]
+    return required, [_TOKENS_MEMBER]
+
+
+@contextmanager
+def _open_archive(
+    path: str | os.PathLike[str], limits: ArchiveLimits
+) -> Iterator[tuple[zipfile.ZipFile, dict[str, Any]]]:
+    """The archive and its manifest, once every check has passed: a readable zip of exactly
+    the expected members within `limits`, a known format and schema, intact checksums."""
     path = Path(path)
     if not path.is_file():
         raise ArchiveError(f"{path} does not exist or is not a file")
     try:
         with zipfile.ZipFile(path) as zf:
-            try:
-                manifest = json.loads(zf.read("manifest.json"))
-            except KeyError:
+            if MANIFEST not in zf.namelist():
                 raise ArchiveError(
-                    f"{path} is a zip file but not a station archive (no manifest.json)"
-                ) from None
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ArchiveError(f"{path} is not a balance-station archive")
-            version = manifest.get("format_version")
-            if version != FORMAT_VERSION:
-                raise ArchiveError(
-                    f"archive format version {version} is not supported (this station reads "
-                    f"version {FORMAT_VERSION}; update balance-station)"
+                    f"{path} is a zip file but not a station archive (no {MANIFEST})"
                 )
-            revision = manifest.get("schema_revision")
-            if revision not in migrate.known_revisions():
-                raise ArchiveError(
-                    f"archive comes from schema revision {revision!r}, unknown here "
-                    "(made by a newer balance-station?)"
-                )
-            expected = manifest.get("sha256", {})
-            for member in ["raw.bin", *(f"tables/{t}.jsonl" for t in _TABLES)]:
+            manifest = _check_manifest(path, read_small(zf, MANIFEST, limits.manifest_bytes))
+            required, optional = _members()
+            check_members(zf, required, optional, limits)
+            expected = manifest.get("sha256")
+            if not isinstance(expected, dict):
+                raise ArchiveError(f"{path}: {MANIFEST} lists no checksums")
+            for member in required[1:]:
                 if member not in expected:
                     raise ArchiveError(f"archive manifest lists no checksum for {member}")
-                sha = hashlib.sha256()
-                with zf.open(member) as f:
-                    for chunk in iter(lambda f=f: f.read(1 << 20), b""):
-                        sha.update(chunk)
-                if sha.hexdigest() != expected[member]:
+                if sha256(zf, member) != expected[member]:
                     raise ArchiveError(f"archive member {member} is damaged (checksum mismatch)")
+            yield zf, manifest
     except zipfile.BadZipFile as exc:
         raise ArchiveError(f"{path} is not a station archive or is truncated ({exc})") from None
-    except (KeyError, zipfile.LargeZipFile, EOFError) as exc:
+    except (KeyError, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
         raise ArchiveError(f"{path} is incomplete or damaged ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ArchiveError(f"{path}: manifest.json is not valid JSON ({exc})") from None
+
+
+def _check_manifest(path: Path, text: bytes) -> dict[str, Any]:
+    try:
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ArchiveError(f"{path}: {MANIFEST} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArchiveError(f"{path} is not a balance-station archive")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArchiveError(
+            f"archive format version {version} is not supported (this station reads "
+            f"version {FORMAT_VERSION}; update balance-station)"
+        )
+    revision = manifest.get("schema_revision")
+    if not isinstance(revision, str) or revision not in migrate.known_revisions():
+        raise ArchiveError(
+            f"archive comes from schema revision {revision!r}, unknown here "
+            "(made by a newer balance-station?)"
+        )
     return manifest
 
 
-def import_archive(store: Store, path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
-    """Merge an archive into the store in one transaction; returns per table how many rows
-    were added, already present, or skipped because the athlete was deleted here."""
-    read_manifest(path)
+def read_manifest(path: str | os.PathLike[str], limits: ArchiveLimits = LIMITS) -> dict[str, Any]:
+    """Open and check an archive's manifest and checksums; ArchiveError says what is wrong."""
+    with _open_archive(path, limits) as (_, manifest):
+        return manifest
+
+
+def read_accounts(path: str | os.PathLike[str], limits: ArchiveLimits = LIMITS) -> list[User]:
+    """The accounts in an archive, in file order (entry i is line i + 1 of
+    tables/users.jsonl), for the caller to validate and show before `import_archive`."""
+    with _open_archive(path, limits) as (zf, _):
+        return _ImportContext(None, zf, limits).accounts()
+
+
+def import_archive(
+    store: Store,
+    path: str | os.PathLike[str],
+    accounts: Sequence[User] | None = None,
+    limits: ArchiveLimits = LIMITS,
+) -> dict[str, dict[str, int]]:
+    """Merge an archive's history into the store in one transaction; returns per table how
+    many rows were added, already present, or skipped because the athlete was deleted here.
+
+    `accounts` (from read_accounts, checked by the caller) are added too, unless their
+    username is here already; without them the archive's accounts are only counted
+    (`not_imported`), like its API tokens, which are never imported. Memory stays bounded
+    whatever the archive holds: rows are read line by line within `limits` and written in
+    batches of bounded size."""
     report: dict[str, dict[str, int]] = {}
-    with zipfile.ZipFile(path) as zf, store.write() as conn:
-        ctx = _ImportContext(conn, zf)
-        for name in (
-            "tombstones",
-            "athletes",
-            "calibrations",
-            "users",
-            "sessions",
-            "targets",
-            "api_tokens",
-            "trials",
-        ):
-            report[name] = ctx.import_table(name)
+    try:
+        with _open_archive(path, limits) as (zf, _), store.write() as conn:
+            ctx = _ImportContext(conn, zf, limits)
+            try:
+                for name in _HISTORY:
+                    report[name] = ctx.import_table(name)
+            finally:
+                ctx.close()
+            if accounts is None:
+                users_member = f"tables/{_ACCOUNTS}.jsonl"
+                report[_ACCOUNTS] = {"not_imported": count_lines(zf, users_member)}
+            else:
+                report[_ACCOUNTS] = ctx.import_accounts(accounts)
+            if _TOKENS_MEMBER in zf.namelist():
+                report[_TOKENS] = {"not_imported": count_lines(zf, _TOKENS_MEMBER)}
+    except sa.exc.IntegrityError as exc:  # what the checks above did not foresee
+        reason = str(exc.orig).splitlines()[0][:200]
+        raise ArchiveError(f"the archive's rows conflict with this station's ({reason})") from None
     return report
 
 
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]
+
+
 class _ImportContext:
-    def __init__(self, conn: sa.Connection, zf: zipfile.ZipFile) -> None:
-        self.conn = conn
+    """One import: the rows of each table are read, checked and written in bounded batches.
+
+    References are resolved per batch with a query (rows imported earlier in the same
+    transaction are visible), so memory does not grow with the archive; what is kept across
+    batches: the uids of sessions left out because their athlete was deleted here (their
+    trials are left out too) and the calibrations found here under another uid."""
+
+    def __init__(
+        self, conn: sa.Connection | None, zf: zipfile.ZipFile, limits: ArchiveLimits
+    ) -> None:
+        self.conn: sa.Connection = conn  # type: ignore[assignment]  # None: reading only
         self.zf = zf
-        self.ids: dict[str, dict[str, int]] = {}  # table -> uid -> local id
-        self.dropped_athletes = {r[0] for r in conn.execute(sa.select(tombstones.c.uid))}
-        self.skipped: set[str] = set()  # uids left out because their athlete was deleted
+        self.limits = limits
+        self.rules = {name: _row_rules(name, limits) for name in _TABLES}
+        self.skipped_sessions: set[str] = set()
+        self.calibration_alias: dict[str, int] = {}  # archive uid -> same content here
+        self._same_in_batch: dict[str, str] = {}  # uid -> uid of the same content, this batch
         # raw.bin is read front to back: trials and their blobs are both in trial order.
-        self.raw = zf.open("raw.bin")
+        self.raw = ForwardReader(zf.open(RAW), RAW) if conn is not None else None
 
-    def _rows(self, name: str) -> Iterator[dict[str, Any]]:
-        allowed = _field_names(name)
-        with self.zf.open(f"tables/{name}.jsonl") as f:
-            for lineno, line in enumerate(f, start=1):
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ArchiveError(
-                        f"tables/{name}.jsonl line {lineno}: bad JSON ({exc})"
-                    ) from None
-                if not isinstance(row, dict) or "uid" not in row:
-                    raise ArchiveError(f"tables/{name}.jsonl line {lineno}: not a row")
-                unknown = set(row) - allowed
-                if unknown:
-                    raise ArchiveError(
-                        f"tables/{name}.jsonl has fields this station does not know: "
-                        f"{sorted(unknown)} (a different schema)"
-                    )
-                yield row
+    # -- reading ---------------------------------------------------------------------------
 
-    def _convert(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for col in _plain_columns(name):
-            value = row.get(col.name)
+    def rows(self, name: str) -> Iterator[tuple[int, _Row]]:
+        """(bytes, checked row) for each line of the table; ArchiveError names line and field."""
+        member = f"tables/{name}.jsonl"
+        for lineno, line in lines(self.zf, member, self.limits.row_bytes):
             try:
-                if value is not None and isinstance(col.type, UTCDateTime):
-                    value = datetime.fromisoformat(value)
-                elif value is not None and isinstance(col.type, sa.Date):
-                    value = date.fromisoformat(value)
-            except (TypeError, ValueError) as exc:
-                raise ArchiveError(f"a {name} row has a bad {col.name}: {exc}") from None
-            if value is None and not col.nullable:
-                if col.server_default is not None:
-                    continue
-                raise ArchiveError(f"a {name} row has no {col.name} (required)")
-            out[col.name] = value
-        return out
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                raise ArchiveError(f"{member} line {lineno}: bad JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise ArchiveError(f"{member} line {lineno}: not a row (a JSON object)")
+            try:
+                values = check_row(self.rules[name], row)
+            except RowError as exc:
+                raise ArchiveError(f"{member} line {lineno}: {exc}") from None
+            yield len(line), _Row(lineno, values)
 
-    def _existing(self, table: sa.Table, key: str, values: list[Any]) -> dict[Any, int]:
-        values = [v for v in values if v is not None]
-        if not values:
-            return {}
-        col = table.c[key]
-        return dict(self.conn.execute(sa.select(col, table.c.id).where(col.in_(values))).all())
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+
+    def accounts(self) -> list[User]:
+        return [User(**row.values) for _, row in self.rows(_ACCOUNTS)]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def import_accounts(self, accounts: Sequence[User]) -> dict[str, int]:
+        names = [a.username for a in accounts]
+        uids = [a.uid for a in accounts]
+        here = set(
+            self.conn.scalars(sa.select(users.c.username).where(users.c.username.in_(names)))
+        )
+        here_uids = set(self.conn.scalars(sa.select(users.c.uid).where(users.c.uid.in_(uids))))
+        new = [a for a in accounts if a.username not in here and a.uid not in here_uids]
+        if new:
+            self.conn.execute(
+                users.insert(), [asdict(a) | {"created_at": a.created_at or utcnow()} for a in new]
+            )
+        return {"added": len(new), "present": len(accounts) - len(new)}
 
     def import_table(self, name: str) -> dict[str, int]:
         stats = {"added": 0, "present": 0, "skipped_deleted": 0}
-        batch: list[dict[str, Any]] = []
-        for row in self._rows(name):
+        if name == "tombstones":
+            stats = {"added": 0, "present": 0, "not_applied": 0}
+        table = _TABLES[name]
+        # ids from here on are rows this import added: a uid found there came twice
+        first_new = None
+        if "id" in table.c:
+            first_new = int(self.conn.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+        batch: list[_Row] = []
+        size = 0
+        for length, row in self.rows(name):
             batch.append(row)
-            if len(batch) >= _BATCH:
-                self._flush(name, batch, stats)
-                batch = []
-        self._flush(name, batch, stats)
+            size += length
+            if len(batch) >= _BATCH or size >= _BATCH_BYTES:
+                self._flush(name, batch, stats, first_new)
+                batch, size = [], 0
+        self._flush(name, batch, stats, first_new)
         return stats
 
-    def _ref(self, name: str, row: dict[str, Any], field: str, table: sa.Table) -> int | None:
-        uid = row.get(field)
-        if uid is None:
-            return None
-        known = self.ids.setdefault(table.name, {})
-        if uid not in known:
-            known.update(self._existing(table, "uid", [uid]))
-            if uid not in known:
-                raise ArchiveError(
-                    f"a {name} row refers to {field} {uid}, which is neither in the archive "
-                    "nor here (damaged archive)"
-                )
-        return known[uid]
+    def _existing(self, table: sa.Table, key: str, values: Iterable[Any]) -> dict[Any, int]:
+        wanted = list({v for v in values if v is not None})
+        if not wanted:
+            return {}
+        col = table.c[key]
+        return dict(self.conn.execute(sa.select(col, table.c.id).where(col.in_(wanted))).all())
 
-    def _parent_skipped(self, name: str, row: dict[str, Any]) -> bool:
-        if name == "athletes":
-            return row["uid"] in self.dropped_athletes
-        parent = {"sessions": "athlete_uid", "targets": "athlete_uid", "trials": "session_uid"}
-        field = parent.get(name)
-        return field is not None and (
-            row.get(field) in self.skipped or row.get(field) in self.dropped_athletes
+    def _tombstoned(self, uids: Iterable[str]) -> set[str]:
+        wanted = list(set(uids))
+        return set(
+            self.conn.scalars(sa.select(tombstones.c.uid).where(tombstones.c.uid.in_(wanted)))
         )
 
-    def _flush(self, name: str, batch: list[dict[str, Any]], stats: dict[str, int]) -> None:
+    def _flush(
+        self, name: str, batch: list[_Row], stats: dict[str, int], first_new: int | None
+    ) -> None:
         if not batch:
             return
-        table = _TABLES[name]
-        if name == "tombstones":
-            have = self._existing_keys(tombstones.c.uid, [r["uid"] for r in batch])
-            new = [self._convert(name, r) for r in batch if r["uid"] not in have]
-            if new:
-                self.conn.execute(tombstones.insert(), new)
-            self.dropped_athletes |= {r["uid"] for r in batch}
-            stats["added"] += len(new)
-            stats["present"] += len(batch) - len(new)
-            return
-        key = {"users": "username", "calibrations": "content_sha256"}.get(name, "uid")
-        existing = self._existing(table, key, [r.get(key) for r in batch])
-        ids = self.ids.setdefault(name, {})
-        new_rows: list[dict[str, Any]] = []
-        with_raw: list[dict[str, Any]] = []
-        with_metrics: list[dict[str, Any]] = []
+        member = f"tables/{name}.jsonl"
+        seen: set[str] = set()
         for row in batch:
-            if row.get(key) in existing:
-                ids[row["uid"]] = existing[row[key]]
-                stats["present"] += 1
-            elif self._parent_skipped(name, row):
-                self.skipped.add(row["uid"])
-                stats["skipped_deleted"] += 1
-            else:
-                values = self._convert(name, row)
-                for fk, (ref, field) in _REFS[name].items():
-                    values[fk] = self._ref(name, row, field, ref)
-                new_rows.append(values)
-                if name == "trials" and row.get("raw_offset") is not None:
-                    with_raw.append(row)
-                if name == "trials" and row.get("metrics") is not None:
-                    with_metrics.append(row)
-        if not new_rows:
+            if row.values["uid"] in seen:
+                raise ArchiveError(
+                    f"{member} line {row.line}: uid {row.values['uid']} appears twice"
+                )
+            seen.add(row.values["uid"])
+        if name == "tombstones":
+            self._flush_tombstones(batch, stats)
             return
+        table = _TABLES[name]
+        here = self._existing(table, "uid", seen)
+        fresh: list[_Row] = []
+        for row in batch:
+            local = here.get(row.values["uid"])
+            if local is None:
+                fresh.append(row)
+                continue
+            if first_new is not None and local >= first_new:  # added by this very import
+                raise ArchiveError(
+                    f"{member} line {row.line}: uid {row.values['uid']} appears twice"
+                )
+            stats["present"] += 1
+        if name == "calibrations":
+            fresh = self._new_calibrations(fresh, stats)
+        else:
+            fresh = self._with_references(name, member, fresh, stats)
+        if not fresh:
+            return
+        columns = {c.name for c in table.c}
+        self._insert(table, [{k: v for k, v in r.values.items() if k in columns} for r in fresh])
+        ids = self._existing(table, "uid", (r.values["uid"] for r in fresh))
+        stats["added"] += len(fresh)
+        for uid, first in self._same_in_batch.items():
+            self.calibration_alias[uid] = ids[first]
+        self._same_in_batch = {}
         if name == "trials":
-            session_ids = list({r["session_id"] for r in new_rows})
+            self._write_raw(member, [r for r in fresh if "raw_offset" in r.values], ids)
+            metrics = [
+                {"trial_id": ids[r.values["uid"]], "metrics": r.values["metrics"]}
+                for r in fresh
+                if r.values.get("metrics") is not None
+            ]
+            if metrics:
+                self.conn.execute(trial_metrics.insert(), metrics)
+
+    def _new_calibrations(self, rows: list[_Row], stats: dict[str, int]) -> list[_Row]:
+        """Calibrations not known here by content. The archive's hash is not trusted (a row
+        claiming another calibration's hash would capture that one's later trials): it is
+        computed from the content."""
+        for row in rows:
+            row.values["content_sha256"] = calibration_hash(row.values["data"])
+        here = self._existing(
+            calibrations, "content_sha256", (r.values["content_sha256"] for r in rows)
+        )
+        first_with: dict[str, str] = {}  # content -> uid of the batch's first row with it
+        new = []
+        for row in rows:
+            uid, digest = row.values["uid"], row.values["content_sha256"]
+            if digest in here:  # the same calibration, here under another uid
+                self.calibration_alias[uid] = here[digest]
+            elif digest in first_with:
+                self._same_in_batch[uid] = first_with[digest]
+            else:
+                first_with[digest] = uid
+                new.append(row)
+                continue
+            stats["present"] += 1
+        return new
+
+    def _with_references(
+        self, name: str, member: str, rows: list[_Row], stats: dict[str, int]
+    ) -> list[_Row]:
+        """The rows to add, their references resolved to local ids; rows of an athlete
+        deleted here are left out (and counted)."""
+        parent = {"athletes": "uid", "sessions": "athlete_uid", "targets": "athlete_uid"}.get(name)
+        deleted = self._tombstoned(r.values[parent] for r in rows) if parent else set()
+        refs = {
+            fk: self._existing(ref, "uid", (r.values.get(field) for r in rows))
+            for fk, (ref, field) in _REFS[name].items()
+        }
+        new = []
+        for row in rows:
+            values = row.values
+            if (parent and values[parent] in deleted) or (
+                name == "trials" and values["session_uid"] in self.skipped_sessions
+            ):
+                if name == "sessions":
+                    self.skipped_sessions.add(values["uid"])
+                stats["skipped_deleted"] += 1
+                continue
+            for fk, (ref, field) in _REFS[name].items():
+                values[fk] = self._resolve(member, row, field, ref, refs[fk])
+            new.append(row)
+        if name == "trials" and new:  # the athlete of each trial is its session's
             owner = dict(
                 self.conn.execute(
                     sa.select(sessions.c.id, sessions.c.athlete_id).where(
-                        sessions.c.id.in_(session_ids)
+                        sessions.c.id.in_({r.values["session_id"] for r in new})
                     )
                 ).all()
             )
-            for r in new_rows:
-                r["athlete_id"] = owner[r["session_id"]]
-        self.conn.execute(table.insert(), new_rows)
-        ids.update(self._existing(table, "uid", [r["uid"] for r in new_rows]))
-        stats["added"] += len(new_rows)
-        if with_raw:
-            self.conn.execute(trial_raw.insert(), [self._raw_row(ids, r) for r in with_raw])
-        if with_metrics:
-            self.conn.execute(
-                trial_metrics.insert(),
-                [{"trial_id": ids[r["uid"]], "metrics": r["metrics"]} for r in with_metrics],
+            for row in new:
+                row.values["athlete_id"] = owner[row.values["session_id"]]
+        return new
+
+    def _resolve(
+        self, member: str, row: _Row, field: str, table: sa.Table, known: dict[str, int]
+    ) -> int | None:
+        uid = row.values.get(field)
+        if uid is None:
+            return None
+        local = known.get(uid)
+        if local is None and table is calibrations:
+            local = self.calibration_alias.get(uid)
+        if local is None:
+            raise ArchiveError(
+                f"{member} line {row.line}: {field} {uid} is neither in the archive nor here "
+                "(damaged archive)"
             )
+        return local
 
-    def _existing_keys(self, col: sa.Column, values: list[Any]) -> set[Any]:
-        return set(self.conn.scalars(sa.select(col).where(col.in_(values))))
+    def _insert(self, table: sa.Table, values: list[dict[str, Any]]) -> None:
+        """Rows that leave out the same fields together (the table's defaults then apply)."""
+        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for v in values:
+            by_fields.setdefault(tuple(sorted(v)), []).append(v)
+        for group in by_fields.values():
+            self.conn.execute(table.insert(), group)
 
-    def _raw_row(self, ids: dict[str, int], row: dict[str, Any]) -> dict[str, Any]:
-        offset, length = int(row["raw_offset"]), int(row["raw_length"])
-        if offset < self.raw.tell():
-            self.raw.seek(offset)  # out of order (hand-made archive): slower but correct
-        elif offset > self.raw.tell():
-            self.raw.read(offset - self.raw.tell())
-        blob = self.raw.read(length)
-        if len(blob) != length:
-            raise ArchiveError("raw.bin is shorter than its index (truncated archive)")
-        return {
-            "trial_id": ids[row["uid"]],
-            "n_frames": row["n_frames"],
-            "n_discarded": row["n_discarded"],
-            "rate_hz": row["rate_hz"],
-            "data": blob,
-        }
+    def _flush_tombstones(self, batch: list[_Row], stats: dict[str, int]) -> None:
+        """A deletion from elsewhere is recorded, so that athlete is not brought back; but an
+        archive never deletes, nor hides, an athlete who is here (not applied, reported)."""
+        uids = [r.values["uid"] for r in batch]
+        have = self._tombstoned(uids)
+        alive = set(self._existing(athletes, "uid", uids))
+        new = [r.values for r in batch if r.values["uid"] not in have | alive]
+        if new:
+            self.conn.execute(tombstones.insert(), new)
+        stats["added"] += len(new)
+        stats["present"] += sum(u in have for u in uids)
+        stats["not_applied"] += sum(u in alive and u not in have for u in uids)
+
+    def _write_raw(self, member: str, rows: list[_Row], ids: dict[str, int]) -> None:
+        """Each trial's raw frames, decoded once to prove them readable and as indexed, then
+        written in pieces of bounded size."""
+        pending: list[dict[str, Any]] = []
+        size = 0
+        for row in rows:
+            pending.append(self._raw_row(member, row, ids[row.values["uid"]]))
+            size += len(pending[-1]["data"])
+            if size >= _BATCH_BYTES:
+                self.conn.execute(trial_raw.insert(), pending)
+                pending, size = [], 0
+        if pending:
+            self.conn.execute(trial_raw.insert(), pending)
+
+    def _raw_row(self, member: str, row: _Row, trial_id: int) -> dict[str, Any]:
+        values, where = row.values, f"{member} line {row.line}"
+        missing = [f for f in _RAW_FIELDS if f != "rate_hz" and values.get(f) is None]
+        if missing:
+            raise ArchiveError(f"{where}: {missing[0]} is required with raw_offset")
+        blob = self.raw.read(values["raw_offset"], values["raw_length"])
+        try:
+            frames = rawframes.decode(blob, max_frames=self.limits.raw_frames)
+        except RawFramesError as exc:
+            raise ArchiveError(f"{where}: raw frames are unreadable ({exc})") from None
+        discarded = int(np.count_nonzero(frames.flags))
+        if (frames.n, discarded) != (values["n_frames"], values["n_discarded"]):
+            raise ArchiveError(
+                f"{where}: n_frames {values['n_frames']} and n_discarded "
+                f"{values['n_discarded']} do not match the raw frames ({frames.n}, {discarded})"
+            )
+        return {"trial_id": trial_id, **{c: values.get(c) for c in _RAW_COLUMNS}, "data": blob}

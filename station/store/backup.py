@@ -2,7 +2,8 @@
 
 Why the backup API and not a file copy: it copies a consistent snapshot page by page while the
 station keeps writing (WAL mode), so a backup taken mid-trial is a valid database. Each copy
-is written to a temp file, checked with PRAGMA integrity_check, then renamed into place.
+is written to a temp file (0600, like every file holding athlete data), checked with
+PRAGMA integrity_check, then renamed into place.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from station.store.engine import sqlite_path
+from station.store.files import private_database
 from station.store.records import utcnow
 from station.store.repository import Store, StoreError
 
@@ -35,6 +37,7 @@ def backup(store: Store, dest: str | os.PathLike[str]) -> Path:
         raise StoreError(f"backup destination folder {dest.parent} does not exist")
     tmp = dest.with_name(f".{dest.name}.partial")
     tmp.unlink(missing_ok=True)
+    private_database(tmp)  # 0600 before the first page is copied (sqlite3 would make 0644)
     raw = store.engine.raw_connection()
     try:
         source: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]

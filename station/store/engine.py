@@ -33,6 +33,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from station.store.files import private_database, private_dir
+
 DB_FILENAME = "station.db"
 ENV_DB_URL = "BALANCE_STATION_DB"
 ENV_DATA_DIR = "BALANCE_STATION_DATA"
@@ -55,11 +57,10 @@ def is_url(location: str | os.PathLike[str]) -> bool:
 
 
 def resolve_url(location: str | os.PathLike[str]) -> str:
-    """A database URL from a URL or a data directory (created if missing)."""
+    """A database URL from a URL or a data directory (created 0700 if missing)."""
     if is_url(location):
         return str(location)
-    data_dir = Path(location).expanduser()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(location).expanduser())
     return f"sqlite:///{(data_dir / DB_FILENAME).resolve()}"
 
 
@@ -69,11 +70,15 @@ def default_location() -> str:
 
 
 def make_engine(location: str | os.PathLike[str], **kwargs: object) -> sa.Engine:
-    """An Engine for a URL or data directory, with the SQLite settings above applied."""
+    """An Engine for a URL or data directory, with the SQLite settings above applied and the
+    database file private to this user (0600, see files.py)."""
     url = resolve_url(location)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+        path = sqlite_path(engine)
+        if path is not None:
+            private_database(path)
     return engine
 
 

@@ -1,9 +1,9 @@
 """Exports for people: one trial as CSV + JSON, an athlete's history as CSV, and an anonymised
-research export (no names, stable pseudonymous ids)."""
+research export (no names, stable pseudonymous ids). Every CSV is written through csv_cells,
+so no text cell can run as a spreadsheet formula; every file is 0600 (files.py)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -16,27 +16,12 @@ from typing import Any
 import numpy as np
 
 from station.geometry import cop_from_forces
+from station.store import csv_cells
+from station.store.files import private_dir, private_open
 from station.store.records import TrialRecord
-from station.store.repository import PSEUDONYM_KEY, Store
+from station.store.repository import HISTORY_FIELDS, PSEUDONYM_KEY, Store
 
-SUMMARY_FIELDS = (
-    "trial_id",
-    "session_id",
-    "started_at",
-    "clock_synced",
-    "seq",
-    "protocol",
-    "stance",
-    "eyes",
-    "surface",
-    "planned_duration_s",
-    "duration_s",
-    "outcome",
-    "time_to_failure_s",
-    "score",
-    "analysis_version",
-    "has_raw",
-)
+SUMMARY_FIELDS = ("trial_id", "session_id", *HISTORY_FIELDS, "has_raw")  # the athlete CSV
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -64,8 +49,7 @@ def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list
     """<uid>-frames.csv (t, counts, flags, and forces + COP when the calibration is readable)
     and <uid>-metrics.json."""
     trial = store.load_trial(uid)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(folder)
     written = []
     meta = {
         k: (v.isoformat() if hasattr(v, "isoformat") else v)
@@ -74,7 +58,8 @@ def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list
     }
     meta["calibration"] = trial.calibration
     path = folder / f"{uid}-metrics.json"
-    path.write_text(json.dumps(meta, indent=2, default=str))
+    with private_open(path) as f:
+        f.write(json.dumps(meta, indent=2, default=str))
     written.append(path)
     if trial.raw is not None:
         raw = trial.raw
@@ -92,8 +77,8 @@ def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list
             columns["cop_x_mm"] = np.round(cop[:, 0], 3)
             columns["cop_y_mm"] = np.round(cop[:, 1], 3)
         path = folder / f"{uid}-frames.csv"
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
+        with private_open(path, newline="") as f:
+            writer = csv_cells.writer(f)
             writer.writerow(columns)
             writer.writerows(zip(*columns.values(), strict=True))
         written.append(path)
@@ -126,10 +111,8 @@ def _history_rows(
 def export_athlete_csv(store: Store, athlete_uid: str, path: str | os.PathLike[str]) -> int:
     """Summary CSV of every trial of an athlete; returns the number of trials."""
     fields, rows = _history_rows(store, athlete_uid)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    with private_open(path, newline="") as f:
+        csv_cells.write_dicts(f, fields, rows)
     return len(rows)
 
 
@@ -144,7 +127,7 @@ def export_anonymised(store: Store, path: str | os.PathLike[str]) -> dict[str, i
     teams, notes or session logs; dates only to the day. The same athlete gets the same
     pseudonym in every export from this station."""
     athletes_csv, trials_csv = io.StringIO(), io.StringIO()
-    a_writer = csv.writer(athletes_csv)
+    a_writer = csv_cells.writer(athletes_csv)
     a_writer.writerow(["athlete", "birth_year", "dominant_leg"])
     all_rows: list[dict[str, Any]] = []
     all_fields: list[str] = []
@@ -155,10 +138,8 @@ def export_anonymised(store: Store, path: str | os.PathLike[str]) -> dict[str, i
         fields, rows = _history_rows(store, athlete.uid, pseudonym)
         all_fields += [f for f in fields if f not in all_fields]
         all_rows += rows
-    writer = csv.DictWriter(trials_csv, fieldnames=all_fields or ["athlete"])
-    writer.writeheader()
-    writer.writerows(all_rows)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+    csv_cells.write_dicts(trials_csv, all_fields or ["athlete"], all_rows)
+    with private_open(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("athletes.csv", athletes_csv.getvalue())
         zf.writestr("trials.csv", trials_csv.getvalue())
     return {"athletes": len(people), "trials": len(all_rows)}

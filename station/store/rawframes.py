@@ -49,6 +49,8 @@ _FLAG_DTYPE = np.dtype(
 )
 _MAX_ORDER = 2
 _RICE_BLOCK = 128
+_RICE_MAX_K = 60
+_RICE_MAX_UNARY_PER_VALUE = 2  # bytes of unary code a value can need at most (16 bits)
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 6}]
 
 
@@ -225,7 +227,7 @@ def _rice_encode(r: np.ndarray) -> bytes:
     padded = np.zeros(n_blocks * _RICE_BLOCK)
     padded[:n] = u.astype(np.float64)
     mean = padded.reshape(n_blocks, _RICE_BLOCK).mean(axis=1)
-    k_block = np.clip(np.floor(np.log2(np.maximum(mean, 1.0))), 0, 60).astype(np.uint8)
+    k_block = np.clip(np.floor(np.log2(np.maximum(mean, 1.0))), 0, _RICE_MAX_K).astype(np.uint8)
     k = np.repeat(k_block.astype(np.uint64), _RICE_BLOCK)[:n]
     q = (u >> k).astype(np.int64)
     rem = u & ((np.uint64(1) << k) - np.uint64(1))
@@ -258,6 +260,11 @@ def _rice_decode(buf: memoryview, n: int) -> tuple[np.ndarray, int]:
         raise RawFramesError("raw frames data is truncated")
     (n_unary,) = struct.unpack_from("<I", buf)
     k_block = np.frombuffer(buf, np.uint8, n_blocks, 4)
+    # The encoder's bounds (k <= 60; a block's quotients sum to under 2 x 128, or to 16 a
+    # value when k is clipped): beyond them the blob is corrupt, and decoding it anyway would
+    # unpack 8 bits and an index per byte of it.
+    if int(k_block.max()) > _RICE_MAX_K or n_unary > _RICE_MAX_UNARY_PER_VALUE * n + 64:
+        raise RawFramesError("raw frames data is corrupt (Rice parameters out of range)")
     pos = 4 + n_blocks
     if len(buf) < pos + n_unary:
         raise RawFramesError("raw frames data is truncated")
@@ -357,14 +364,20 @@ def _bridge(x: np.ndarray, flags: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode(blob: bytes) -> RawFrames:
-    """Decode a blob written by any known codec version; RawFramesError if it cannot."""
+def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
+    """Decode a blob written by any known codec version; RawFramesError if it cannot.
+
+    Memory stays proportional to the frames the header declares (a damaged or hostile blob
+    cannot inflate beyond them); `max_frames` refuses a blob that declares more (untrusted
+    input, e.g. an imported archive)."""
     view = memoryview(blob)
     if len(view) < _HEADER.size:
         raise RawFramesError(f"raw frames blob too short ({len(view)} bytes)")
     version, method, n, k, quantum, *orders = _HEADER.unpack_from(view)
     if version != CODEC_VERSION:
         raise RawFramesError(f"raw frames codec version {version} is not known (expected 1)")
+    if max_frames is not None and n > max_frames:
+        raise RawFramesError(f"raw frames blob declares {n} frames (limit {max_frames})")
     if (
         method not in METHOD_NAMES
         or quantum == 0
@@ -393,16 +406,19 @@ def decode(blob: bytes) -> RawFrames:
         if pos != len(view):
             raise RawFramesError("raw frames data has trailing bytes (corrupt)")
     else:
-        try:
+        expected = 8 * sum(lengths)
+        try:  # never more than the header's frames need, plus one byte to see an excess
             planes = (
-                zlib.decompress(view[pos:])
+                zlib.decompressobj().decompress(view[pos:], expected + 1)
                 if method == ZLIB
-                else lzma.decompress(view[pos:], format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+                else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA_FILTERS).decompress(
+                    view[pos:], max_length=expected + 1
+                )
             )
         except (zlib.error, lzma.LZMAError, EOFError) as exc:
             raise RawFramesError(f"raw frames data is corrupt or truncated: {exc}") from exc
-        if len(planes) != 8 * sum(lengths):
-            raise RawFramesError("raw frames data is truncated")
+        if len(planes) != expected:
+            raise RawFramesError("raw frames data is truncated or corrupt (wrong length)")
         off = 0
         for m in lengths:
             streams.append(_unplanes(planes[off : off + 8 * m], m))

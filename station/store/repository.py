@@ -34,9 +34,16 @@ from station.store.records import (
     utcnow,
 )
 from station.store.schema import (
+    DIRECTIONS,
+    DOMINANT_LEGS,
+    EYES,
+    LOG_SCALE,
+    OUTCOMES,
+    SLEEP_HOURS,
     api_tokens,
     athletes,
     calibrations,
+    json_text,
     sessions,
     station_settings,
     targets,
@@ -49,6 +56,33 @@ from station.store.schema import (
 
 STATION_UID_KEY = "station.uid"
 PSEUDONYM_KEY = "anonymise.key"
+
+# A trial's fields are written once, in the trials table (schema.py) and TrialRecord
+# (records.py); everything else derives from those two. The table's columns that the record
+# holds as they are; the others are local keys and a time the store fills in.
+TRIAL_COLUMNS = tuple(
+    c.name
+    for c in trials.c
+    if c.name in TrialRecord.__dataclass_fields__ and c.name != "analyzed_at"
+)
+# What an athlete's history lists of each trial (and the athlete CSV, in this order),
+# besides the trial's and its session's uid and whether raw frames are kept.
+HISTORY_FIELDS = (
+    "started_at",
+    "clock_synced",
+    "seq",
+    "protocol",
+    "task",
+    "stance",
+    "eyes",
+    "surface",
+    "planned_duration_s",
+    "duration_s",
+    "outcome",
+    "time_to_failure_s",
+    "score",
+    "analysis_version",
+)
 
 
 class StoreError(Exception):
@@ -170,7 +204,7 @@ class Store:
     # -- athletes --------------------------------------------------------------------------
 
     def add_athlete(self, athlete: Athlete) -> str:
-        _check_choice("dominant_leg", athlete.dominant_leg, {None, "left", "right", "both"})
+        _check_choice("dominant_leg", athlete.dominant_leg, {None, *DOMINANT_LEGS})
         now = utcnow()
         with self.write() as conn:
             conn.execute(
@@ -194,7 +228,7 @@ class Store:
         if unknown:
             raise StoreError(f"cannot change {sorted(unknown)} of an athlete")
         if "dominant_leg" in changes:
-            _check_choice("dominant_leg", changes["dominant_leg"], {None, "left", "right", "both"})
+            _check_choice("dominant_leg", changes["dominant_leg"], {None, *DOMINANT_LEGS})
         with self.write() as conn:
             done = conn.execute(
                 athletes.update()
@@ -285,12 +319,15 @@ class Store:
     # -- sessions --------------------------------------------------------------------------
 
     def create_session(self, session: SessionRecord) -> str:
-        for name in ("stiffness", "soreness", "sleep_quality"):
+        for name, (low, high) in (
+            ("stiffness", LOG_SCALE),
+            ("soreness", LOG_SCALE),
+            ("sleep_quality", LOG_SCALE),
+            ("sleep_hours", SLEEP_HOURS),
+        ):
             value = getattr(session, name)
-            if value is not None and not 0 <= value <= 10:
-                raise StoreError(f"{name} must be 0-10, got {value}")
-        if session.sleep_hours is not None and not 0 <= session.sleep_hours <= 24:
-            raise StoreError(f"sleep_hours must be 0-24, got {session.sleep_hours}")
+            if value is not None and not low <= value <= high:
+                raise StoreError(f"{name} must be {low}-{high}, got {value}")
         values = asdict(session)
         athlete_uid = values.pop("athlete_uid")
         with self.write() as conn:
@@ -327,11 +364,11 @@ class Store:
 
     def save_trial(self, trial: TrialRecord) -> str:
         """Commit a finished trial with its raw frames in one transaction; returns its uid."""
-        _check_choice("outcome", trial.outcome, {"complete", "failed", "aborted"})
-        _check_choice("eyes", trial.eyes, {"open", "closed"})
+        _check_choice("outcome", trial.outcome, set(OUTCOMES))
+        _check_choice("eyes", trial.eyes, set(EYES))
         blob = rawframes.encode(trial.raw) if trial.raw is not None else None
-        cal_json = (
-            json.dumps(trial.calibration, sort_keys=True, default=str)
+        cal = (  # plain JSON, whatever the snapshot held
+            json.loads(json.dumps(trial.calibration, default=str))
             if trial.calibration is not None
             else None
         )
@@ -343,31 +380,13 @@ class Store:
             ).first()
             if row is None:
                 raise StoreError(f"no session with id {trial.session_uid}")
-            cal_id = self._calibration_id(conn, cal_json, trial.board_id) if cal_json else None
+            cal_id = self._calibration_id(conn, cal, trial.board_id) if cal is not None else None
             trial_id = conn.execute(
                 trials.insert().values(
-                    uid=trial.uid,
+                    **{name: getattr(trial, name) for name in TRIAL_COLUMNS},
                     session_id=row.id,
                     athlete_id=row.athlete_id,
-                    seq=trial.seq,
-                    started_at=trial.started_at,
-                    clock_synced=trial.clock_synced,
-                    duration_s=trial.duration_s,
-                    protocol=trial.protocol,
-                    task=trial.task,
-                    spec=trial.spec,
-                    body_weight_n=trial.body_weight_n,
-                    perturbation_onsets_s=trial.perturbation_onsets_s,
-                    stance=trial.stance,
-                    eyes=trial.eyes,
-                    surface=trial.surface,
-                    planned_duration_s=trial.planned_duration_s,
-                    outcome=trial.outcome,
-                    time_to_failure_s=trial.time_to_failure_s,
-                    failure_reason=trial.failure_reason,
-                    score=trial.score,
                     calibration_id=cal_id,
-                    analysis_version=trial.analysis_version,
                     analyzed_at=utcnow() if trial.analysis_version else None,
                 )
             ).inserted_primary_key[0]
@@ -387,8 +406,8 @@ class Store:
                 )
         return trial.uid
 
-    def _calibration_id(self, conn: sa.Connection, cal_json: str, board_id: str | None) -> int:
-        digest = hashlib.sha256(cal_json.encode()).hexdigest()
+    def _calibration_id(self, conn: sa.Connection, cal: Any, board_id: str | None) -> int:
+        digest = calibration_hash(cal)
         cid = conn.scalar(
             sa.select(calibrations.c.id).where(calibrations.c.content_sha256 == digest)
         )
@@ -399,7 +418,7 @@ class Store:
                     content_sha256=digest,
                     board_id=board_id,
                     created_at=utcnow(),
-                    data=json.loads(cal_json),
+                    data=cal,
                 )
             ).inserted_primary_key[0]
         return int(cid)
@@ -422,20 +441,7 @@ class Store:
             sa.select(
                 trials.c.uid,
                 sessions.c.uid.label("session_uid"),
-                trials.c.seq,
-                trials.c.started_at,
-                trials.c.clock_synced,
-                trials.c.duration_s,
-                trials.c.protocol,
-                trials.c.task,
-                trials.c.stance,
-                trials.c.eyes,
-                trials.c.surface,
-                trials.c.planned_duration_s,
-                trials.c.outcome,
-                trials.c.time_to_failure_s,
-                trials.c.score,
-                trials.c.analysis_version,
+                *(trials.c[name] for name in HISTORY_FIELDS),
                 trial_raw.c.trial_id.is_not(None).label("has_raw"),
                 *extra,
             )
@@ -524,7 +530,7 @@ class Store:
     # -- targets ---------------------------------------------------------------------------
 
     def add_target(self, target: Target) -> str:
-        _check_choice("direction", target.direction, {"<=", ">="})
+        _check_choice("direction", target.direction, set(DIRECTIONS))
         values = asdict(target)
         athlete_uid = values.pop("athlete_uid")
         values["created_at"] = target.created_at or utcnow()
@@ -561,7 +567,7 @@ class Store:
         if set(changes) - allowed:
             raise StoreError(f"cannot change {sorted(set(changes) - allowed)} of a target")
         if "direction" in changes:
-            _check_choice("direction", changes["direction"], {"<=", ">="})
+            _check_choice("direction", changes["direction"], set(DIRECTIONS))
         with self.write() as conn:
             if (
                 conn.execute(
@@ -760,6 +766,12 @@ class Store:
         if aid is None:
             raise StoreError(f"no athlete with id {uid}")
         return int(aid)
+
+
+def calibration_hash(data: Any) -> str:
+    """A calibration snapshot's identity (one row per content): the SHA-256 of the JSON text
+    its row stores."""
+    return hashlib.sha256(json_text(data).encode()).hexdigest()
 
 
 def _blob_len() -> sa.ColumnElement[int]:

@@ -66,6 +66,11 @@ class UTCDateTime(TypeDecorator):
         return process
 
 
+def json_text(value: Any) -> str:
+    """The text a JSONText column stores for `value`: sorted keys, NaN and inf as null."""
+    return json.dumps(json_safe(value), sort_keys=True, allow_nan=False)
+
+
 class JSONText(TypeDecorator):
     """JSON stored as text (same bytes on both backends; NaN -> null)."""
 
@@ -73,16 +78,34 @@ class JSONText(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(json_safe(value), sort_keys=True, allow_nan=False)
+        return None if value is None else json_text(value)
 
     def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
         return None if value is None else json.loads(value)
 
 
+# The values a few columns may hold: the CHECK constraints below, the store's own checks and
+# the import's row rules all read them here.
+DOMINANT_LEGS = ("left", "right", "both")
+OUTCOMES = ("complete", "failed", "aborted")
+EYES = ("open", "closed")
+DIRECTIONS = ("<=", ">=")
+TOMBSTONE_KINDS = ("athlete",)
+LOG_SCALE = (0, 10)  # stiffness, soreness, sleep quality
+SLEEP_HOURS = (0, 24)
+
+
 def _uid() -> sa.Column:
     return sa.Column("uid", sa.String(36), nullable=False, unique=True)
+
+
+def _one_of(column: str, choices: tuple[str, ...]) -> sa.CheckConstraint:
+    listed = ", ".join(f"'{c}'" for c in choices)
+    return sa.CheckConstraint(f"{column} IN ({listed})", name=column)
+
+
+def _between(column: str, bounds: tuple[int, int]) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{column} BETWEEN {bounds[0]} AND {bounds[1]}", name=column)
 
 
 station_settings = sa.Table(
@@ -105,7 +128,7 @@ athletes = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("dominant_leg IN ('left', 'right', 'both')", name="dominant_leg"),
+    _one_of("dominant_leg", DOMINANT_LEGS),
 )
 
 sessions = sa.Table(
@@ -129,10 +152,10 @@ sessions = sa.Table(
     sa.Column("sleep_quality", sa.Integer),
     sa.Column("notes", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("stiffness BETWEEN 0 AND 10", name="stiffness"),
-    sa.CheckConstraint("soreness BETWEEN 0 AND 10", name="soreness"),
-    sa.CheckConstraint("sleep_quality BETWEEN 0 AND 10", name="sleep_quality"),
-    sa.CheckConstraint("sleep_hours BETWEEN 0 AND 24", name="sleep_hours"),
+    _between("stiffness", LOG_SCALE),
+    _between("soreness", LOG_SCALE),
+    _between("sleep_quality", LOG_SCALE),
+    _between("sleep_hours", SLEEP_HOURS),
 )
 
 calibrations = sa.Table(
@@ -187,8 +210,8 @@ trials = sa.Table(
     sa.Column("analysis_version", sa.String(50)),
     sa.Column("analyzed_at", UTCDateTime),
     sa.Column("raw_purged_at", UTCDateTime),
-    sa.CheckConstraint("outcome IN ('complete', 'failed', 'aborted')", name="outcome"),
-    sa.CheckConstraint("eyes IN ('open', 'closed')", name="eyes"),
+    _one_of("outcome", OUTCOMES),
+    _one_of("eyes", EYES),
     sa.Index("ix_trials_athlete_started_seq", "athlete_id", "started_at", "seq"),
 )
 
@@ -237,7 +260,7 @@ targets = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("achieved_at", UTCDateTime),
     sa.Column("notes", sa.Text),
-    sa.CheckConstraint("direction IN ('<=', '>=')", name="direction"),
+    _one_of("direction", DIRECTIONS),
 )
 
 users = sa.Table(
