@@ -40,8 +40,8 @@ TRIAL = {"protocol": "single-leg-left", "trial": "left-open-firm"}
 
 def make_token(data_dir: Path) -> str:
     """A coach API token in a fresh data dir (made before the station starts)."""
-    from station.store import open_store
     from station.access import create_api_token, create_user
+    from station.store import open_store
 
     store = open_store(data_dir)
     create_user(store, "admin", "admin", "correct horse battery")

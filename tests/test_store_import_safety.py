@@ -20,10 +20,10 @@ from store_fixtures import *  # noqa: F403 (pytest fixtures: pg_url, store_locat
 from store_fixtures import populate, station_cli
 from web_fixtures import fast_password_hashing  # noqa: F401 (autouse: test-sized argon2)
 
+from station import access as auth
 from station.store import ApiToken, Store, User, open_store
 from station.store.archive import ArchiveError, ArchiveLimits, export_archive, import_archive
 from station.store.records import new_uid
-from station.web import auth
 
 WHEN = "2026-01-05T10:00:00+00:00"
 

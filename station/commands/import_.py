@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from station.access import USER_ROLES, AuthError, check_username  # as for a new account
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import Store, User
 from station.store.archive import ArchiveError, import_archive, read_accounts
-
-# The checks of a new account. They are moving to station.access (Flask-free); switch this
-# import there when they land.
-from station.web.auth import USER_ROLES, AuthError, check_username
 
 USERS_MEMBER = "tables/users.jsonl"
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from station.geometry import cop_from_forces
+from station.calibration.conversion import ForceAndCop, force_and_cop
+from station.calibration.file import calibration_from_dict
 from station.store import csv_cells
 from station.store.files import private_dir, private_open
 from station.store.records import TrialRecord
@@ -32,17 +33,16 @@ def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _forces(trial: TrialRecord) -> tuple[np.ndarray, np.ndarray] | None:
-    """Cell forces and positions from the trial's calibration snapshot, if it can be read."""
+def _forces(trial: TrialRecord) -> ForceAndCop | None:
+    """Cell forces, total force and COP from the trial's calibration snapshot, if it can be
+    read. Every frame gets a COP (no minimum load), as exports always had."""
     if trial.calibration is None or trial.raw is None:
         return None
     try:
-        from station.calibration.file import calibration_from_dict
-
         cal = calibration_from_dict(trial.calibration)
-    except (ImportError, ValueError):
+    except ValueError:
         return None
-    return cal.cell_forces(trial.raw.counts), cal.positions_mm
+    return force_and_cop(cal, trial.raw.counts, min_load_n=0.0)
 
 
 def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list[Path]:
@@ -69,8 +69,7 @@ def export_trial(store: Store, uid: str, folder: str | os.PathLike[str]) -> list
         columns["flags"] = raw.flags
         forces = _forces(trial)
         if forces is not None:
-            cell, positions = forces
-            total, cop = cop_from_forces(cell, positions)
+            cell, total, cop = forces
             for c in range(4):
                 columns[f"force_c{c}_n"] = np.round(cell[:, c], 3)
             columns["force_n"] = np.round(total, 3)
