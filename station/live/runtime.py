@@ -320,13 +320,13 @@ class StationRuntime:
                 "acquisition is back (restart %d, %s)", sup.restarts,
                 self.acquisition.state.name.lower(),
             )
-        self.hub.publish({"kind": "acquisition", **self.acquisition_status()})
-        if change is Change.LOST:
+        if change is Change.LOST:  # abort first: whoever reads the message sees the trial ended
             for callback in self._source_lost:
                 try:
                     callback(sup.problem or "acquisition lost")
                 except Exception:  # one consumer's bug must not stop the restart
                     self._processing_failed()
+        self.hub.publish({"kind": "acquisition", **self.acquisition_status()})
 
     def acquisition_status(self) -> dict[str, Any]:
         """The acquisition's state and the supervisor's facts (health, live message)."""
