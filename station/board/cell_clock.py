@@ -39,6 +39,9 @@ LOCKSTEP_SKEW_NS = 100_000  # conversions within 0.1 ms of each other ...
 LOCKSTEP_PERIOD_PPM = 50.0  # ... and periods within 50 ppm ...
 LOCKSTEP_FRAMES = 40  # ... for half a second (80 SPS): the chips share one clock
 _TRUSTED_VAR = TRUSTED_SIGMA_NS * TRUSTED_SIGMA_NS
+_JITTER_VAR = JITTER_NS * JITTER_NS
+_WALK_VAR = PERIOD_WALK_NS * PERIOD_WALK_NS
+_OUTLIER_SQ = OUTLIER_SIGMAS * OUTLIER_SIGMAS
 
 
 class ChipClockModel:
@@ -91,22 +94,26 @@ class ChipClockModel:
 
     def observe(self, lo_ns: float, hi_ns: float) -> None:
         z = 0.5 * (lo_ns + hi_ns)
-        r = (hi_ns - lo_ns) ** 2 / 12.0 + JITTER_NS * JITTER_NS
-        if self.observations == 0:
+        w = hi_ns - lo_ns
+        r = w * w * (1.0 / 12.0) + _JITTER_VAR
+        if not self.observations:
             self.t_ref, self.p00, self.p01 = z, r, 0.0
             self.observations = 1
             self.trusted = MIN_OBSERVATIONS <= 1 and r <= _TRUSTED_VAR
             return
         p = self.period_ns
-        d = max(1, round((z - self.t_ref) / p))
+        d = int((z - self.t_ref) / p + 0.5)
+        if d < 1:
+            d = 1
         # Predict conversion n_ref + d: F = [[1, d], [0, 1]], period random walk.
         t_pred = self.t_ref + d * p
-        p00 = self.p00 + 2 * d * self.p01 + d * d * self.p11
-        p01 = self.p01 + d * self.p11
-        p11 = self.p11 + d * PERIOD_WALK_NS * PERIOD_WALK_NS
+        p01, p11 = self.p01, self.p11
+        p00 = self.p00 + d * (2.0 * p01 + d * p11)
+        p01 += d * p11
+        p11 += d * _WALK_VAR
         innovation = z - t_pred
         s = p00 + r
-        if innovation * innovation > OUTLIER_SIGMAS * OUTLIER_SIGMAS * s and self.trusted:
+        if innovation * innovation > _OUTLIER_SQ * s and self.trusted:
             self.outliers += 1
             if self.outliers >= OUTLIERS_TO_RESTART:
                 self.restart()
@@ -118,11 +125,11 @@ class ChipClockModel:
         self.t_ref = t_pred + k0 * innovation
         self.period_ns = p + k1 * innovation
         self.n_ref += d
-        self.p00 = (1 - k0) * p00
-        self.p01 = (1 - k0) * p01
+        self.p00 = p00 = (1.0 - k0) * p00
+        self.p01 = (1.0 - k0) * p01
         self.p11 = p11 - k1 * p01
         self.observations += 1
-        self.trusted = self.observations >= MIN_OBSERVATIONS and self.p00 <= _TRUSTED_VAR
+        self.trusted = self.observations >= MIN_OBSERVATIONS and p00 <= _TRUSTED_VAR
 
 
 @dataclass(frozen=True)
@@ -221,14 +228,16 @@ class CellTimer:
         if not trusted:
             self._lockstep_run = 0
             return None
+        # Each cell's latest conversion at or before t_frame_ns, but never before the one
+        # last seen (it completed before clocking started, even if its estimated instant
+        # lies a few microseconds after t_frame_ns).
         offsets = []
         for model in models:
-            # Never before the conversion last seen (it completed before clocking started,
-            # even if the estimate of its instant lies a few microseconds after t_frame_ns).
             p = model.period_ns
-            d = (t_frame_ns - model.t_ref) // p
-            offsets.append(int(model.t_ref + (d if d > 0 else 0) * p - t_frame_ns))
-        skew = max(offsets) - min(offsets)
+            since = t_frame_ns - model.t_ref
+            offsets.append(int(-(since % p)) if since > 0 else int(-since))
+        lo = min(offsets)
+        skew = max(offsets) - lo
         self.frames_timed += 1
         self._skew_sum_ns += skew
         if skew > self._skew_max_ns:
