@@ -37,8 +37,9 @@ _KEEP = 64  # recent conversion instants kept for look-ups just behind the newes
 class ThermalDrift:
     """rate(t) = nominal * (1 + amplitude * sin(2 pi t / period_s + phase_rad) + ramp_per_s * t).
 
-    The defaults (+-0.2 % over five minutes) are a board warming up and cooling in a room; an
-    RC oscillator moves by about that much for a few degrees.
+    The defaults (+-0.2 % over five minutes) stand for a board warming up and cooling in a
+    room: an assumption, the HX711 datasheet gives no temperature coefficient for its
+    internal oscillator.
     """
 
     amplitude: float = 0.002
