@@ -13,7 +13,16 @@ driver's pin writes and reads exactly as four HX711 chips on one SCK would:
   400 ms at 10 SPS);
 - a conversion that completes while a frame is being shifted out is not published: DOUT
   stays high after the frame until the next conversion (the datasheet does not say; this is
-  the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact).
+  the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact);
+- a conversion not read in time is overwritten in the output register by the next one: DOUT
+  stays low and the first SCK pulse takes the newest conversion (`overwritten` counts them);
+- each chip on its own oscillator (`rate_hz` and `phases_ns` per chip, `drift` for the slow
+  temperature walk of its rate; `station.board.oscillator`), or all on one clock
+  (`shared_clock=True`): then an SCK power-down restarts every chip on the same edge and they
+  convert together (the synchronized start of the hardware fix).
+
+The emulator knows the truth the driver's per-cell timing is checked against: each chip's
+`latched_conversion_ns` (when the conversion it is shifting out completed) and `schedule`.
 
 Time comes from an injectable clock (ns). Three ways to run it:
 
