@@ -193,3 +193,18 @@ def test_thermal_drift_is_followed():
     array = open_array(board)
     err = timing_errors_ns(array, board, 2400)  # 30 s: one whole swing
     assert np.percentile(err, 95) <= 300 * US
+
+
+def test_board_options_know_the_shared_clock_build():
+    from station.board.factory import open_board
+    from station.board.spec import BoardOptions
+
+    default = open_board(BoardOptions(spec="emulator", realtime=False))
+    assert default.chips is None  # as before: the emulator's chips share one schedule
+    default.close()
+    board = open_board(BoardOptions(spec="emulator", realtime=False, shared_clock=True))
+    frames = [board.read() for _ in range(80)]
+    board.close()
+    assert board._gpio.emulator.shared_clock
+    assert board._gpio.source.array.lockstep
+    assert frames[-1].cell_dt_ns is not None and len(set(frames[-1].cell_dt_ns)) == 1
