@@ -37,12 +37,16 @@ class Frame(NamedTuple):
     counts: four signed 24-bit counts in cell order c0..c3 (all zero when invalid).
     flags: FrameFlag bits; 0 means valid.
     bad_cells: bit i set when cell i caused the failure (0 when valid or unknown).
+    cell_dt_ns: when each cell's conversion completed, as four offsets in ns from t_ns
+    (usually <= 0: the chips converted before the frame was read); None when unknown, which
+    means "treat the four as simultaneous" (old recordings, sources that cannot tell).
     """
 
     t_ns: int
     counts: tuple[int, int, int, int]
     flags: int = 0
     bad_cells: int = 0
+    cell_dt_ns: tuple[int, int, int, int] | None = None
 
     @property
     def valid(self) -> bool:

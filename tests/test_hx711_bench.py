@@ -23,3 +23,4 @@ def test_driver_throughput_bench_prints_json(capsys):
         assert run["wrong_values"] == 0
         assert run["pulse_high_time"]["pulses"] >= 25 * run["frames"]
     assert out["realtime_80sps_gpiozero"]["frames"] >= 1
+    assert out["realtime_spread_3pct_gpiozero"]["frames"] >= 1

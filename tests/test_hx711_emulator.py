@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from gpiozero.exc import PinInvalidPin
 from gpiozero.pins.mock import MockFactory, MockPin
@@ -16,6 +17,7 @@ from station.board.emulator import (
     HX711ChipModel,
     ManualClock,
 )
+from station.board.oscillator import ChipClocks, ConversionSchedule, ReadSchedule, ThermalDrift
 
 MS = 1_000_000
 US = 1_000
@@ -327,3 +329,104 @@ def test_manual_clock_cannot_go_backwards():
     assert clock() == 5 + MS
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+# -- clocks: drift, one shared clock, overwritten conversions, the truth ------------------
+
+
+def test_unread_conversions_are_overwritten_and_the_newest_is_latched():
+    board, clock = make_board()
+    chip = board.chips[0]
+    chip.value_source = lambda t_s: round(t_s * 1e6)  # the conversion instant in us
+    first = wait_ready(board, step_ns=1 * US)
+    clock.advance(3 * round(1e9 / 80) + 2 * MS)  # three more conversions, none read
+    raw, _ = shift_out(board)
+    assert chip.overwritten == 3
+    assert chip.latched_conversion_ns == chip.schedule.latest_at(clock())[1]
+    assert raw == round(chip.latched_conversion_ns / 1e3)
+    assert chip.latched_conversion_ns - first == pytest.approx(3 * 12.5 * MS, abs=1 * US)
+
+
+def test_drift_moves_the_conversions_by_the_integrated_rate():
+    def drift(t_s: float) -> float:
+        return 0.01  # +1 %: 80.8 SPS instead of 80
+
+    board, _ = make_board(drift=drift)
+    schedule = board.chips[0].schedule
+    k, t = schedule.latest_at(schedule.first_ns + 10 * 10**9)
+    assert k == pytest.approx(10 * 80.8, abs=1)
+    assert (t - schedule.first_ns) / k == pytest.approx(12.5 * MS / 1.01, rel=1e-6)
+
+
+def test_thermal_drift_changes_the_period_slowly():
+    drift = ThermalDrift(amplitude=0.002, period_s=60.0)
+    schedule = ConversionSchedule(0, round(1e9 / 80), drift)
+    k0, t0 = schedule.latest_at(15 * 10**9)  # a quarter period in: rate up by 0.2 %
+    k1, t1 = schedule.first_after(t0)
+    assert k1 == k0 + 1
+    assert t1 - t0 == pytest.approx(12.5 * MS / 1.002, rel=1e-4)
+    with pytest.raises(ValueError, match="too far in the past"):
+        schedule.latest_at(1 * 10**9)
+
+
+def test_without_drift_the_schedule_is_exact_arithmetic():
+    schedule = ConversionSchedule(5 * MS, 12_500_000)
+    assert schedule.latest_at(4 * MS) == (-1, -1)
+    assert schedule.first_after(4 * MS) == (0, 5 * MS)
+    assert schedule.latest_at(5 * MS + 25 * MS) == (2, 30 * MS)
+    assert schedule.first_after(30 * MS) == (3, 42_500_000)
+    assert schedule.upcoming(30 * MS, 2) == [42_500_000, 55_000_000]
+
+
+def test_internal_oscillators_restart_on_their_own_phases_a_shared_clock_together():
+    internal, clock = make_board(rate_hz=80, phases_ns=(0, 3 * MS, 6 * MS, 9 * MS))
+    shared, _ = make_board(rate_hz=80, phases_ns=(0, 3 * MS, 6 * MS, 9 * MS), shared_clock=True)
+    shared.clock = internal.clock  # one virtual clock for both boards
+    for chip in shared.chips:
+        chip.clock = internal.clock
+    before = {b: [c.schedule.first_ns for c in b.chips] for b in (internal, shared)}
+    assert len(set(before[shared])) == 4  # powered on at different moments
+    for b in (internal, shared):  # the synchronized start: SCK high > 60 us, then low
+        b.sck_pin.state = 1
+        clock.advance(POWER_DOWN_NS + 10 * US)
+        b.sck_pin.state = 0
+    firsts_internal = [c.schedule.first_ns for c in internal.chips]
+    firsts_shared = [c.schedule.first_ns for c in shared.chips]
+    assert len(set(firsts_shared)) == 1
+    assert np.diff(firsts_internal).tolist() == [3 * MS, 3 * MS, 3 * MS]
+
+
+def test_a_shared_clock_has_one_rate_and_one_drift():
+    with pytest.raises(ValueError, match="shared clock"):
+        EmulatedHX711Board(clock=ManualClock(), rate_hz=(80, 81, 80, 80), shared_clock=True)
+    with pytest.raises(ValueError, match="shared clock"):
+        ChipClocks(rates_hz=(80.0, 81.0), phases_ns=(0, 0), drifts=(None, None), shared=True)
+
+
+def test_chip_clocks_spread_and_shared():
+    clocks = ChipClocks.internal(80.0, spread=0.03, drift_amplitude=0.002, seed=5)
+    assert min(clocks.rates_hz) == pytest.approx(77.6) and max(clocks.rates_hz) == pytest.approx(
+        82.4
+    )
+    assert all(isinstance(d, ThermalDrift) for d in clocks.drifts)
+    assert len({d.phase_rad for d in clocks.drifts}) == 4
+    shared = ChipClocks.shared_clock(80.0, seed=5)
+    assert shared.shared and len(set(shared.rates_hz)) == 1
+    board = EmulatedHX711Board(clock=ManualClock(), clocks=clocks)
+    assert [c.rate_hz for c in board.chips] == list(clocks.rates_hz)
+    assert [c.drift for c in board.chips] == list(clocks.drifts)
+    with pytest.raises(ValueError, match="describe 4 chips"):
+        EmulatedHX711Board(douts=(6, 13), clock=ManualClock(), clocks=clocks)
+
+
+def test_read_schedule_forms_frames_like_the_driver():
+    clocks = ChipClocks.internal(80.0, spread=0.03, seed=2)
+    reads = ReadSchedule(clocks)
+    previous = None
+    for _ in range(200):
+        t_read, cells = reads.next()
+        assert max(cells) <= t_read  # every cell converted before it was read
+        if previous is not None:  # ... and after the previous frame was read
+            assert min(cells) > previous
+        previous = t_read + reads.read_ns
+        assert max(cells) == t_read  # the frame is read when the last chip is ready

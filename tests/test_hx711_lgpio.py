@@ -13,6 +13,7 @@ from station.board.emulator import EmulatedHX711Board, FakeLgpio, ManualClock
 from station.board.hx711 import HX711Array
 from station.board.hx711_lgpio import LgpioBackend, detect_pi_model, find_header_gpiochip
 from station.board.hx711_protocol import HX711IntegrityError, HX711SetupError, HX711TimeoutError
+from station.board.oscillator import ChipClocks
 from station.frames import FrameFlag
 
 SCK, DOUTS = 5, (6, 13, 19, 26)
@@ -217,3 +218,69 @@ def test_lgpio_import_failing_twice_is_a_setup_error(pi, monkeypatch):
     monkeypatch.setattr(hx711_lgpio.importlib, "import_module", import_module)
     with pytest.raises(HX711SetupError, match="writable working directory"):
         open_array(pi[0])
+
+
+# -- DOUT edge timestamps from lgpio alerts ----------------------------------------------
+
+
+def alert_array(board, lg, **kwargs) -> HX711Array:
+    backend = LgpioBackend(
+        SCK, DOUTS, gpiochip=0, lgpio=lg, dout_alerts=True,
+        realtime_offset_ns=lambda: lg.epoch_offset_ns,
+    )
+    return HX711Array(SCK, DOUTS, backend=backend, clock_ns=board.clock, sleep=board.sleep,
+                      **kwargs)
+
+
+def timing_errors(arr: HX711Array, board: EmulatedHX711Board, frames: int) -> list[int]:
+    errors = []
+    for _ in range(frames):
+        arr.read()
+        if arr.last_cell_dt_ns is not None:
+            truth = board.latched_conversions_ns()
+            errors += [abs(arr.last_ready_ns + d - t)
+                       for d, t in zip(arr.last_cell_dt_ns, truth, strict=True)]
+    return errors
+
+
+def test_alerts_claim_each_dout_and_pin_edges_to_the_kernel_timestamps():
+    board = EmulatedHX711Board(SCK, DOUTS, clock=ManualClock(), clocks=ChipClocks.internal(seed=1))
+    lg = FakeLgpio(board)
+    arr = alert_array(board, lg)
+    board.set_values([10, -20, 30, -40])
+    assert arr.read() == (10, -20, 30, -40)  # bit exact through four gpio_read per pulse
+    calls = calls_without_handle(lg)
+    for gpio in DOUTS:
+        assert ("gpio_claim_alert", gpio, FakeLgpio.FALLING_EDGE, FakeLgpio.SET_PULL_UP) in calls
+        assert ("callback", gpio, FakeLgpio.FALLING_EDGE) in calls
+    assert not any(c[0] == "group_claim_input" for c in calls)
+    errors = timing_errors(arr, board, 300)
+    assert lg.alerts_sent > 300 * 4  # data bits' edges are reported too, and ignored
+    assert max(errors[40:]) <= 1 * US  # each edge known to the nanosecond
+    arr.close()
+    assert not lg.claimed and not lg.open_handles and not lg._callbacks
+
+
+def test_late_alerts_fall_back_to_the_polls():
+    board = EmulatedHX711Board(SCK, DOUTS, clock=ManualClock(), clocks=ChipClocks.internal(seed=2))
+    lg = FakeLgpio(board, alert_latency_ns=3 * 1_000_000)  # reports arrive after the read
+    arr = alert_array(board, lg)
+    errors = timing_errors(arr, board, 300)
+    assert sorted(errors)[int(0.95 * len(errors))] <= 300 * US
+
+
+def test_alerts_need_the_lgpio_backend():
+    board = EmulatedHX711Board(SCK, DOUTS, clock=ManualClock())
+    with pytest.raises(HX711SetupError, match="needs the lgpio backend"):
+        HX711Array(SCK, DOUTS, pin_factory=board.factory, dout_edges="alerts")
+    with pytest.raises(HX711SetupError, match="unknown dout_edges"):
+        HX711Array(SCK, DOUTS, pin_factory=board.factory, dout_edges="irq")
+
+
+def test_auto_backend_on_a_pi_takes_alerts_when_asked(pi):
+    board, lg = pi
+    board.set_values([5, 6, 7, 8])
+    arr = open_array(board, dout_edges="alerts")
+    assert arr.read() == (5, 6, 7, 8)
+    assert any(c[0] == "gpio_claim_alert" for c in lg.calls)
+    arr.close()

@@ -60,10 +60,14 @@ class CellModel:
         self, cell_forces_n: np.ndarray, t_s: np.ndarray | float = 0.0,
         rng: np.random.Generator | None = None,
     ) -> np.ndarray:
-        """Raw counts (..., 4) int64 for cell forces (..., 4) at times t_s (...)."""
+        """Raw counts (..., 4) int64 for cell forces (..., 4) at times t_s (...), or at one
+        time per cell (t_s shaped like the forces: each chip converts at its own instant)."""
         f = np.asarray(cell_forces_n, dtype=float)
         ideal = f / self.newtons_per_count * (1.0 + self.nonlinearity * f / self.full_scale_n)
-        t = np.asarray(t_s, dtype=float)[..., None] if np.ndim(t_s) else float(t_s)
+        if np.shape(t_s) == f.shape:
+            t = np.asarray(t_s, dtype=float)
+        else:
+            t = np.asarray(t_s, dtype=float)[..., None] if np.ndim(t_s) else float(t_s)
         raw = self.offset_counts + self.drift_counts_per_s * t + ideal
         if rng is not None and self.noise_counts_rms > 0:
             raw = raw + rng.normal(0.0, self.noise_counts_rms, raw.shape)

@@ -13,7 +13,16 @@ driver's pin writes and reads exactly as four HX711 chips on one SCK would:
   400 ms at 10 SPS);
 - a conversion that completes while a frame is being shifted out is not published: DOUT
   stays high after the frame until the next conversion (the datasheet does not say; this is
-  the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact).
+  the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact);
+- a conversion not read in time is overwritten in the output register by the next one: DOUT
+  stays low and the first SCK pulse takes the newest conversion (`overwritten` counts them);
+- each chip on its own oscillator (`rate_hz` and `phases_ns` per chip, `drift` for the slow
+  temperature walk of its rate; `station.board.oscillator`), or all on one clock
+  (`shared_clock=True`): then an SCK power-down restarts every chip on the same edge and they
+  convert together (the synchronized start of the hardware fix).
+
+The emulator knows the truth the driver's per-cell timing is checked against: each chip's
+`latched_conversion_ns` (when the conversion it is shifting out completed) and `schedule`.
 
 Time comes from an injectable clock (ns). Three ways to run it:
 
@@ -54,6 +63,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPin
+
+from station.board.oscillator import ChipClocks, ConversionSchedule, DriftFn
 
 POWER_DOWN_NS = 60_000  # SCK high longer than this powers the chip down (datasheet)
 SETTLING_CONVERSIONS = 4  # 50 ms at 80 SPS, 400 ms at 10 SPS
@@ -99,6 +110,8 @@ class HX711ChipModel:
         value_source: Callable[[float], int] | None = None,
         always_ready: bool = False,
         phase_ns: int = 0,
+        drift: DriftFn | None = None,
+        shared_clock: bool = False,
     ) -> None:
         if rate_hz <= 0:
             raise ValueError(f"rate_hz must be positive (10 or 80 on a real HX711), got {rate_hz}")
@@ -107,6 +120,8 @@ class HX711ChipModel:
         self.period_ns = round(1e9 / self.rate_hz)
         self.settling_ns = SETTLING_CONVERSIONS * self.period_ns
         self.phase_ns = int(phase_ns) % self.period_ns
+        self.drift = drift
+        self.shared_clock = shared_clock
         self.always_ready = always_ready
         self.value_source = value_source
         self._value = int(value)
@@ -120,6 +135,10 @@ class HX711ChipModel:
         self.ignored_pulses = 0  # pulses while no conversion was ready
         self.power_downs = 0
         self.last_output: int | None = None  # signed code latched for the latest frame
+        # The truth about time (the driver's per-cell timing is checked against it).
+        self.latched_conversion_ns: int | None = None  # when the latched conversion completed
+        self.latched_index = -1  # its number since the last (re)start of the schedule
+        self.overwritten = 0  # conversions replaced in the output register before being read
         self._sck_high = False
         self._rise_ns = 0
         self._frame_end_ns = 0
@@ -173,46 +192,65 @@ class HX711ChipModel:
         return self._sck_high and now - self._rise_ns > POWER_DOWN_NS
 
     def _reset(self, now: int, *, count: bool = True) -> None:
-        """Power-on reset: gain A/128, conversions restart and first data after settling."""
+        """Power-on reset: gain A/128, conversions restart and first data after settling.
+
+        On its own oscillator a chip restarts with its own phase; on a shared clock every
+        chip leaves an SCK power-down on the same clock edge (phase 0): the synchronized start.
+        """
         self._gain = 128
-        self._restart_schedule(now)
+        self._restart_schedule(now + self.settling_ns + (0 if self.shared_clock and count
+                                                         else self.phase_ns))
         self._phase = _IDLE
         self._pulses = 0
         self._seen_high = False
         if count:
             self.power_downs += 1
 
-    def _restart_schedule(self, now: int) -> None:
-        self._first_ns = now + self.settling_ns + self.phase_ns
-        self._next_index = 0
+    def _restart_schedule(self, first_ns: int) -> None:
+        self._schedule = ConversionSchedule(first_ns, self.period_ns, self.drift)
+        self._schedule.prepare(first_ns + 4 * self.period_ns)
+        self._next_k, self._next_ready_ns = 0, first_ns  # the first conversion not yet read
+        self._gain_ready: tuple[int, int, int] | None = None
 
-    def _completed_index(self, now: int) -> int:
-        """Index of the latest completed conversion (-1 while settling)."""
-        if now < self._first_ns:
-            return -1
-        return (now - self._first_ns) // self.period_ns
+    @property
+    def schedule(self) -> ConversionSchedule:
+        """When this chip's conversions complete since its last (re)start (the truth)."""
+        return self._schedule
+
+    def ready_since_ns(self) -> int | None:
+        """When DOUT fell for the data now waiting to be read (None: not ready, or shifting)."""
+        if self.always_ready or self._phase != _IDLE or self.stuck is not None:
+            return None
+        return self._next_ready_ns if self.clock() >= self._next_ready_ns else None
 
     def _ready(self, now: int) -> bool:
-        return self.always_ready or self._completed_index(now) >= self._next_index
+        return self.always_ready or now >= self._next_ready_ns
 
     def _gain_phase_ready_ns(self) -> int:
         """When the next conversion is published, given the pulses of the frame so far."""
+        key = (self._frame_end_ns, self._pulses)
+        cached = self._gain_ready
+        if cached is not None and cached[:2] == key:
+            return cached[2]
         # More than 27 pulses is undefined in the datasheet; modelled as 27 (A/64).
         new_gain = PULSES_TO_GAIN.get(min(self._pulses, 27), 128)
         if new_gain != self._gain:
-            return self._frame_end_ns + self.settling_ns
-        k = self._completed_index(self._frame_end_ns) + 1
-        return self._first_ns + max(k, 0) * self.period_ns
+            ready = self._frame_end_ns + self.settling_ns
+        else:
+            ready = self._schedule.first_after(self._frame_end_ns)[1]
+        self._gain_ready = (*key, ready)
+        return ready
 
     def _finish_frame(self) -> None:
         """Apply the gain chosen by the pulse count; the next conversion follows the frame."""
         new_gain = PULSES_TO_GAIN.get(min(self._pulses, 27), 128)
         if new_gain != self._gain:
             self._gain = new_gain
-            self._first_ns = self._frame_end_ns + self.settling_ns
-            self._next_index = 0
+            self._restart_schedule(self._frame_end_ns + self.settling_ns)
         else:
-            self._next_index = self._completed_index(self._frame_end_ns) + 1
+            self._next_k, self._next_ready_ns = self._schedule.first_after(self._frame_end_ns)
+        # Integrate a drifting schedule a few periods ahead now, not in the next SCK pulse.
+        self._schedule.prepare(self._next_ready_ns + 4 * self.period_ns)
         self._phase = _IDLE
         self._seen_high = False
 
@@ -227,12 +265,17 @@ class HX711ChipModel:
         return min(max(code, _CODE_MIN), _CODE_MAX)
 
     def _latch(self, now: int) -> None:
+        """The first rising SCK edge takes the newest conversion: an unread older one was
+        overwritten in the output register (counted in `overwritten`)."""
         if self.always_ready:
             t_s = self._ar_conversions / self.rate_hz
             self._ar_conversions += 1
+            self.latched_conversion_ns, self.latched_index = now, self._ar_conversions - 1
         else:
-            k = self._completed_index(now)
-            t_s = (self._first_ns + k * self.period_ns) / 1e9
+            k, t_k = self._schedule.latest_at(now)
+            self.overwritten += k - self._next_k
+            self.latched_conversion_ns, self.latched_index = t_k, k
+            t_s = t_k / 1e9
         code = self._conversion_output(t_s)
         self.last_output = code
         self._word = code & 0xFFFFFF
@@ -333,7 +376,14 @@ class EmulatedHX711Board:
     Pass `.factory` to `HX711Array(pin_factory=...)`. `.chips` are the four
     `HX711ChipModel`s (cell order), `.clock` the ns clock they share. Real chips on their
     internal oscillators run at slightly different rates and phases: give `rate_hz` one rate
-    per chip and `phases_ns` to reproduce that.
+    per chip and `phases_ns` to reproduce that, `drift` (one `DriftFn` or one per chip) for
+    the slow temperature walk of their rates, or all of it at once as `clocks`
+    (`station.board.oscillator.ChipClocks`). `shared_clock=True` is the hardware fix: one
+    oscillator for all chips, so one SCK power-down restarts them on the same edge.
+
+    The truth: each chip's `latched_conversion_ns` (when the conversion it is shifting out
+    completed), `schedule` (when its conversions complete) and `overwritten` count;
+    `latched_conversions_ns()` gives the four at once after a frame.
     """
 
     def __init__(
@@ -345,6 +395,9 @@ class EmulatedHX711Board:
         clock: Callable[[], int] | None = None,
         always_ready: bool = False,
         phases_ns: Sequence[int] | None = None,
+        drift: DriftFn | Sequence[DriftFn | None] | None = None,
+        shared_clock: bool = False,
+        clocks: ChipClocks | None = None,
         revision: str | None = None,
     ) -> None:
         if clock is None:
@@ -352,15 +405,31 @@ class EmulatedHX711Board:
         self.clock = clock
         self.sck = sck
         self.douts = tuple(douts)
-        phases = tuple(phases_ns) if phases_ns is not None else (0,) * len(self.douts)
-        if len(phases) != len(self.douts):
+        n = len(self.douts)
+        if clocks is not None:
+            if clocks.n != n:
+                raise ValueError(f"clocks describe {clocks.n} chips, the board has {n} DOUT")
+            rate_hz, phases_ns, drift, shared_clock = (
+                clocks.rates_hz, clocks.phases_ns, clocks.drifts, clocks.shared,
+            )
+        phases = tuple(phases_ns) if phases_ns is not None else (0,) * n
+        if len(phases) != n:
             raise ValueError("phases_ns needs one phase per DOUT")
-        rates = tuple(rate_hz) if isinstance(rate_hz, Sequence) else (rate_hz,) * len(self.douts)
-        if len(rates) != len(self.douts):
+        rates = tuple(rate_hz) if isinstance(rate_hz, Sequence) else (rate_hz,) * n
+        if len(rates) != n:
             raise ValueError("rate_hz needs one rate, or one rate per DOUT")
+        drifts = tuple(drift) if isinstance(drift, Sequence) else (drift,) * n
+        if len(drifts) != n:
+            raise ValueError("drift needs one drift function, or one per DOUT")
+        if shared_clock and (len(set(rates)) > 1 or len(set(drifts)) > 1):
+            raise ValueError("a shared clock gives every chip the same rate and drift")
+        self.shared_clock = shared_clock
         self.chips = [
-            HX711ChipModel(rate, clock=clock, always_ready=always_ready, phase_ns=p)
-            for rate, p in zip(rates, phases, strict=True)
+            HX711ChipModel(
+                rate, clock=clock, always_ready=always_ready, phase_ns=p, drift=d,
+                shared_clock=shared_clock,
+            )
+            for rate, p, d in zip(rates, phases, drifts, strict=True)
         ]
         self.factory = MockFactory(revision=revision)
         self.sck_pin = self.factory.pin(sck, pin_class=EmulatedSCKPin, board=self)
@@ -381,6 +450,10 @@ class EmulatedHX711Board:
             self.sck_rises += 1
             if self._slow:
                 self._maybe_stretch(now)
+
+    def latched_conversions_ns(self) -> tuple[int | None, ...]:
+        """When each chip's latest latched conversion completed (board clock, ns)."""
+        return tuple(chip.latched_conversion_ns for chip in self.chips)
 
     def read_douts(self) -> int:
         """All DOUT levels as a bit mask (bit i = chip i), like one lgpio group_read."""
@@ -441,15 +514,33 @@ class FakeLgpio:
     (and is tested and benchmarked) off a Pi. Mirrors the lgpio calls the driver uses:
     errors are raised as `FakeLgpio.error` with lgpio's texts, `group_read` returns
     [group size, bits] like lgpio 0.2. `calls` records every call except the per-pulse
-    `gpio_write` / `group_read`, which are only counted (`writes`, `group_reads`).
+    `gpio_write` / `group_read` / `gpio_read`, which are only counted (`writes`,
+    `group_reads`, `gpio_reads`).
+
+    Alerts (`gpio_claim_alert` + `callback`): a DOUT level change is noticed at the next call
+    and reported like lgpio's notification thread would, `alert_latency_ns` later, stamped in
+    ns since the epoch (`epoch_offset_ns` + board clock): a conversion-ready fall carries the
+    emulator's exact instant (what the kernel's timestamp would say), other edges the time
+    they were noticed.
     """
 
     SET_PULL_UP = 32  # lgpio's SET_BIAS_PULL_UP
+    RISING_EDGE = 1
+    FALLING_EDGE = 2
+    BOTH_EDGES = 3
 
     class error(Exception):
         def __init__(self, value: str) -> None:
             super().__init__(value)
             self.value = value
+
+    class _Callback:
+        def __init__(self, owner: FakeLgpio, gpio: int, edge: int, func: Callable) -> None:
+            self.owner, self.gpio, self.edge, self.func = owner, gpio, edge, func
+
+        def cancel(self) -> None:
+            if self in self.owner._callbacks:
+                self.owner._callbacks.remove(self)
 
     def __init__(
         self,
@@ -457,6 +548,8 @@ class FakeLgpio:
         *,
         chip_labels: dict[int, str] | None = None,
         busy: Sequence[int] = (),
+        epoch_offset_ns: int = 1_700_000_000 * 10**9,
+        alert_latency_ns: int = 0,
     ) -> None:
         self.board = board
         self.chip_labels = {0: "pinctrl-bcm2711"} if chip_labels is None else dict(chip_labels)
@@ -464,11 +557,20 @@ class FakeLgpio:
         self.calls: list[tuple[Any, ...]] = []
         self.writes = 0
         self.group_reads = 0
+        self.gpio_reads = 0
         self.open_handles: dict[int, int] = {}
         self.claimed: set[int] = set()
         self._groups: dict[int, list[int]] = {}
         self._next_handle = 0
         self._sck_level = 0
+        self.epoch_offset_ns = epoch_offset_ns
+        self.alert_latency_ns = alert_latency_ns
+        self.alerts_sent = 0
+        self._alert_flags: dict[int, int] = {}  # gpio -> edge flags
+        self._alert_level: dict[int, int] = {}
+        self._callbacks: list[FakeLgpio._Callback] = []
+        self._pending: deque[tuple[int, int, int, int]] = deque()  # (due, gpio, level, tick)
+        self._scanned: tuple[int, int] | None = None  # (clock, sck edges) of the last scan
 
     def gpiochip_open(self, gpiochip: int) -> int:
         self.calls.append(("gpiochip_open", gpiochip))
@@ -502,9 +604,70 @@ class FakeLgpio:
         self._groups[gpio[0]] = list(gpio)
         return 0
 
+    def gpio_claim_alert(
+        self, handle: int, gpio: int, eFlags: int, lFlags: int = 0, notify_handle: Any = None
+    ) -> int:
+        self.calls.append(("gpio_claim_alert", handle, gpio, eFlags, lFlags))
+        self._claim(handle, [gpio])
+        self._alert_flags[gpio] = eFlags
+        self._alert_level[gpio] = self._level(gpio)
+        return 0
+
+    def callback(
+        self, handle: int, gpio: int, edge: int = RISING_EDGE, func: Callable | None = None
+    ) -> FakeLgpio._Callback:
+        self.calls.append(("callback", handle, gpio, edge))
+        cb = FakeLgpio._Callback(self, gpio, edge, func or (lambda *args: None))
+        self._callbacks.append(cb)
+        return cb
+
+    def gpio_read(self, handle: int, gpio: int) -> int:
+        self.gpio_reads += 1
+        if gpio not in self.claimed:
+            raise self.error("GPIO not allocated")
+        if self._alert_flags:
+            self._scan_alerts()
+        return self._level(gpio)
+
+    def _level(self, gpio: int) -> int:
+        board = self.board
+        chip = board.chips[board.douts.index(gpio)]
+        return chip.dout(board.clock())
+
+    def _scan_alerts(self) -> None:
+        """Notice level changes on alert lines; deliver the reports that are due."""
+        board = self.board
+        now = board.clock()
+        key = (now, board.sck_rises, self._sck_level)
+        if key != self._scanned:
+            self._scanned = key
+            for gpio, flags in self._alert_flags.items():
+                chip = board.chips[board.douts.index(gpio)]
+                level = chip.dout(now)
+                if level == self._alert_level[gpio]:
+                    continue
+                self._alert_level[gpio] = level
+                wanted = self.RISING_EDGE if level else self.FALLING_EDGE
+                if not flags & wanted:
+                    continue
+                t = now
+                if not level:
+                    since = chip.ready_since_ns()
+                    t = since if since is not None else now
+                self._pending.append((now + self.alert_latency_ns, gpio, level, t))
+        pending = self._pending
+        while pending and pending[0][0] <= now:
+            _, gpio, level, t = pending.popleft()
+            for cb in list(self._callbacks):
+                if cb.gpio == gpio:
+                    self.alerts_sent += 1
+                    cb.func(0, gpio, level, t + self.epoch_offset_ns)
+
     def gpio_free(self, handle: int, gpio: int) -> int:
         self.calls.append(("gpio_free", handle, gpio))
         self.claimed.discard(gpio)
+        self._alert_flags.pop(gpio, None)
+        self._alert_level.pop(gpio, None)
         return 0
 
     def group_free(self, handle: int, gpio: int) -> int:

@@ -21,6 +21,22 @@ Why you can trust a frame this driver returns:
   A/128 when another gain is wanted, is a discarded "priming" read that sets the gain
   (a chip keeps the gain of its previous user until it is powered down).
 
+Why you can trust when each cell converted (`Frame.cell_dt_ns`; docs/cell-timing.md): the
+four chips run on their own oscillators, so their conversions are up to a period apart and a
+fast chip may convert twice (its unread output overwritten) while the driver waits for a
+slow one. While waiting, the driver notes for every chip the two polls its DOUT fell
+between, and a clock model per chip (`station.board.cell_clock`: phase and period, a small
+Kalman filter in plain floats) turns those brackets into the instant of the conversion
+actually clocked out, observed or overwritten. The model also says when each chip's next edge
+is due: the driver sleeps until then and polls finely (50 us) only around it, so the
+brackets are narrow and the polling costs less CPU than 1 ms polls did. It does not start
+clocking while an already-ready chip is about to convert again (the conversion read would be
+in doubt). The chosen source of edge times is polling, on both backends; lgpio's
+kernel-stamped alerts are an option (`dout_edges="alerts"`), see `hx711_lgpio` for why they
+are not the default. Offsets are None until every model has seen a few edges (a tenth of a
+second), and again for a moment after a reset. One shared clock and a synchronized start
+(`synchronized_start`) put the chips in lockstep, which `lockstep` and `cell_timing()` report.
+
 Backends: on a Raspberry Pi (any model, Pi 5 included) the raw `lgpio` backend
 (`station.board.hx711_lgpio`) is chosen automatically: one `group_read` per pulse. With an
 explicit gpiozero `pin_factory` (e.g. `MockFactory`, or the emulator's factory) the driver uses
@@ -46,6 +62,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from station.board.cell_clock import FINE_POLL_NS, NOMINAL_RATE_HZ, CellTimer, CellTiming
 from station.board.hx711_protocol import (
     DATA_BITS,
     GAIN_PULSES,
@@ -64,6 +81,9 @@ from station.frames import N_CELLS, BoardSource, Frame, FrameFlag
 DEFAULT_MAX_STEP_COUNTS = 1 << 22
 SETTLING_TIMEOUT_S = 0.6  # first data after power-up: 400 ms at 10 SPS, 50 ms at 80 SPS
 POLL_INTERVAL_S = 0.001
+FINE_POLL_S = FINE_POLL_NS / 1e9  # 50 us, near a chip's predicted DOUT edge
+POLL_INTERVAL_NS = POLL_INTERVAL_S * 1e9
+MAX_SLEEP_NS = 20e6  # between predicted edges the driver sleeps, but never longer than this
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
 
 
@@ -296,26 +316,38 @@ def _default_gpiozero_factory() -> Any:
 
 
 def open_backend(
-    sck: int, douts: Sequence[int], *, pin_factory: Any = None, backend: str | GPIOBackend = "auto"
+    sck: int,
+    douts: Sequence[int],
+    *,
+    pin_factory: Any = None,
+    backend: str | GPIOBackend = "auto",
+    dout_edges: str = "poll",
 ) -> GPIOBackend:
     """lgpio on a Pi; gpiozero with an explicit factory (or GPIOZERO_PIN_FACTORY off a Pi).
 
     `backend` may also be a ready-made backend object (already wired to sck/douts).
+    `dout_edges="alerts"` (lgpio only) adds the kernel's timestamps of the DOUT edges.
     """
     from station.board import hx711_lgpio
 
+    if dout_edges not in ("poll", "alerts"):
+        raise HX711SetupError(f"unknown dout_edges {dout_edges!r}: use poll or alerts")
     if not isinstance(backend, str):
         return backend
     if backend not in ("auto", "lgpio", "gpiozero"):
         raise HX711SetupError(f"unknown HX711 backend {backend!r}: use auto, lgpio or gpiozero")
     if backend == "lgpio" or (backend == "auto" and pin_factory is None):
         if backend == "lgpio" or hx711_lgpio.detect_pi_model() is not None:
-            return hx711_lgpio.LgpioBackend(sck, douts)
+            return hx711_lgpio.LgpioBackend(sck, douts, dout_alerts=dout_edges == "alerts")
         if not os.environ.get("GPIOZERO_PIN_FACTORY"):
             raise HX711SetupError(
                 f"no Raspberry Pi GPIO here ({hx711_lgpio.DEVICE_TREE_MODEL} not found): "
                 "run on the Pi, or use --board emulator or --board sim"
             )
+    if dout_edges == "alerts":
+        raise HX711SetupError(
+            "dout_edges='alerts' needs the lgpio backend (a Raspberry Pi): use dout_edges='poll'"
+        )
     factory = pin_factory if pin_factory is not None else _default_gpiozero_factory()
     return GpiozeroBackend(factory, sck, douts)
 
@@ -342,6 +374,9 @@ class HX711Array:
         max_step_counts: int | None = DEFAULT_MAX_STEP_COUNTS,
         spike_max_frames: int = 2,
         backend: str | GPIOBackend = "auto",
+        dout_edges: str = "poll",
+        rate_hz: float = NOMINAL_RATE_HZ,
+        synchronized_start: bool = False,
         clock_ns: Callable[[], int] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
@@ -374,7 +409,18 @@ class HX711Array:
         self._settling = True
         self._powered_down = False
         self._closed = False
-        self._backend = open_backend(self.sck, self.douts, pin_factory=pin_factory, backend=backend)
+        # Per-cell timing: when each DOUT fell (lo, hi], and the clock models that refine it.
+        self.cell_timer = CellTimer(n, rate_hz)
+        self.last_cell_dt_ns: tuple[int, ...] | None = None  # offsets from last_ready_ns
+        self._edges: list[tuple[int, int] | None] = [None] * n
+        self._all_high = (1 << n) - 1
+        self._douts_high_ns: int | None = None  # when every DOUT was last seen high
+        self._backend = open_backend(
+            self.sck, self.douts, pin_factory=pin_factory, backend=backend, dout_edges=dout_edges
+        )
+        self._take_falls = getattr(self._backend, "take_dout_falls", None)
+        if synchronized_start:
+            self.synchronized_start()
 
     # -- public ---------------------------------------------------------------------------
 
@@ -395,6 +441,24 @@ class HX711Array:
     def stamp_ns(self) -> int:
         """Now on the clock used for frame timestamps (time.monotonic_ns on a real board)."""
         return self._stamp()
+
+    @property
+    def lockstep(self) -> bool:
+        """True while the chips convert together (one shared clock, synchronized start)."""
+        return self.cell_timer.lockstep
+
+    def cell_timing(self) -> CellTiming:
+        """Each chip's measured rate, the skew between the cells and lockstep (for doctor)."""
+        return self.cell_timer.timing()
+
+    def synchronized_start(self) -> None:
+        """Power every chip down and up through the shared SCK, so they restart together.
+
+        On one shared clock this puts the chips in lockstep (their conversions coincide); on
+        internal oscillators they start together and drift apart at their rate difference.
+        """
+        self.power_down()
+        self.power_up()
 
     def read(self) -> tuple[int, ...]:
         """Signed counts of one synchronized conversion, one per DOUT (cell order).
@@ -452,6 +516,8 @@ class HX711Array:
             self._settling = True
         if self.gain != 128:
             self._needs_priming = True
+        self.cell_timer.restart()  # a reset restarts the conversion schedules
+        self._douts_high_ns = None
 
     def _discard(self, error: HX711Error) -> HX711Error:
         c = self.counters
@@ -462,28 +528,49 @@ class HX711Array:
         return error
 
     def _wait_ready(self) -> None:
+        """Poll until every DOUT is low, noting for each chip the two polls its edge fell
+        between; polls are fine (50 us) only around the edges its clock model predicts."""
         timeout_s = (
             max(self.ready_timeout_s, SETTLING_TIMEOUT_S)
             if self._settling
             else (self.ready_timeout_s)
         )
-        timer = self._timer
+        stamp = self._stamp
         read_douts = self._backend.read_douts
-        deadline = timer() + int(timeout_s * 1e9)
+        n = len(self.douts)
+        self._edges = edges = [None] * n
+        t_prev = self._douts_high_ns
+        high = self._all_high if t_prev is not None else 0  # lines seen high at t_prev
+        windows: list[tuple[float, float] | None] | None = None
+        deadline = stamp() + int(timeout_s * 1e9)
         while True:
             try:
                 mask = read_douts()
             except Exception as exc:
                 raise self._discard(HX711BackendError(f"reading DOUT failed: {exc}")) from exc
+            now = stamp()
+            fell = high & ~mask
+            if fell:
+                for i in range(n):
+                    if fell >> i & 1:
+                        edges[i] = (t_prev, now)  # type: ignore[assignment]
             if mask == 0:
-                self.last_ready_ns = self._stamp()
+                hold = self.cell_timer.hold_until(now, fell)
+                if hold is not None:  # a ready chip converts again right now: let it finish
+                    self._sleep(max(hold - now, 1.0) / 1e9)
+                    now = stamp()
+                self.last_ready_ns = now
                 self._settling = False
                 return
-            if timer() >= deadline:
-                cells = [i for i in range(len(self.douts)) if mask >> i & 1]
+            high, t_prev = mask, now
+            if now >= deadline:
+                cells = [i for i in range(n) if mask >> i & 1]
                 self._after_reset(settle=False)  # a chip that came back may have reset
                 raise self._discard(HX711TimeoutError(cells, self.douts, timeout_s))
-            self._sleep(POLL_INTERVAL_S)
+            if windows is None:
+                after = self._douts_high_ns
+                windows = self.cell_timer.poll_windows(after) if after is not None else [None] * n
+            self._sleep(_poll_delay(mask, now, windows))
 
     def _clock(self) -> int:
         """Clock one frame with the GC paused; SCK is low again whatever happens."""
@@ -505,6 +592,8 @@ class HX711Array:
     def _read_frame(self, *, check_spikes: bool) -> tuple[int, ...]:
         self._wait_ready()
         after = self._clock()
+        self._douts_high_ns = self._stamp() if after == self._all_high else None
+        self._time_cells()
         pulses = self._pulse_ns
         self.pulse_stats.add(pulses)
         max_high = max(pulses)
@@ -560,6 +649,13 @@ class HX711Array:
                 )
         return values
 
+    def _time_cells(self) -> None:
+        """Each cell's conversion instant for the frame just clocked (see cell_clock)."""
+        edges = self._edges
+        if self._take_falls is not None:
+            _refine_with_kernel_stamps(edges, self._take_falls())
+        self.last_cell_dt_ns = self.cell_timer.frame_offsets(edges, self.last_ready_ns)
+
     def _spike_cells(self, values: Sequence[int]) -> list[int]:
         """Cells whose value jumps too far from the last accepted one.
 
@@ -595,6 +691,38 @@ class HX711Array:
 
     def _cell_names(self, cells: Sequence[int]) -> str:
         return ", ".join(f"cell {i} (DOUT GPIO{self.douts[i]})" for i in cells)
+
+
+def _poll_delay(mask: int, now: int, windows: Sequence[tuple[float, float] | None]) -> float:
+    """How long to sleep before the next poll: fine (50 us) inside a still-high chip's edge
+    window, else until the next window opens; 1 ms polls for a chip without a window (its
+    model not sure yet, or its edge missed the window)."""
+    delay_ns = MAX_SLEEP_NS
+    for i, window in enumerate(windows):
+        if not mask >> i & 1:
+            continue
+        if window is None:
+            delay_ns = min(delay_ns, POLL_INTERVAL_NS)
+            continue
+        start, end = window
+        if now < start:
+            delay_ns = min(delay_ns, start - now)
+        elif now <= end:
+            return FINE_POLL_S
+        else:
+            delay_ns = min(delay_ns, POLL_INTERVAL_NS)
+    return max(delay_ns / 1e9, FINE_POLL_S)
+
+
+def _refine_with_kernel_stamps(
+    edges: list[tuple[int, int] | None], falls: Sequence[tuple[int, int]]
+) -> None:
+    """A kernel-stamped falling edge inside a cell's poll bracket pins the bracket down; the
+    data bits' edges (during clocking) and late reports fall outside every bracket."""
+    for cell, t in falls:
+        edge = edges[cell] if 0 <= cell < len(edges) else None
+        if edge is not None and edge[0] < t <= edge[1]:
+            edges[cell] = (t, t)
 
 
 class HX711Source(BoardSource):
@@ -638,7 +766,7 @@ class HX711Source(BoardSource):
             raise
         except HX711Error as exc:
             return Frame(array.stamp_ns(), (0, 0, 0, 0), int(exc.flag), exc.bad_cells)
-        return Frame(array.last_ready_ns, counts)  # type: ignore[arg-type]
+        return Frame(array.last_ready_ns, counts, 0, 0, array.last_cell_dt_ns)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.array.close()

@@ -8,6 +8,18 @@ microseconds (the chips power down above 60 us). RPi.GPIO and pigpio do not work
 The gpiochip holding the 40-pin header is found by its label: "pinctrl-rp1" on a Pi 5
 (gpiochip4 on kernels before 6.6.45, gpiochip0 after), "pinctrl-bcm2711" on a Pi 4,
 "pinctrl-bcm2835" on older models.
+
+When each DOUT fell (the per-cell timing, see `station.board.cell_clock`): the driver's own
+polls are the default here too, fine (50 us) only around the edges the clock model predicts;
+with the model that is tens of microseconds, well inside what alignment needs. lgpio's
+line-event alerts (`dout_alerts=True`) give the kernel's timestamp of every edge instead,
+which is better when the Pi is so loaded that the polls wake late, but costs: each DOUT must
+then be claimed alone (four `gpio_read` per pulse instead of one `group_read`), lgpio stamps
+alerts on CLOCK_REALTIME (mapped here to the monotonic frame clock, so an NTP step may move
+them: a stamp outside the poll bracket is ignored), and every data bit's falling edge is
+reported too, ~100 per frame through lgpio's notification thread, which competes for the
+GIL with the bit-banging loop whose SCK high time must stay under 50 us. So polling is what
+the station uses; alerts are there to try on a loaded Pi (`doctor` shows the skew either way).
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ import importlib
 import os
 import re
 import tempfile
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -109,8 +123,14 @@ def find_header_gpiochip(lgpio: Any, dev_dir: Path | None = None) -> int:
     return 0 if 0 in labels else min(labels)
 
 
+def _realtime_minus_monotonic_ns() -> int:
+    return time.time_ns() - time.monotonic_ns()
+
+
 class LgpioBackend:
-    """SCK claimed as an output, the DOUT lines claimed as one input group (pull-ups on)."""
+    """SCK claimed as an output, the DOUT lines claimed as one input group (pull-ups on);
+    with `dout_alerts`, each DOUT claimed alone for falling-edge alerts (see the module
+    docstring) and `take_dout_falls()` gives their kernel timestamps."""
 
     name = "lgpio"
 
@@ -122,6 +142,8 @@ class LgpioBackend:
         gpiochip: int | None = None,
         lgpio: Any = None,
         dev_dir: Path | None = None,
+        dout_alerts: bool = False,
+        realtime_offset_ns: Callable[[], int] = _realtime_minus_monotonic_ns,
     ) -> None:
         lg = import_lgpio() if lgpio is None else lgpio
         self._lg = lg
@@ -131,6 +153,12 @@ class LgpioBackend:
         self._handle: int | None = None
         self._sck_claimed = False
         self._group_claimed = False
+        self._alerts = dout_alerts
+        self._alert_claimed: list[int] = []
+        self._callbacks: list[Any] = []
+        self._falls: deque[tuple[int, int]] = deque(maxlen=4096)  # (gpio, realtime ns)
+        self._cell_of = {g: i for i, g in enumerate(self._douts)}
+        self._realtime_offset_ns = realtime_offset_ns
         chip = find_header_gpiochip(lg, dev_dir) if gpiochip is None else gpiochip
         self.gpiochip = chip
         try:
@@ -147,22 +175,60 @@ class LgpioBackend:
                 raise _claim_error(f"GPIO {sck} (SCK)", exc) from None
             self._sck_claimed = True
             pull_up = getattr(lg, "SET_PULL_UP", getattr(lg, "SET_BIAS_PULL_UP", 0))
-            try:
-                lg.group_claim_input(self._handle, self._douts, pull_up)
-            except lg.error as exc:
-                pins = ", ".join(str(d) for d in self._douts)
-                raise _claim_error(f"DOUT GPIO {pins}", exc) from None
-            self._group_claimed = True
-            first = lg.group_read(self._handle, self._leader)
-            self._read_is_pair = not isinstance(first, int)  # lgpio returns [size, bits]
+            if dout_alerts:
+                self._claim_alerts(pull_up)
+            else:
+                try:
+                    lg.group_claim_input(self._handle, self._douts, pull_up)
+                except lg.error as exc:
+                    pins = ", ".join(str(d) for d in self._douts)
+                    raise _claim_error(f"DOUT GPIO {pins}", exc) from None
+                self._group_claimed = True
+                first = lg.group_read(self._handle, self._leader)
+                self._read_is_pair = not isinstance(first, int)  # lgpio returns [size, bits]
         except BaseException:
             self.close()
             raise
+
+    def _claim_alerts(self, pull_up: int) -> None:
+        lg = self._lg
+        for gpio in self._douts:
+            try:
+                lg.gpio_claim_alert(self._handle, gpio, lg.FALLING_EDGE, pull_up)
+            except lg.error as exc:
+                raise _claim_error(f"DOUT GPIO {gpio} (alerts)", exc) from None
+            self._alert_claimed.append(gpio)
+            self._callbacks.append(lg.callback(self._handle, gpio, lg.FALLING_EDGE, self._on_fall))
+
+    def _on_fall(self, chip: int, gpio: int, level: int, timestamp_ns: int) -> None:
+        # lgpio's notification thread: a deque append only (thread-safe, no lock, no GIL hog).
+        if level == 0:
+            self._falls.append((gpio, timestamp_ns))
+
+    def take_dout_falls(self) -> list[tuple[int, int]]:
+        """DOUT falling edges reported since the last call: (cell, monotonic ns)."""
+        falls = self._falls
+        if not falls:
+            return []
+        offset = self._realtime_offset_ns()
+        cell_of = self._cell_of
+        out = []
+        while falls:
+            gpio, t = falls.popleft()
+            out.append((cell_of.get(gpio, -1), t - offset))
+        return out
 
     def set_sck(self, level: int) -> None:
         self._lg.gpio_write(self._handle, self._sck, level)
 
     def read_douts(self) -> int:
+        if self._alerts:
+            read, h = self._lg.gpio_read, self._handle
+            bits = 0
+            for i, gpio in enumerate(self._douts):
+                if read(h, gpio):
+                    bits |= 1 << i
+            return bits
         r = self._lg.group_read(self._handle, self._leader)
         return r[1] if self._read_is_pair else r
 
@@ -173,7 +239,16 @@ class LgpioBackend:
         write = lg.gpio_write
         group_read = lg.group_read
         h, sck, leader = self._handle, self._sck, self._leader
-        if self._read_is_pair:
+        if self._alerts:
+            read_douts = self.read_douts
+            for k in range(DATA_BITS):
+                t0 = timer()
+                write(h, sck, 1)
+                write(h, sck, 0)
+                t1 = timer()
+                pulse_ns[k] = t1 - t0
+                words[k] = read_douts()
+        elif self._read_is_pair:
             for k in range(DATA_BITS):
                 t0 = timer()
                 write(h, sck, 1)
@@ -201,6 +276,14 @@ class LgpioBackend:
         lg = self._lg
         if self._handle is None:
             return
+        for cb in self._callbacks:
+            with contextlib.suppress(Exception):
+                cb.cancel()
+        self._callbacks = []
+        for gpio in self._alert_claimed:
+            with contextlib.suppress(lg.error):
+                lg.gpio_free(self._handle, gpio)
+        self._alert_claimed = []
         for claimed, free, pin in (
             (self._group_claimed, lg.group_free, self._leader),
             (self._sck_claimed, lg.gpio_free, self._sck),

@@ -52,6 +52,7 @@ class BoardOptions:
     sck: int = DEFAULT_SCK
     douts: Sequence[int] = DEFAULT_DOUTS
     gain: int = 128
+    shared_clock: bool = False  # the four HX711 on one clock (hardware/shared-clock.md)
 
 
 def board_kind(spec: str) -> str:

@@ -2,6 +2,8 @@
 
 - `SimulatedBoard`: a live BoardSource (the factory's `--board sim` / `--board emulator`).
 - `simulate(events)`: the whole scenario at once as numpy arrays (tests, benches).
+- `SimEngine.state_at(t)` / `counts_at(cell_t)`: the truth between samples, and each cell read
+  at its own chip's conversion instant (`SimulatedBoard(chips=...)`, docs/cell-timing.md).
 - `default_cell_model()`: the cells of the default simulated board (calibration/sim-board.json).
 - Scenarios: `load_scenario`, `scenario_names`, `SimEvent`; COP traces: `load_cop_trace`.
 """
@@ -14,6 +16,7 @@ from station.board.sim.engine import (
     DEFAULT_CELL_SEED,
     SimEngine,
     SimResult,
+    SimState,
     default_cell_model,
     simulate,
 )
@@ -39,6 +42,7 @@ __all__ = [
     "SimEngine",
     "SimEvent",
     "SimResult",
+    "SimState",
     "SimulatedBoard",
     "default_cell_model",
     "load_cop_trace",

@@ -12,7 +12,10 @@ import time
 from collections import deque
 from typing import Any
 
+import numpy as np
+
 from station.board.cell_model import CellModel
+from station.board.oscillator import ChipClocks, ReadSchedule
 from station.board.sim.athlete import Athlete, PhaseMark, normalize_action
 from station.board.sim.engine import SimEngine
 from station.board.sim.scenario import EventsLike, as_scenario
@@ -27,6 +30,12 @@ class SimulatedBoard(BoardSource):
     time.monotonic_ns(); if the reader falls behind by more than a frame, the missed
     conversions are simulated and dropped (as an HX711 overwrites unread data) and counted
     in `dropped_frames`. realtime=False returns frames at once, stamped with simulated time.
+
+    chips (`station.board.oscillator.ChipClocks`): each cell's chip converts on its own
+    clock (rate spread, drift, or one shared clock), and each cell's value is the force at
+    its own conversion instant. Frames are formed as the driver forms them (every chip has
+    a newer conversion, each gives its newest) and carry `cell_dt_ns` exactly (the sim knows
+    the truth); through the GPIO emulator the driver measures it instead.
     """
 
     kind = "sim"
@@ -42,10 +51,17 @@ class SimulatedBoard(BoardSource):
         cells: CellModel | None = None,
         scenario: EventsLike | str | None = None,
         rate_hz: float = 80.0,
+        chips: ChipClocks | None = None,
+        history_s: float | None = 4.0,
     ) -> None:
         self.realtime = realtime
         self.nominal_rate_hz = float(rate_hz)
-        self.engine = SimEngine(rate_hz=rate_hz, seed=seed, layout=layout, cells=cells, demo=demo)
+        self.engine = SimEngine(
+            rate_hz=rate_hz, seed=seed, layout=layout, cells=cells, demo=demo,
+            history_s=history_s,
+        )
+        self.chips = chips
+        self._reads = ReadSchedule(chips) if chips is not None and not through_gpio else None
         self._pending: deque[tuple[str, Any]] = deque()
         self._period_ns = 1e9 / rate_hz
         self._t0_ns: int | None = None
@@ -56,7 +72,7 @@ class SimulatedBoard(BoardSource):
         if through_gpio:
             from station.board.sim.gpio_path import GpioPath
 
-            self._gpio = GpioPath(self.engine, realtime=realtime)
+            self._gpio = GpioPath(self.engine, realtime=realtime, chips=chips)
             self.kind = "emulator"
 
     # -- control API (cheap; may be called from another thread) ------------------------
@@ -122,6 +138,8 @@ class SimulatedBoard(BoardSource):
                 engine.schedule_events(payload)
         if self._gpio is not None:  # the emulator paces, the driver reads
             return self._gpio.read()
+        if self._reads is not None:
+            return self._chip_frame()
         if not self.realtime:
             chunk = engine.advance(1)
             return self._frame(round(float(chunk.t_s[0]) * 1e9), chunk.counts[0])
@@ -140,6 +158,26 @@ class SimulatedBoard(BoardSource):
                 due = self._t0_ns + round((k + late) * self._period_ns)
         chunk = engine.advance(1)
         return self._frame(due, chunk.counts[0])
+
+    def _chip_frame(self) -> Frame:
+        """The next frame of chips on their own clocks (see `chips`)."""
+        assert self._reads is not None
+        t_read, cells = self._reads.next()
+        offset = 0
+        if self.realtime:
+            now = time.monotonic_ns()
+            if self._t0_ns is None:
+                self._t0_ns = now - t_read
+            while self._t0_ns + t_read < now - self._period_ns:  # late: those were overwritten
+                t_read, cells = self._reads.next()
+                self._dropped += 1
+            due = self._t0_ns + t_read
+            if now < due:
+                time.sleep((due - now) / 1e9)
+            offset = self._t0_ns
+        counts = self.engine.counts_at(np.array([cells]) / 1e9)[0].tolist()
+        dt = tuple(c - t_read for c in cells)
+        return Frame(t_read + offset, (counts[0], counts[1], counts[2], counts[3]), 0, 0, dt)
 
     def _frame(self, t_ns: int, counts) -> Frame:
         c = counts.tolist()

@@ -4,11 +4,18 @@ An `SimEngine` owns the athlete, the sway generator and the cell model, and prod
 next n samples on request. Random numbers come from separate streams (sway, cell noise,
 athlete choices, demo plans) spawned from one seed, so producing 1 sample at a time or
 10,000 at once gives the same numbers: the live board and the fast path agree exactly.
+
+Between its samples the engine is a continuous trajectory (`state_at(t)`): the athlete's
+weight, landing transients and COP base are functions of time, evaluated exactly; the sway
+and vertical fluctuation (filtered noise, smooth at 80 Hz) are interpolated through the
+samples (Catmull-Rom, exact at the samples). So each chip can be read at its own conversion
+instant (`counts_at`), with the truth known at any instant, landings and pushes included.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +47,63 @@ def default_cell_model() -> CellModel:
         offset_range_counts=20000.0,
         nonlinearity=0.005,
     )
+
+
+class _History:
+    """The stochastic part of recent samples (sway x, y, vertical), by sample number."""
+
+    def __init__(self, keep: int | None) -> None:
+        self.keep = keep
+        self.n0 = 0  # sample number of buf[0]
+        self.size = 0
+        self.buf = np.zeros((256, 3))
+
+    def append(self, first: int, rows: np.ndarray) -> None:
+        if first != self.n0 + self.size:
+            raise ValueError("history must grow one sample after the other")
+        m = len(rows)
+        if self.keep is not None and self.size + m > 2 * self.keep:
+            drop = max(self.size + m - self.keep, 0)
+            drop = min(drop, self.size)
+            self.buf[: self.size - drop] = self.buf[drop : self.size]
+            self.size -= drop
+            self.n0 += drop
+        if self.size + m > len(self.buf):
+            grown = np.zeros((max(2 * len(self.buf), self.size + m), 3))
+            grown[: self.size] = self.buf[: self.size]
+            self.buf = grown
+        self.buf[self.size : self.size + m] = rows
+        self.size += m
+
+    def interpolate(self, x: np.ndarray) -> np.ndarray:
+        """(len(x), 3) at fractional sample numbers x (Catmull-Rom; clamped at the ends)."""
+        k = np.floor(x).astype(np.int64)
+        u = (x - k)[:, None]
+        last = self.size - 1
+        i = k - self.n0
+        if self.size == 0 or (i < 0).any() or (i > last).any():
+            raise ValueError("state_at outside the simulated samples (call ensure first)")
+        b = self.buf
+        p0 = b[np.clip(i - 1, 0, last)]
+        p1 = b[i]
+        p2 = b[np.clip(i + 1, 0, last)]
+        p3 = b[np.clip(i + 2, 0, last)]
+        return 0.5 * (
+            2.0 * p1
+            + (p2 - p0) * u
+            + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * u * u
+            + (3.0 * (p1 - p2) + p3 - p0) * u * u * u
+        )
+
+
+@dataclass
+class SimState:
+    """The continuous trajectory at some instants (the truth a chip converts)."""
+
+    t_s: np.ndarray  # (n,)
+    cell_forces_n: np.ndarray  # (n, 4)
+    true_cop_mm: np.ndarray  # (n, 2), NaN when nobody is on the board
+    total_force_n: np.ndarray  # (n,)
 
 
 @dataclass
@@ -84,14 +148,20 @@ class SimEngine:
         layout: CellLayout = DEFAULT_LAYOUT,
         cells: CellModel | None = None,
         demo: bool = False,
+        history_s: float | None = 4.0,
     ) -> None:
+        """history_s: how far back `state_at` can look (None: the whole run, and the
+        athlete's plans are never pruned, so the truth stays known everywhere)."""
         if not rate_hz > 0:
             raise ValueError("rate_hz must be positive")
         self.rate_hz = float(rate_hz)
         self.layout = layout
         self.positions = layout.positions
         self.cells = cells if cells is not None else default_cell_model()
-        sway_ss, cell_ss, athlete_ss, demo_ss = np.random.SeedSequence(seed).spawn(4)
+        sway_ss, cell_ss, athlete_ss, demo_ss, chip_ss = np.random.SeedSequence(seed).spawn(5)
+        self.chip_rng = np.random.default_rng(chip_ss)  # cell noise at conversion instants
+        self._history = _History(None if history_s is None else int(history_s * self.rate_hz))
+        self._prune = history_s is not None
         self.sway = SwayGenerator(self.rate_hz, np.random.default_rng(sway_ss))
         self.cell_rng = np.random.default_rng(cell_ss)
         self.athlete = Athlete(self.rate_hz, np.random.default_rng(athlete_ss))
@@ -150,10 +220,38 @@ class SimEngine:
         counts = self.cells.counts(forces, t, self.cell_rng)
         true_cop = np.where((total >= MIN_COP_FORCE_N)[:, None], cop, np.nan)
         before = self.n
+        self._history.append(before, np.column_stack([sway, vertical]))
         self.n += n
-        if n and (n > 1 or before % 80 == 0):  # a live board prunes about once a second
+        if self._prune and n and (n > 1 or before % 80 == 0):  # live: about once a second
             ath.prune(float(t[-1]) - 2.0)
         return SimChunk(t, forces, true_cop, total, counts)
+
+    def ensure(self, t_s: float) -> None:
+        """Simulate far enough that `state_at` can interpolate at t_s."""
+        need = math.floor(t_s * self.rate_hz) + 3 - self.n
+        if need > 0:
+            self.advance(need)
+
+    def state_at(self, t_s: np.ndarray | float) -> SimState:
+        """The continuous trajectory at the instants t_s (already simulated, see `ensure`)."""
+        t = np.atleast_1d(np.asarray(t_s, dtype=float))
+        ath = self.athlete
+        stoch = self._history.interpolate(t * self.rate_hz)
+        total = ath.force_fraction(t) * (1.0 + stoch[:, 2]) * ath.weight_n
+        base = np.column_stack([ath.base_x.evaluate(t), ath.base_y.evaluate(t)])
+        cop = np.clip(base + stoch[:, :2], self._cop_lo, self._cop_hi)
+        forces = forces_from_cop(total, cop, self.positions)
+        true_cop = np.where((total >= MIN_COP_FORCE_N)[:, None], cop, np.nan)
+        return SimState(t, forces, true_cop, total)
+
+    def counts_at(self, cell_t_s: np.ndarray) -> np.ndarray:
+        """Raw counts (n, 4) when each cell converts at its own instant: cell_t_s (n, 4)."""
+        times = np.atleast_2d(np.asarray(cell_t_s, dtype=float))
+        self.ensure(float(times.max()))
+        n, k = times.shape
+        forces = self.state_at(times.reshape(-1)).cell_forces_n.reshape(n, k, -1)
+        own = forces[:, np.arange(k), np.arange(k)]  # cell i's force at cell i's instant
+        return self.cells.counts(own, times, self.chip_rng)
 
     def _push_array(self, t: np.ndarray) -> np.ndarray | None:
         pushes = self.athlete.pushes
@@ -201,4 +299,4 @@ def simulate(
     )
 
 
-__all__ = ["SimEngine", "SimEvent", "SimResult", "default_cell_model", "simulate"]
+__all__ = ["SimEngine", "SimEvent", "SimResult", "SimState", "default_cell_model", "simulate"]

@@ -1,0 +1,210 @@
+"""When each cell converted: the driver's per-cell timing against the emulator's truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from station.board.cell_clock import CellTimer, ChipClockModel
+from station.board.emulator import EmulatedHX711Board, ManualClock
+from station.board.hx711 import HX711Array, HX711Source
+from station.board.oscillator import ChipClocks, ThermalDrift
+
+SCK, DOUTS = 5, (6, 13, 19, 26)
+MS = 1_000_000
+US = 1_000
+
+
+def board_on(clocks: ChipClocks) -> EmulatedHX711Board:
+    return EmulatedHX711Board(SCK, DOUTS, clock=ManualClock(), clocks=clocks)
+
+
+def open_array(board: EmulatedHX711Board, **kwargs) -> HX711Array:
+    return HX711Array(
+        SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=board.sleep, **kwargs
+    )
+
+
+def timing_errors_ns(array: HX711Array, board: EmulatedHX711Board, frames: int) -> np.ndarray:
+    """|reported - true| conversion instant (frames with timing, cells) after each read."""
+    errors = []
+    for _ in range(frames):
+        array.read()
+        dt = array.last_cell_dt_ns
+        if dt is not None:
+            truth = board.latched_conversions_ns()
+            errors.append([array.last_ready_ns + d - t for d, t in zip(dt, truth, strict=True)])
+    return np.abs(np.array(errors, dtype=float))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reported_skew_agrees_with_the_emulator_within_0_3_ms(seed):
+    clocks = ChipClocks.internal(spread=0.03, drift_amplitude=0.003, drift_period_s=60, seed=seed)
+    board = board_on(clocks)
+    array = open_array(board)
+    err = timing_errors_ns(array, board, 1500)
+    assert len(err) >= 1490  # known from the third frame on
+    assert np.percentile(err, 95) <= 300 * US
+    assert np.median(err) <= 50 * US  # in fact tens of microseconds
+    timing = array.cell_timing()
+    assert not timing.lockstep and timing.lockstep_frames == 0
+    assert timing.skew_max_ms > 8  # the offsets walk through a whole period
+    for measured, nominal in zip(timing.rates_hz, clocks.rates_hz, strict=True):
+        assert measured == pytest.approx(nominal, rel=0.004)  # within the drift
+
+
+def test_conversions_overwritten_while_waiting_are_timed_too():
+    # Chip 3 runs at 92 SPS (a fast internal oscillator): it often converts twice while the
+    # driver waits for the slowest chip, so its DOUT shows no edge for the conversion read.
+    clocks = ChipClocks(rates_hz=(78.0, 80.0, 84.0, 92.0), phases_ns=(0, 4 * MS, 8 * MS, MS))
+    board = board_on(clocks)
+    array = open_array(board)
+    timing_errors_ns(array, board, 20)
+    errors = []
+    for _ in range(800):
+        before = board.chips[3].overwritten
+        array.read()
+        if board.chips[3].overwritten > before:  # this frame's chip-3 value: no edge seen
+            reported = array.last_ready_ns + array.last_cell_dt_ns[3]
+            errors.append(abs(reported - board.chips[3].latched_conversion_ns))
+    assert len(errors) > 100
+    assert np.percentile(errors, 95) <= 100 * US
+
+
+def test_frames_carry_the_offsets_once_the_models_are_trusted():
+    board = board_on(ChipClocks.internal(spread=0.03, seed=4))
+    source = HX711Source(
+        SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=board.sleep
+    )
+    frames = [source.read() for _ in range(50)]
+    assert frames[0].cell_dt_ns is None  # unknown at first: taken as simultaneous
+    assert all(f.cell_dt_ns is not None for f in frames[5:])
+    last = frames[-1]
+    truth = board.latched_conversions_ns()
+    assert [last.t_ns + d for d in last.cell_dt_ns] == pytest.approx(truth, abs=300 * US)
+    assert max(last.cell_dt_ns) <= 0  # every cell converted before the frame was read
+
+
+def test_shared_clock_and_synchronized_start_are_detected_as_lockstep():
+    clocks = ChipClocks.shared_clock(seed=3, drift_amplitude=0.002)
+    board = board_on(clocks)
+    array = open_array(board, synchronized_start=True)
+    err = timing_errors_ns(array, board, 200)
+    assert np.percentile(err, 95) <= 50 * US
+    assert array.lockstep
+    timing = array.cell_timing()
+    assert timing.lockstep and timing.skew_max_ms == 0.0
+    assert timing.beat_period_s is None
+    assert len(set(board.latched_conversions_ns())) == 1
+
+
+def test_shared_clock_without_synchronized_start_is_not_lockstep():
+    board = board_on(ChipClocks.shared_clock(seed=3))  # equal rates, power-on phases differ
+    array = open_array(board)
+    timing_errors_ns(array, board, 200)
+    assert not array.lockstep
+    assert array.cell_timing().skew_mean_ms > 1
+
+
+def test_timing_is_reacquired_after_a_power_down():
+    board = board_on(ChipClocks.internal(spread=0.03, seed=6))
+    array = open_array(board)
+    timing_errors_ns(array, board, 50)
+    array.power_down()
+    board.clock.advance(5 * MS)
+    array.power_up()  # the chips restart their conversions on new phases
+    array.read()
+    assert array.last_cell_dt_ns is None
+    err = timing_errors_ns(array, board, 200)
+    assert len(err) >= 190
+    assert np.percentile(err, 95) <= 300 * US
+
+
+def test_fine_polls_only_around_the_predicted_edges():
+    board = board_on(ChipClocks.internal(spread=0.03, seed=7))
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        board.sleep(seconds)
+
+    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=sleep)
+    for _ in range(100):
+        array.read()
+    sleeps.clear()
+    widths = []
+    for _ in range(200):
+        array.read()
+        widths += [hi - lo for lo, hi in filter(None, array._edges)]
+    assert len(sleeps) / 200 < 20  # a 1 ms poller would wake ~12 times a frame for nothing
+    assert max(sleeps) > 2e-3  # between the edges it sleeps
+    assert np.percentile(widths, 90) <= 50 * US  # and the edges are bracketed to 50 us
+
+
+# -- the clock model alone ------------------------------------------------------------------
+
+
+def observe_polled_clock(model, period_ns, phase_ns, n, poll_ns, rng):
+    """Feed the model brackets of a clock's edges seen by polls every poll_ns (random grid)."""
+    for k in range(n):
+        t = phase_ns + k * period_ns
+        lo = t - rng.uniform(0, poll_ns)
+        model.observe(lo, lo + poll_ns)
+
+
+def test_clock_model_learns_period_and_phase_from_coarse_brackets():
+    rng = np.random.default_rng(1)
+    model = ChipClockModel(12_500_000)
+    true_period = 11_300_000.0  # 88.5 SPS: 10 % off the nominal guess
+    observe_polled_clock(model, true_period, 3 * MS, 200, 1 * MS, rng)
+    assert model.trusted
+    assert model.period_ns == pytest.approx(true_period, rel=1e-4)
+    n, t = model.latest_at(3 * MS + 250.5 * true_period)
+    assert n == 250 and t == pytest.approx(3 * MS + 250 * true_period, abs=100 * US)
+    assert model.sigma_at(n) < 100 * US
+
+
+def test_clock_model_restarts_when_the_chip_does():
+    rng = np.random.default_rng(2)
+    model = ChipClockModel(12_500_000)
+    observe_polled_clock(model, 12.5 * MS, 0, 50, 50 * US, rng)
+    for k in range(5):  # the chip reset: edges now 4 ms off the old phase
+        t = 700 * MS + 4 * MS + k * 12.5 * MS
+        model.observe(t - 20 * US, t + 20 * US)
+    _, t = model.next_after(800 * MS)
+    assert math.remainder(t - 4 * MS, 12.5 * MS) == pytest.approx(0, abs=100 * US)
+
+
+def test_cell_timer_says_nothing_until_every_model_is_trusted():
+    timer = CellTimer(4)
+    edges = [(k * MS, k * MS + 50 * US) for k in range(4)]
+    assert timer.frame_offsets(edges, 5 * MS) is None
+    assert timer.timing().rates_hz == (None, None, None, None)
+    assert timer.poll_windows(5 * MS) == [None] * 4
+
+
+def test_thermal_drift_is_followed():
+    drift = ThermalDrift(amplitude=0.005, period_s=30.0)  # a fast, large temperature swing
+    clocks = ChipClocks(rates_hz=(80.0, 82.0, 78.0, 81.0), phases_ns=(0, 2 * MS, 5 * MS, 7 * MS),
+                        drifts=(drift, None, drift, None))
+    board = board_on(clocks)
+    array = open_array(board)
+    err = timing_errors_ns(array, board, 2400)  # 30 s: one whole swing
+    assert np.percentile(err, 95) <= 300 * US
+
+
+def test_board_options_know_the_shared_clock_build():
+    from station.board.factory import open_board
+    from station.board.spec import BoardOptions
+
+    default = open_board(BoardOptions(spec="emulator", realtime=False))
+    assert default.chips is None  # as before: the emulator's chips share one schedule
+    default.close()
+    board = open_board(BoardOptions(spec="emulator", realtime=False, shared_clock=True))
+    frames = [board.read() for _ in range(80)]
+    board.close()
+    assert board._gpio.emulator.shared_clock
+    assert board._gpio.source.array.lockstep
+    assert frames[-1].cell_dt_ns is not None and len(set(frames[-1].cell_dt_ns)) == 1
