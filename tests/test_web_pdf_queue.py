@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from waitress import wasyncore
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app, client...)
 from web_fixtures import api_headers_for, login_as, seed_history
 
-from station.web.server import ServerLimits, create_station_server
+from station.web.server import ServerLimits, create_station_server, stop_serving
 from station.web.views import page_pdf
 
 PDF_REQUESTS = 40
@@ -73,9 +72,7 @@ def served(app: Flask) -> Iterator[tuple[str, int]]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield "127.0.0.1", int(server.effective_port)
-    app.extensions["station"].runtime.hub.close()  # ends the live streams
-    server.task_dispatcher.shutdown(timeout=2)
-    wasyncore.close_all(server._map)
+    stop_serving(server, end_streams=app.extensions["station"].runtime.hub.close)
     thread.join(3)
 
 

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from waitress import wasyncore
 
 from station.web.server import (
     REFUSAL,
     ServerLimits,
     create_station_server,
     raise_open_file_limit,
+    stop_serving,
 )
 
 LIMITS = ServerLimits(threads=4, connection_limit=200, connections_per_address=5,
@@ -43,8 +43,7 @@ def server() -> Iterator[Any]:
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     yield srv
-    srv.task_dispatcher.shutdown(timeout=1)
-    wasyncore.close_all(srv._map)
+    stop_serving(srv, timeout_s=1)
     thread.join(3)
 
 

@@ -74,7 +74,7 @@ def phone_first(urls: list[str], host: str, port: int) -> list[str]:
 def handle(args: argparse.Namespace) -> int:
     from station.web.app import create_app
     from station.web.context import WebContext
-    from station.web.server import ServerLimits, create_station_server
+    from station.web.server import ServerLimits, create_station_server, stop_serving
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
@@ -149,7 +149,7 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         notifier.stopping()
         watchdog.stop()
-        server.close()
+        stop_serving(server, end_streams=runtime.hub.close)  # streams end, then the sockets
         if demo_loop is not None:
             demo_loop.stop()
         runtime.stop()

@@ -16,17 +16,24 @@ answerable for every phone in the gym, so `StationServer`
 A connection with a request being answered (a page, a PDF, a live stream) is never closed
 by these rules: slow senders do not hold threads (waitress reads requests in its event
 loop), and live streams are capped by station.web.live_stream below the thread count.
+
+`run()` returns on SIGTERM/Ctrl-C without tearing anything down; `stop_serving` then stops
+in order: end the live streams, let their threads finish, close the sockets (closing them
+first left each stream's thread writing to a closed server: one traceback per stream).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import resource
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
@@ -196,6 +203,12 @@ class StationServer(TcpWSGIServer):
                 "(server.connections_per_address)", host, self.limits.connections_per_address,
             )
 
+    def run(self) -> None:
+        """Serve until SIGTERM/Ctrl-C (SystemExit, KeyboardInterrupt); then `stop_serving`."""
+        with contextlib.suppress(SystemExit, KeyboardInterrupt):
+            self.asyncore.loop(timeout=self.adj.asyncore_loop_timeout, map=self._map,
+                               use_poll=self.adj.asyncore_use_poll)
+
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle keep-alive connections: waitress's channel_timeout
         for channel in list(self.active_channels.values()):
@@ -205,6 +218,27 @@ class StationServer(TcpWSGIServer):
                 self.ledger.closed_slow += 1
                 log.info("closing a connection from %s: %s", channel.client_host, why)
                 channel.will_close = True
+
+
+class StationMultiServer(MultiSocketServer):
+    """Several listening sockets (a host name with IPv4 and IPv6 addresses), one loop."""
+
+    def run(self) -> None:
+        with contextlib.suppress(SystemExit, KeyboardInterrupt):
+            self.asyncore.loop(timeout=self.adj.asyncore_loop_timeout, map=self.map,
+                               use_poll=self.adj.asyncore_use_poll)
+
+
+def stop_serving(
+    server: Any, *, end_streams: Callable[[], None] | None = None, timeout_s: float = 5.0
+) -> None:
+    """Stop a server whose `run()` returned: end the long answers (`end_streams`, e.g. close
+    the live hub), wait up to `timeout_s` for the threads serving them, close every socket."""
+    if end_streams is not None:
+        end_streams()
+    server.task_dispatcher.shutdown(timeout=timeout_s)
+    socket_map = server.map if isinstance(server, MultiSocketServer) else server._map
+    wasyncore.close_all(socket_map)
 
 
 def raise_open_file_limit(needed: int) -> int:
@@ -224,7 +258,8 @@ def raise_open_file_limit(needed: int) -> int:
 def create_station_server(
     app: Any, *, host: str, port: int, limits: ServerLimits, ident: str = "balance-station"
 ) -> Any:
-    """The server for `app` on host:port (OSError when it cannot listen); `.run()` serves."""
+    """The server for `app` on host:port (OSError when it cannot listen); `.run()` serves,
+    `stop_serving` stops it."""
     files = raise_open_file_limit(limits.connection_limit + FD_RESERVE)
     connection_limit = limits.connection_limit
     if files < connection_limit + FD_RESERVE:
@@ -252,4 +287,4 @@ def create_station_server(
     if len(servers) == 1:
         return servers[0]
     listening = [(s.effective_host, s.effective_port) for s in servers]
-    return MultiSocketServer(socket_map, adj, listening, dispatcher, servers[-1].log_info)
+    return StationMultiServer(socket_map, adj, listening, dispatcher, servers[-1].log_info)
