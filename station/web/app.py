@@ -119,15 +119,21 @@ def _station_routes(app: Flask, web: WebContext) -> None:
     @routes.route(
         "GET",
         "/api/health",
-        summary="Station health (no login, no personal data): version, board, "
-        "calibration, achieved sample rate, discarded frames, uptime, disk free",
+        summary='Liveness for anyone: {"status": "ok"} (or the acquisition\'s state, e.g. '
+        '"board_error"). Logged in (any role, or a token): the station\'s health, no personal '
+        "data: version, board, calibration, achieved sample rate, discarded frames, uptime, "
+        "disk free",
         needs=PUBLIC,
     )
     def health() -> Response:
         body = web.runtime.health()
+        state = str((body.get("acquisition") or {}).get("state", "unknown"))
+        status = "ok" if state == "running" else state
+        if web.store is None or auth.current_principal() is None:
+            return jsonify(status=status)  # no version, PID or internals for strangers
         if web.data_dir is not None and web.data_dir.exists():
             body["disk_free_mb"] = round(shutil.disk_usage(web.data_dir).free / 1e6, 1)
-        return jsonify(body)
+        return jsonify({"status": status, **body})
 
     @routes.route("GET", "/api/openapi.json", summary="This document", needs=PUBLIC)
     def openapi_document() -> Response:
