@@ -5,6 +5,11 @@ Everything the app serves is named here: `create_app` installs access control it
 (setup gate, CSRF, sessions, the login pages) before any view, so no view list can
 leave a route unguarded, and it refuses to start while an /api/ route is undeclared
 (station.web.routes). The objects the views use come in a `WebContext`.
+
+Every response carries the security headers (`SECURITY_HEADERS`, a Content-Security-Policy
+whose scripts are the station's own files and inline scripts with this response's nonce,
+`csp_nonce()` in templates; no framing; no sniffing) and, except static files, no-store:
+pages and answers hold health data that must not stay in a browser's or proxy's cache.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from station.web import api, auth, openapi
@@ -55,6 +60,37 @@ VIEWS: tuple[ModuleType, ...] = (
     pages,
     raw_board_page,
 )
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)  # styles: the pages' markup and scripts set style attributes; scripts cannot be injected
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # frame-ancestors 'none' for browsers without CSP 2
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def csp_nonce() -> str:
+    """This response's script nonce (templates: `<script nonce="{{ csp_nonce() }}">`)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+        nonce=csp_nonce()
+    )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def web_dir() -> Path:
@@ -98,6 +134,8 @@ def create_app(
         TESTING=testing,
     )
     app.extensions["station"] = web
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     api.install(app)
     auth.install(app)
     app.register_blueprint(auth_views.blueprint())
