@@ -73,6 +73,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+REDIRECT_PARAMETERS = ("next",)
 
 
 def csp_nonce() -> str:
@@ -91,6 +92,20 @@ def _security_headers(response: Response) -> Response:
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refuse_unsafe_redirects() -> Response | None:
+    """A `next=` (where to go after login) with control characters cannot be a local path:
+    400 naming it, instead of a crash when it would become a Location header."""
+    form = request.form if request.mimetype == "application/x-www-form-urlencoded" else {}
+    for name in REDIRECT_PARAMETERS:
+        for value in (*request.args.getlist(name), *(form.getlist(name) if form else ())):
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                message = f"{name} must be a local path without control characters"
+                if auth.is_api_request():
+                    return auth.api_error(400, message, field=name)
+                return Response(message + "\n", status=400, mimetype="text/plain")
+    return None
 
 
 def web_dir() -> Path:
@@ -134,6 +149,7 @@ def create_app(
         TESTING=testing,
     )
     app.extensions["station"] = web
+    app.before_request(_refuse_unsafe_redirects)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     api.install(app)

@@ -224,7 +224,8 @@ def register(app: Flask) -> None:
         with holder.lock:
             session = holder.session
             count = 0 if session is None else len(session.placements)
-            if session is None or not index.isdigit() or int(index) >= count:
+            # ASCII digits only: "²".isdigit() is True, but int("²") fails
+            if session is None or not (index.isascii() and index.isdigit()) or int(index) >= count:
                 raise ApiError(404, f"no placement {index} (there are {count})")
             session.remove_placement(int(index))
         return ok(state())
