@@ -33,6 +33,20 @@ HEALTH_EVERY_S = 0.2
 HEALTH_DEADLINE_S = 1.0
 
 
+def _loopback_addresses_work() -> bool:
+    """Linux routes all of 127/8 to lo; other systems may have 127.0.0.1 only."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.2", 0))
+    except OSError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _loopback_addresses_work(),
+                                reason="needs 127.0.0.2 and up on the loopback interface")
+
+
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[tuple[str, int]]:
     config = tmp_path / "station.toml"

@@ -28,6 +28,20 @@ LIMITS = ServerLimits(threads=4, connection_limit=200, connections_per_address=5
                       header_timeout_s=1, body_timeout_s=1)
 
 
+def _loopback_addresses_work() -> bool:
+    """Linux routes all of 127/8 to lo; other systems may have 127.0.0.1 only."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.2", 0))
+    except OSError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _loopback_addresses_work(),
+                                reason="needs 127.0.0.2 and up on the loopback interface")
+
+
 def slow_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if environ["PATH_INFO"] == "/slow":
         time.sleep(2.5)  # longer than every deadline: an answer in progress is never cut

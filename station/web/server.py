@@ -39,6 +39,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
+from station.web.live_stream import MAX_STREAMS
+
 log = logging.getLogger("station.web.server")
 
 REFUSAL = (
@@ -47,6 +49,7 @@ REFUSAL = (
     b"too many connections from your address; try again soon\n"
 )
 FD_RESERVE = 128  # files besides the connections: database, acquisition pipes, logs, PDFs
+PAGE_THREADS = 16  # threads left for pages, health and PDFs with every live stream open
 REFUSAL_LOG_INTERVAL_S = 10.0
 
 
@@ -260,6 +263,10 @@ def create_station_server(
 ) -> Any:
     """The server for `app` on host:port (OSError when it cannot listen); `.run()` serves,
     `stop_serving` stops it."""
+    if limits.threads < MAX_STREAMS + PAGE_THREADS:
+        log.warning("server.threads is %d: with %d live streams open, pages would have %d "
+                    "threads (give it %d or more)", limits.threads, MAX_STREAMS,
+                    max(0, limits.threads - MAX_STREAMS), MAX_STREAMS + PAGE_THREADS)
     files = raise_open_file_limit(limits.connection_limit + FD_RESERVE)
     connection_limit = limits.connection_limit
     if files < connection_limit + FD_RESERVE:
