@@ -124,8 +124,11 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def health(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url + "/api/health", timeout=10) as resp:
+def health(url: str, token: str) -> dict[str, Any]:
+    """The station's whole health (with a token: without one it answers liveness only)."""
+    request = urllib.request.Request(url + "/api/health",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return json.load(resp)
 
 
@@ -212,7 +215,7 @@ def phase(url: str, token: str, n_clients: int, seconds: float, pid: int) -> dic
     for c in clients:
         c.connected.wait(10)
     time.sleep(1.0)  # let every stream settle
-    before = health(url)
+    before = health(url, token)
     kids = children(pid)
     cpu0 = cpu_seconds(pid)
     kid0 = sum(cpu_seconds(k) for k in kids)
@@ -222,7 +225,7 @@ def phase(url: str, token: str, n_clients: int, seconds: float, pid: int) -> dic
     wall = time.monotonic() - t0
     cpu = cpu_seconds(pid) - cpu0
     kid = sum(cpu_seconds(k) for k in kids) - kid0
-    after = health(url)
+    after = health(url, token)
     stop.set()
     for c in clients:
         c.join(5)

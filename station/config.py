@@ -130,6 +130,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "host": Key("0.0.0.0", _text, "address to listen on (0.0.0.0 = every network)"),
         "port": Key(8080, _int_range(1, 65535), "TCP port of the web app"),
         "threads": Key(64, _int_range(8, 512), "web server threads (a live stream holds one)"),
+        "connection_limit": Key(
+            1000,
+            _int_range(100, 100_000),
+            "open connections the server keeps at most (the per-address limit bites first)",
+        ),
+        "connections_per_address": Key(
+            24,
+            _int_range(2, 10_000),
+            "open connections one client address may hold; more are refused at once",
+        ),
+        "header_timeout_s": Key(
+            10,
+            _int_range(1, 300),
+            "seconds a client has to send a request's headers (a new connection: its request)",
+        ),
+        "body_timeout_s": Key(
+            10, _int_range(1, 300), "seconds a request body may send nothing before it is dropped"
+        ),
     },
     "storage": {
         "data_dir": Key("/var/lib/balance-station", _path, "data directory: database, backups"),

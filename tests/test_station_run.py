@@ -94,9 +94,14 @@ def test_station_serves_live_frames_and_health(station, coach_token):
     assert 60 < (len(times) - 1) / (times[-1] - times[0]) < 100
     assert all(len(c) == 4 for e in events for c in e["frames"]["counts"])
     assert {"t", "force_n", "cop_mm", "calibrated"} <= events[-1].keys()
+    public = json.load(urllib.request.urlopen(station + "api/health", timeout=10))
+    assert public == {"status": "ok"}  # no login: liveness only
     deadline = time.monotonic() + 5
     while True:  # the rate is measured over 1 s windows
-        health = json.load(urllib.request.urlopen(station + "api/health", timeout=10))
+        request = urllib.request.Request(
+            station + "api/health", headers={"Authorization": f"Bearer {coach_token}"}
+        )
+        health = json.load(urllib.request.urlopen(request, timeout=10))
         if health["achieved_rate_hz"] or time.monotonic() > deadline:
             break
         time.sleep(0.2)

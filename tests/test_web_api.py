@@ -27,8 +27,9 @@ def physio(app: Flask) -> FlaskClient:
     return login_as(app.test_client(), "physio")
 
 
-def test_health_needs_no_login_and_carries_no_personal_data(app: Flask, seeded) -> None:
-    response = app.test_client().get("/api/health")
+def test_health_needs_no_login_and_carries_no_personal_data(app: Flask, seeded, physio) -> None:
+    assert app.test_client().get("/api/health").get_json() == {"status": "ok"}  # public
+    response = physio.get("/api/health")  # logged in: the station's whole health
     assert response.status_code == 200
     body = response.get_json()
     for key in (

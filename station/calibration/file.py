@@ -3,8 +3,11 @@
 Loading validates every field and refuses a bad file with a message naming the
 field (e.g. ``cells[2].newtons_per_count: must be a finite non-zero number
 (got 0)``), so the station can fall back to "not calibrated" instead of showing
-wrong numbers. Saving is atomic (temp file + os.replace): a crash mid-write
-never leaves a half file behind. Format: calibration/README.md.
+wrong numbers. Numbers must also lie within what a board can be (`BOUNDS`: a gain of
+1e300 N per count or a minimum load of 1e9 N is a broken file, not a board), and the
+free objects (residuals, verification) may not nest deeper than `MAX_DEPTH`. Saving is
+atomic (temp file + os.replace): a crash mid-write never leaves a half file behind.
+Format: calibration/README.md.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from station.geometry import CELL_NAMES, CellLayout
 
 SCHEMA_VERSION = 1
 DEFAULT_MIN_LOAD_N = 50.0
+HX711_FULL_SCALE = 1 << 23  # counts: the chip's 24-bit signed range is +-2^23
+# What a board's numbers can be: beyond these a file is broken, whatever it says.
+MAX_POSITION_MM = 2000.0  # a cell 2 m from the centre
+GAIN_RANGE = (1e-7, 0.1)  # |N per count|: a cell's full range 0.8 N .. 840 kN
+MAX_MIN_LOAD_N = 2000.0  # the COP is shown from this load on (default 50 N)
+MAX_DEPTH = 16  # objects and lists inside residuals / verification
 
 
 class CalibrationError(ValueError):
@@ -120,6 +129,35 @@ def _finite(value: Any, where: str, *, nonzero: bool = False, positive: bool = F
     return float(value)
 
 
+def _within(value: float, where: str, low: float, high: float, unit: str) -> float:
+    """`value` (already finite) with |value| from `low` to `high`, else the field named."""
+    if not low <= abs(value) <= high:
+        top = str(int(high)) if float(high).is_integer() else f"{high:g}"
+        size = f"from {low:g} to {top}" if low > 0 else f"at most {top}"
+        raise CalibrationError(f"{where}: must be {size} {unit} in size (got {value:g})")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and lists nest in `value` (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _free_object(data: dict[str, Any], key: str, default: Any) -> Any:
+    value = data.get(key, default)
+    if value is not None and _depth(value) > MAX_DEPTH:
+        raise CalibrationError(f"{key}: nested too deeply (limit {MAX_DEPTH} levels)")
+    return value
+
+
 def calibration_from_dict(data: Any) -> Calibration:
     """Validate a parsed calibration document; raise CalibrationError naming the field."""
     if not isinstance(data, dict):
@@ -156,16 +194,24 @@ def calibration_from_dict(data: Any) -> Calibration:
         if not isinstance(name, str) or not name:
             raise CalibrationError(f"{where}.name: must be a non-empty string (got {name!r})")
         names.append(name)
-        pos.append(
-            (_finite(cell.get("x_mm"), f"{where}.x_mm"), _finite(cell.get("y_mm"), f"{where}.y_mm"))
+        x, y = (
+            _within(_finite(cell.get(k), f"{where}.{k}"), f"{where}.{k}", 0, MAX_POSITION_MM, "mm")
+            for k in ("x_mm", "y_mm")
         )
-        offsets.append(_finite(cell.get("offset_counts"), f"{where}.offset_counts"))
-        gains.append(
-            _finite(cell.get("newtons_per_count"), f"{where}.newtons_per_count", nonzero=True)
-        )
-        quad.append(
-            _finite(cell.get("quadratic_n_per_count2", 0.0), f"{where}.quadratic_n_per_count2")
-        )
+        pos.append((x, y))
+        offset = _finite(cell.get("offset_counts"), f"{where}.offset_counts")
+        range_name = "counts (the HX711's range)"
+        offsets.append(_within(offset, f"{where}.offset_counts", 0, HX711_FULL_SCALE, range_name))
+        gain = _finite(cell.get("newtons_per_count"), f"{where}.newtons_per_count", nonzero=True)
+        gains.append(_within(gain, f"{where}.newtons_per_count", *GAIN_RANGE, "N per count"))
+        q = _finite(cell.get("quadratic_n_per_count2", 0.0), f"{where}.quadratic_n_per_count2")
+        if abs(q) * HX711_FULL_SCALE > abs(gain):
+            raise CalibrationError(
+                f"{where}.quadratic_n_per_count2: {q:g} would outweigh the linear term "
+                f"({gain:g} N per count) within the HX711's range; at most "
+                f"{abs(gain) / HX711_FULL_SCALE:g} in size"
+            )
+        quad.append(q)
     if len(set(names)) != N_CELLS:
         raise CalibrationError(f"cells[].name: names must be distinct (got {names})")
     positions = np.array(pos, dtype=float)
@@ -176,10 +222,11 @@ def calibration_from_dict(data: Any) -> Calibration:
             "the centre of pressure needs a 2-D layout"
         )
     min_load = _finite(data.get("min_load_n", DEFAULT_MIN_LOAD_N), "min_load_n", positive=True)
-    residuals = data.get("residuals", {})
+    _within(min_load, "min_load_n", 0, MAX_MIN_LOAD_N, "N")
+    residuals = _free_object(data, "residuals", {})
     if not isinstance(residuals, dict):
         raise CalibrationError("residuals: must be an object")
-    verification = data.get("verification")
+    verification = _free_object(data, "verification", None)
     if verification is not None and not isinstance(verification, dict):
         raise CalibrationError("verification: must be an object or null")
     return Calibration(
@@ -211,6 +258,8 @@ def load_calibration(path: str | os.PathLike[str]) -> Calibration:
         raise CalibrationError(
             f"{p}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:  # deeper than the parser's recursion
+        raise CalibrationError(f"{p}: nested too deeply to be a calibration file") from None
     try:
         return calibration_from_dict(data)
     except CalibrationError as exc:

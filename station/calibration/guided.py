@@ -10,6 +10,9 @@ frames from the runtime's history buffer (`capture_counts`).
 A change upstream drops what was derived from it: a new tare or a changed
 placement list drops the fit, the save and the verification, so the page can
 never save a fit of placements that are no longer listed.
+
+A placement must load the board (`check_placement_load`): a tap on "measure" before the
+mass is down would otherwise be kept, and the fit would blame the wiring for it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from station.calibration.conversion import cell_forces_from_counts
 from station.calibration.file import Calibration
 from station.calibration.procedure import (
     G,
@@ -41,6 +45,14 @@ CAPTURE_S = 2.0
 FIRST_FRAME_TIMEOUT_S = 1.0
 CAPTURE_TIMEOUT_S = 5.0
 POLL_S = 0.02
+# A placement must change the counts by this many times the tare's noise (per-cell noise
+# of at least NOISE_FLOOR_COUNTS, for boards that report none): ~0.04 kg on the simulated
+# board, far below the 0.1 kg smallest mass; and, when a calibration is in force to judge
+# by, weigh at least MIN_LOAD_SHARE of the mass entered (a 10x wrong calibration still
+# passes a real placement; a wrong mass entered is the fit's to catch).
+MIN_LOAD_NOISE_RATIO = 20.0
+NOISE_FLOOR_COUNTS = 10.0
+MIN_LOAD_SHARE = 0.1
 
 
 class CaptureBusy(Exception):
@@ -85,6 +97,34 @@ def capture_counts(
                 "frames; check the status page"
             )
         sleep(POLL_S)
+
+
+def check_placement_load(
+    placement: Placement, tare: TareResult, reference: Calibration | None = None
+) -> None:
+    """Refuse (MeasurementRefused) a placement that barely loads the board beyond the tare:
+    judged in kg with `reference` (the station's calibration) when there is one, and always
+    against the tare's noise."""
+    where = f"the mark at x={placement.x_mm:g}, y={placement.y_mm:g} mm"
+    advice = f"put the {placement.mass_kg:g} kg mass on {where} and measure again"
+    if reference is not None:
+        forces = cell_forces_from_counts(
+            placement.counts_mean, tare.offsets_counts, reference.newtons_per_count,
+            reference.quadratic_n_per_count2,
+        )
+        kg = float(forces.sum()) / G
+        if kg < MIN_LOAD_SHARE * placement.mass_kg:
+            raise MeasurementRefused(
+                f"the board carries {kg:.1f} kg more than at the tare, not the "
+                f"{placement.mass_kg:g} kg entered: {advice}"
+            )
+    change = float(np.linalg.norm(placement.counts_mean - tare.offsets_counts))
+    noise = float(np.linalg.norm(np.maximum(tare.std_counts, NOISE_FLOOR_COUNTS)))
+    if change < MIN_LOAD_NOISE_RATIO * noise:
+        raise MeasurementRefused(
+            f"nothing was put on the board: its counts moved {change:.0f} from the tare's, "
+            f"less than {MIN_LOAD_NOISE_RATIO:g} times their noise ({noise:.0f}): {advice}"
+        )
 
 
 def _now() -> datetime:

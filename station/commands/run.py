@@ -73,10 +73,9 @@ def phone_first(urls: list[str], host: str, port: int) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from waitress.server import create_server
-
     from station.web.app import create_app
     from station.web.context import WebContext
+    from station.web.server import ServerLimits, create_station_server, stop_serving
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
@@ -130,8 +129,8 @@ def handle(args: argparse.Namespace) -> int:
                      calibration_path=settings.calibration_save_path)
     app = create_app(web)
     try:
-        server = create_server(
-            app, host=host, port=port, threads=server_cfg["threads"], ident="balance-station"
+        server = create_station_server(
+            app, host=host, port=port, limits=ServerLimits.from_config(server_cfg)
         )
     except OSError as exc:
         print(f"balance-station run: error: cannot listen on {host}:{port}: {exc.strerror}",
@@ -160,7 +159,7 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         notifier.stopping()
         watchdog.stop()
-        server.close()
+        stop_serving(server, end_streams=runtime.hub.close)  # streams end, then the sockets
         if demo_loop is not None:
             demo_loop.stop()
         runtime.stop()

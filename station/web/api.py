@@ -29,6 +29,7 @@ from station.wire import json_safe
 log = logging.getLogger("station.web")
 
 MAX_JSON_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 32  # objects and arrays inside each other; no station body needs more than 3
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
@@ -70,17 +71,43 @@ _KIND_NAMES = {
 }
 
 
+def json_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (a scalar: 0)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _too_deep() -> ApiError:
+    return ApiError(400, f"body is nested too deeply (limit {MAX_JSON_DEPTH} levels)")
+
+
 def json_body() -> dict[str, Any]:
-    """The request's JSON object (400 when the body is not one)."""
+    """The request's JSON object (400 when the body is not one; 413 beyond MAX_JSON_BYTES;
+    400 when it nests deeper than MAX_JSON_DEPTH)."""
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise ApiError(413, f"body too large (limit {MAX_JSON_BYTES} bytes)")
-    if not request.get_data(cache=True):
+    data = request.get_data(cache=True)
+    if not data:
         return {}
-    body = request.get_json(force=True, silent=True)
+    if len(data) > MAX_JSON_BYTES:  # chunked: no Content-Length to refuse up front
+        raise ApiError(413, f"body too large (limit {MAX_JSON_BYTES} bytes)")
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # nesting deeper than the parser's recursion
+        raise _too_deep() from None
     if body is None:
         raise ApiError(400, "body must be JSON (an object of fields)")
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object of fields")
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise _too_deep()
     return body
 
 

@@ -54,17 +54,18 @@ def run_single_leg_hold(page, station: str, prefix: str, fail: bool) -> str:
     page.get_by_role("button", name=re.compile("Single-leg hold, left")).click()
     banner = page.locator("#state-banner")
     page.wait_for_function(
-        "document.querySelector('#state-banner').textContent.includes('Step onto')")
+        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
     assert "LEFT foot" in page.locator("#instructions").inner_text()
     sim(page, "Step on")
     page.wait_for_function(
-        "document.querySelector('#state-banner').textContent.includes('lift your RIGHT')",
+        "() => document.querySelector('#state-banner').textContent.includes('lift your RIGHT')",
         timeout=20_000)
     sim(page, "Lift right foot")
     page.wait_for_selector("#overlay:not([hidden])", timeout=15_000)  # the 3-2-1 countdown
     shot(page, f"{prefix}-kiosk-countdown", full_page=False)
-    page.wait_for_function("document.querySelector('#state-banner').textContent.includes('Hold')",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent.includes('Hold')",
+        timeout=15_000)
     if fail:
         page.wait_for_timeout(1500)
         sim(page, "Touch down")
@@ -77,7 +78,7 @@ def run_single_leg_hold(page, station: str, prefix: str, fail: bool) -> str:
     shot(page, f"{prefix}-kiosk-result")
     outcome = page.locator("#res-outcome").inner_text()
     sim(page, "Step off")  # the simulated athlete leaves the board for the next test
-    page.wait_for_function("document.querySelector('#kg').textContent === '\u2013'")
+    page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
     sim(page, "Done")
     return outcome
 
@@ -200,10 +201,10 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     assert page.locator("#b-steps li").count() == 9  # the baseline battery's nine trials
     first.get_by_role("button", name="Start").click()
     page.wait_for_function(
-        "document.querySelector('#state-banner').textContent.includes('left-open-firm')")
+        "() => document.querySelector('#state-banner').textContent.includes('left-open-firm')")
     sim(page, "Step on")
     page.wait_for_function(
-        "document.querySelector('#state-banner').textContent.includes('weighing')"
+        "() => document.querySelector('#state-banner').textContent.includes('weighing')"
         " || document.querySelector('#state-banner').textContent.includes('Ready')",
         timeout=20_000)
     page.wait_for_timeout(2500)  # weighed while still on both feet
@@ -248,11 +249,12 @@ def test_admin_adds_a_coach_who_turns_a_tablet_into_the_kiosk(station, browser, 
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Single-leg hold, right")).click()
     page.wait_for_function(
-        "document.querySelector('#state-banner').textContent.includes('Step onto')")
+        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
     assert "RIGHT foot" in page.locator("#instructions").inner_text()
     shot(page, "tablet-12-kiosk-mode-armed")
     page.get_by_role("button", name="Stop trial").click()
-    page.wait_for_function("document.querySelector('#state-banner').textContent === 'Stopped'")
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent === 'Stopped'")
     assert page.goto(station + "/coach").status == 403  # history stays closed
     assert not page.errors, page.errors
     page.context.close()

@@ -1,4 +1,5 @@
-"""Which way is better for each measure, shared by symmetry tables, baselines and targets.
+"""Which way is better for each measure, shared by symmetry tables, baselines and targets,
+and the range a value of it can take on this board (`VALUE_RANGE`, for targets).
 
 Keys are flattened metric names: a nested key like rms_mm["ml"] is "rms_mm.ml"; a top-level
 name covers all its sub-keys. True = higher is better, False = lower is better, None = no
@@ -41,6 +42,49 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "hold_time_s": True,
     "stability_score": True,
 }
+
+
+# What a value can be at all on a ~400 x 300 mm board sampled at <= 93 Hz, in trials of at
+# most 600 s: generous physical bounds, not norms (a target outside them can never be met).
+_MM, _MM2, _S = (0.0, 1000.0), (0.0, 1e6), (0.0, 600.0)
+_HZ = (0.0, 50.0)
+VALUE_RANGE: dict[str, tuple[float, float]] = {
+    "mean_distance_mm": _MM,
+    "rms_mm": _MM,
+    "range_mm": _MM,
+    "path_length_mm": (0.0, 1e6),
+    "mean_velocity_mm_s": (0.0, 2000.0),
+    "sway_area_mm2_s": _MM2,
+    "ellipse95_area_mm2": _MM2,
+    "prediction_ellipse95_area_mm2": _MM2,
+    "vertical_stability_index": (0.0, 10.0),  # a fraction of body weight
+    "mean_frequency_hz": _HZ,
+    "f50_hz": _HZ,
+    "f95_hz": _HZ,
+    "centroid_frequency_hz": _HZ,
+    "frequency_dispersion": (0.0, 1.0),
+    "peak_force_bw": (0.0, 20.0),
+    "tts_vertical_s": _S,
+    "tts_cop_ml_s": _S,
+    "tts_cop_ap_s": _S,
+    "tts_cop_s": _S,
+    "peak_excursion_mm": _MM,
+    "recovery_time_s": _S,
+    "time_to_failure_s": _S,
+    "hold_time_s": _S,
+    "stability_score": (0.0, 100.0),
+    "score": (0.0, 100.0),  # the trial's stability score, as targets name it
+}
+
+
+def value_range(key: str) -> tuple[float, float]:
+    """(lowest, highest) a value of the measure `key` can take; KeyError when unknown."""
+    if key in VALUE_RANGE:
+        return VALUE_RANGE[key]
+    top = key.split(".", 1)[0]
+    if top in VALUE_RANGE:
+        return VALUE_RANGE[top]
+    raise KeyError(f"{key!r} is not a known measure")
 
 
 def direction(key: str) -> bool | None:

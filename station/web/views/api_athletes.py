@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from station.access import Principal
 from station.analysis import history
-from station.analysis.metrics.catalog import direction, is_measure
+from station.analysis.metrics.catalog import VALUE_RANGE, direction, is_measure, value_range
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth
 from station.web.api import ApiError, Field, json_body, ok, query_int, store_404
@@ -159,8 +159,23 @@ def _measure_arg(name: str, value: str | None) -> str | None:
 
 
 def _check_target_measure(fields: dict[str, Any]) -> None:
+    """The measure is known and the value within what that measure can be (a change that
+    gives a value alone: within what any measure can be)."""
     if "measure" in fields:
         _measure_arg("measure", fields["measure"])
+    if fields.get("value") is None:
+        return
+    measure = fields.get("measure")
+    if measure is None:
+        low = min(lo for lo, _ in VALUE_RANGE.values())
+        high = max(hi for _, hi in VALUE_RANGE.values())
+        what = "any measure"
+    else:
+        low, high = value_range(measure)
+        what = measure
+    if not low <= fields["value"] <= high:
+        message = f"value for {what} must be from {low:g} to {high:g}, got {fields['value']:g}"
+        raise ApiError(400, message, "value")
 
 
 def _default_direction(measure: str) -> str:

@@ -24,7 +24,7 @@ from station.calibration.file import (
     load_calibration,
     save_calibration,
 )
-from station.calibration.guided import CaptureBusy, SessionHolder
+from station.calibration.guided import CaptureBusy, SessionHolder, check_placement_load
 from station.calibration.procedure import (
     CalibrationFitRefused,
     MeasurementRefused,
@@ -192,7 +192,8 @@ def register(app: Flask) -> None:
     @api.route(
         "POST",
         "/api/calibration/placements",
-        summary="Measure a known mass at a marked spot (~2 s of frames; 409: moving, not tared)",
+        summary="Measure a known mass at a marked spot (~2 s of frames; 409: moving, not "
+        "tared, nothing put on the board)",
         needs=calibrators,
         body=PLACEMENT_FIELDS,
     )
@@ -202,9 +203,11 @@ def register(app: Flask) -> None:
         with holder.lock:
             if holder.session is None or holder.session.tare is None:
                 raise ApiError(409, "tare the empty board first")
+            tared = holder.session.tare
         counts = _capture()
         try:
             placement = measure_placement(body["mass_kg"], body["x_mm"], body["y_mm"], counts)
+            check_placement_load(placement, tared, reference=_current_calibration())
         except MeasurementRefused as exc:
             raise ApiError(409, exc.reason) from None
         with holder.lock:
@@ -224,7 +227,8 @@ def register(app: Flask) -> None:
         with holder.lock:
             session = holder.session
             count = 0 if session is None else len(session.placements)
-            if session is None or not index.isdigit() or int(index) >= count:
+            # ASCII digits only: "²".isdigit() is True, but int("²") fails
+            if session is None or not (index.isascii() and index.isdigit()) or int(index) >= count:
                 raise ApiError(404, f"no placement {index} (there are {count})")
             session.remove_placement(int(index))
         return ok(state())

@@ -5,18 +5,19 @@ browser-tested) if someone tells the simulated athlete what to do. Real boards
 answer 409: there the athlete is real. Actions are checked here with the
 simulator's own validator so a bad click gets a 400 that says why (the
 acquisition process would only log it); `follow_trace` (reads a file) is not
-offered over the web.
+offered over the web. The body goes through the API's JSON limits (size, nesting).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 
 from station.board.sim.athlete import SimActionError, normalize_action
 from station.board.spec import is_simulated
 from station.web import auth
+from station.web.api import json_body
 from station.web.context import context
 from station.web.routes import ApiRoutes
 
@@ -40,8 +41,8 @@ def register(app: Flask) -> None:
             return auth.api_error(
                 409, f"the board is a real one ({runtime.board_kind}): nothing to simulate"
             )
-        body: Any = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        body: Any = json_body()  # 413 too large, 400 not an object or nested too deeply
+        if not isinstance(body.get("action"), str):
             return auth.api_error(400, 'send JSON {"action": "...", "params": {...}}')
         action, params = body["action"], body.get("params") or {}
         if action not in WEB_ACTIONS:
