@@ -101,8 +101,11 @@ def call(url: str, token: str, body: dict | None = None) -> tuple[int, dict[str,
         return exc.code, json.load(exc)
 
 
-def health(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url + "api/health", timeout=10) as resp:
+def health(url: str, token: str) -> dict[str, Any]:
+    """The full health body (a logged-in caller's; the public answer is only a status)."""
+    request = urllib.request.Request(url + "api/health",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return json.load(resp)
 
 
@@ -117,30 +120,30 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str,
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-def frames_flowing(url: str) -> bool:
+def frames_flowing(url: str, token: str) -> bool:
     """Running, and frames_total grows over 0.2 s."""
-    before = health(url)["acquisition"]
+    before = health(url, token)["acquisition"]
     if before["state"] != "running":
         return False
     time.sleep(0.2)
-    after = health(url)["acquisition"]
+    after = health(url, token)["acquisition"]
     return after["state"] == "running" and after["frames_total"] > before["frames_total"]
 
 
 def kill_and_measure(url: str, token: str, recover_limit_s: float = 60.0) -> dict[str, Any]:
     """Arm a trial, kill -9 the acquisition child, measure notice and recovery; the facts."""
-    wait_for(lambda: frames_flowing(url), 30, "frames flowing before the kill", 0.1)
+    wait_for(lambda: frames_flowing(url, token), 30, "frames flowing before the kill", 0.1)
     status, body = call(url + "api/trials/start", token, TRIAL)
     assert status == 201, body
     armed_state = body["status"]["state"]
-    pid = health(url)["acquisition"]["pid"]
+    pid = health(url, token)["acquisition"]["pid"]
     assert pid and pid != os.getpid(), pid
     killed_at = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     outage: dict[str, Any] = {}
 
     def noticed() -> bool:
-        acq = health(url)["acquisition"]
+        acq = health(url, token)["acquisition"]
         outage.update(acq)
         return acq["state"] != "running"
 
@@ -148,9 +151,9 @@ def kill_and_measure(url: str, token: str, recover_limit_s: float = 60.0) -> dic
     notice_s = time.monotonic() - killed_at
     refused_status, refused = call(url + "api/trials/start", token, TRIAL)
     _, current = call(url + "api/trials/current", token)
-    wait_for(lambda: frames_flowing(url), recover_limit_s, "frames flowing again", 0.02)
+    wait_for(lambda: frames_flowing(url, token), recover_limit_s, "frames flowing again", 0.02)
     recover_s = time.monotonic() - killed_at
-    after = health(url)["acquisition"]
+    after = health(url, token)["acquisition"]
     return {
         "notice_s": round(notice_s, 3),
         "recover_s": round(recover_s, 3),

@@ -55,7 +55,7 @@ def test_kill_9_of_acquisition_is_noticed_reported_and_repaired(tmp_path):
         assert after["last_exit_code"] == -signal.SIGKILL
         assert facts["notice_s"] < NOTICE_LIMIT_S, facts
         assert facts["recover_s"] < RECOVER_LIMIT_S, facts
-        saving = bench.health(url)["saving"]  # the spool's part: nothing waits, disk is fine
+        saving = bench.health(url, token)["saving"]  # the spool's part: nothing waits, disk is fine
         assert saving["spooled_trials"] == 0 and saving["disk_free_mb"] > 0
         assert {"oldest_spooled_at", "last_error", "disk_warning"} <= saving.keys()
         status, body = bench.call(url + "api/trials/start", token, bench.TRIAL)  # trials again
