@@ -4,22 +4,26 @@ web app share one capability table and one way of hashing.
 
 Capabilities are the one place access is decided (`CAPABILITIES`, documented in
 docs/access.md); the web asks for a capability (station.web.auth.require) and never tests
-role names. The request-bound part (sessions, kiosk, CSRF, login rate limit) is in
+role names. The request-bound part (sessions, kiosk, CSRF, request limits) is in
 station/web/auth.py.
 """
 
 from __future__ import annotations
 
 import functools
+import getpass
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from station.store import StoreError
 from station.store.records import ApiToken, User
+from station.store.usernames import username_key
 
 ROLES: tuple[str, ...] = ("admin", "physio", "coach", "kiosk")
 USER_ROLES: tuple[str, ...] = ("admin", "physio", "coach")  # kiosk is a device mode, not a user
@@ -52,7 +56,16 @@ CAPABILITY_HELP: dict[str, str] = {
 }
 
 MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME_LENGTH = 64
 TOKEN_PREFIX = "bst_"
+# Not in a username: path and markup characters (a name is part of /api/users/<name> and is
+# shown on pages and in logs).
+USERNAME_FORBIDDEN = frozenset('/\\<>&"`')
+# How the station names authors that are not users (health logs, the security log): no user
+# may be called like one of them.
+AUTHOR_LABELS = ("kiosk of", "api token", "command line")
+# Scripts whose letters pass for each other: a name mixing them is a lookalike in the making.
+LOOKALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 
 _hasher = PasswordHasher()
 
@@ -62,26 +75,54 @@ class AuthError(ValueError):
 
 
 class AccountStore(Protocol):
-    """What accounts need of the store (station.store.Store)."""
+    """What accounts need of the store (station.store.Store). The store keeps the rules any
+    writer must keep (no lookalike names, an active admin left, the security log, a changed
+    account's sessions ended); `actor` is who is doing it, for the log."""
 
     def get_user(self, username: str) -> User | None: ...
     def list_users(self) -> list[User]: ...
-    def add_user(self, user: User) -> str: ...
-    def update_user(self, username: str, **changes: object) -> None: ...
-    def add_api_token(self, token: ApiToken) -> str: ...
+    def add_user(self, user: User, actor: str | None = None) -> str: ...
+    def update_user(
+        self,
+        username: str,
+        actor: str | None = None,
+        keep_session: str | None = None,
+        **changes: object,
+    ) -> None: ...
+    def add_api_token(self, token: ApiToken, actor: str | None = None) -> str: ...
 
 
 @dataclass(frozen=True)
 class Principal:
     """Who is making a request. `via` is "session", "token" or "kiosk"; for a kiosk,
-    `username` is the physio/coach who turned kiosk mode on."""
+    `username` is the physio/coach who turned kiosk mode on. `session` is the uid of the
+    login session (a user's or a kiosk's; None for a token)."""
 
     username: str | None
     role: str
     via: str
+    session: str | None = None
 
     def can(self, capability: str) -> bool:
         return role_can(self.role, capability)
+
+    @property
+    def label(self) -> str:
+        """How logs name this principal: the user; "kiosk of <user>"; "API token <name>"."""
+        if self.via == "kiosk":
+            return f"kiosk of {self.username}"
+        if self.via == "token":
+            return f"API token {self.username}"
+        return str(self.username)
+
+
+def command_line_actor() -> str:
+    """How logs name whoever runs a `balance-station` command (the OS account)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return f"command line ({who})"
 
 
 def role_can(role: str, capability: str) -> bool:
@@ -112,33 +153,91 @@ def check_new_password(password: str) -> None:
 
 
 def check_username(username: str) -> None:
-    if (
-        not username
-        or len(username) > 64
-        or not username.isprintable()
-        or username != username.strip()
-    ):
-        raise AuthError("username must be 1-64 printable characters without surrounding spaces")
+    """AuthError unless `username` is a name people can read and nothing else can pass for:
+    1-64 printable characters (no control, invisible or direction characters), no surrounding
+    spaces, none of / \\ < > & " `, not Latin mixed with Cyrillic or Greek letters, and
+    not named like a kiosk, an API token or the command line. (Lookalikes of existing users
+    are refused by the store: station.store.usernames.)"""
+    if not username or len(username) > MAX_USERNAME_LENGTH or username != username.strip():
+        raise AuthError(
+            f"username must be 1-{MAX_USERNAME_LENGTH} characters without surrounding spaces"
+        )
+    for ch in username:
+        if not ch.isprintable():
+            name = unicodedata.name(ch, "a control character")
+            raise AuthError(f"username may not contain U+{ord(ch):04X} ({name})")
+        if ch in USERNAME_FORBIDDEN:
+            raise AuthError(f"username may not contain {ch!r} (not any of / \\ < > & \" `)")
+    scripts = {unicodedata.name(ch, "").split(" ")[0] for ch in username if ch.isalpha()}
+    if len(scripts & LOOKALIKE_SCRIPTS) > 1:
+        mixed = " and ".join(sorted(s.title() for s in scripts & LOOKALIKE_SCRIPTS))
+        raise AuthError(f"username mixes {mixed} letters (they look alike): use one script")
+    key = username_key(username)
+    for label in AUTHOR_LABELS:
+        mark = username_key(label)
+        if key == mark or key.startswith(mark + " "):
+            raise AuthError(
+                f"username may not start with {label!r}: the station names kiosks, API tokens "
+                "and the command line that way in its logs"
+            )
 
 
-def create_user(store: AccountStore, username: str, role: str, password: str) -> User:
-    """Validate and add a user (argon2 hash of the password)."""
+def create_user(
+    store: AccountStore, username: str, role: str, password: str, actor: str | None = None
+) -> User:
+    """Validate and add a user (argon2 hash of the password); AuthError says what to fix,
+    including a name that looks like an existing user's."""
     check_username(username)
     if role not in USER_ROLES:
         raise AuthError(f"role must be one of {', '.join(USER_ROLES)}, got {role!r}")
     check_new_password(password)
-    if store.get_user(username) is not None:
-        raise AuthError(f"user {username!r} already exists")
     user = User(username=username, role=role, password_hash=hash_password(password))
-    store.add_user(user)
+    try:
+        store.add_user(user, actor=actor)
+    except StoreError as exc:
+        raise AuthError(str(exc)) from None
     return user
 
 
-def set_password(store: AccountStore, username: str, password: str) -> None:
-    check_new_password(password)
+def set_password(
+    store: AccountStore,
+    username: str,
+    password: str,
+    actor: str | None = None,
+    keep_session: str | None = None,
+) -> None:
+    """A new password: every session of the user ends but `keep_session` (the session of
+    a user changing their own password)."""
+    change_user(store, username, password=password, actor=actor, keep_session=keep_session)
+
+
+def change_user(
+    store: AccountStore,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    actor: str | None = None,
+    keep_session: str | None = None,
+) -> None:
+    """Change a user's role, active flag and/or password in one store transaction: all or
+    nothing (station.store.LastAdminError when no active admin would be left). Any change
+    ends the user's sessions but `keep_session`."""
+    changes: dict[str, object] = {}
+    if role is not None:
+        if role not in USER_ROLES:
+            raise AuthError(f"role must be one of {', '.join(USER_ROLES)}, got {role!r}")
+        changes["role"] = role
+    if active is not None:
+        changes["active"] = bool(active)
+    if password is not None:
+        check_new_password(password)
+        changes["password_hash"] = hash_password(password)
     if store.get_user(username) is None:
         raise AuthError(f"no user {username!r}")
-    store.update_user(username, password_hash=hash_password(password))
+    if changes:
+        store.update_user(username, actor=actor, keep_session=keep_session, **changes)
 
 
 def authenticate(store: AccountStore, username: str, password: str) -> User | None:
@@ -167,7 +266,11 @@ def hash_token(token: str) -> str:
 
 
 def create_api_token(
-    store: AccountStore, role: str, name: str, username: str | None = None
+    store: AccountStore,
+    role: str,
+    name: str,
+    username: str | None = None,
+    actor: str | None = None,
 ) -> tuple[str, ApiToken]:
     """A new token: returns (the secret, shown once; the stored record with only its hash)."""
     if role not in TOKEN_ROLES:
@@ -176,5 +279,5 @@ def create_api_token(
         raise AuthError("token name must be 1-100 characters")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(token_hash=hash_token(secret), role=role, name=name, username=username)
-    store.add_api_token(record)
+    store.add_api_token(record, actor=actor)
     return secret, record

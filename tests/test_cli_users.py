@@ -9,12 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from web_fixtures import FakeRuntime, fast_password_hashing, make_app  # noqa: F401 (autouse)
+from web_fixtures import (  # noqa: F401 (fast_password_hashing: autouse)
+    FakeRuntime,
+    csrf_token,
+    fast_password_hashing,
+    make_app,
+)
 
 from station import access
 from station.commands.cli import main
 from station.store import open_store
-from station.web import auth
 
 
 @pytest.mark.parametrize("command", ["user", "token"])
@@ -61,8 +65,7 @@ def test_user_add_from_stdin_then_log_in_on_the_web(
         try:
             client = make_app(runtime, store, data_dir).test_client()
             client.get("/login")
-            with client.session_transaction() as session:
-                token = session[auth.CSRF_FIELD]
+            token = csrf_token(client)
             response = client.post(
                 "/login",
                 data={"username": "ana", "password": "ana-password-1", "csrf_token": token},

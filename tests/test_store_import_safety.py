@@ -168,8 +168,12 @@ def test_with_accounts_lists_them_first_then_moves_them_without_tokens(
     [
         ("kiosk-1", "kiosk", "role must be one of admin, physio, coach"),
         ("eve", "root", "role must be one of admin, physio, coach"),
-        (" padded", "coach", "username must be 1-64 printable characters"),
-        ("", "coach", "username must be 1-64 printable characters"),
+        (" padded", "coach", "username must be 1-64 characters"),
+        ("", "coach", "username must be 1-64 characters"),
+        ("a/b", "coach", "may not contain '/'"),
+        ("line\nbreak", "coach", "may not contain U+000A"),
+        ("kiosk of ana", "coach", "may not start with 'kiosk of'"),
+        ("\u0430dmin", "admin", "mixes Cyrillic and Latin letters"),
     ],
 )
 def test_with_accounts_refuses_what_a_new_account_could_not_be(
@@ -193,6 +197,31 @@ def test_with_accounts_refuses_what_a_new_account_could_not_be(
     assert "tables/users.jsonl line 2" in err and message in err, err
     with open_store(target) as store:
         assert store.list_users() == [] and store.counts()["athletes"] == 0
+
+
+def test_with_accounts_refuses_a_lookalike_of_an_account_here_and_logs_it(
+    source_archive: Path, tmp_path: Path
+) -> None:
+    """`Owner` is not `owner`, but reads the same: refused, nothing imported; the security
+    log has the refusal and, for a good import, what it added and which accounts."""
+    lookalike = {"tables/users.jsonl": jsonl([user_row("Owner", "admin")])}
+    bad = rewrite(source_archive, tmp_path / "bad.zip", lookalike)
+    target = tmp_path / "target"
+    station_with_owner(target).close()
+    done = station_cli("import", "--with-accounts", bad, "--data-dir", target, cwd=tmp_path)
+    assert done.returncode == 2 and "looks like the existing user 'owner'" in done.stderr
+    good = station_cli(
+        "import", "--with-accounts", source_archive, "--data-dir", target, cwd=tmp_path
+    )
+    assert good.returncode == 0, good.stderr
+    with open_store(target) as store:
+        assert accounts(store) == (["ana", "owner"], [])
+        imported, refused = [e for e in store.security_log() if e.kind.startswith("import")]
+    assert refused.kind == "import_refused" and refused.subject == "bad.zip"
+    assert "looks like the existing user" in refused.detail
+    assert imported.kind == "import" and imported.subject == "source.zip"
+    assert "users 1" in imported.detail and "accounts given: 'ana'" in imported.detail
+    assert imported.actor.startswith("command line (")
 
 
 # -- import bombs: hard limits, bounded memory ----------------------------------------------

@@ -193,7 +193,7 @@ def test_targets_users_tokens(store: Store) -> None:
     assert store.find_api_token("nope") is None
     store.revoke_api_token(found.uid)
     assert store.list_api_tokens() == []
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(StoreError, match="already exists"):  # checked before the UNIQUE
         store.add_user(User(username="coach", role="coach", password_hash="z"))
 
 

@@ -7,6 +7,7 @@ covered as soon as it exists (create_app refuses an undeclared /api/ route).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app
 from web_fixtures import api_declarations, api_headers_for, login_as, seed_history, send_json
 
 from station import access
+from station.store import LoginSession
 from station.web import auth
 from station.web.routes import ApiRoute
 
@@ -58,7 +60,7 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
 def concrete(ep: ApiRoute, ids: dict[str, str]) -> str:
     path = ep.path
     if "{uid}" in path:
-        kind = path.split("/")[2]  # athletes, sessions, targets, trials, tokens
+        kind = path.split("/")[2]  # athletes, sessions, targets, trials, tokens...
         path = path.replace("{uid}", ids[kind])
     path = path.replace("{index}", "0")  # /api/calibration/placements/{index}
     return path.replace("{trial_uid}", ids["trials"]).replace("{username}", ids["users"])
@@ -81,7 +83,16 @@ def _setup_ids(app: Flask, web_store) -> dict[str, str]:
     seeded = seed_history(web_store)
     access.create_user(web_store, "extra", "coach", "extra-password")
     _, token = access.create_api_token(web_store, "coach", "to revoke")
+    access.create_user(web_store, "logged-in", "coach", "logged-in-password")
+    login = LoginSession(
+        secret_hash="0" * 64,
+        username="logged-in",
+        kind="user",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    web_store.start_login_session(login)
     return {
+        "login-sessions": login.uid,
         "athletes": seeded["athletes"][0],
         "sessions": seeded["sessions"][0],
         "targets": seeded["targets"][0],

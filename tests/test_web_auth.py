@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import importlib
+import time
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, fresh_app, app, client)
-from web_fixtures import PASSWORDS, api_headers_for, csrf_token, login_as, make_app
+from web_fixtures import (
+    PASSWORDS,
+    api_headers_for,
+    csrf_headers,
+    csrf_token,
+    login_as,
+    make_app,
+)
 
 from station import access
+from station.store import Athlete
 from station.web import auth
 
 # -- setup gate ---------------------------------------------------------------------------
@@ -138,20 +147,62 @@ def test_login_is_rate_limited_per_user_and_address(client: FlaskClient, app: Fl
     assert _login(app.test_client(), "physio", PASSWORDS["physio"]).status_code == 302
 
 
-def test_limiter_window_passes() -> None:
-    now = [1000.0]
-    limiter = auth.LoginLimiter(max_failures=3, window_s=60, clock=lambda: now[0])
-    for _ in range(3):
-        assert limiter.retry_after("k") is None
-        limiter.failed("k")
-    assert limiter.retry_after("k") == 60
-    now[0] += 59.5
-    assert limiter.retry_after("k") == 1
-    now[0] += 1
-    assert limiter.retry_after("k") is None
-    limiter.failed("k")
-    limiter.succeeded("k")
-    assert limiter.retry_after("k") is None
+def test_a_lock_out_ends_when_its_window_has_passed(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flask-Limiter's moving window: locked for LOGIN_WINDOW_S after the first failure,
+    then the right password works again, and it clears the failures it follows."""
+    offset = [0.0]
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + offset[0])
+    for _ in range(auth.LOGIN_MAX_FAILURES):
+        _login(client, "coach", "wrong")
+    offset[0] = auth.LOGIN_WINDOW_S - 5
+    locked = _login(client, "coach", PASSWORDS["coach"])
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) <= 6
+    offset[0] = auth.LOGIN_WINDOW_S + 1
+    assert _login(client, "coach", PASSWORDS["coach"]).status_code == 302
+    for _ in range(auth.LOGIN_MAX_FAILURES - 1):  # the success cleared the old failures
+        assert _login(client, "coach", "wrong").status_code == 401
+    assert _login(client, "coach", PASSWORDS["coach"]).status_code == 302
+
+
+def test_lookalike_usernames_share_their_failures(client: FlaskClient) -> None:
+    """`Admin`, `ADMIN` and Cyrillic `аdmin` are one username to the limiter: no way round
+    the lock-out by changing case or script."""
+    for name in ("coach", "Coach", "COACH", "соach", "ｃｏａｃｈ"):  # Cyrillic с, о; full width
+        assert _login(client, name, "wrong").status_code == 401
+    assert _login(client, "coach", PASSWORDS["coach"]).status_code == 429
+
+
+def test_login_requests_per_address_are_limited_whatever_they_say(app: Flask) -> None:
+    """Even right passwords: at most LOGIN_REQUESTS_PER_MINUTE login POSTs a minute from one
+    address (a script hammering the form costs argon2 work each time)."""
+    client = app.test_client()
+    for _ in range(auth.LOGIN_REQUESTS_PER_MINUTE):
+        assert _login(client, "physio", PASSWORDS["physio"]).status_code == 302
+    refused = _login(client, "physio", PASSWORDS["physio"])
+    assert refused.status_code == 429 and b"from this address" in refused.data
+    other = app.test_client()  # another address is not refused
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert _login(other, "physio", PASSWORDS["physio"]).status_code == 302
+
+
+def test_the_pdf_endpoint_is_limited_per_address(
+    app: Flask, web_store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BALANCE_STATION_CHROMIUM", "/nonexistent/chromium")  # 503 at once
+    athlete = web_store.add_athlete(Athlete(name="Pdf Example"))
+    client = login_as(app.test_client(), "coach")
+    for _ in range(auth.PDF_REQUESTS_PER_MINUTE):
+        assert client.get(f"/report/{athlete}.pdf").status_code == 503
+    refused = client.get(f"/report/{athlete}.pdf")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) <= 60
+
+
+def test_the_station_app_serves_every_limited_path(app: Flask) -> None:
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    assert set(auth.REQUEST_LIMITS) <= served
 
 
 def test_logout_needs_csrf_and_ends_the_session(client: FlaskClient) -> None:
@@ -168,11 +219,15 @@ def test_deleted_user_loses_the_session_at_once(client: FlaskClient, web_store) 
     assert client.get("/api/athletes").status_code == 401
 
 
-def test_a_role_change_applies_to_the_open_session(client: FlaskClient, web_store) -> None:
+def test_a_role_change_ends_the_open_session(client: FlaskClient, web_store) -> None:
     login_as(client, "physio")
+    token = csrf_token(client)
     web_store.update_user("physio", role="coach")
     body = {"name": "X"}
-    response = client.post("/api/athletes", json=body, headers={"X-CSRF-Token": csrf_token(client)})
+    response = client.post("/api/athletes", json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 401
+    login_as(client, "physio")  # logging in again gives the new role
+    response = client.post("/api/athletes", json=body, headers=csrf_headers(client))
     assert response.status_code == 403
 
 
@@ -189,6 +244,34 @@ def test_cookie_state_changes_need_the_csrf_token(client: FlaskClient) -> None:
         "/api/athletes", json={"name": "Cara"}, headers={"X-CSRF-Token": csrf_token(client)}
     )
     assert right.status_code == 201
+
+
+def test_a_csrf_token_works_only_with_its_own_session(app: Flask) -> None:
+    """Attacks on Flask-WTF's check as the station uses it: another user's token, the token
+    of this browser's previous login, a token signed with another key, the raw session
+    value, a tampered token and a token in the query string are all refused."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    physio, coach = login_as(app.test_client(), "physio"), login_as(app.test_client(), "coach")
+    theirs, old = csrf_token(coach), csrf_token(physio)
+    with physio.session_transaction() as session:
+        raw = session[auth.CSRF_FIELD]
+    login_as(physio, "physio")  # a new login: a new token
+    forged = URLSafeTimedSerializer(b"another key", salt="wtf-csrf-token").dumps(raw)
+    mine = csrf_token(physio)
+    for bad in (theirs, old, forged, raw, mine[:-2] + "xx", ""):
+        refused = physio.post("/api/athletes", json={"name": "Eve"}, headers={"X-CSRF-Token": bad})
+        assert refused.status_code == 400 and refused.get_json()["field"] == "csrf_token", bad
+    in_query = physio.post(f"/api/athletes?csrf_token={mine}", json={"name": "Eve"})
+    assert in_query.status_code == 400
+    assert physio.post("/api/athletes", json={"name": "Eve"}, headers={"X-CSRF-Token": mine})\
+        .status_code == 201
+
+
+def test_the_login_form_needs_its_csrf_token(client: FlaskClient) -> None:
+    """No login CSRF: a page elsewhere cannot log this browser in as someone else."""
+    response = client.post("/login", data={"username": "coach", "password": PASSWORDS["coach"]})
+    assert response.status_code == 400 and client.get("/api/athletes").status_code == 401
 
 
 def test_bearer_calls_are_exempt_from_csrf(app: Flask) -> None:

@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
+from flask.ctx import RequestContext
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
 
 from station import access
 from station.board.sim import simulate
@@ -207,12 +209,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's session (made if there is none yet)."""
+    """The CSRF token of the client's session as a page would get it (Flask-WTF signs the
+    session's token; one is made if there is none yet)."""
+    app = client.application
     with client.session_transaction() as session:
-        token = session.get(auth.CSRF_FIELD)
-        if not token:
-            token = session[auth.CSRF_FIELD] = "test-csrf-" + auth.secrets.token_hex(8)
-    return token
+        environ = EnvironBuilder("/").get_environ()
+        with RequestContext(app, environ, session=session):
+            return auth.csrf_token()
 
 
 def csrf_headers(client: FlaskClient) -> dict[str, str]:

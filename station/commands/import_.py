@@ -3,7 +3,8 @@ duplicates, all or nothing).
 
 Accounts are one station's credentials, not history: they come only with --with-accounts,
 each validated like a new account and all of them listed before anything is written. API
-tokens never move between stations.
+tokens never move between stations. Every import, done or refused, is a line in the security
+log.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from station.access import USER_ROLES, AuthError, check_username  # as for a new account
+from station.access import (  # as for a new account
+    USER_ROLES,
+    AuthError,
+    check_username,
+    command_line_actor,
+)
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
-from station.store import Store, User
+from station.store import SecurityEvent, Store, User
 from station.store.archive import ArchiveError, import_archive, read_accounts
 
 USERS_MEMBER = "tables/users.jsonl"
@@ -68,6 +74,13 @@ def _list_accounts(store: Store, accounts: list[User]) -> None:
         print(f"  {account.username} ({account.role}{state}){note}")
 
 
+def _log_import(store: Store, archive: Path, kind: str, detail: str) -> None:
+    """The security log's line about this import (accounts added are named)."""
+    store.log_security_event(
+        SecurityEvent(kind=kind, actor=command_line_actor(), subject=archive.name, detail=detail)
+    )
+
+
 def handle(args: argparse.Namespace) -> int:
     with open_from_args(args) as store:
         try:
@@ -76,8 +89,15 @@ def handle(args: argparse.Namespace) -> int:
                 accounts = checked_accounts(read_accounts(args.archive))
                 _list_accounts(store, accounts)
             report = import_archive(store, args.archive, accounts=accounts)
-        except ArchiveError as exc:
+        except (ArchiveError, UserError) as exc:
+            _log_import(store, args.archive, "import_refused", str(exc)[:500])
+            if isinstance(exc, UserError):
+                raise
             raise UserError(f"{exc}; nothing was imported") from None
+        added = ", ".join(f"{t} {s['added']}" for t, s in report.items() if s.get("added"))
+        names = ", ".join(_shown(a.username) for a in accounts or [])
+        _log_import(store, args.archive, "import", f"added: {added or 'nothing'}"
+                    + (f"; accounts given: {names}" if accounts is not None else ""))
     for table, stats in report.items():
         if "not_imported" in stats:
             if stats["not_imported"]:

@@ -2,6 +2,7 @@
 
 A token is printed once, on stdout alone (so `TOKEN=$(balance-station token create ...)`
 works); only its SHA-256 hash is stored. Send it as `Authorization: Bearer <token>`.
+Creating and revoking are in the security log (by "command line (<OS user>)").
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from station.access import TOKEN_ROLES, AuthError, create_api_token
+from station.access import TOKEN_ROLES, AuthError, command_line_actor, create_api_token
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
 from station.store import StoreError
@@ -44,7 +45,9 @@ def handle(args: argparse.Namespace) -> int:
                 if not args.role:
                     raise UserError(f"token create needs --role ({', '.join(TOKEN_ROLES)})")
                 name = args.name or f"{args.role} token"
-                secret, record = create_api_token(store, args.role, name)
+                secret, record = create_api_token(
+                    store, args.role, name, actor=command_line_actor()
+                )
                 print(secret)
                 print(
                     f"created token {record.uid} ({args.role}, {name!r}); it is shown only "
@@ -63,7 +66,7 @@ def handle(args: argparse.Namespace) -> int:
             if not args.uid:
                 raise UserError("token revoke needs the token's id (see `token list`)")
             uid = _find(store.list_api_tokens(), args.uid)
-            store.revoke_api_token(uid)
+            store.revoke_api_token(uid, actor=command_line_actor())
             print(f"revoked token {uid}")
             return 0
         except (AuthError, StoreError) as exc:

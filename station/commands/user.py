@@ -2,6 +2,8 @@
 
 Passwords come from a prompt (asked twice) on a terminal, else from the first line of
 stdin, so scripts can pipe them: `printf '%s\n' "$PW" | balance-station user add ana --role physio`.
+Every change goes to the security log as done by "command line (<OS user>)"; a new password
+ends the user's sessions (station.store keeps those rules, whoever writes).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ import argparse
 import getpass
 import sys
 
-from station.access import USER_ROLES, AuthError, create_user, set_password
+from station.access import USER_ROLES, AuthError, command_line_actor, create_user, set_password
 from station.commands._errors import UserError
 from station.commands._store_cli import add_store_args, open_from_args
-from station.store import StoreError
+from station.store import LastAdminError, StoreError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,25 +63,32 @@ def handle(args: argparse.Namespace) -> int:
                     print(f"{user.username}  {user.role}  {user.created_at:%Y-%m-%d}{state}")
                 return 0
             if args.action == "add":
-                create_user(store, args.name, args.role, read_password())
+                create_user(
+                    store, args.name, args.role, read_password(), actor=command_line_actor()
+                )
                 print(f"added user {args.name} ({args.role})")
                 return 0
             if args.action == "passwd":
                 if store.get_user(args.name) is None:
                     raise UserError(f"no user {args.name!r}")
-                set_password(store, args.name, read_password("New password"))
-                print(f"password of {args.name} changed")
+                set_password(
+                    store, args.name, read_password("New password"), actor=command_line_actor()
+                )
+                print(f"password of {args.name} changed (their sessions ended)")
                 return 0
             user = store.get_user(args.name)
             if user is None:
                 raise UserError(f"no user {args.name!r}")
             admins = [u for u in store.list_users() if u.role == "admin" and u.active]
-            if user.role == "admin" and len(admins) == 1 and user.active:
+            if user.role == "admin" and len(admins) == 1 and user.active:  # before asking
                 raise UserError("cannot delete the last admin: add another admin first")
             if not args.yes and not _confirm(f"Delete user {args.name}?"):
                 print("nothing deleted (answer 'yes', or pass --yes)")
                 return 1
-            store.delete_user(args.name)
+            try:  # the store checks again in the deleting transaction (concurrent deletes)
+                store.delete_user(args.name, actor=command_line_actor())
+            except LastAdminError:
+                raise UserError("cannot delete the last admin: add another admin first") from None
             print(f"deleted user {args.name}")
             return 0
         except (AuthError, StoreError) as exc:

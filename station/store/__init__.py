@@ -11,20 +11,31 @@ from station.store.records import (
     ApiToken,
     Athlete,
     IntegrityReport,
+    LoginSession,
+    SecurityEvent,
     SessionRecord,
     Target,
     TrialRecord,
     User,
 )
-from station.store.repository import SchemaMismatchError, Store, StoreError, open_store
+from station.store.repository import (
+    LastAdminError,
+    SchemaMismatchError,
+    Store,
+    StoreError,
+    open_store,
+)
 
 __all__ = [
     "ApiToken",
     "Athlete",
     "IntegrityReport",
+    "LastAdminError",
+    "LoginSession",
     "RawFrames",
     "RawFramesError",
     "SchemaMismatchError",
+    "SecurityEvent",
     "SessionRecord",
     "Store",
     "StoreError",

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from station.store import migrate, rawframes
 from station.store.rawframes import RawFramesError
 from station.store.records import User, utcnow
-from station.store.repository import Store, calibration_hash
+from station.store.repository import Store, StoreError, calibration_hash, check_new_username
 from station.store.row_rules import RowError, Rule, check_row, table_rules
 from station.store.schema import (
     athletes,
@@ -408,9 +408,13 @@ class _ImportContext:
         )
         here_uids = set(self.conn.scalars(sa.select(users.c.uid).where(users.c.uid.in_(uids))))
         new = [a for a in accounts if a.username not in here and a.uid not in here_uids]
-        if new:
+        for account in new:  # one by one: a lookalike of an account added just before counts
+            try:
+                check_new_username(self.conn, account.username)
+            except StoreError as exc:
+                raise ArchiveError(f"tables/{_ACCOUNTS}.jsonl: {exc}") from None
             self.conn.execute(
-                users.insert(), [asdict(a) | {"created_at": a.created_at or utcnow()} for a in new]
+                users.insert(), asdict(account) | {"created_at": account.created_at or utcnow()}
             )
         return {"added": len(new), "present": len(accounts) - len(new)}
 

@@ -126,3 +126,39 @@ class IntegrityReport:
     ok: bool
     problems: list[str]
     counts: dict[str, int]
+
+
+@dataclass
+class LoginSession:
+    """A browser's login, kept by the server: the cookie holds a secret whose SHA-256 is
+    `secret_hash`; the session lasts until `expires_at` or until it is ended (logout, a
+    password, role or active change of its user, an admin). `kind` is "user" or "kiosk"
+    (a kiosk belongs to the physio/coach who turned it on). `username` and `role` are the
+    user's as they are now (filled when loaded)."""
+
+    secret_hash: str
+    username: str
+    kind: str
+    expires_at: datetime
+    address: str | None = None
+    user_agent: str | None = None
+    uid: str = field(default_factory=new_uid)
+    created_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    role: str | None = None
+    user_uid: str | None = None
+
+
+@dataclass
+class SecurityEvent:
+    """One line of the security log (append-only): what happened (`kind`), who did it
+    (`actor`: a user, "kiosk of <user>", "API token <name>", "command line (<os user>)"),
+    to whom or what (`subject`), from which client address, and a short `detail`."""
+
+    kind: str
+    actor: str | None = None
+    subject: str | None = None
+    address: str | None = None
+    detail: str | None = None
+    at: datetime | None = None
+    id: int | None = None

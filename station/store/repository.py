@@ -26,6 +26,8 @@ from station.store.records import (
     ApiToken,
     Athlete,
     IntegrityReport,
+    LoginSession,
+    SecurityEvent,
     SessionRecord,
     Target,
     TrialRecord,
@@ -44,6 +46,8 @@ from station.store.schema import (
     athletes,
     calibrations,
     json_text,
+    login_sessions,
+    security_log,
     sessions,
     station_settings,
     targets,
@@ -53,6 +57,7 @@ from station.store.schema import (
     trials,
     users,
 )
+from station.store.usernames import username_key
 
 STATION_UID_KEY = "station.uid"
 PSEUDONYM_KEY = "anonymise.key"
@@ -91,6 +96,13 @@ class StoreError(Exception):
 
 class SchemaMismatchError(StoreError):
     """The database is at a different schema revision than this code."""
+
+
+class LastAdminError(StoreError):
+    """The change would leave the station without an active admin."""
+
+
+LAST_ADMIN = "the station needs at least one active admin: add or activate another first"
 
 
 def open_store(location: str | os.PathLike[str] | None = None, upgrade: bool = False) -> Store:
@@ -582,13 +594,19 @@ class Store:
             if conn.execute(targets.delete().where(targets.c.uid == uid)).rowcount == 0:
                 raise StoreError(f"no target with id {uid}")
 
-    # -- users and API tokens (hashing is the web app's job; we only store) -----------------
+    # -- users and API tokens (hashing is station.access's job; we store, and keep the rules
+    # that must hold whoever writes: one account per name as people read it, at least one
+    # active admin, every change in the security log, a changed account's sessions ended) ---
 
-    def add_user(self, user: User) -> str:
+    def add_user(self, user: User, actor: str | None = None) -> str:
+        """Add `user`; StoreError when a user of the same or a lookalike name exists
+        (usernames.username_key)."""
         with self.write() as conn:
+            check_new_username(conn, user.username)
             conn.execute(
                 users.insert().values(**asdict(user) | {"created_at": user.created_at or utcnow()})
             )
+            _log(conn, "user_added", actor, user.username, f"role {user.role}")
         return user.uid
 
     def get_user(self, username: str) -> User | None:
@@ -605,24 +623,58 @@ class Store:
             rows = conn.execute(sa.select(users).order_by(users.c.username)).mappings().all()
         return [User(**{k: r[k] for k in User.__dataclass_fields__}) for r in rows]
 
-    def update_user(self, username: str, **changes: Any) -> None:
+    def update_user(
+        self,
+        username: str,
+        actor: str | None = None,
+        keep_session: str | None = None,
+        **changes: Any,
+    ) -> None:
+        """Change a user's role, password hash or active flag in one transaction: refused
+        (LastAdminError) when no active admin would be left; each change is logged, and a
+        real change ends the user's login sessions (kiosks included) but `keep_session`
+        (the uid of the session making the change, when it is the user's own)."""
         if set(changes) - {"role", "password_hash", "active"}:
             raise StoreError("only role, password_hash and active can change")
         with self.write() as conn:
-            if (
-                conn.execute(
-                    users.update().where(users.c.username == username).values(**changes)
-                ).rowcount
-                == 0
-            ):
+            admins = _lock_admins(conn)
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+            if row is None:
                 raise StoreError(f"no user {username!r}")
+            role, active = changes.get("role", row.role), bool(changes.get("active", row.active))
+            _keep_an_admin(admins, row, role=role, active=active)
+            conn.execute(users.update().where(users.c.id == row.id).values(**changes))
+            events = []
+            if role != row.role:
+                events.append(("role_changed", f"role {row.role} -> {role}"))
+            if changes.get("password_hash", row.password_hash) != row.password_hash:
+                events.append(("password_changed", "password changed"))
+            if active != bool(row.active):
+                events.append(("activated", "activated") if active else ("deactivated",
+                                                                         "deactivated"))
+            for kind, detail in events:
+                _log(conn, kind, actor, username, detail)
+            if events:
+                reason = ", ".join(detail for _, detail in events)
+                _end_sessions(
+                    conn, login_sessions.c.user_id == row.id, reason, actor, keep=keep_session
+                )
 
-    def delete_user(self, username: str) -> None:
+    def delete_user(self, username: str, actor: str | None = None) -> None:
+        """Delete a user, their sessions and tokens (LastAdminError for the last active
+        admin)."""
         with self.write() as conn:
-            if conn.execute(users.delete().where(users.c.username == username)).rowcount == 0:
+            admins = _lock_admins(conn)
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+            if row is None:
                 raise StoreError(f"no user {username!r}")
+            _keep_an_admin(admins, row, role=None, active=False)
+            _end_sessions(conn, login_sessions.c.user_id == row.id, "user deleted", actor)
+            conn.execute(api_tokens.delete().where(api_tokens.c.user_id == row.id))
+            conn.execute(users.delete().where(users.c.id == row.id))
+            _log(conn, "user_deleted", actor, username, f"role {row.role}")
 
-    def add_api_token(self, token: ApiToken) -> str:
+    def add_api_token(self, token: ApiToken, actor: str | None = None) -> str:
         with self.write() as conn:
             user_id = None
             if token.username is not None:
@@ -642,6 +694,8 @@ class Store:
                     last_used_at=token.last_used_at,
                 )
             )
+            _log(conn, "token_created", actor, f"API token {token.name}",
+                 f"role {token.role}, id {token.uid}")
         return token.uid
 
     def find_api_token(self, token_hash: str, touch: bool = True) -> ApiToken | None:
@@ -676,10 +730,110 @@ class Store:
                 for r in conn.execute(query).mappings()
             ]
 
-    def revoke_api_token(self, uid: str) -> None:
+    def revoke_api_token(self, uid: str, actor: str | None = None) -> None:
         with self.write() as conn:
-            if conn.execute(api_tokens.delete().where(api_tokens.c.uid == uid)).rowcount == 0:
+            row = conn.execute(sa.select(api_tokens).where(api_tokens.c.uid == uid)).first()
+            if row is None:
                 raise StoreError(f"no API token with id {uid}")
+            conn.execute(api_tokens.delete().where(api_tokens.c.id == row.id))
+            _log(conn, "token_revoked", actor, f"API token {row.name}",
+                 f"role {row.role}, id {uid}")
+
+    # -- login sessions (the web's; the secret's hash is made by station.web.auth) ---------
+
+    def start_login_session(self, login: LoginSession) -> str:
+        """Record a new login of `login.username` (who must exist); forgets sessions that
+        expired (a cheap indexed delete at each login instead of a timer)."""
+        now = utcnow()
+        with self.write() as conn:
+            user_id = conn.scalar(sa.select(users.c.id).where(users.c.username == login.username))
+            if user_id is None:
+                raise StoreError(f"no user {login.username!r}")
+            conn.execute(login_sessions.delete().where(login_sessions.c.expires_at <= now))
+            conn.execute(
+                login_sessions.insert().values(
+                    uid=login.uid,
+                    secret_hash=login.secret_hash,
+                    user_id=user_id,
+                    kind=login.kind,
+                    created_at=login.created_at or now,
+                    expires_at=login.expires_at,
+                    last_seen_at=login.last_seen_at or now,
+                    address=_clip(login.address, 64),
+                    user_agent=_clip(login.user_agent, 200),
+                )
+            )
+        return login.uid
+
+    def find_login_session(self, secret_hash: str) -> LoginSession | None:
+        """The open session with this secret's hash, as its user is now, or None when it
+        ended, expired, or its user is inactive (one indexed query: runs per request)."""
+        query = _login_session_query().where(
+            login_sessions.c.secret_hash == secret_hash,
+            login_sessions.c.expires_at > utcnow(),
+            users.c.active.is_(True),
+        )
+        with self.read() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _login_session(row)
+
+    def touch_login_session(self, uid: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                login_sessions.update()
+                .where(login_sessions.c.uid == uid)
+                .values(last_seen_at=utcnow())
+            )
+
+    def list_login_sessions(self, username: str | None = None) -> list[LoginSession]:
+        """Open sessions (not expired), by user then age."""
+        query = (
+            _login_session_query()
+            .where(login_sessions.c.expires_at > utcnow())
+            .order_by(users.c.username, login_sessions.c.created_at)
+        )
+        if username is not None:
+            query = query.where(users.c.username == username)
+        with self.read() as conn:
+            return [_login_session(r) for r in conn.execute(query).mappings()]
+
+    def end_login_session(
+        self, uid: str, reason: str, actor: str | None = None, address: str | None = None
+    ) -> None:
+        """End one session (logout, the admin); StoreError when there is none open."""
+        with self.write() as conn:
+            if not _end_sessions(conn, login_sessions.c.uid == uid, reason, actor, address):
+                raise StoreError(f"no open session with id {uid}")
+
+    def end_user_sessions(
+        self, username: str, reason: str, actor: str | None = None, keep: str | None = None
+    ) -> int:
+        """End every session of `username` but `keep` (a session uid); returns how many."""
+        user_ids = sa.select(users.c.id).where(users.c.username == username).scalar_subquery()
+        with self.write() as conn:
+            return _end_sessions(conn, login_sessions.c.user_id == user_ids, reason, actor,
+                                 keep=keep)
+
+    # -- the security log (append-only) ----------------------------------------------------
+
+    def log_security_event(self, event: SecurityEvent) -> None:
+        with self.write() as conn:
+            _log(conn, event.kind, event.actor, event.subject, event.detail, event.address,
+                 at=event.at)
+
+    def security_log(
+        self, limit: int = 200, before_id: int | None = None
+    ) -> list[SecurityEvent]:
+        """The newest `limit` events (older than event `before_id`), newest first."""
+        query = sa.select(security_log).order_by(security_log.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(security_log.c.id < before_id)
+        fields = SecurityEvent.__dataclass_fields__
+        with self.read() as conn:
+            return [
+                SecurityEvent(**{k: r[k] for k in fields})
+                for r in conn.execute(query).mappings()
+            ]
 
     # -- checks and statistics -------------------------------------------------------------
 
@@ -786,3 +940,109 @@ def _check_choice(name: str, value: object, allowed: set[object]) -> None:
 
 def _athlete(row: Any) -> Athlete:
     return Athlete(**{k: row[k] for k in Athlete.__dataclass_fields__})
+
+
+# -- accounts: the rules every writer keeps ---------------------------------------------------
+
+
+def check_new_username(conn: sa.Connection, username: str) -> None:
+    """StoreError when a user of this name, or one that reads the same, exists. All names
+    are compared (the users table is small); on SQLite the write lock makes check and
+    insert one step."""
+    key = username_key(username)
+    for existing in conn.scalars(sa.select(users.c.username)):
+        if existing == username:
+            raise StoreError(f"user {username!r} already exists")
+        if username_key(existing) == key:
+            raise StoreError(
+                f"username {username!r} looks like the existing user {existing!r}: "
+                "choose a name that reads differently"
+            )
+
+
+def _lock_admins(conn: sa.Connection) -> list[int]:
+    """The ids of the active admins, locked until the transaction ends (FOR UPDATE in id
+    order on PostgreSQL, taken before any other row so two changes never wait on each
+    other; SQLite's write lock serialises writers anyway). A change that waited sees the
+    admins as the other change left them: three deletes of the last three admins at once
+    leave one."""
+    return list(
+        conn.scalars(
+            sa.select(users.c.id)
+            .where(users.c.role == "admin", users.c.active.is_(True))
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+    )
+
+
+def _keep_an_admin(admins: list[int], row: Any, role: str | None, active: bool) -> None:
+    """LastAdminError when changing `row` to `role`/`active` (role None: deleting it) leaves
+    none of the active `admins`."""
+    if row.id not in admins or (role == "admin" and active):
+        return
+    if not [a for a in admins if a != row.id]:
+        raise LastAdminError(LAST_ADMIN)
+
+
+def _log(
+    conn: sa.Connection,
+    kind: str,
+    actor: str | None,
+    subject: str | None,
+    detail: str | None = None,
+    address: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    conn.execute(
+        security_log.insert().values(
+            at=at or utcnow(),
+            kind=kind[:40],
+            actor=_clip(actor, 200),
+            subject=_clip(subject, 200),
+            address=_clip(address, 64),
+            detail=detail,
+        )
+    )
+
+
+def _end_sessions(
+    conn: sa.Connection,
+    where: sa.ColumnElement[bool],
+    reason: str,
+    actor: str | None,
+    address: str | None = None,
+    keep: str | None = None,
+) -> int:
+    """Delete the sessions matching `where` (but `keep`), one security-log line each."""
+    if keep is not None:
+        where = sa.and_(where, login_sessions.c.uid != keep)
+    ended = conn.execute(
+        sa.select(login_sessions.c.uid, login_sessions.c.kind, users.c.username)
+        .join(users, users.c.id == login_sessions.c.user_id)
+        .where(where)
+    ).all()
+    if ended:
+        uids = [e.uid for e in ended]
+        conn.execute(login_sessions.delete().where(login_sessions.c.uid.in_(uids)))
+    for e in ended:
+        what = "kiosk session" if e.kind == "kiosk" else "session"
+        _log(conn, "session_ended", actor, e.username, f"{what} {e.uid}: {reason}", address)
+    return len(ended)
+
+
+def _login_session_query() -> sa.Select:
+    return sa.select(
+        login_sessions,
+        users.c.username,
+        users.c.role,
+        users.c.uid.label("user_uid"),
+    ).join(users, users.c.id == login_sessions.c.user_id)
+
+
+def _login_session(row: Any) -> LoginSession:
+    return LoginSession(**{k: row[k] for k in LoginSession.__dataclass_fields__})
+
+
+def _clip(text: str | None, length: int) -> str | None:
+    return None if text is None else text[:length]

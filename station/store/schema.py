@@ -7,7 +7,8 @@ head yields exactly these tables.
 
 Every row that can travel between stations (athletes, sessions, trials, calibrations, targets,
 users, tokens) has a `uid` (UUID text): import merges by uid, so nothing is duplicated.
-Integer `id`s are local surrogate keys only. Times are UTC (`UTCDateTime`).
+Integer `id`s are local surrogate keys only. Times are UTC (`UTCDateTime`). Login sessions
+and the security log are this station's own and never travel.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ OUTCOMES = ("complete", "failed", "aborted")
 EYES = ("open", "closed")
 DIRECTIONS = ("<=", ">=")
 TOMBSTONE_KINDS = ("athlete",)
+LOGIN_SESSION_KINDS = ("user", "kiosk")
 LOG_SCALE = (0, 10)  # stiffness, soreness, sleep quality
 SLEEP_HOURS = (0, 24)
 
@@ -295,4 +297,46 @@ tombstones = sa.Table(
     sa.Column("uid", sa.String(36), primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("deleted_at", UTCDateTime, nullable=False),
+)
+
+# A browser's login, kept by the server (migration 0005): the cookie carries only a secret
+# whose SHA-256 is here, so a session can be ended (logout, password/role/active change, an
+# admin) and lasts no longer than its `expires_at`, whatever the cookie says. A row is
+# deleted when its session ends; the security log keeps that it did.
+login_sessions = sa.Table(
+    "login_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("address", sa.String(64)),
+    sa.Column("user_agent", sa.String(200)),
+    _one_of("kind", LOGIN_SESSION_KINDS),
+)
+
+# Append-only (the store has no method that changes or deletes a row, and triggers refuse
+# UPDATE and DELETE, migration 0005): failed logins, lock-outs, account, role, password and
+# token changes, session ends, imports. Names are text, not references: a line outlives the
+# account it names.
+security_log = sa.Table(
+    "security_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("subject", sa.String(200)),
+    sa.Column("address", sa.String(64)),
+    sa.Column("detail", sa.Text),
 )

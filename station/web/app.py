@@ -158,6 +158,7 @@ def create_app(
     _station_routes(app, web)
     for module in views:
         module.register(app)
+    auth.install_request_limits(app)  # Flask-Limiter on login forms and PDFs (auth.py)
     missing = undeclared_routes(app)
     if missing:
         raise RuntimeError(

@@ -5,7 +5,9 @@ concurrent streams is capped below the server's thread pool: pages keep
 working when many phones watch. One principal (a user, the kiosks one user turned on,
 an API token) holds at most `MAX_STREAMS_PER_PRINCIPAL` of them, so nobody can take
 every slot. A stream whose client vanished ends at its next write (at the latest at the
-next heartbeat) and frees its slot.
+next heartbeat) and frees its slot. A stream whose session ended (logout, a password, role
+or active change, the admin) or whose token was revoked ends within `RECHECK_S`, with an
+`ended` event.
 
 Watching needs `run_tests` or `view_history` (a session cookie, a kiosk, or an API token
 as `Authorization: Bearer`). The hub serialises each message once for every client; this
@@ -36,6 +38,7 @@ from station.web.context import LiveFeed
 from station.web.result_access import ResultViewer, current_viewer
 
 HEARTBEAT_S = 10.0
+RECHECK_S = 5.0  # an open stream asks this often whether its session or token still holds
 MAX_STREAMS = 48
 MAX_STREAMS_PER_PRINCIPAL = 8
 RETRY_MS = 2000
@@ -73,14 +76,21 @@ class _SlotStream:
             release()
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Watcher:
     """Who opened a stream: whose streams count together (`key`; None: only the station's
-    limit applies), how to name them in a refusal, and what results they may see."""
+    limit applies), how to name them in a refusal, what results they may see, and whether
+    they are still allowed to watch (`still_allowed`, asked every `RECHECK_S` outside the
+    request: a logout, a password/role/active change or a revoked token ends the stream)."""
 
     key: tuple[str, str] | None
     label: str
     viewer: ResultViewer
+    still_allowed: Callable[[], bool] = _always
 
 
 def _principal_label(principal: Principal) -> str:
@@ -100,6 +110,7 @@ def station_watcher() -> Watcher:
         key=(principal.via, principal.username or ""),
         label=_principal_label(principal),
         viewer=current_viewer(),
+        still_allowed=auth.session_check(),
     )
 
 
@@ -184,17 +195,22 @@ def live_view(
     `watcher` says who asks (called while the request is served)."""
     slots = _Slots(max_streams, per_principal)
 
-    def stream(last_id: int, viewer: ResultViewer) -> Iterator[str]:
+    def stream(last_id: int, who: Watcher) -> Iterator[str]:
         yield f"retry: {RETRY_MS}\n\n"
-        last_beat = time.monotonic()
+        last_beat = next_check = time.monotonic()
         while not hub.closed:
-            items, missed = hub.read_after(last_id, timeout=HEARTBEAT_S / 2)
+            if time.monotonic() >= next_check:
+                if not who.still_allowed():  # the session ended or the token was revoked
+                    yield 'event: ended\ndata: {"reason": "not authenticated any more"}\n\n'
+                    return
+                next_check = time.monotonic() + RECHECK_S
+            items, missed = hub.read_after(last_id, timeout=min(HEARTBEAT_S / 2, RECHECK_S))
             if missed:
                 yield f"event: gap\ndata: {missed}\n\n"
             if items:
                 last_id = items[-1][0]
                 yield "".join(
-                    f"id: {i}\ndata: {for_viewer(data, viewer)}\n\n" for i, data in items
+                    f"id: {i}\ndata: {for_viewer(data, who.viewer)}\n\n" for i, data in items
                 )
                 last_beat = time.monotonic()
             elif time.monotonic() - last_beat >= HEARTBEAT_S:
@@ -206,7 +222,7 @@ def live_view(
         refusal = slots.take(who)
         if refusal is not None:
             return refusal
-        body = _SlotStream(stream(_resume_id(hub), who.viewer), lambda: slots.release(who))
+        body = _SlotStream(stream(_resume_id(hub), who), lambda: slots.release(who))
         response = Response(body, mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

@@ -2,7 +2,8 @@
 
 Part of access control: station.web.app.create_app registers `blueprint()` on every
 station app, next to the request-wide checks of station.web.auth (setup gate, CSRF,
-session lifetimes), which send people to these pages.
+server-side sessions, request limits), which send people to these pages. Logins, failures
+and lock-outs go to the security log (auth.login_failed).
 """
 
 from __future__ import annotations
@@ -42,17 +43,17 @@ def _form(name: str) -> str:
     return request.form.get(name, "").strip() if name == "username" else request.form.get(name, "")
 
 
-def _too_many(template: str, login: str, **values: Any) -> tuple[str, int, dict[str, str]] | None:
-    wait = auth.login_retry_after(login)
-    if wait is None:
-        return None
-    body, status = _page(
-        template,
-        429,
-        error=f"too many failed attempts: try again in {wait} s",
-        **values,
-    )
-    return body, status, {"Retry-After": str(wait)}
+def _too_many_page(template: str) -> Any:
+    """The 429 of a login form: the form again, saying how long to wait."""
+
+    def render(message: str) -> Response:
+        body, status = _page(
+            template, 429, error=message, username=_form("username"),
+            next=auth.safe_next(request.values.get("next"), ""),
+        )
+        return Response(body, status=status, mimetype="text/html")
+
+    return render
 
 
 def blueprint() -> Blueprint:
@@ -75,7 +76,9 @@ def blueprint() -> Blueprint:
             if access.has_users(store):  # someone else finished setup meanwhile
                 return redirect("/login")
             try:
-                user = access.create_user(store, username, "admin", password)
+                user = access.create_user(
+                    store, username, "admin", password, actor=f"setup from {auth.client_address()}"
+                )
             except access.AuthError as exc:
                 return _page("auth/setup.html", 400, error=str(exc), username=username, **values)
         auth.login_user(user)
@@ -87,9 +90,6 @@ def blueprint() -> Blueprint:
         if request.method == "GET":
             return _page("auth/login.html", next=auth.safe_next(next_url, ""))
         username, password = _form("username"), _form("password")
-        refused = _too_many("auth/login.html", username, username=username, next=next_url)
-        if refused is not None:
-            return refused
         user = access.authenticate(_store(), username, password) if username else None
         if user is None:
             auth.login_failed(username)
@@ -128,9 +128,6 @@ def blueprint() -> Blueprint:
         if request.method == "GET":
             return _page("auth/kiosk_exit.html")
         username, password = _form("username"), _form("password")
-        refused = _too_many("auth/kiosk_exit.html", username, username=username)
-        if refused is not None:
-            return refused
         user = auth.leave_kiosk(username, password) if username else None
         if user is None:
             auth.login_failed(username)
@@ -143,4 +140,7 @@ def blueprint() -> Blueprint:
         auth.login_succeeded(username)
         return redirect("/")
 
+    # request limits (station.web.auth.REQUEST_LIMITS) answer these forms' 429 with the form
+    bp.record_once(auth.too_many_page("auth.login", _too_many_page("auth/login.html")))
+    bp.record_once(auth.too_many_page("auth.kiosk_exit", _too_many_page("auth/kiosk_exit.html")))
     return bp

@@ -18,7 +18,7 @@ from station.board.spec import is_simulated
 from station.web import auth
 from station.web.api import store_404
 from station.web.context import context
-from station.web.views import page_data
+from station.web.views import api_admin, page_data
 
 NAV = (
     # (path, label, capability)
@@ -133,6 +133,8 @@ def register(app: Flask) -> None:
     @auth.require("manage_users")
     def settings_page():
         store = context().store
+        principal = auth.current_principal()
+        assert principal is not None
         data = {
             "users": [{"username": u.username, "role": u.role, "active": u.active}
                       for u in store.list_users()],
@@ -140,6 +142,10 @@ def register(app: Flask) -> None:
                         "created_at": history.iso(t.created_at),
                         "last_used_at": history.iso(t.last_used_at)}
                        for t in store.list_api_tokens()],
+            "sessions": [api_admin.session_json(s, principal.session)
+                         for s in store.list_login_sessions()],
+            "security_log": [api_admin.event_json(e)
+                             for e in store.security_log(api_admin.SECURITY_LOG_PAGE)],
             "roles": list(access.USER_ROLES),
             "token_roles": list(access.TOKEN_ROLES),
             "capabilities": {k: sorted(v) for k, v in auth.CAPABILITIES.items()},

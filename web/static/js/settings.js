@@ -1,4 +1,5 @@
-// Users, API tokens and the role table; every change goes through the admin JSON API.
+// Users, API tokens, login sessions, the security log and the role table; every change goes
+// through the admin JSON API.
 "use strict";
 (() => {
   const D = BS.data;
@@ -42,9 +43,47 @@
       tbody.append(tr);
     }
   }
+  function renderSessions(sessions) {
+    const tbody = $("sessions").querySelector("tbody");
+    tbody.replaceChildren();
+    if (!sessions.length) tbody.append(BS.h('<tr><td colspan="7" class="empty">Nobody is logged in.</td></tr>'));
+    let previous = null;
+    for (const s of sessions) {  // sorted by user: the name once per user
+      const who = s.username === previous ? "" : BS.esc(s.username);
+      previous = s.username;
+      const kind = s.kind === "kiosk" ? "kiosk" : "browser";
+      const tr = BS.h(`<tr data-session="${BS.esc(s.uid)}"><td>${who}</td><td>${kind}${s.current ? " (this one)" : ""}</td><td>${BS.dateTime(s.created_at)}</td><td>${BS.dateTime(s.last_seen_at)}</td><td>${BS.dateTime(s.expires_at)}</td><td title="${BS.esc(s.user_agent || "")}">${BS.esc(s.address || "")}</td><td></td></tr>`);
+      const end = BS.h(`<button class="btn btn-ghost btn-small" aria-label="end ${BS.esc(s.username)}'s ${kind} session">End</button>`);
+      end.addEventListener("click", () => {
+        const question = s.current ? "End your own session? You will be logged out." : `End this session of ${s.username}?`;
+        if (!confirm(question)) return;
+        act(() => BS.api("DELETE", `/api/login-sessions/${encodeURIComponent(s.uid)}`), "Session ended.")
+          .then(() => { if (s.current) location.href = "/login"; });
+      });
+      tr.children[6].append(end);
+      tbody.append(tr);
+    }
+  }
+  function eventRow(e) {
+    return BS.h(`<tr><td>${BS.dateTime(e.at)}</td><td>${BS.esc(e.kind.replaceAll("_", " "))}</td><td>${BS.esc(e.actor || "")}</td><td>${BS.esc(e.subject || "")}</td><td>${BS.esc(e.address || "")}</td><td>${BS.esc(e.detail || "")}</td></tr>`);
+  }
+  let oldestEvent = null;
+  function renderLog(events, append) {
+    const tbody = $("seclog").querySelector("tbody");
+    if (!append) tbody.replaceChildren();
+    if (!append && !events.length) tbody.append(BS.h('<tr><td colspan="6" class="empty">Nothing yet.</td></tr>'));
+    for (const e of events) tbody.append(eventRow(e));
+    if (events.length) oldestEvent = events[events.length - 1].id;
+    $("seclog-more").hidden = events.length === 0;
+  }
+  $("seclog-more").addEventListener("click", async () => {
+    try { renderLog((await BS.api("GET", `/api/security-log?before=${oldestEvent}`)).events, true); } catch (e) { BS.toast(e.message, "bad"); }
+  });
   async function reload() {
     renderUsers((await BS.api("GET", "/api/users")).users);
     renderTokens((await BS.api("GET", "/api/tokens")).tokens);
+    renderSessions((await BS.api("GET", "/api/login-sessions")).sessions);
+    renderLog((await BS.api("GET", "/api/security-log")).events, false);
   }
   $("u-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -67,5 +106,5 @@
   for (const [cap, allowed] of Object.entries(D.capabilities)) {
     $("caps").querySelector("tbody").append(BS.h(`<tr><td title="${BS.esc(D.capability_help[cap] || "")}">${BS.esc(D.capability_help[cap] || cap)}</td>${roles.map((r) => `<td>${allowed.includes(r) ? "✓" : ""}</td>`).join("")}</tr>`));
   }
-  renderUsers(D.users); renderTokens(D.tokens);
+  renderUsers(D.users); renderTokens(D.tokens); renderSessions(D.sessions); renderLog(D.security_log, false);
 })();
