@@ -16,6 +16,9 @@ Variants, each compared with the truth at the instant it describes:
 - block: `align_frames` (the analysis path, modified Akima) to each frame's t_ns;
 - block_linear: the same with linear interpolation;
 - live: `LiveAligner` (the live path, causal) at each frame's oldest conversion instant;
+- station_live: the same frames through the station's own live path, the shared-memory
+  acquisition ring (offsets and all) and the estimator (`Estimator.update`, which aligns
+  with `LiveAligner` before counts -> forces), at each frame's oldest conversion instant;
 - block_true_instants: block with the emulator's exact instants (the method's own floor).
 
 Figures: COP error (RMS and max, mm) while someone stands on the board, the landing's peak
@@ -34,16 +37,21 @@ import json
 import platform
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from station.acquisition.ring import FrameRing
 from station.board.cell_model import CellModel
 from station.board.oscillator import ChipClocks
 from station.board.sim import SimEngine
 from station.board.sim.gpio_path import GpioPath
 from station.board.sim.scenario import load_scenario
 from station.calibration.alignment import LiveAligner, align_frames, offsets_array
+from station.calibration.estimator import Estimator
+from station.calibration.file import Calibration
+from station.frames import Frame
 from station.geometry import DEFAULT_LAYOUT, cop_from_forces
 
 SCENARIOS = ("hop_landing", "push", "single_leg_hold")
@@ -174,6 +182,9 @@ def analyse(run: dict[str, Any], newtons_per_count: np.ndarray) -> dict[str, Any
         live_t.append(target)
         live_v.append(values)
     variants["live"] = evaluate(run, np.array(live_v), np.array(live_t, dtype=np.int64))
+    variants["station_live"] = evaluate(
+        run, through_the_station(run, newtons_per_count), np.array(live_t, dtype=np.int64)
+    )
     variants["block_true_instants"] = evaluate(
         run, align_frames(t, forces, true_t - t[:, None]), t
     )
@@ -197,6 +208,31 @@ def analyse(run: dict[str, Any], newtons_per_count: np.ndarray) -> dict[str, Any
             (t[-1] - t[0]) / 1e9 / run["wall_s"], 1) if len(t) > 1 else None,
         "variants": variants,
     }
+
+
+def through_the_station(run: dict[str, Any], newtons_per_count: np.ndarray) -> np.ndarray:
+    """Cell forces (n, 4) of the run's frames written into the acquisition ring, read back
+    as the station's reader does and estimated by the live estimator (ideal calibration)."""
+    calibration = Calibration(
+        board="ideal", created=datetime(2026, 1, 1, tzinfo=UTC),
+        positions_mm=DEFAULT_LAYOUT.positions, offsets_counts=np.zeros(4),
+        newtons_per_count=np.asarray(newtons_per_count, dtype=float), min_load_n=1.0,
+    )
+    estimator = Estimator(calibration)
+    ring = FrameRing(capacity=1 << 12)
+    out = []
+    try:
+        counts = run["counts"].astype(np.int64).tolist()
+        for start in range(0, len(counts), 256):  # as the reader drains it, in batches
+            for k in range(start, min(start + 256, len(counts))):
+                ring.write(Frame(int(run["t_ns"][k]), tuple(counts[k]), 0, 0, run["dt"][k]))
+            batch = ring.read_new()
+            for t, c, dt in zip(batch.t_ns.tolist(), batch.counts.tolist(),
+                                batch.cell_offsets(), strict=True):
+                out.append(estimator.update(Frame(t, tuple(c), 0, 0, dt)).cell_forces_n)
+    finally:
+        ring.close()
+    return np.array(out)
 
 
 def check_targets(results: dict[str, Any]) -> dict[str, Any]:

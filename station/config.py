@@ -95,6 +95,15 @@ def _gain(value: Any) -> int:
     return int(value)
 
 
+CLOCK_MODES = ("internal", "shared")
+
+
+def _clock(value: Any) -> str:
+    if value not in CLOCK_MODES:
+        raise ValueError(f"must be {' or '.join(repr(m) for m in CLOCK_MODES)}")
+    return str(value)
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -119,6 +128,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sck": Key(5, _bcm_pin, "BCM pin of the shared HX711 clock (SCK)"),
         "douts": Key((6, 13, 19, 26), _pins, "BCM pins of the four DOUT lines, cells c0..c3"),
         "gain": Key(128, _gain, "HX711 gain: 128 or 64"),
+        "clock": Key(
+            "internal",
+            _clock,
+            "HX711 clocks: 'internal' (each chip its own oscillator, the station aligns the "
+            "cells in software) or 'shared' (one clock into every XI, the chips started "
+            "together: hardware/shared-clock.md)",
+        ),
         "calibration": Key(
             "",
             _text,

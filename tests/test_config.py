@@ -25,6 +25,7 @@ CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
     ("board", "sck"): ("17", 17, "40", "must be an integer from 0 to 27"),
     ("board", "douts"): ("[27, 22, 23, 24]", (27, 22, 23, 24), "[1, 2, 3]", "list of four"),
     ("board", "gain"): ("64", 64, "32", "must be 128 or 64"),
+    ("board", "clock"): ('"shared"', "shared", '"external"', "must be 'internal' or 'shared'"),
     ("board", "calibration"): ('"/tmp/cal.json"', "/tmp/cal.json", "3", "must be a string"),
     ("board", "demo"): ("true", True, '"maybe"', "must be true or false"),
     ("server", "host"): ('"127.0.0.1"', "127.0.0.1", "[1]", "must be a string"),
@@ -264,3 +265,15 @@ def test_module_runs_as_a_command():
         cwd=REPO,
     ).stdout
     assert out == documented_defaults()
+
+
+def test_the_clock_mode_reaches_the_board_options(tmp_path):
+    import argparse
+
+    from station.commands._common import resolve
+
+    args = argparse.Namespace(config=write(tmp_path, '[board]\nclock = "shared"\n'),
+                              data_dir=tmp_path, board=None, calibration=None)
+    assert resolve(args).board.shared_clock is True
+    args.config = write(tmp_path, "")
+    assert resolve(args).board.shared_clock is False

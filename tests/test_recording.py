@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from station.board.recording import (
     HEADER,
+    HEADER_V2,
     RawCsvWriter,
     RecordingFormatError,
     read_raw_csv,
+    read_raw_recording,
     write_raw_csv,
 )
 from station.board.sim import simulate
@@ -110,6 +112,80 @@ def test_bad_files_name_line_and_column(tmp_path, text, line, column, words):
     assert err.value.column == column
     assert words in str(err.value)
     assert str(p) in str(err.value)
+
+
+GOOD_V2 = "0.000000,1,2,3,4,,,,\n0.012500,5,6,7,8,-8112,-61,-11870,-3904\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,-1,,-2,-3\n", 4, "dt1_us", "all four"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,-1,-2,-3\n", 4, None, "found 8"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4\n", 4, None, "found 5"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,-1,-2,-3,x\n", 4, "dt3_us", "'x' is not"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,-1,-2.5,-3,0\n", 4, "dt1_us", "whole"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,-1,-2,-3000001,0\n", 4, "dt2_us",
+         "one second"),
+        (HEADER_V2 + "\n" + GOOD_V2 + "0.025,1,2,3,4,inf,-2,-3,0\n", 4, "dt0_us", "finite"),
+    ],
+)
+def test_bad_version_2_files_name_line_and_column(tmp_path, text, line, column, words):
+    p = tmp_path / "bad2.csv"
+    p.write_text(text)
+    with pytest.raises(RecordingFormatError) as err:
+        read_raw_recording(p)
+    assert (err.value.line, err.value.column) == (line, column)
+    assert words in str(err.value)
+
+
+def test_version_1_files_still_read_without_offsets(tmp_path):
+    p = tmp_path / "v1.csv"
+    p.write_text(HEADER + "\n" + GOOD)
+    recording = read_raw_recording(p)
+    assert recording.version == 1 and recording.cell_dt_ns is None
+    assert recording.frame_offsets() == [None, None]
+    assert recording.counts.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+
+
+def test_version_2_carries_each_cells_offset_to_the_microsecond(tmp_path):
+    p = tmp_path / "v2.csv"
+    p.write_text(HEADER_V2 + "\n" + GOOD_V2)
+    recording = read_raw_recording(p)
+    assert recording.version == 2
+    assert recording.frame_offsets() == [None, (-8_112_000, -61_000, -11_870_000, -3_904_000)]
+    # and writes back the same text, arrays or frame by frame
+    again = tmp_path / "again.csv"
+    write_raw_csv(again, recording.t_s, recording.counts, recording.cell_dt_ns)
+    assert again.read_text() == p.read_text()
+    streamed = tmp_path / "streamed.csv"
+    with RawCsvWriter(streamed) as w:
+        for k, dt in enumerate(recording.frame_offsets()):
+            w.write_frame(5_000_000_000 + k * 12_500_000, recording.counts[k], dt)
+    assert streamed.read_text() == p.read_text()
+
+
+@settings(max_examples=20, deadline=None)
+@given(rows=st.lists(st.one_of(st.none(), st.tuples(*[st.integers(-999_999, 999_999)] * 4)),
+                     min_size=1, max_size=20))
+def test_round_trip_any_offsets(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("rt2") / "r.csv"
+    n = len(rows)
+    dt_us = np.array([r or (0, 0, 0, 0) for r in rows], dtype=np.int64)
+    write_raw_csv(path, np.arange(n) * 0.0125, np.zeros((n, 4), np.int64), dt_us * 1000)
+    recording = read_raw_recording(path)
+    assert np.array_equal(recording.cell_dt_ns, dt_us * 1000)
+    assert recording.frame_offsets() == [
+        None if r is None or not any(r) else tuple(x * 1000 for x in r) for r in rows
+    ]
+
+
+def test_writers_refuse_offsets_beyond_a_second(tmp_path):
+    with pytest.raises(ValueError, match="second"):
+        write_raw_csv(tmp_path / "x.csv", [0.0], np.zeros((1, 4), int),
+                      np.array([[0, 0, 0, 2_000_000_000]]))
+    with RawCsvWriter(tmp_path / "s.csv") as w, pytest.raises(ValueError, match="second"):
+        w.write_frame(1000, (1, 2, 3, 4), (0, 0, -1_500_000_000, 0))
 
 
 def test_missing_file_is_an_os_error(tmp_path):

@@ -13,6 +13,7 @@ from station.board.replay import ReplaySource
 from station.board.sim import simulate
 from station.board.spec import BoardOptions
 from station.commands.cli import main
+from station.frames import BoardSource, Frame
 
 
 @pytest.fixture
@@ -145,3 +146,49 @@ def test_record_refuses_to_overwrite(tmp_path, capsys):
     assert out.read_text() == "precious"
     assert main(["record", "--seconds", "1", "--out", str(out), "--no-realtime", "--force"]) == 0
     assert len(read_raw_csv(out)[0]) == 80
+
+
+def test_a_recording_made_now_carries_the_cells_offsets_and_replays_with_them(tmp_path):
+    from station.board.oscillator import ChipClocks
+    from station.board.recording import HEADER_V2, RawCsvWriter, read_raw_recording
+    from station.board.sim import SimulatedBoard
+    from station.commands.record import record_frames
+
+    # chips 3 % apart, through the emulated pins and the driver, which measures the offsets
+    board = SimulatedBoard(realtime=False, through_gpio=True, seed=3,
+                           chips=ChipClocks.internal(spread=0.03, seed=3))
+    out = tmp_path / "emulator.csv"
+    live: list[Frame] = []
+
+    class Tap(BoardSource):  # keeps what the board gave, to compare with the file
+        def read(self) -> Frame:
+            live.append(board.read())
+            return live[-1]
+
+    with board, RawCsvWriter(out) as writer:
+        valid, _ = record_frames(Tap(), writer, 1.0)
+    assert out.read_text().splitlines()[0] == HEADER_V2
+    recording = read_raw_recording(out)
+    offsets = recording.frame_offsets()
+    assert len(offsets) == valid and sum(dt is not None for dt in offsets) >= valid - 15
+    measured = [f for f in live if f.valid][:valid]
+    for frame, dt in zip(measured, offsets, strict=True):  # to the file's microsecond
+        assert (dt is None) == (frame.cell_dt_ns is None)
+        if dt is not None:
+            assert max(abs(a - b) for a, b in zip(dt, frame.cell_dt_ns, strict=True)) <= 500
+    assert max(max(dt) - min(dt) for dt in offsets if dt) > 5_000_000  # the skew is there
+    replayed = list(ReplaySource(out, realtime=False))
+    assert [f.cell_dt_ns for f in replayed] == offsets
+    assert [f.counts for f in replayed] == [f.counts for f in measured]
+    # and `record` itself writes version 2
+    again = tmp_path / "again.csv"
+    assert main(["record", "--board", f"replay:{out}", "--seconds", "10", "--out", str(again),
+                 "--no-realtime"]) == 0
+    assert read_raw_recording(again).frame_offsets() == offsets
+
+
+def test_a_version_1_recording_replays_as_before(tmp_path):
+    path = tmp_path / "old.csv"
+    path.write_text(HEADER + "\n0.000000,1,2,3,4\n0.012500,5,6,7,8\n")
+    frames = list(ReplaySource(path, realtime=False))
+    assert frames == [Frame(0, (1, 2, 3, 4)), Frame(12_500_000, (5, 6, 7, 8))]

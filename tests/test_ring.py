@@ -84,3 +84,79 @@ def test_loop_counts_discards_gaps_rate_and_cell_failures():
         assert 70.0 < snap["achieved_rate_hz"] < 80.1
     finally:
         ring.close()
+
+
+def test_ring_carries_each_cells_conversion_offsets_and_says_when_unknown():
+    ring = FrameRing(capacity=8)
+    try:
+        ring.write(make_frame(0)._replace(cell_dt_ns=(-12_000_000, -3, 0, -2_500_000)))
+        ring.write(make_frame(1))  # no offsets: the slot's old values must not come back
+        for i in range(2, 9):  # wrap around: slot 0 again, now without offsets
+            ring.write(make_frame(i))
+        ring.write(make_frame(9)._replace(cell_dt_ns=(-1, -2, -3, -4)))
+        batch = ring.read_new()
+        assert batch.lost == 2
+        assert batch.cell_dt_known.tolist() == [False] * 7 + [True]
+        assert batch.cell_offsets()[-1] == (-1, -2, -3, -4)
+        assert batch.t_ns[6] == make_frame(8).t_ns  # frame 8 reused frame 0's slot ...
+        assert batch.cell_offsets()[6] is None  # ... whose stale offsets "known" hides
+        assert batch.cell_dt_ns.dtype == np.int32 and batch.cell_dt_ns.shape == (8, 4)
+    finally:
+        ring.close()
+
+
+def test_ring_first_frame_offsets_and_out_of_range_offsets():
+    ring = FrameRing(capacity=8)
+    try:
+        ring.write(make_frame(0)._replace(cell_dt_ns=(-12_000_000, -3, 0, -2_500_000)))
+        ring.write(make_frame(1)._replace(cell_dt_ns=(-(2**31), 0, 0, 0)))  # beyond int32
+        assert ring.read_new().cell_offsets() == [(-12_000_000, -3, 0, -2_500_000), None]
+    finally:
+        ring.close()
+
+
+def test_loop_keeps_the_skew_between_the_cells_and_finds_lockstep_from_the_frames():
+    ring = FrameRing(capacity=1024)
+    try:
+        loop = _Loop(ring, conn=None)
+        for i in range(100):  # chips apart: skews of 2, 4, ... ms
+            loop.record(make_frame(i)._replace(cell_dt_ns=(0, -1_000_000 * (i % 5 + 1), 0, 0)))
+        timing = loop.stats.snapshot()["cell_timing"]
+        assert timing["frames_timed"] == 100
+        assert timing["skew_mean_ms"] == 3.0 and timing["skew_max_ms"] == 5.0
+        assert not timing["lockstep"] and timing["rates_hz"] == [None] * 4
+        loop.reset_timing()
+        for i in range(100, 160):  # one shared clock: the four within 0.1 ms
+            loop.record(make_frame(i)._replace(cell_dt_ns=(-50_000, -60_000, -40_000, -50_000)))
+        timing = loop.stats.snapshot()["cell_timing"]
+        assert timing["frames_timed"] == 60 and timing["skew_max_ms"] == 0.02
+        assert timing["lockstep"] and timing["lockstep_frames"] == 60 - 40 + 1
+        loop.record(make_frame(160))  # offsets unknown again (the chips were reset)
+        assert not loop.stats.snapshot()["cell_timing"]["lockstep"]
+    finally:
+        ring.close()
+
+
+def test_loop_reports_each_chips_rate_from_the_drivers_clock_models():
+    from station.acquisition.process import board_cell_timer
+    from station.board.oscillator import ChipClocks
+    from station.board.sim import SimulatedBoard
+
+    chips = ChipClocks.internal(spread=0.03, seed=2)
+    board = SimulatedBoard(realtime=False, through_gpio=True, chips=chips)
+    ring = FrameRing(capacity=1024)
+    try:
+        loop = _Loop(ring, conn=None, cell_timer=board_cell_timer(board))
+        assert loop.cell_timer is not None
+        for _ in range(250):  # ~3 s of emulated time
+            loop.record(board.read())
+        timing = loop.stats.snapshot()["cell_timing"]
+        assert np.allclose(timing["rates_hz"], chips.rates_hz, rtol=1e-3)
+        spread = max(chips.rates_hz) - min(chips.rates_hz)
+        assert timing["beat_period_s"] == round(1 / spread, 2)
+        assert 2.0 < timing["skew_mean_ms"] < timing["skew_max_ms"] <= 12.6
+        assert not timing["lockstep"]
+    finally:
+        board.close()
+        ring.close()
+    assert board_cell_timer(SimulatedBoard(realtime=False, chips=chips)) is None

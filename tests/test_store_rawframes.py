@@ -146,3 +146,115 @@ def test_rice_parameters_out_of_range_are_refused_before_unpacking() -> None:
     with pytest.raises(rf.RawFramesError, match="Rice parameters"):
         rf.decode(hostile)
     assert _peak_bytes(lambda: rf.decode(hostile)) < 32 << 20
+
+
+# -- each cell's conversion instant (Frame.cell_dt_ns) -----------------------------------
+
+# Written by the codec before it knew cell timing (24 frames, one flagged): must still decode,
+# and frames without offsets must still encode to exactly these bytes.
+OLD_BLOB = bytes.fromhex(
+    "01031800000001000000e8030000030101010152420f00000000006563d33000000000ec03000000000000"
+    "0bf8ffffffffffffb60b0000000000000f0200000000000005000000010449030000ccf7ffffc00a0000"
+    "9e010000140000000204302c0020002008012200042400480111020810f1d5d0d13654140000000300040000"
+    "b80140010390400108850011000900806f3054798a693f3fc8220000000200844d4000000080000000004004"
+    "0010088000a02080000200080000202000080040de232bfdf034180000000300002001000000400061000804"
+    "0500028020400247800052ec918cde2123841b101a000000030009043006800810200200200002040006102"
+    "080000400000820b9d072fad9f2ef6280"
+)
+
+
+def test_a_blob_from_before_cell_timing_decodes_without_offsets_and_is_written_alike() -> None:
+    old = rf.decode(OLD_BLOB)
+    assert old.n == 24 and old.cell_dt_ns is None and not old.has_cell_timing
+    assert old.flags.tolist().count(1) == 1 and old.counts[0].tolist() == [1004, -2037, 2998, 527]
+    assert all(f.cell_dt_ns is None for f in old.to_frames())
+    assert rf.encode(old) == OLD_BLOB
+    zeros = rf.RawFrames.from_arrays(old.t_ns, old.counts, old.flags, old.bad_cells,
+                                     np.zeros((24, 4), np.int64))  # nothing known: the same
+    assert rf.encode(zeros) == OLD_BLOB and zeros.equals(old)
+
+
+def chip_frames(n: int, seed: int = 1, jitter_ns: int = 20_000) -> rf.RawFrames:
+    """Frames as the driver reads chips 3 % apart (oscillator.ReadSchedule), offsets exact,
+    the frame times jittered as a loaded Pi's polls are; the first 8 and a reset's 5 unknown."""
+    from station.board.oscillator import ChipClocks, ReadSchedule
+
+    rng = np.random.default_rng(seed)
+    reads = ReadSchedule(ChipClocks.internal(spread=0.03, drift_amplitude=0.003,
+                                             drift_period_s=120.0, seed=seed))
+    rows = [reads.next() for _ in range(n)]
+    t = np.array([r[0] for r in rows], np.int64) + 10**12
+    t += rng.integers(0, jitter_ns + 1, n)
+    instants = np.array([r[1] for r in rows], np.int64) + 10**12
+    dt = instants - t[:, None]
+    dt[:8] = 0
+    dt[n // 2 : n // 2 + 5] = 0
+    counts = np.clip(rng.normal(0, 40, (n, 4)).cumsum(axis=0), COUNTS_MIN, COUNTS_MAX)
+    flags = np.zeros(n, np.uint8)
+    flags[n // 3] = 1
+    return rf.RawFrames.from_arrays(t, counts.astype(np.int64), flags, None, dt)
+
+
+@pytest.mark.parametrize("method", [rf.ZLIB, rf.LZMA, rf.RICE])
+def test_cell_offsets_round_trip_exactly_with_ns_quanta(method: int) -> None:
+    frames = chip_frames(600)
+    assert frames.has_cell_timing
+    blob = rf.encode(frames, method=method, time_quantum_ns=1, cell_dt_quantum_ns=1)
+    assert blob[1] == method | rf.CELL_TIMING and blob[0] == rf.CODEC_VERSION
+    back = rf.decode(blob)
+    assert back.equals(frames) and np.array_equal(back.cell_dt_ns, frames.cell_dt_ns)
+    assert [f.cell_dt_ns for f in back.to_frames()] == [f.cell_dt_ns for f in frames.to_frames()]
+    assert back.to_frames()[0].cell_dt_ns is None and back.to_frames()[9].cell_dt_ns is not None
+
+
+def test_default_quanta_keep_each_cells_instant_to_10_us_at_a_quarter_of_the_counts_cost():
+    frames = chip_frames(2400)  # 30 s
+    blob = rf.encode(frames)
+    back = rf.decode(blob)
+    known = frames.cell_dt_ns.any(axis=1)
+    assert np.array_equal(back.cell_dt_ns.any(axis=1), known)
+    instant_error = (back.t_ns[:, None] + back.cell_dt_ns) - (frames.t_ns[:, None]
+                                                              + frames.cell_dt_ns)
+    assert np.abs(instant_error[known]).max() <= 5_000
+    assert np.array_equal(back.counts, frames.counts)
+    without = rf.RawFrames(frames.t_ns, frames.counts, frames.flags, frames.bad_cells)
+    extra = len(blob) - len(rf.encode(without))
+    assert 0 < extra < 5_000, extra  # ~4 bits a cell and frame
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 200),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([1, 1000, 12_500_000, 2**31 - 1]),
+    method=st.sampled_from([rf.ZLIB, rf.LZMA, rf.RICE]),
+)
+def test_any_cell_offsets_round_trip_exactly(n: int, seed: int, scale: int, method: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.integers(1, 10**8, n)) + rng.integers(0, 2**50)
+    dt = rng.integers(-scale, scale, (n, 4))
+    dt[rng.random(n) < 0.3] = 0  # not known
+    frames = rf.RawFrames.from_arrays(t, np.zeros((n, 4), np.int64), cell_dt_ns=dt)
+    blob = rf.encode(frames, method=method, time_quantum_ns=1, cell_dt_quantum_ns=1)
+    assert rf.decode(blob).equals(frames)
+
+
+@pytest.mark.parametrize("damage", ["version", "truncate", "length", "run"])
+def test_a_damaged_cell_timing_section_raises_a_clear_error(damage: str) -> None:
+    blob = bytearray(rf.encode(chip_frames(200)))
+    at = rf._HEADER.size
+    if damage == "version":
+        blob[at] = 9
+    elif damage == "truncate":
+        blob = blob[: at + 20]
+    elif damage == "length":
+        struct.pack_into("<I", blob, at + 1, 1 << 30)
+    else:  # a run of unknown frames beyond the trial
+        struct.pack_into("<II", blob, at + 5 + 8, 150, 100)
+    with pytest.raises(rf.RawFramesError, match="cell timing"):
+        rf.decode(bytes(blob))
+
+
+def test_offsets_beyond_int32_are_refused() -> None:
+    with pytest.raises(ValueError, match="int32"):
+        rf.RawFrames.from_arrays([0], np.zeros((1, 4)), cell_dt_ns=[[0, 0, 0, 2**31]])

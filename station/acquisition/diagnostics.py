@@ -3,6 +3,11 @@
 Used by `balance-station doctor` (the first step of troubleshooting) and the
 status page. Frames are read through the real acquisition process, so the
 test exercises exactly the path the station uses.
+
+It also reports when the four cells convert (docs/cell-timing.md): each chip's measured
+rate, the skew between the cells over the test (the statistics start afresh with it), how
+fast the skew walks, and lockstep (one shared clock, hardware/shared-clock.md). A fast walk
+is a warning, not a failure: the station aligns the cells in software either way.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ NOISY_STD_COUNTS = 1000.0
 MAX_DISCARD_SHARE = 0.01
 RATE_TOLERANCE = 0.15
 STARTUP_TIMEOUT_S = 30.0
+# Offsets that walk through a whole conversion period faster than this (chip rates more than
+# 0.1 Hz apart) change from frame to frame within every test: worth the shared clock.
+WALK_WARN_S = 10.0
+# Rates this close (a beat slower than this) while the cells stay apart: one clock, no
+# synchronized start.
+SAME_CLOCK_BEAT_S = 600.0
+LOCKSTEP_MAX_SKEW_MS = 0.1
 
 
 @dataclass
@@ -33,9 +45,11 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warn: bool = False  # worth knowing and fixing, but the station works (ok stays True)
 
     def __post_init__(self) -> None:
         self.ok = bool(self.ok)  # numpy comparisons give numpy booleans (not JSON-safe)
+        self.warn = bool(self.warn)
 
 
 @dataclass
@@ -49,6 +63,7 @@ class Collected:
     stats: dict
     board_error: str | None = None
     messages: list[tuple] = field(default_factory=list)
+    shared_clock: bool = False  # the configuration says the chips share one clock
 
 
 def collect(
@@ -74,6 +89,7 @@ def collect(
                 if running or board_error or now > startup_deadline:
                     deadline = now + seconds
                     acq.read_new()  # frames before the window are not measured
+                    acq.send("reset_timing")  # nor is the skew before it
             elif now >= deadline:
                 break
             time.sleep(0.05)
@@ -98,6 +114,7 @@ def collect(
         stats=stats,
         board_error=board_error,
         messages=messages,
+        shared_clock=options.shared_clock,
     )
 
 
@@ -151,6 +168,76 @@ def assess(data: Collected) -> list[Check]:
     noise = np.std(np.diff(detrended, axis=0), axis=0) / np.sqrt(2)  # frame-to-frame noise
     for i in range(N_CELLS):
         checks.append(_cell_check(i, noise[i], data))
+    timing = data.stats.get("cell_timing")
+    if timing is not None:
+        checks += timing_checks(timing, board=data.board, shared_clock=data.shared_clock)
+    return checks
+
+
+def _hz(rate: float | None) -> str:
+    return "?" if rate is None else f"{rate:.2f}"
+
+
+def timing_checks(timing: dict, *, board: str, shared_clock: bool) -> list[Check]:
+    """What `cell_timing` (station.acquisition.stats) says about when the cells convert:
+    the facts, a warning when the skew walks quickly, and whether the clock mode the
+    configuration names is the one the chips show."""
+    if not timing["frames_timed"]:
+        detail = ("not known on this board: the cells are taken as simultaneous"
+                  if board != "hx711" else
+                  "the driver could not time the chips' conversions during the test")
+        return [Check("conversion timing", True, detail, warn=board == "hx711")]
+    rates = timing["rates_hz"]
+    known = [r for r in rates if r is not None]
+    beat = timing["beat_period_s"]
+    facts = []
+    if known:
+        facts.append(f"chip rates {' / '.join(_hz(r) for r in rates)} Hz")
+    facts.append(f"skew mean {timing['skew_mean_ms']:.2f} ms, max {timing['skew_max_ms']:.2f} ms"
+                 f" over {timing['frames_timed']} frames")
+    if beat is not None:
+        facts.append(f"offsets walk through a whole period every {beat:.2f} s")
+    # In lockstep now, or for most of the test (a loaded machine's late polls break runs).
+    in_lockstep = timing["lockstep_frames"]
+    lockstep = timing["lockstep"] or 2 * in_lockstep >= timing["frames_timed"]
+    facts.append(
+        f"lockstep (one shared clock) in {in_lockstep} frames" if lockstep
+        else "not in lockstep" + (f" (but for {in_lockstep} frames)" if in_lockstep else "")
+    )
+    checks = [Check("conversion timing", True, "; ".join(facts))]
+    if lockstep:
+        if not shared_clock:
+            checks.append(Check("clock mode", True, "the chips run in lockstep on one clock: "
+                                "set clock = \"shared\" in the [board] table of the "
+                                "configuration (docs/configuration.md)", warn=True))
+        return checks
+    if shared_clock:
+        checks.append(Check(
+            "clock mode", True,
+            "the configuration says the chips share one clock (board.clock = \"shared\") but "
+            "they are not in lockstep: check that every XI is lifted from ground and fed "
+            "through its 20 pF from the oscillator (hardware/shared-clock.md)", warn=True,
+        ))
+        return checks
+    one_rate_apart = (
+        len(known) > 1
+        and (beat is None or beat > SAME_CLOCK_BEAT_S)
+        and timing["skew_max_ms"] > LOCKSTEP_MAX_SKEW_MS
+    )
+    if beat is not None and beat < WALK_WARN_S:
+        checks.append(Check(
+            "skew walk", True,
+            f"the chips' rates differ by up to {max(known) - min(known):.2f} Hz, so the four "
+            f"cells' instants drift through a whole period every {beat:.2f} s; the station "
+            "aligns them in software (docs/cell-timing.md). For cells measured at one "
+            "instant, give the four HX711 one clock: hardware/shared-clock.md", warn=True,
+        ))
+    elif one_rate_apart:
+        checks.append(Check(
+            "clock mode", True,
+            "the chips run at one rate but apart: one clock without the synchronized start? "
+            "Set clock = \"shared\" in [board] (hardware/shared-clock.md)", warn=True,
+        ))
     return checks
 
 

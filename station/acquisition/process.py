@@ -9,8 +9,13 @@ says what was granted. Every frame is still checked by the board source and a
 bad one is flagged and counted, never passed on as data.
 
 Messages to the station (rare: state changes, a cell failing or recovering)
-go through a pipe; commands from the station (stop, simulator actions) come
-back through it and are polled between frames.
+go through a pipe; commands from the station (stop, simulator actions, a fresh start of
+the cell-timing statistics) come back through it and are polled between frames.
+
+Each frame's per-cell conversion offsets (`Frame.cell_dt_ns`) go into the ring with it,
+and the loop keeps the skew between the cells (mean, max), each chip's measured rate and
+lockstep in the shared statistics (docs/cell-timing.md): plain integers and floats per
+frame, the driver's clock models asked once a second.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from station.acquisition.stats import (
     AcqState,
     AcquisitionStats,
 )
+from station.board.cell_clock import LOCKSTEP_FRAMES, LOCKSTEP_SKEW_NS, CellTimer
 from station.board.factory import open_board
 from station.board.spec import BoardOptions
 from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indices
@@ -107,16 +113,61 @@ def _ram_mb() -> int:
         return 0
 
 
+def board_cell_timer(board: BoardSource) -> CellTimer | None:
+    """The driver's clock models behind a board (HX711, emulator), or None (the simulated
+    board's exact offsets, a replay): then rates and lockstep come from the frames alone."""
+    timer = getattr(board, "cell_timer", None)
+    return timer if isinstance(timer, CellTimer) else None
+
+
 class _Loop:
     """The per-frame bookkeeping, separate from process start-up so tests can drive it."""
 
-    def __init__(self, ring: FrameRing, conn: Connection | None) -> None:
+    def __init__(
+        self, ring: FrameRing, conn: Connection | None, cell_timer: CellTimer | None = None
+    ) -> None:
         self.ring = ring
         self.stats = AcquisitionStats(ring.stats_words)
         self.conn = conn
+        self.cell_timer = cell_timer
         self.last_valid_ns = 0
         self.window_start_ns = 0
         self.window_valid = 0
+        self._skew_run = 0  # consecutive frames within the lockstep skew (no clock models)
+
+    def reset_timing(self) -> None:
+        """Start the skew and lockstep statistics afresh (doctor does at the start of its
+        test); the chips' rates are kept, they are a state, not a statistic."""
+        for name in ("timed_frames", "skew_sum_ns", "skew_max_ns", "lockstep_frames"):
+            self.stats[name] = 0
+        if self.cell_timer is not None:
+            self.cell_timer.reset_stats()
+
+    def _time_cells(self, dt: tuple[int, ...]) -> None:
+        stats = self.stats
+        skew = max(dt) - min(dt)
+        stats.add("timed_frames")
+        stats.add("skew_sum_ns", skew)
+        if skew > stats["skew_max_ns"]:
+            stats["skew_max_ns"] = skew
+        if self.cell_timer is None:  # lockstep from the frames: the skew stays tiny
+            self._skew_run = self._skew_run + 1 if skew <= LOCKSTEP_SKEW_NS else 0
+            lockstep = self._skew_run >= LOCKSTEP_FRAMES
+            stats["lockstep"] = lockstep
+            if lockstep:
+                stats.add("lockstep_frames")
+
+    def _publish_clock_models(self) -> None:
+        """Each chip's rate and lockstep as the driver's clock models see them (once a
+        second: `timing()` builds a small record)."""
+        timer = self.cell_timer
+        if timer is None:
+            return
+        timing = timer.timing()
+        for i, rate in enumerate(timing.rates_hz[:N_CELLS]):
+            self.stats[f"chip{i}_rate_uhz"] = 0 if rate is None else round(rate * 1e6)
+        self.stats["lockstep"] = timing.lockstep
+        self.stats["lockstep_frames"] = timing.lockstep_frames
 
     def send(self, kind: str, *payload: Any) -> None:
         if self.conn is not None:
@@ -137,6 +188,11 @@ class _Loop:
             self.last_valid_ns = t
             stats["last_valid_ns"] = t
             self.window_valid += 1
+            if frame.cell_dt_ns is not None:
+                self._time_cells(frame.cell_dt_ns)
+            elif self._skew_run:  # offsets lost (the chips were reset): lockstep unproven
+                self._skew_run = 0
+                stats["lockstep"] = 0
             if stats.failing_cells():
                 self._cells_recovered(t)
         else:
@@ -147,6 +203,7 @@ class _Loop:
         elif t - self.window_start_ns >= RATE_WINDOW_NS:
             stats["rate_mhz"] = int(self.window_valid * 1e12 / (t - self.window_start_ns))
             self.window_start_ns, self.window_valid = t, 0
+            self._publish_clock_models()
 
     def _cells_failing(self, frame: Frame, t: int) -> None:
         for i in bad_cell_indices(frame.bad_cells):
@@ -171,7 +228,9 @@ def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
     kind, *args = message
     if kind == "stop":
         return False
-    if kind == "perform" and hasattr(board, "perform"):
+    if kind == "reset_timing":
+        loop.reset_timing()
+    elif kind == "perform" and hasattr(board, "perform"):
         action, params = args
         try:
             board.perform(action, **params)
@@ -227,6 +286,7 @@ def acquisition_main(
         return
     if loop.stats["board_open_failures"]:
         loop.send("log", logging.INFO, f"board {options.spec} opened after retrying")
+    loop.cell_timer = board_cell_timer(board)
     granted, notes = _request_realtime(realtime)
     loop.stats["granted"] = granted
     loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))

@@ -5,7 +5,10 @@ server is busy the frames wait in the ring (minutes of capacity), and a reader
 that falls more than a ring behind learns exactly how many frames it lost.
 
 Layout of the shared block: a header of int64 counters, then per-slot arrays
-(t_ns int64, counts int32 x4, flags uint8, bad_cells uint8, seq int64). The
+(t_ns int64, counts int32 x4, flags uint8, bad_cells uint8, seq int64, cell_dt_ns int32 x4
+and its "known" byte: each cell's conversion instant as an offset from t_ns,
+docs/cell-timing.md; a frame without them leaves the slot's offsets as they were and
+clears "known"). The
 writer fills a slot, then stores the slot's sequence number, then bumps the
 write counter; the reader re-checks the slot's sequence after copying, so a
 slot overwritten during the copy is detected and counted as lost, never used.
@@ -22,6 +25,7 @@ from station.frames import N_CELLS, Frame
 
 HEADER_WORDS = 64  # int64 words; [0] = frames written, the rest is the stats block
 STATS_OFFSET = 1
+CELL_DT_LIMIT_NS = 1 << 31  # offsets beyond int32 (2.1 s: no real chip) are stored as unknown
 
 
 @dataclass
@@ -33,6 +37,17 @@ class RingBatch:
     flags: np.ndarray  # (n,) uint8
     bad_cells: np.ndarray  # (n,) uint8
     lost: int  # frames overwritten before this reader saw them
+    cell_dt_ns: np.ndarray | None = None  # (n, 4) int32 per-cell conversion offsets from t_ns
+    cell_dt_known: np.ndarray | None = None  # (n,) bool: the row of cell_dt_ns holds offsets
+
+    def cell_offsets(self) -> list[tuple[int, ...] | None]:
+        """Each frame's `Frame.cell_dt_ns`: four offsets, or None where they are unknown."""
+        n = len(self.t_ns)
+        if self.cell_dt_ns is None or self.cell_dt_known is None:
+            return [None] * n
+        rows = self.cell_dt_ns.tolist()
+        return [tuple(row) if known else None
+                for row, known in zip(rows, self.cell_dt_known.tolist(), strict=True)]
 
     def __len__(self) -> int:
         return len(self.t_ns)
@@ -47,6 +62,8 @@ def _layout(capacity: int) -> dict[str, tuple[int, tuple[int, ...], np.dtype]]:
         ("counts", (capacity, N_CELLS), np.dtype(np.int32)),
         ("flags", (capacity,), np.dtype(np.uint8)),
         ("bad_cells", (capacity,), np.dtype(np.uint8)),
+        ("cell_dt_ns", (capacity, N_CELLS), np.dtype(np.int32)),
+        ("cell_dt_known", (capacity,), np.dtype(np.uint8)),
     ]
     out: dict[str, tuple[int, tuple[int, ...], np.dtype]] = {}
     offset = 0
@@ -78,6 +95,8 @@ class FrameRing:
         self._counts = arrays["counts"]
         self._flags = arrays["flags"]
         self._bad = arrays["bad_cells"]
+        self._cell_dt = arrays["cell_dt_ns"]
+        self._dt_known = arrays["cell_dt_known"]
         if self._owner:
             self.header[:] = 0
             self._seq[:] = -1
@@ -104,6 +123,12 @@ class FrameRing:
         self._counts[slot] = frame.counts
         self._flags[slot] = frame.flags
         self._bad[slot] = frame.bad_cells
+        dt = frame.cell_dt_ns
+        known = 0
+        if dt is not None and -CELL_DT_LIMIT_NS < min(dt) and max(dt) < CELL_DT_LIMIT_NS:
+            self._cell_dt[slot] = dt
+            known = 1
+        self._dt_known[slot] = known
         self._seq[slot] = pos
         self.header[0] = pos + 1
 
@@ -122,19 +147,23 @@ class FrameRing:
         batch_counts = self._counts[idx]
         batch_flags = self._flags[idx]
         batch_bad = self._bad[idx]
+        batch_dt = self._cell_dt[idx]
+        batch_known = self._dt_known[idx] != 0
         # A slot rewritten while we copied it no longer carries our sequence number.
         intact = self._seq[idx] == np.arange(start, end)
         if not intact.all():
             lost += int((~intact).sum())
             batch_t, batch_counts = batch_t[intact], batch_counts[intact]
             batch_flags, batch_bad = batch_flags[intact], batch_bad[intact]
+            batch_dt, batch_known = batch_dt[intact], batch_known[intact]
         self._read_pos = end
-        return RingBatch(batch_t, batch_counts, batch_flags, batch_bad, lost)
+        return RingBatch(batch_t, batch_counts, batch_flags, batch_bad, lost, batch_dt, batch_known)
 
     def close(self) -> None:
         """Detach; the creating side also frees the shared block."""
         # Drop numpy views before closing the buffer they point into.
         self.header = self._t_ns = self._seq = self._counts = self._flags = self._bad = None  # type: ignore[assignment]
+        self._cell_dt = self._dt_known = None  # type: ignore[assignment]
         self.shm.close()
         if self._owner:
             self.shm.unlink()

@@ -43,6 +43,13 @@ _FIELDS = [
     *[f"cell{i}_failures" for i in range(N_CELLS)],
     "granted",  # bit mask of GRANT_* below
     "board_open_failures",
+    # The cells' conversion instants (docs/cell-timing.md), since the last timing reset:
+    "timed_frames",  # valid frames that carried per-cell offsets
+    "skew_sum_ns",  # sum over them of (latest - earliest conversion) ...
+    "skew_max_ns",  # ... and its max
+    "lockstep",  # 1 while the chips convert together (one shared clock)
+    "lockstep_frames",  # frames found in lockstep
+    *[f"chip{i}_rate_uhz" for i in range(N_CELLS)],  # measured output rate, 0 = not known
 ]
 INDEX = {name: i for i, name in enumerate(_FIELDS)}
 
@@ -83,6 +90,23 @@ class AcquisitionStats:
                 out[i] = since
         return out
 
+    def cell_timing(self) -> dict:
+        """Each chip's measured rate, the skew between the cells, the fastest beat, lockstep:
+        what `doctor` and the status page show (the shape of board.cell_clock.CellTiming)."""
+        rates = [self[f"chip{i}_rate_uhz"] / 1e6 or None for i in range(N_CELLS)]
+        known = [r for r in rates if r is not None]
+        spread = max(known) - min(known) if len(known) >= 2 else 0.0
+        n = self["timed_frames"]
+        return {
+            "rates_hz": [None if r is None else round(r, 3) for r in rates],
+            "frames_timed": n,
+            "skew_mean_ms": round(self["skew_sum_ns"] / n / 1e6, 3) if n else None,
+            "skew_max_ms": round(self["skew_max_ns"] / 1e6, 3) if n else None,
+            "beat_period_s": round(1.0 / spread, 2) if spread > 0 else None,
+            "lockstep": bool(self["lockstep"]),
+            "lockstep_frames": self["lockstep_frames"],
+        }
+
     def snapshot(self, now_ns: int | None = None) -> dict:
         """A JSON-safe summary of the counters."""
         discarded = {name: self[f"discarded_{name}"] for name in FLAG_NAMES}
@@ -99,6 +123,7 @@ class AcquisitionStats:
             "ring_lost": self["ring_lost"],
             "board_open_failures": self["board_open_failures"],
             "cell_failures": [self[f"cell{i}_failures"] for i in range(N_CELLS)],
+            "cell_timing": self.cell_timing(),
             "granted": {
                 "gc_frozen": bool(granted & GRANT_GC_FROZEN),
                 "cpu_affinity": bool(granted & GRANT_AFFINITY),

@@ -1,8 +1,11 @@
 """One trial's analysis from its raw frames: the same code live and in `reanalyze`.
 
-counts -> cell forces (the calibration in force when the trial ran) -> force
-and COP -> sway metrics (+ landing or perturbation measures for those tasks)
--> stability score. A change here changes ANALYSIS_VERSION, so stored trials
+counts -> the four cells at one instant (each frame's own t_ns, from each cell's conversion
+instant: station.calibration.alignment.align_frames, modified Akima, no latency) -> cell
+forces (the calibration in force when the trial ran) -> force and COP -> sway metrics
+(+ landing or perturbation measures for those tasks) -> stability score. Frames without
+cell offsets (every trial stored before they were kept) skip the alignment, so they give
+exactly the numbers they gave. A change here changes ANALYSIS_VERSION, so stored trials
 show which code produced their numbers.
 """
 
@@ -16,6 +19,7 @@ import numpy as np
 from station import __version__
 from station.analysis.metrics import compute_all, landing_metrics, perturbation_metrics
 from station.analysis.scoring import SCORE_VERSION, score_trial
+from station.calibration.alignment import align_frames
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import calibration_from_dict
 from station.wire import json_safe
@@ -37,15 +41,20 @@ def analyze_frames(
     planned_duration_s: float,
     body_weight_n: float | None = None,
     perturbation_onsets_s: Sequence[float] = (),
+    cell_dt_ns: np.ndarray | None = None,
 ) -> tuple[dict[str, Any] | None, float, str]:
     """(metrics or None when the trace is too short to analyse, score 0-100, version).
 
-    `t_ns`/`counts` are the valid frames of the held part of the trial;
+    `t_ns`/`counts` are the valid frames of the held part of the trial; `cell_dt_ns` their
+    cells' conversion offsets from t_ns ((n, 4) ns, zero rows not known; None: none known);
     perturbation onsets are in seconds from the first frame.
     """
     cal = calibration_from_dict(calibration)
     t_s = (np.asarray(t_ns, dtype=np.int64) - int(t_ns[0])) / 1e9 if len(t_ns) else np.zeros(0)
-    _, total, cop = force_and_cop(cal, np.asarray(counts))
+    cells = np.asarray(counts)
+    if cell_dt_ns is not None and len(cells) and np.any(cell_dt_ns):
+        cells = align_frames(t_ns, cells, np.asarray(cell_dt_ns, dtype=np.int64))
+    _, total, cop = force_and_cop(cal, cells)
     landing: dict[str, Any] | None = None
     sway = np.ones(len(t_s), dtype=bool)
     if task == "hop" and body_weight_n:

@@ -758,6 +758,11 @@ class HX711Source(BoardSource):
     def counters(self) -> HX711Counters:
         return self.array.counters
 
+    @property
+    def cell_timer(self) -> CellTimer:
+        """The chips' clock models (rates, skew statistics, lockstep) for the acquisition."""
+        return self.array.cell_timer
+
     def read(self) -> Frame:
         array = self.array
         try:

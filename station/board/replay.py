@@ -3,7 +3,8 @@
 realtime=True paces frames by the file's t_s on the monotonic clock (and stamps them with
 it); realtime=False returns them at once, stamped with the file's time. At the end it
 raises EOFError, or with loop=True starts again (time keeps increasing by one file length
-plus one frame period).
+plus one frame period). A version 2 file's per-cell conversion offsets come back as each
+frame's `cell_dt_ns` (None where the file says they were not known, and for version 1).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from station.board.recording import read_raw_csv
+from station.board.recording import read_raw_recording
 from station.frames import BoardSource, Frame
 
 
@@ -22,8 +23,11 @@ class ReplaySource(BoardSource):
 
     def __init__(self, path: str | Path, *, realtime: bool = True, loop: bool = False) -> None:
         self.path = Path(path)
-        self.t_s, counts = read_raw_csv(self.path)  # RecordingFormatError / OSError
-        self._counts = counts.tolist()
+        recording = read_raw_recording(self.path)  # RecordingFormatError / OSError
+        self.t_s = recording.t_s
+        self.format_version = recording.version
+        self._counts = recording.counts.tolist()
+        self._cell_dt = recording.frame_offsets()
         self.realtime = realtime
         self.loop = loop
         n = len(self.t_s)
@@ -54,4 +58,4 @@ class ReplaySource(BoardSource):
             if wait > 0:
                 time.sleep(wait / 1e9)
         c = self._counts[i]
-        return Frame(t_ns, (c[0], c[1], c[2], c[3]))
+        return Frame(t_ns, (c[0], c[1], c[2], c[3]), 0, 0, self._cell_dt[i])

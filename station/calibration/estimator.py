@@ -13,6 +13,14 @@ while removing most of the HX711 noise; it lags ~30 ms at low frequency. The
 `Sample` returned is always the raw (unfiltered) estimate; the filtered values
 are in `Estimator.filtered`. Stored trials are filtered offline, zero-lag
 (station.analysis.trace_files; Q21 in docs/references.md).
+
+Four cells, one instant: the four HX711 convert at different instants (up to one period
+apart, docs/cell-timing.md). A frame that says when (`Frame.cell_dt_ns`) has its counts
+brought to one instant by `LiveAligner` before counts -> forces: each cell interpolated
+between its previous and current conversion to the frame's oldest conversion, so the
+values describe an instant up to one conversion period (12.5 ms) before the frame's t_ns,
+which the Sample keeps as its time. Frames without offsets pass unchanged; an invalid frame
+restarts the alignment (no interpolation across it).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import butter
 
+from station.calibration.alignment import LiveAligner
 from station.calibration.conversion import force_and_cop
 from station.calibration.drift import AutoZero, AutoZeroSettings
 from station.calibration.file import Calibration
@@ -98,6 +107,7 @@ class Estimator:
         self._y = tuple(float(v) for v in calibration.positions_mm[:, 1])
         self._min_load = float(calibration.min_load_n)
         self._o = tuple(float(v) for v in calibration.offsets_counts)
+        self.aligner = LiveAligner()
         b, a = live_filter_coefficients(rate_hz)
         self._filters = (_Biquad(b, a), _Biquad(b, a), _Biquad(b, a))
         self.filtered = Filtered(_NAN, _NAN, _NAN)
@@ -116,11 +126,14 @@ class Estimator:
         self._o = tuple(float(v) for v in offsets)
 
     def update(self, frame: Frame) -> Sample:
-        """Estimate one frame. An invalid frame gives NaNs and touches no state."""
+        """Estimate one frame, its cells aligned on their conversion instants. An invalid
+        frame gives NaNs and touches no state but the alignment's (it starts afresh)."""
         t_s = frame.t_ns * 1e-9
         if frame.flags:
+            self.aligner.reset()
             return Sample(t_s, _NAN, _NAN, _NAN, _NAN4)
-        c0, c1, c2, c3 = frame.counts
+        # Without offsets the counts come back as they are (and the aligner remembers them).
+        c0, c1, c2, c3 = self.aligner.update(frame.t_ns, frame.counts, frame.cell_dt_ns)[1]
         o0, o1, o2, o3 = self._o
         k0, k1, k2, k3 = self._k
         q0, q1, q2, q3 = self._q
@@ -154,7 +167,8 @@ class Estimator:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorized: (cell_forces (n, 4) N, total (n,) N, cop (n, 2) mm, NaN below min load).
 
-        Uses the current offsets; no filtering, no auto-zero (offline data).
+        Uses the current offsets; no filtering, no auto-zero, no alignment (offline data:
+        align the counts first with station.calibration.alignment.align_frames).
         """
         del t_s  # the estimate is per frame; the times ride along for the caller
         forces, total, cop = force_and_cop(self.calibration, counts, offsets_counts=self._o)

@@ -70,6 +70,7 @@ def resolve(args: argparse.Namespace, *, realtime: bool = True) -> Settings:
         sck=config["board"]["sck"],
         douts=config["board"]["douts"],
         gain=config["board"]["gain"],
+        shared_clock=config["board"]["clock"] == "shared",
     )
     return Settings(config=config, data_dir=data_dir, board=board)
 

@@ -12,7 +12,9 @@ from station.commands._common import add_board_args, add_config_args, resolve
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("doctor", help="hardware self-test: cells, noise, rate, integrity")
+    p = sub.add_parser(
+        "doctor", help="hardware self-test: cells, noise, rate, integrity, cell timing"
+    )
     add_board_args(p)
     add_config_args(p)
     p.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
@@ -55,7 +57,8 @@ def handle(args: argparse.Namespace) -> int:
     else:
         width = max(len(c.name) for c in checks)
         for c in checks:
-            print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<{width}}  {c.detail}")
+            mark = "FAIL" if not c.ok else "warn" if c.warn else "ok  "
+            print(f"{mark}  {c.name:<{width}}  {c.detail}")
         print(
             "healthy"
             if ok

@@ -3,7 +3,9 @@
     balance-station record --board sim --seconds 30 --out quiet.csv [--no-realtime]
         [--scenario single_leg_hold] [--demo] [--seed 1] [--force]
 
-Only valid frames are written; invalid ones are counted and reported at the end.
+Only valid frames are written; invalid ones are counted and reported at the end. The file is
+version 2 of the format: each frame carries its cells' conversion offsets when the board
+knows them (docs/cell-timing.md), so a replay aligns the cells as the live board does.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "record",
         help="record raw counts to a CSV file",
-        description="Record a board's raw HX711 counts to CSV (header t_s,c0,c1,c2,c3).",
+        description=(
+            "Record a board's raw HX711 counts to CSV "
+            "(header t_s,c0,c1,c2,c3,dt0_us,dt1_us,dt2_us,dt3_us)."
+        ),
     )
     p.add_argument("--board", default="sim", help="sim, emulator, hx711 or replay:FILE")
     p.add_argument("--seconds", type=float, required=True, help="length of the recording (s)")
@@ -90,7 +95,7 @@ def record_frames(board: BoardSource, writer: RawCsvWriter, seconds: float) -> t
         if frame.t_ns >= t_end_ns:
             break
         if frame.valid:
-            writer.write_frame(frame.t_ns, frame.counts)
+            writer.write_frame(frame.t_ns, frame.counts, frame.cell_dt_ns)
             valid += 1
         else:
             invalid += 1

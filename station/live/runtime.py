@@ -3,10 +3,11 @@
 Live messages carry every frame: raw counts, force and COP as estimated, and
 `cop_live_mm`, the COP after the estimator's causal low-pass (2nd-order
 Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
-newest filtered point. One reader thread wakes every few milliseconds, takes the new frames from the
-shared ring, runs the per-frame estimator, keeps them in the history buffer
-and publishes a live message per batch of `FRAMES_PER_MESSAGE` frames (about
-20 messages a second at 80 Hz), so every frame reaches every client
+newest filtered point. One reader thread wakes every few milliseconds, takes the new
+frames from the shared ring (each with its cells' conversion offsets), runs the per-frame
+estimator (which aligns the four cells to one instant first, docs/cell-timing.md), keeps
+them in the history buffer and publishes a live message per batch of `FRAMES_PER_MESSAGE`
+frames (about 20 messages a second at 80 Hz), so every frame reaches every client
 (docs/live-messages.md lists every key).
 
 Data flows one way: the pump knows frames, samples and the hub. Whatever else
@@ -223,11 +224,13 @@ class StationRuntime:
             self._handle_messages()
             batch = self.acquisition.read_new()
             flags, times, counts = batch.flags.tolist(), batch.t_ns.tolist(), batch.counts.tolist()
-            for flag, t_ns, cells in zip(flags, times, counts, strict=True):
-                if flag:
-                    continue
+            offsets = batch.cell_offsets()
+            for flag, t_ns, cells, dt in zip(flags, times, counts, offsets, strict=True):
                 try:
-                    self._process(Frame(t_ns, tuple(cells), 0, 0))
+                    if flag:  # not data; the estimator's alignment starts afresh after it
+                        self.estimator.update(Frame(t_ns, (0, 0, 0, 0), flag))
+                        continue
+                    self._process(Frame(t_ns, tuple(cells), 0, 0, dt))
                 except Exception:  # e.g. an estimator bug: keep reading, say so in the log
                     self._processing_failed()
             now = time.monotonic()

@@ -15,12 +15,32 @@ trial); pass time_quantum_ns=1 for bit-exact nanoseconds. Discarded frames (flag
 their own counts in a side table and are bridged by holding the previous value, so a dropout
 does not cost a burst of large residuals.
 
+Each cell's conversion instant (`Frame.cell_dt_ns`, docs/cell-timing.md), when the frames
+carry it, is coded as the clock it is: the instants of one chip advance by one conversion
+period between frames (two when it converted twice while the driver waited for a slower
+chip), so each cell stores its first instant and period, the number of periods between
+frames minus one (almost always 0) and the delta of what remains (the clock's drift and
+jitter), in units of `cell_dt_quantum_ns` (10 us: the driver knows the instants to tens of
+us on a Pi). The offsets themselves are recovered against the stored frame times. A 30 s
+single-leg trial of emulated chips 3 % apart costs ~3.9 KB more with them (rice; lzma 3.1 KB),
+a quarter of what its counts take (bench/store_scale.py measures the counts). An all-zero
+row means not known (the same as simultaneous); runs of such frames are listed, not coded;
+a trial whose frames carry no offsets is stored exactly as before.
+
 Layout (little-endian). Header:
-  u8 codec version (1) | u8 method (1 zlib, 2 lzma, 3 rice) | u32 n frames | u32 k flagged
+  u8 codec version (1) | u8 method (1 zlib, 2 lzma, 3 rice; bit 7 `CELL_TIMING`: the cell
+  timing section follows the header) | u32 n frames | u32 k flagged
   | u32 time quantum ns | u8 time order | 4 x u8 cell orders
+  [cell timing section: u8 its format version (1) | u32 length L, then L bytes: u32 quantum
+   ns | u32 r | r x (u32 start, u32 length) runs of frames not known | per cell, of the K
+   known frames, warm-up values (first instant; with K > 1 also period, first remainder;
+   i64) | per cell two streams, packed by `method`: periods between frames - 1 (K - 1
+   values), delta of the remainder (K - 2 values)]
   | warm-up values: time (order x i64), then per cell (order x i64)
   | k flag records (u32 index, u8 flags, u8 bad_cells, 4 x i32 counts)
 then the residual streams (time, cells 0..3 after their warm-up values), packed by `method`.
+The flag bit, not a new codec version, marks the section, so every blob keeps the first
+byte the store's integrity check knows; old blobs (no bit) decode with cell_dt_ns None.
 """
 
 from __future__ import annotations
@@ -40,8 +60,12 @@ ZLIB = 1
 LZMA = 2
 RICE = 3
 METHOD_NAMES = {ZLIB: "zlib", LZMA: "lzma", RICE: "rice"}
+CELL_TIMING = 0x80  # method byte bit: a cell timing section follows the header
+CELL_TIMING_VERSION = 1
+_CELL_TIMING_HEAD = struct.Struct("<BI4B")
 DEFAULT_METHOD = RICE
 DEFAULT_TIME_QUANTUM_NS = 1000
+DEFAULT_CELL_DT_QUANTUM_NS = 10_000  # 10 us: the driver measures to tens of us on a Pi
 
 _HEADER = struct.Struct("<BBIIIB4B")
 _FLAG_DTYPE = np.dtype(
@@ -63,13 +87,16 @@ class RawFrames:
     """A trial's frames as arrays: the form metrics and exports want.
 
     t_ns: (n,) int64 monotonic timestamps; counts: (n, 4) int32 raw counts;
-    flags, bad_cells: (n,) uint8, zero for valid frames (see station.frames.FrameFlag).
+    flags, bad_cells: (n,) uint8, zero for valid frames (see station.frames.FrameFlag);
+    cell_dt_ns: (n, 4) int32 each cell's conversion instant minus t_ns (an all-zero row: not
+    known, i.e. simultaneous), or None when no frame knew (older trials).
     """
 
     t_ns: np.ndarray
     counts: np.ndarray
     flags: np.ndarray
     bad_cells: np.ndarray
+    cell_dt_ns: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t_ns)
@@ -77,6 +104,8 @@ class RawFrames:
             raise ValueError(f"counts must be ({n}, {N_CELLS}), got {self.counts.shape}")
         if len(self.flags) != n or len(self.bad_cells) != n:
             raise ValueError("flags and bad_cells need one entry per frame")
+        if self.cell_dt_ns is not None and self.cell_dt_ns.shape != (n, N_CELLS):
+            raise ValueError(f"cell_dt_ns must be ({n}, {N_CELLS}), got {self.cell_dt_ns.shape}")
 
     @property
     def n(self) -> int:
@@ -98,8 +127,15 @@ class RawFrames:
         counts: np.ndarray,
         flags: np.ndarray | None = None,
         bad_cells: np.ndarray | None = None,
+        cell_dt_ns: np.ndarray | None = None,
     ) -> RawFrames:
         n = len(t_ns)
+        dt = None
+        if cell_dt_ns is not None:
+            dt64 = np.asarray(cell_dt_ns, dtype=np.int64).reshape(n, N_CELLS)
+            if dt64.size and np.abs(dt64).max() >= 2**31:
+                raise ValueError("cell_dt_ns beyond int32 (2.1 s): not a conversion of the frame")
+            dt = dt64.astype(np.int32)
         return cls(
             t_ns=np.asarray(t_ns, dtype=np.int64),
             counts=np.asarray(counts, dtype=np.int32).reshape(n, N_CELLS),
@@ -107,6 +143,7 @@ class RawFrames:
             bad_cells=(
                 np.zeros(n, np.uint8) if bad_cells is None else np.asarray(bad_cells, np.uint8)
             ),
+            cell_dt_ns=dt,
         )
 
     @classmethod
@@ -117,21 +154,42 @@ class RawFrames:
         counts = np.array([f.counts for f in frames], dtype=np.int32).reshape(n, N_CELLS)
         flags = np.fromiter((f.flags for f in frames), dtype=np.uint8, count=n)
         bad = np.fromiter((f.bad_cells for f in frames), dtype=np.uint8, count=n)
-        return cls(t, counts, flags, bad)
+        dt = None
+        if any(f.cell_dt_ns is not None for f in frames):
+            dt = np.array([f.cell_dt_ns or (0, 0, 0, 0) for f in frames], dtype=np.int64)
+        return cls.from_arrays(t, counts, flags, bad, dt)
+
+    @property
+    def has_cell_timing(self) -> bool:
+        """Some frame knows when its cells converted (a row of cell_dt_ns is not all zero)."""
+        return self.cell_dt_ns is not None and bool(self.cell_dt_ns.any())
 
     def to_frames(self) -> list[Frame]:
+        dts: list = [None] * self.n
+        if self.cell_dt_ns is not None:
+            dts = [tuple(row) if any(row) else None for row in self.cell_dt_ns.tolist()]
         return [
-            Frame(int(t), (int(c[0]), int(c[1]), int(c[2]), int(c[3])), int(f), int(b))
-            for t, c, f, b in zip(self.t_ns, self.counts, self.flags, self.bad_cells, strict=True)
+            Frame(int(t), (int(c[0]), int(c[1]), int(c[2]), int(c[3])), int(f), int(b), dt)
+            for t, c, f, b, dt in zip(
+                self.t_ns, self.counts, self.flags, self.bad_cells, dts, strict=True
+            )
         ]
 
     def equals(self, other: RawFrames) -> bool:
+        """Same frames; cell offsets not known (None) equal all-zero offsets (simultaneous)."""
         return (
             np.array_equal(self.t_ns, other.t_ns)
             and np.array_equal(self.counts, other.counts)
             and np.array_equal(self.flags, other.flags)
             and np.array_equal(self.bad_cells, other.bad_cells)
+            and np.array_equal(_offsets_or_zeros(self), _offsets_or_zeros(other))
         )
+
+
+def _offsets_or_zeros(frames: RawFrames) -> np.ndarray:
+    if frames.cell_dt_ns is None:
+        return np.zeros((frames.n, N_CELLS), np.int32)
+    return frames.cell_dt_ns
 
 
 # -- prediction ---------------------------------------------------------------------------
@@ -306,16 +364,73 @@ def _unplanes(buf: bytes, n: int) -> np.ndarray:
 # -- public API -----------------------------------------------------------------------------
 
 
+def _pack(streams: Sequence[np.ndarray], method: int) -> bytes:
+    """Residual streams, one after the other, packed by `method`."""
+    if method == RICE:
+        return b"".join(_rice_encode(r) for r in streams)
+    planes = b"".join(_planes(r) for r in streams)
+    if method == ZLIB:
+        return zlib.compress(planes, 9)
+    return lzma.compress(planes, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+
+
+def _predict(series: Sequence[np.ndarray], orders: Sequence[int], n: int) -> tuple[
+    list[np.ndarray], list[np.ndarray]
+]:
+    """(warm-up values, residual streams) of each series by its predictor order."""
+    warmups: list[np.ndarray] = []
+    streams: list[np.ndarray] = []
+    for x, order in zip(series, orders, strict=True):
+        r = _grid_residuals(x) if order == _GRID else _residuals(x, order)
+        head = min(_warmup_len(order), n)
+        warmups.append(r[:head])
+        streams.append(r[head:])
+    return warmups, streams
+
+
+def _unknown_runs(known: np.ndarray) -> np.ndarray:
+    """(start, length) of each run of frames whose offsets are not known, as (r, 2)."""
+    edges = np.diff(np.concatenate([[1], known.astype(np.int8), [1]]))
+    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    return np.column_stack([starts, ends - starts]).astype("<u4")
+
+
+def _cell_timing_section(
+    t_ns: np.ndarray, cell_dt_ns: np.ndarray, method: int, quantum: int
+) -> bytes:
+    """The frames' cell conversion instants, coded as the clocks they are (see _CELL_...)."""
+    known = cell_dt_ns.any(axis=1)
+    runs = _unknown_runs(known)
+    instants = (t_ns[known, None] + cell_dt_ns[known].astype(np.int64) + quantum // 2) // quantum
+    warmups: list[np.ndarray] = []
+    streams: list[np.ndarray] = []
+    for c in range(N_CELLS):
+        u = instants[:, c]
+        d = np.diff(u)  # one period, or two when the chip converted twice between reads
+        period = max(int(np.median(d)), 1) if d.size else 1
+        m = (d + period // 2) // period  # conversions between reads
+        e = d - m * period  # the clock's slow drift and the instants' jitter
+        warmups.append(np.concatenate([u[:1], [period] if d.size else [], e[:1]]).astype("<i8"))
+        streams += [m - 1, np.diff(e)]
+    head = struct.pack("<II", quantum, len(runs)) + runs.tobytes()
+    rest = head + b"".join(w.tobytes() for w in warmups) + _pack(streams, method)
+    return struct.pack("<BI", CELL_TIMING_VERSION, len(rest)) + rest
+
+
 def encode(
     frames: RawFrames,
     method: int = DEFAULT_METHOD,
     time_quantum_ns: int = DEFAULT_TIME_QUANTUM_NS,
+    cell_dt_quantum_ns: int = DEFAULT_CELL_DT_QUANTUM_NS,
 ) -> bytes:
-    """Encode frames; exact for counts and flags, timestamps rounded to `time_quantum_ns`."""
+    """Encode frames; exact for counts and flags, timestamps rounded to `time_quantum_ns`,
+    each cell's conversion instant to `cell_dt_quantum_ns` (pass 1 and 1 for exact ns)."""
     if method not in METHOD_NAMES:
         raise ValueError(f"unknown compression method {method}")
-    if not 1 <= time_quantum_ns < 2**32:
-        raise ValueError("time_quantum_ns must be a positive 32-bit integer")
+    for name, q in (("time_quantum_ns", time_quantum_ns), ("cell_dt_quantum_ns",
+                                                          cell_dt_quantum_ns)):
+        if not 1 <= q < 2**32:
+            raise ValueError(f"{name} must be a positive 32-bit integer")
     n = frames.n
     if np.any(frames.bad_cells[frames.flags == 0]):
         raise ValueError("bad_cells set on a frame without flags (it would be lost)")
@@ -328,27 +443,17 @@ def encode(
     flag_rec["counts"] = frames.counts[flagged]
     series = [_bridge(frames.counts[:, c].astype(np.int64), frames.flags) for c in range(N_CELLS)]
     orders = [_time_order(t_q)] + [_best_order(s) for s in series]
-    warmups: list[np.ndarray] = []
-    streams: list[np.ndarray] = []
-    for s, order in zip([t_q, *series], orders, strict=True):
-        r = _grid_residuals(s) if order == _GRID else _residuals(s, order)
-        head = min(_warmup_len(order), n)
-        warmups.append(r[:head])
-        streams.append(r[head:])
+    warmups, streams = _predict([t_q, *series], orders, n)
+    timing = b""
+    if frames.has_cell_timing:
+        assert frames.cell_dt_ns is not None
+        timing = _cell_timing_section(frames.t_ns, frames.cell_dt_ns, method, cell_dt_quantum_ns)
     header = _HEADER.pack(
-        CODEC_VERSION, method, n, len(flagged), time_quantum_ns, orders[0], *orders[1:]
+        CODEC_VERSION, method | (CELL_TIMING if timing else 0), n, len(flagged),
+        time_quantum_ns, orders[0], *orders[1:],
     )
     fixed = b"".join(w.astype("<i8").tobytes() for w in warmups) + flag_rec.tobytes()
-    if method == RICE:
-        body = b"".join(_rice_encode(s) for s in streams)
-    else:
-        planes = b"".join(_planes(s) for s in streams)
-        body = (
-            zlib.compress(planes, 9)
-            if method == ZLIB
-            else lzma.compress(planes, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
-        )
-    return header + fixed + body
+    return header + timing + fixed + _pack(streams, method)
 
 
 def _bridge(x: np.ndarray, flags: np.ndarray) -> np.ndarray:
@@ -362,6 +467,104 @@ def _bridge(x: np.ndarray, flags: np.ndarray) -> np.ndarray:
     first_valid = np.flatnonzero(~bad)
     out[: first_valid[0] if len(first_valid) else len(x)] = 0
     return out
+
+
+def _unpack(view: memoryview, lengths: Sequence[int], method: int) -> list[np.ndarray]:
+    """The residual streams of `lengths` values packed by `method`, filling all of view."""
+    streams: list[np.ndarray] = []
+    if method == RICE:
+        pos = 0
+        for m in lengths:
+            r, used = _rice_decode(view[pos:], m)
+            streams.append(r)
+            pos += used
+        if pos != len(view):
+            raise RawFramesError("raw frames data has trailing bytes (corrupt)")
+        return streams
+    expected = 8 * sum(lengths)
+    try:  # never more than the header's frames need, plus one byte to see an excess
+        planes = (
+            zlib.decompressobj().decompress(view, expected + 1)
+            if method == ZLIB
+            else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA_FILTERS).decompress(
+                view, max_length=expected + 1
+            )
+        )
+    except (zlib.error, lzma.LZMAError, EOFError) as exc:
+        raise RawFramesError(f"raw frames data is corrupt or truncated: {exc}") from exc
+    if len(planes) != expected:
+        raise RawFramesError("raw frames data is truncated or corrupt (wrong length)")
+    off = 0
+    for m in lengths:
+        streams.append(_unplanes(planes[off : off + 8 * m], m))
+        off += 8 * m
+    return streams
+
+
+def _integrate_series(
+    warmups: Sequence[np.ndarray], streams: Sequence[np.ndarray], orders: Sequence[int]
+) -> list[np.ndarray]:
+    return [
+        _grid_integrate(np.concatenate([w, r]))
+        if o == _GRID
+        else _integrate(np.concatenate([w, r]), o)
+        for w, r, o in zip(warmups, streams, orders, strict=True)
+    ]
+
+
+def _decode_cell_timing(
+    view: memoryview, pos: int, n: int, t_ns: np.ndarray | None, method: int
+) -> tuple[np.ndarray, int]:
+    """(cell_dt_ns (n, 4) int32, position after the section); t_ns None: only skip it."""
+    if len(view) < pos + 5:
+        raise RawFramesError("raw frames cell timing is truncated")
+    version, length = struct.unpack_from("<BI", view, pos)
+    if version != CELL_TIMING_VERSION:
+        raise RawFramesError(
+            f"raw frames cell timing version {version} is not known (expected "
+            f"{CELL_TIMING_VERSION})"
+        )
+    pos += 5
+    end = pos + length
+    if len(view) < end or length < 8:
+        raise RawFramesError("raw frames cell timing is truncated")
+    if t_ns is None:
+        return np.zeros((0, N_CELLS), np.int32), end
+    quantum, r = struct.unpack_from("<II", view, pos)
+    pos += 8
+    if quantum == 0 or r > n or pos + 8 * r > end:
+        raise RawFramesError("raw frames cell timing is corrupt")
+    runs = np.frombuffer(view, "<u4", 2 * r, pos).reshape(r, 2).astype(np.int64)
+    pos += 8 * r
+    known = np.ones(n, bool)
+    for start, size in runs.tolist():
+        if start + size > n:
+            raise RawFramesError("raw frames cell timing is corrupt (run beyond the frames)")
+        known[start : start + size] = False
+    k = int(known.sum())
+    w = min(k, 1) + (2 if k > 1 else 0)
+    if pos + 8 * w * N_CELLS > end:
+        raise RawFramesError("raw frames cell timing is truncated")
+    warmups = []
+    for _ in range(N_CELLS):
+        warmups.append(np.frombuffer(view, "<i8", w, pos).astype(np.int64))
+        pos += 8 * w
+    lengths = [max(k - 1, 0), max(k - 2, 0)] * N_CELLS
+    streams = _unpack(view[pos:end], lengths, method)
+    dt = np.zeros((n, N_CELLS), np.int64)
+    for c in range(N_CELLS):
+        warm, m, e_diff = warmups[c], streams[2 * c] + 1, streams[2 * c + 1]
+        if k == 0:
+            continue
+        d = np.zeros(0, np.int64)
+        if k > 1:
+            e = np.cumsum(np.concatenate([warm[2:3], e_diff]))
+            d = m * warm[1] + e
+        u = np.cumsum(np.concatenate([warm[:1], d]))
+        dt[known, c] = u * quantum - t_ns[known]
+    if np.abs(dt).max(initial=0) >= 2**31:
+        raise RawFramesError("raw frames cell timing is corrupt (offsets beyond int32)")
+    return dt.astype(np.int32), end
 
 
 def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
@@ -378,6 +581,8 @@ def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
         raise RawFramesError(f"raw frames codec version {version} is not known (expected 1)")
     if max_frames is not None and n > max_frames:
         raise RawFramesError(f"raw frames blob declares {n} frames (limit {max_frames})")
+    has_timing = bool(method & CELL_TIMING)
+    method &= ~CELL_TIMING
     if (
         method not in METHOD_NAMES
         or quantum == 0
@@ -386,6 +591,9 @@ def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
     ):
         raise RawFramesError("raw frames header is corrupt")
     pos = _HEADER.size
+    timing_at = pos
+    if has_timing:  # skipped now, decoded once the frames' times are known
+        _, pos = _decode_cell_timing(view, pos, n, None, method)
     heads = [min(_warmup_len(o), n) for o in orders]
     n_fixed = sum(heads) * 8 + k * _FLAG_DTYPE.itemsize
     if len(view) < pos + n_fixed:
@@ -397,38 +605,7 @@ def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
     flag_rec = np.frombuffer(view, _FLAG_DTYPE, k, pos)
     pos += k * _FLAG_DTYPE.itemsize
     lengths = [n - 1 if o == _GRID else n - h for h, o in zip(heads, orders, strict=True)]
-    streams: list[np.ndarray] = []
-    if method == RICE:
-        for m in lengths:
-            r, used = _rice_decode(view[pos:], m)
-            streams.append(r)
-            pos += used
-        if pos != len(view):
-            raise RawFramesError("raw frames data has trailing bytes (corrupt)")
-    else:
-        expected = 8 * sum(lengths)
-        try:  # never more than the header's frames need, plus one byte to see an excess
-            planes = (
-                zlib.decompressobj().decompress(view[pos:], expected + 1)
-                if method == ZLIB
-                else lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA_FILTERS).decompress(
-                    view[pos:], max_length=expected + 1
-                )
-            )
-        except (zlib.error, lzma.LZMAError, EOFError) as exc:
-            raise RawFramesError(f"raw frames data is corrupt or truncated: {exc}") from exc
-        if len(planes) != expected:
-            raise RawFramesError("raw frames data is truncated or corrupt (wrong length)")
-        off = 0
-        for m in lengths:
-            streams.append(_unplanes(planes[off : off + 8 * m], m))
-            off += 8 * m
-    series = [
-        _grid_integrate(np.concatenate([w, s]))
-        if o == _GRID
-        else _integrate(np.concatenate([w, s]), o)
-        for w, s, o in zip(warmups, streams, orders, strict=True)
-    ]
+    series = _integrate_series(warmups, _unpack(view[pos:], lengths, method), orders)
     t_ns = series[0] * quantum
     counts = np.column_stack(series[1:]).astype(np.int32) if n else np.zeros((0, N_CELLS), np.int32)
     flags = np.zeros(n, np.uint8)
@@ -440,4 +617,7 @@ def decode(blob: bytes, max_frames: int | None = None) -> RawFrames:
         flags[idx] = flag_rec["flags"]
         bad[idx] = flag_rec["bad_cells"]
         counts[idx] = flag_rec["counts"]
-    return RawFrames(t_ns, counts, flags, bad)
+    cell_dt_ns = None
+    if has_timing:
+        cell_dt_ns = _decode_cell_timing(view, timing_at, n, t_ns, method)[0]
+    return RawFrames(t_ns, counts, flags, bad, cell_dt_ns)

@@ -25,8 +25,9 @@ class AnalysisUnavailable(RuntimeError):
 
 def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | None, str]:
     """Metrics and score from the stored frames with the live pipeline
-    (station.analysis.pipeline.analyze_frames: calibration snapshot -> forces -> COP -> metrics ->
-    score), so a re-analysed trial matches what the current station would record."""
+    (station.analysis.pipeline.analyze_frames: cells aligned on their conversion instants when
+    the frames kept them -> calibration snapshot -> forces -> COP -> metrics -> score), so a
+    re-analysed trial matches what the current station would record."""
     try:
         from station.analysis.pipeline import analyze_frames
     except ImportError as exc:
@@ -52,6 +53,7 @@ def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | 
         planned_duration_s=trial.planned_duration_s,
         body_weight_n=trial.body_weight_n,
         perturbation_onsets_s=trial.perturbation_onsets_s or (),
+        cell_dt_ns=None if raw.cell_dt_ns is None else raw.cell_dt_ns[valid],
     )
     return metrics, score, version
 

@@ -90,6 +90,9 @@ class FinishedTrial:
     abort_reason: str | None = None  # a key of ABORT_REASONS when aborted
     not_saved_reason: str | None = None  # why saved_uid is None, in words
     spooled: bool = False  # kept on disk to be saved later (station.trials.spool)
+    # each frame's cells' conversion offsets from t_ns ((n, 4) int32, zero rows not known),
+    # None when no frame knew them (docs/cell-timing.md)
+    cell_dt_ns: np.ndarray | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result card's data (JSON-safe)."""
@@ -148,6 +151,7 @@ class TrialRunner:
         self._started_at = datetime.now(UTC)
         self._t: list[int] = []
         self._counts: list[tuple[int, int, int, int]] = []
+        self._cell_dt: list[tuple[int, ...] | None] = []
         self._pending_events: list[dict[str, Any]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-save")
         self.last_operator_activity = -float("inf")  # monotonic time an operator last acted
@@ -192,6 +196,7 @@ class TrialRunner:
             self._abort_reason = None
             self._started_at = datetime.now(UTC)
             self._t, self._counts, self._pending_events = [], [], []
+            self._cell_dt = []
         log.info("trial started: %s/%s", protocol.id, spec.id)
         return self.status()
 
@@ -238,6 +243,7 @@ class TrialRunner:
                 return
             self._t.append(frame.t_ns)
             self._counts.append(frame.counts)
+            self._cell_dt.append(frame.cell_dt_ns)
             events = engine.update(sample)
             if events:
                 self._queue(events)
@@ -306,8 +312,9 @@ class TrialRunner:
             started_at=self._started_at,
             clock_synced=self._clock_synced(),
             abort_reason=self._abort_reason if engine.state is State.ABORTED else None,
+            cell_dt_ns=_offsets(self._cell_dt),
         )
-        self._t, self._counts = [], []
+        self._t, self._counts, self._cell_dt = [], [], []
         self._worker.submit(self._complete, finished)
 
     def _complete(self, finished: FinishedTrial) -> None:
@@ -379,6 +386,13 @@ class TrialRunner:
         self._worker.shutdown(wait=True)
 
 
+def _offsets(cell_dt: list[tuple[int, ...] | None]) -> np.ndarray | None:
+    """The frames' cell_dt_ns as (n, 4) int32 (zero rows: not known), None if none knew."""
+    if all(dt is None for dt in cell_dt):
+        return None
+    return np.array([dt or (0, 0, 0, 0) for dt in cell_dt], dtype=np.int32).reshape(-1, 4)
+
+
 HOP_PRE_ROLL_S = 1.0  # a hop trial keeps the flight before touch-down (landing detection)
 
 
@@ -399,6 +413,8 @@ def analyze_finished(finished: FinishedTrial) -> None:
     """Metrics and score from the trial's held frames, by the re-analysis pipeline."""
     keep = hold_window(finished)
     finished.t_ns, finished.counts = finished.t_ns[keep], finished.counts[keep]
+    if finished.cell_dt_ns is not None:
+        finished.cell_dt_ns = finished.cell_dt_ns[keep]
     if len(finished.t_ns) == 0:  # failed before the hold began: nothing to measure
         spec = finished.spec
         breakdown = score_trial(None, _condition(spec), False, 0.0, spec.duration_s)
@@ -418,6 +434,7 @@ def analyze_finished(finished: FinishedTrial) -> None:
         perturbation_onsets_s=[
             t - finished.t_ns[0] / 1e9 for t in finished.outcome.perturbation_onsets_s
         ],
+        cell_dt_ns=finished.cell_dt_ns,
     )
     finished.metrics, finished.score, finished.analysis_version = result
 

@@ -13,7 +13,9 @@ def trial_record(finished: FinishedTrial, session_uid: str, board_id: str | None
     """The store's record of a finished trial (raw = the analysed, held frames)."""
     spec, outcome = finished.spec, finished.outcome
     n = len(finished.t_ns)
-    raw = RawFrames.from_arrays(finished.t_ns, finished.counts)  # held frames are all valid
+    raw = RawFrames.from_arrays(  # held frames are all valid
+        finished.t_ns, finished.counts, cell_dt_ns=finished.cell_dt_ns
+    )
     duration = raw.duration_s
     first_s = finished.t_ns[0] / 1e9 if n else 0.0
     outcome_name = {"complete": "complete", "failed": "failed"}.get(outcome.state.value, "aborted")

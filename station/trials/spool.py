@@ -94,11 +94,15 @@ def encode(finished: FinishedTrial, error: str, spooled_at: datetime) -> bytes:
     }
     text = json.dumps(meta, default=json_safe, allow_nan=True)
     buffer = io.BytesIO()
+    timing = {}  # each frame's cell offsets, when known (a file without them reads as None)
+    if finished.cell_dt_ns is not None:
+        timing["cell_dt_ns"] = np.asarray(finished.cell_dt_ns, dtype=np.int32).reshape(-1, 4)
     np.savez(
         buffer,
         t_ns=np.asarray(finished.t_ns, dtype=np.int64),
         counts=np.asarray(finished.counts, dtype=np.int32).reshape(-1, 4),
         meta=np.frombuffer(text.encode("utf-8"), dtype=np.uint8),
+        **timing,
     )
     return buffer.getvalue()
 
@@ -108,6 +112,7 @@ def decode(data: bytes) -> tuple[FinishedTrial, dict[str, Any]]:
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         meta = json.loads(npz["meta"].tobytes().decode("utf-8"))
         t_ns, counts = npz["t_ns"].astype(np.int64), npz["counts"].astype(np.int32)
+        cell_dt_ns = npz["cell_dt_ns"].astype(np.int32) if "cell_dt_ns" in npz else None
     if meta.get("format") != FORMAT:
         raise ValueError(f"spool file format {meta.get('format')!r}, expected {FORMAT}")
     spec = TrialSpec(**meta["spec"])
@@ -130,6 +135,7 @@ def decode(data: bytes) -> tuple[FinishedTrial, dict[str, Any]]:
         analysis_version=meta["analysis_version"],
         abort_reason=meta["abort_reason"],
         extra=meta["extra"],
+        cell_dt_ns=cell_dt_ns,
     )
     return finished, meta
 

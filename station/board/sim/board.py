@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from station.board.cell_clock import CellTimer
 from station.board.cell_model import CellModel
 from station.board.oscillator import ChipClocks, ReadSchedule
 from station.board.sim.athlete import Athlete, PhaseMark, normalize_action
@@ -121,6 +122,12 @@ class SimulatedBoard(BoardSource):
     def dropped_frames(self) -> int:
         """Conversions simulated but never read (the reader was late)."""
         return self._dropped + (self._gpio.dropped_frames if self._gpio is not None else 0)
+
+    @property
+    def cell_timer(self) -> CellTimer | None:
+        """Through the GPIO emulator, the driver's clock models of the chips; None on the
+        direct path (its offsets are exact, no model measures them)."""
+        return self._gpio.source.cell_timer if self._gpio is not None else None
 
     @property
     def sim_time_s(self) -> float:

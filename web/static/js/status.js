@@ -27,6 +27,18 @@
       return BS.h(`<tr><td>${label}</td><td>${counts[i] ?? "–"}</td><td>${n[i] === null ? "–" : BS.num(n[i], 0)}</td><td>${forces[i] === null ? "–" : BS.num(forces[i]) + " N"}</td><td>${state}</td></tr>`);
     }));
   }
+  // When the four HX711 convert (docs/cell-timing.md): since acquisition started.
+  function timingRows(t) {
+    if (!t) return [];
+    if (!t.frames_timed) return [["Cell timing", "not known on this board: the cells are taken as simultaneous"]];
+    const rates = t.rates_hz.some((r) => r !== null) ? t.rates_hz.map((r) => r === null ? "?" : BS.num(r, 2)).join(" / ") + " Hz" : "not measured";
+    const beat = t.beat_period_s ? `; offsets walk through a whole period every ${BS.num(t.beat_period_s, 2)} s` : "";
+    return [
+      ["Chip rates", rates],
+      ["Skew between cells", `mean ${BS.num(t.skew_mean_ms, 2)} ms, max ${BS.num(t.skew_max_ms, 2)} ms over ${t.frames_timed} frames${beat}`],
+      ["Clocks", t.lockstep ? "lockstep: one shared clock" : "each chip its own: the cells are aligned in software"],
+    ];
+  }
   function renderHealth() {
     const a = health.acquisition || {};
     $("s-state").textContent = a.state ? a.state.replace(/_/g, " ") : "–";
@@ -41,6 +53,7 @@
       ["Ring overruns", a.ring_lost], ["Discarded by check", a.discarded_by_check ? Object.entries(a.discarded_by_check).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(", ") || "none" : "–"],
       ["Cell failures", a.cell_failures ? a.cell_failures.join(" / ") : "–"],
       ["Real-time", Object.entries(g).filter(([, v]) => v).map(([k]) => k.replace("_", " ")).join(", ") || "none granted"],
+      ...timingRows(a.cell_timing),
     ];
     if (a.board_error) rows.unshift(["Board error", a.board_error]);
     if (a.outage_since) {
