@@ -148,5 +148,6 @@ def test_doctor_on_the_emulator_board_prints_the_cell_timing(tmp_path, capsys):
     timing = [line for line in lines if line[6:].startswith("conversion timing")]
     assert len(timing) == 1, lines
     assert timing[0][:4] in ("ok  ", "warn")  # the healthy verdict depends on the machine's load
-    assert "chip rates 8" in timing[0] or "chip rates 7" in timing[0]
+    # on a loaded machine too few frames may come to measure each chip's rate: said so
+    assert any(f"chip rates {s}" in timing[0] for s in ("8", "7", "not measured"))
     assert "skew mean" in timing[0] and "lockstep" in timing[0]

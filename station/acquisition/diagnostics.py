@@ -193,6 +193,8 @@ def timing_checks(timing: dict, *, board: str, shared_clock: bool) -> list[Check
     facts = []
     if known:
         facts.append(f"chip rates {' / '.join(_hz(r) for r in rates)} Hz")
+    else:
+        facts.append("chip rates not measured (too few frames: test longer)")
     facts.append(f"skew mean {timing['skew_mean_ms']:.2f} ms, max {timing['skew_max_ms']:.2f} ms"
                  f" over {timing['frames_timed']} frames")
     if beat is not None:
