@@ -2,8 +2,9 @@
 
 counts -> cell forces (the calibration in force when the trial ran) -> force
 and COP -> sway metrics (+ landing or perturbation measures for those tasks)
--> stability score. A change here changes ANALYSIS_VERSION, so stored trials
-show which code produced their numbers.
+-> the task's score (station.analysis.scoring: a hold by its sway, a hop by its
+landing, a push by the reaction). A change here changes ANALYSIS_VERSION, so stored
+trials show which code produced their numbers.
 """
 
 from __future__ import annotations
@@ -77,5 +78,6 @@ def analyze_frames(
         completed=completed,
         time_to_failure_s=time_to_failure_s,
         duration_s=planned_duration_s,
+        task=task,
     )
     return metrics, float(breakdown.total), ANALYSIS_VERSION
