@@ -203,24 +203,45 @@ def test_a_hold_result_card_names_its_baseline_and_compares_time_with_the_plan(
     page.context.close()
 
 
+def measured_result(page: Any, perform: Any, key: str, tries: int = 3) -> str:
+    """Run the armed trial with `perform` until its card shows `key` (at most `tries`): on a
+    loaded machine the simulated board's process can be starved and deliver frames with
+    gaps, which the landing and push analyses rightly refuse ("–"); then step off and
+    Repeat, as an operator would."""
+    for _ in range(tries):
+        perform()
+        page.wait_for_selector("#step-result:not([hidden])", timeout=40_000)
+        value = measure_box(page, key).locator(".v").inner_text()
+        if not value.startswith("\u2013"):
+            return value
+        page.get_by_role("button", name="Step off", exact=True).click()
+        page.wait_for_function("document.querySelector('#kg').textContent === '\u2013'")
+        page.get_by_role("button", name="Repeat", exact=True).click()
+        banner_has(page, "Step onto")
+    pytest.fail(f"{key} was not measured in {tries} tries (see the station log)")
+
+
 def test_a_hop_result_card_shows_its_landing(history_station, browser, logged_in):
     page = new_page(browser, TABLET, logged_in)
     start_kiosk(page, history_station, "Baseline battery", "duration_s=5&from=hop-left")
     assert "LEFT foot" in page.locator("#instructions").inner_text()
-    page.get_by_role("button", name="Step on", exact=True).click()
-    banner_has(page, "lift your RIGHT")
-    page.get_by_role("button", name="Lift right foot", exact=True).click()
-    banner_has(page, "Hold", timeout=20_000)
-    page.wait_for_timeout(600)
-    sim(page, "hop", peak_bw=2.6)
-    page.wait_for_selector("#step-result:not([hidden])", timeout=40_000)
+
+    def hop() -> None:
+        page.get_by_role("button", name="Step on", exact=True).click()
+        banner_has(page, "lift your RIGHT")
+        page.get_by_role("button", name="Lift right foot", exact=True).click()
+        banner_has(page, "Hold", timeout=20_000)
+        page.wait_for_timeout(600)
+        sim(page, "hop", peak_bw=2.6)
+
+    peak = measured_result(page, hop, "landing.peak_force_bw")
+    assert re.fullmatch(r"\d\.\d BW", peak), peak
     assert page.locator("#res-score-label").inner_text() == "landing score (0–100)"
     labels = page.locator("#res-measures .measure .k").all_inner_texts()
     assert labels[:3] == ["Time to stabilization", "Vertical time to stabilization",
                           "Peak landing force"], labels
-    peak = measure_box(page, "landing.peak_force_bw").locator(".v").inner_text()
-    assert re.fullmatch(r"\d\.\d BW", peak), peak
     assert "COP velocity" not in labels
+    assert page.locator("#h-result").inner_text().endswith("Left leg, eyes open, hop")
     finish(page, "tablet", "23-result-hop")
     assert not page.errors, page.errors
     page.context.close()
@@ -229,18 +250,19 @@ def test_a_hop_result_card_shows_its_landing(history_station, browser, logged_in
 def test_a_push_result_card_shows_the_reaction(history_station, browser, logged_in):
     page = new_page(browser, PHONE, logged_in)
     start_kiosk(page, history_station, "Baseline battery", "duration_s=8&from=push-double")
-    page.get_by_role("button", name="Step on", exact=True).click()
-    banner_has(page, "Hold", timeout=25_000)
-    page.wait_for_timeout(3000)  # the push needs 2 s of quiet stance before it
-    sim(page, "push", direction="forward", magnitude=6.0)
-    page.wait_for_selector("#step-result:not([hidden])", timeout=40_000)
+
+    def push() -> None:
+        page.get_by_role("button", name="Step on", exact=True).click()
+        banner_has(page, "Hold", timeout=25_000)
+        page.wait_for_timeout(3000)  # the push needs 2 s of quiet stance before it
+        sim(page, "push", direction="forward", magnitude=6.0)
+
+    excursion = measured_result(page, push, "perturbation.peak_excursion_mm")
+    assert re.fullmatch(r"\d+\.\d mm", excursion), excursion
     assert page.locator("#res-score-label").inner_text() == "push-recovery score (0–100)"
     labels = page.locator("#res-measures .measure .k").all_inner_texts()
     assert labels[:2] == ["Peak excursion", "Recovery time"], labels
-    excursion = measure_box(page, "perturbation.peak_excursion_mm").locator(".v").inner_text()
-    assert re.fullmatch(r"\d+\.\d mm", excursion), excursion
     assert no_horizontal_overflow(page)
     finish(page, "phone", "24-result-push")
     assert not page.errors, page.errors
     page.context.close()
-

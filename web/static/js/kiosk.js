@@ -228,8 +228,11 @@
       $("res-next").textContent = `${st.protocol.name}: all trials done.`;
     }
     if (result.error) BS.toast(`Not saved: ${result.error}`, "bad");
-    if (!result.metrics && o.state === "complete") {
-      $("res-compare").textContent = "No measures for this trial (too short, or a gap in the board's signal), so no score. Please repeat it.";
+    // the test's own first measure (velocity, time to stabilization, excursion) is missing
+    const main = card && card.measures.find((m) => m.key !== "score");
+    if ((!result.metrics || (main && main.value === null)) && o.state === "complete") {
+      const what = main ? main.label : "The trial's measures";
+      $("res-compare").textContent = `${what}: not measured for this trial (too short, a gap in the board's signal, or no hop or push seen), so it scores 0. Please repeat it.`;
     }
     show("result");
   }
