@@ -49,7 +49,8 @@ CAPABILITY_HELP: dict[str, str] = {
     "set_targets": "add, change and delete athletes' targets",
     "run_tests": "start, operator-start and abort trials; watch the live stream",
     "view_own_trial_result": "see the result of the trial this kiosk just ran (nothing else)",
-    "export": "download raw/COP/force CSV of trials",
+    "export": "download CSV: a trial's samples (raw/COP/force) and metrics, an athlete's "
+              "trials, the team's latest results",
     "calibrate": "calibrate the board",
     "manage_users": "add, change and delete users and API tokens",
     "kiosk_mode": "turn this browser into a kiosk (leaving needs a physio/coach/admin password)",

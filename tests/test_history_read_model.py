@@ -53,8 +53,13 @@ def test_team_overview_flags_asymmetry_trend_and_missed(seeded) -> None:
     assert ada["days_since_last_test"] == 7 and ada["missed"] is True
     assert history.team_overview(store, today=today)["athletes"][0]["missed"] is False
     assert ada["last_test"] == "2025-01-20T09:01:00+00:00"
-    assert ada["latest_score"] == 70.0 and ada["spark"] == [60.0, 60.0, 65.0, 65.0, 70.0, 70.0]
-    assert ada["trend_points_per_test"] == pytest.approx(16 / 7, abs=0.001)
+    # one condition on every card: the baseline battery's key trial, the left-leg hold
+    assert team["condition"] == {"key": "single-left · eyes open · firm",
+                                 "label": "Left leg, eyes open",
+                                 "why": "the battery's key condition"}
+    assert ada["latest_score"] == 70.0 and ada["spark"] == [60.0, 65.0, 70.0]
+    assert ada["trend_points_per_test"] == pytest.approx(5.0, abs=0.001)
+    assert ada["other_leg"] == {"side": "R", "score": 70.0}
     assert ben["asymmetry"] is True and ada["asymmetry"] is False
     lenient = history.team_overview(store, lsi_threshold_pct=50, today=today)
     assert not any(r["asymmetry"] for r in lenient["athletes"])

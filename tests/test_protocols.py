@@ -183,6 +183,10 @@ def test_bad_surface_names_file_protocol_and_field(tmp_path: Path) -> None:
         (lambda s: s + "instructions = 7\n", "trials[0].instructions: 7 must be a string"),
         (lambda s: s.replace('kind = "hold"', 'kind = "bess"') + "task = 'push'\n",
          "trials[0].task: a BESS protocol counts errors on hold trials, not on 'push'"),
+        (lambda s: s.replace('kind = "hold"', 'kind = "hold"\nbaseline = "worst"'),
+         "protocol 'mini': baseline: 'worst' is not one of best, mean"),
+        (lambda s: s.replace('kind = "hold"', 'kind = "hold"\nkey_trial = "b"'),
+         "protocol 'mini': key_trial: 'b' is not one of the trials (a)"),
     ],
 )
 def test_validation_errors_name_the_problem(tmp_path: Path, edit, message: str) -> None:
@@ -190,6 +194,18 @@ def test_validation_errors_name_the_problem(tmp_path: Path, edit, message: str) 
     with pytest.raises(ProtocolError) as err:
         load_protocol_file(path)
     assert message in str(err.value)
+
+
+def test_the_baseline_rule_and_key_trial_are_protocol_data(tmp_path: Path) -> None:
+    mini = load_protocol_file(write(tmp_path, "mini.toml", MINIMAL))
+    assert (mini.baseline, mini.key_trial) == ("best", None)  # the defaults
+    text = MINIMAL.replace('kind = "hold"', 'kind = "hold"\nbaseline = "mean"\nkey_trial = "a"')
+    mean = load_protocol_file(write(tmp_path, "mean.toml", text))
+    assert (mean.baseline, mean.key_trial) == ("mean", "a")
+    assert mean.to_json()["baseline"] == "mean"
+    battery = get_protocol("baseline")
+    assert battery.kind == "battery" and battery.trial(battery.key_trial).stance == "single-left"
+    assert {get_protocol(p).baseline for p in ("single-leg-left", "single-leg-right")} == {"best"}
 
 
 def test_defaults_table_applies_to_trials(tmp_path: Path) -> None:
@@ -239,7 +255,7 @@ def test_protocol_json_is_the_one_listing_of_the_protocols() -> None:
     listing = protocols_json()
     assert [p["id"] for p in listing] == list(load_protocols())
     drill = next(p for p in listing if p["id"] == "drill")
-    assert set(drill) == {"id", "name", "description", "kind", "trials"}
+    assert set(drill) == {"id", "name", "description", "kind", "baseline", "key_trial", "trials"}
     radius = get_protocol("drill").trials[0].target_radius_mm
     assert radius and drill["trials"][0]["target_radius_mm"] == radius
     assert drill == get_protocol("drill").to_json()

@@ -44,7 +44,7 @@ def test_score_components_and_total():
     assert out.hold_share == 1.0 and out.total == pytest.approx(75.0)
     as_dict = out.to_dict()
     assert as_dict["components"][0]["measure"] == "mean_velocity_mm_s.total"
-    assert as_dict["version"] == "v1"
+    assert as_dict["version"] == "v2" and as_dict["model"] == "hold"
     worse = score_trial(metrics(2 * v, poor_a), DOUBLE_EO, True, None, 30.0)
     assert worse.total < out.total
 
@@ -165,3 +165,99 @@ def test_target_progress_higher_is_better_and_refusals():
         "f50_hz.ap", 0.5, 0.4, 0.45, set_on, set_on + timedelta(days=7), today=set_on
     )
     assert not short.due_in_recommended_range and short.higher_is_better is False
+
+
+# -- every task by its own measures -----------------------------------------------------------
+SINGLE_EO = {"stance": "single-left", "surface": "firm", "eyes": "open"}
+
+
+def landing(tts_cop: float | None, tts_vertical: float | None, peak_bw: float) -> dict:
+    return {**metrics(40.0, 600.0), "landing": {"tts_cop_s": tts_cop,
+                                                "tts_vertical_s": tts_vertical,
+                                                "peak_force_bw": peak_bw}}
+
+
+def test_a_hop_is_scored_by_its_landing_not_its_sway():
+    from station.analysis.scoring import TASK_ANCHORS
+
+    anchors = TASK_ANCHORS["hop"]
+    good = landing(*(anchors[k][1] for k in ("landing.tts_cop_s", "landing.tts_vertical_s",
+                                             "landing.peak_force_bw")))
+    best = score_trial(good, SINGLE_EO, True, None, 20.0, task="hop")
+    assert best.model == "hop" and best.total == pytest.approx(100.0)
+    assert [c.measure for c in best.components] == list(anchors)
+    # the same landing with a swayier hold after it scores the same: sway is not a hop measure
+    swayier = {**good, **metrics(90.0, 3000.0)}
+    assert score_trial(swayier, SINGLE_EO, True, None, 20.0, task="hop").total == best.total
+    harder = score_trial(landing(2.0, 1.0, 3.5), SINGLE_EO, True, None, 20.0, task="hop")
+    assert 0 < harder.total < best.total
+    unstable = score_trial(landing(None, 0.4, 2.0), SINGLE_EO, True, None, 20.0, task="hop")
+    assert unstable.components[0].score == 0.0 and "not stable" in unstable.components[0].note
+    assert unstable.total == pytest.approx(50.0)  # the other two components are perfect
+    no_landing = score_trial(metrics(10.0, 100.0), SINGLE_EO, True, None, 20.0, task="hop")
+    assert no_landing.total == 0.0
+
+
+def test_a_push_is_scored_by_its_excursion_and_recovery():
+    double = {"stance": "double", "surface": "firm", "eyes": "open"}
+    quiet = metrics(8.0, 120.0)  # a steady stance: a hold would score it well
+    push = {**quiet, "perturbation": {"peak_excursion_mm": 80.0, "recovery_time_s": None}}
+    scored = score_trial(push, double, True, None, 20.0, task="push")
+    assert scored.model == "push" and scored.total == 0.0  # pushed far and never recovered
+    assert score_trial(quiet, double, True, None, 20.0).total > 50  # as a hold it would pass
+    recovered = {**quiet, "perturbation": {"peak_excursion_mm": 20.0, "recovery_time_s": 1.0}}
+    assert score_trial(recovered, double, True, None, 20.0, task="push").total == pytest.approx(
+        100.0)
+    stepped = score_trial(recovered, double, False, 5.0, 20.0, task="push")
+    assert stepped.total == pytest.approx(25.0)  # stepping fails a push like a hold
+
+
+def test_the_pipeline_scores_simulated_hops_and_pushes_by_their_measures():
+    from pathlib import Path
+
+    from station.analysis.pipeline import analyze_frames
+    from station.board.sim import simulate
+    from station.calibration.file import load_calibration
+
+    root = Path(__file__).resolve().parents[1]
+    cal = load_calibration(root / "calibration" / "sim-board.json").to_dict()
+
+    def run(events, since_s, **kw):
+        r = simulate(events, seed=1, duration_s=14.0)
+        keep = r.t_s >= since_s
+        t_ns = np.round(r.t_s[keep] * 1e9).astype(np.int64)
+        return analyze_frames(t_ns, r.counts[keep], cal, eyes="open", surface="firm",
+                              completed=True, time_to_failure_s=None, **kw)
+
+    def hop(peak_bw):
+        events = [(0.5, "step_on", {"mass_kg": 70, "skill": 0.7}),
+                  (4.0, "lift_foot", {"side": "right"}), (8.0, "hop", {"peak_bw": peak_bw})]
+        return run(events, 7.0, stance="single-left", task="hop", planned_duration_s=5.0,
+                   body_weight_n=70 * 9.81)
+
+    (soft, soft_score, version), (hard, hard_score, _) = hop(2.0), hop(3.5)
+    assert version.endswith("score-v2")
+    assert hard["landing"]["peak_force_bw"] > soft["landing"]["peak_force_bw"] + 1.0
+    assert hard_score < soft_score  # the harder landing scores lower: its own measure
+
+    def push(magnitude):
+        events = [(0.5, "step_on", {"mass_kg": 75}),
+                  (6.0, "push", {"direction": "forward", "magnitude": magnitude})]
+        return run(events, 2.0, stance="double", task="push", planned_duration_s=12.0,
+                   body_weight_n=75 * 9.81, perturbation_onsets_s=[4.0])
+
+    (light, light_score, _), (strong, strong_score, _) = push(3.0), push(12.0)
+    assert strong["perturbation"]["peak_excursion_mm"] > light["perturbation"]["peak_excursion_mm"]
+    assert strong_score < light_score
+
+
+def test_task_measures_have_a_direction_and_an_mdc():
+    from station.analysis.scoring import TASK_ANCHORS, better_direction, mdc_for
+
+    for anchors in TASK_ANCHORS.values():
+        for measure in anchors:
+            assert better_direction(measure) is False, measure  # less is better for all
+            assert mdc_for(measure) is not None, measure
+    assert better_direction("score") is True and mdc_for("score").measure == "stability_score"
+    with pytest.raises(KeyError):
+        better_direction("landing.no_such_measure")

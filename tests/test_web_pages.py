@@ -104,8 +104,9 @@ def test_coach_dashboard_flags_asymmetry_and_missed_tests(client, web_store):
     rows = {r["name"]: r for r in data["athletes"]}
     assert rows["Ben Example"]["asymmetry"] and not rows["Ada Example"]["asymmetry"]
     assert all(r["missed"] for r in rows.values())  # the seeded tests are from 2025
-    # scores 60, 60, 65, 65, 70, 70 (two legs a week): least-squares slope 16/7 per test
-    assert rows["Ada Example"]["trend_points_per_test"] == pytest.approx(16 / 7, abs=0.01)
+    # the cards show one condition (the battery's key trial, the left leg): scores 60, 65, 70
+    assert data["condition"]["label"] == "Left leg, eyes open"
+    assert rows["Ada Example"]["trend_points_per_test"] == pytest.approx(5.0, abs=0.01)
     assert data["teams"] == ["U18"]
 
 

@@ -3,10 +3,11 @@
 counts -> the four cells at one instant (each frame's own t_ns, from each cell's conversion
 instant: station.calibration.alignment.align_frames, modified Akima, no latency) -> cell
 forces (the calibration in force when the trial ran) -> force and COP -> sway metrics
-(+ landing or perturbation measures for those tasks) -> stability score. Frames without
-cell offsets (every trial stored before they were kept) skip the alignment, so they give
-exactly the numbers they gave. A change here changes ANALYSIS_VERSION, so stored trials
-show which code produced their numbers.
+(+ landing or perturbation measures for those tasks) -> the task's score
+(station.analysis.scoring: a hold by its sway, a hop by its landing, a push by the reaction).
+Frames without cell offsets (every trial stored before they were kept) skip the alignment,
+so they give exactly the numbers they gave. A change here changes ANALYSIS_VERSION, so stored
+trials show which code produced their numbers.
 """
 
 from __future__ import annotations
@@ -86,5 +87,6 @@ def analyze_frames(
         completed=completed,
         time_to_failure_s=time_to_failure_s,
         duration_s=planned_duration_s,
+        task=task,
     )
     return metrics, float(breakdown.total), ANALYSIS_VERSION

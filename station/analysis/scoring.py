@@ -1,22 +1,26 @@
-"""Stability score (0-100), change against the athlete's baseline, and progress to a target.
+"""Scores (0-100) per task, change against the athlete's baseline, and progress to a target.
 
-Score definition (version "v1"; every constant is here and in docs/metrics.md):
+Score definition (version "v2"; every constant is here and in docs/metrics.md). Each task is
+scored by its own measures (`SCORE_MODELS`): a quiet hold by its sway, a hop by its landing,
+a push by the reaction to it. v1 scored every task like a hold; holds score as in v1.
 
-1. Two sway components, each on a log scale between a "good" and a "poor" anchor value for the
-   trial's condition (stance x surface x eyes):
+1. Components, each on a log scale between a "good" and a "poor" anchor value:
        component = 100 * clip(ln(poor / x) / ln(poor / good), 0, 1)
    100 at or below "good", 0 at or above "poor"; equal ratios count equally (going from 10 to
    20 mm/s costs as much as 20 to 40), which matches the log-normal spread of sway measures.
-   - mean COP velocity (mean_velocity_mm_s.total), weight 0.5
-   - 95 % confidence ellipse area (ellipse95_area_mm2), weight 0.5
-2. sway score = weighted mean of the components.
-3. hold share = 1 for a completed hold, else time_to_failure_s / duration_s (clipped to 0..1).
-4. total = hold share * sway score. A hold failed at half time scores at most 50.
+   - hold (also bess, drill): mean COP velocity and 95 % ellipse area, weight 0.5 each; the
+     anchors scale with the trial's condition (stance x surface x eyes);
+   - hop: time to stabilization of the COP (0.5), of the vertical force (0.25) and the peak
+     landing force in body weights (0.25); a landing not stable within the 3 s window, or
+     none found, scores 0 on that component;
+   - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0.
+2. measure score = weighted mean of the components.
+3. hold share = 1 for a completed trial, else time_to_failure_s / duration_s (clipped 0..1).
+4. total = hold share * measure score. A trial failed at half time scores at most 50.
 
-Anchors = base anchors (double-leg, firm, eyes open) * the condition factors. They are working
-assumptions set from typical published adult values (quiet stance velocity ~5-25 mm/s, ellipse
-~50-1000 mm^2; single-leg several times larger), not norms: replace them once the station has
-its own reference data.
+Anchors are working assumptions (sway: typical published adult values, quiet stance velocity
+~5-25 mm/s, ellipse ~50-1000 mm^2, single-leg several times larger; hop and push: see
+docs/metrics.md), not norms: replace them once the station has its own reference data.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 
 from station.analysis.metrics.catalog import direction, flatten
 
-SCORE_VERSION = "v1"
+SCORE_VERSION = "v2"
 
 STANCES = ("double", "tandem", "single")
 SURFACES = ("firm", "foam", "wobble")
@@ -97,7 +101,58 @@ MDC_TABLE: tuple[MDC, ...] = (
     MDC("stability_score", 10.0, False, "all", "assumption: 10 points on the 0-100 score", True),
     MDC("time_to_failure_s", 5.0, False, "all", "assumption: 5 s of a timed hold", True),
     MDC("tts_vertical_s", 0.3, False, "all", "assumption: 0.3 s of time to stabilization", True),
+    MDC("tts_cop_s", 0.5, False, "all",
+        "assumption: 0.5 s; COP time to stabilization is less repeatable than the vertical one",
+        True),
+    MDC("peak_force_bw", 0.3, False, "all",
+        "assumption: 0.3 body weights; 80 Hz under-reads sharp peaks by up to ~12 %", True),
+    MDC("peak_excursion_mm", 0.3, True, "all",
+        "assumption: 30 % of baseline; a push by hand is not a standard impulse", True),
+    MDC("recovery_time_s", 1.0, False, "all", "assumption: 1 s of recovery time", True),
 )
+
+
+# Hop and push: measure key (flattened metrics path) -> (weight, good, poor), the same for
+# every condition (a hop is single-leg on the firm board, a push two-footed). Assumptions,
+# documented with their reasoning in docs/metrics.md section 7.
+TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "hop": {
+        "landing.tts_cop_s": (0.5, 1.0, 3.0),
+        "landing.tts_vertical_s": (0.25, 0.4, 2.0),
+        "landing.peak_force_bw": (0.25, 2.0, 4.0),
+    },
+    "push": {
+        "perturbation.peak_excursion_mm": (0.5, 20.0, 80.0),
+        "perturbation.recovery_time_s": (0.5, 1.0, 8.0),
+    },
+}
+# Which model scores a task (tasks not named here are scored as a hold).
+SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push"}
+# What the pages call each model's score.
+SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score"}
+# Why a task component has no value, as the breakdown says it.
+_MISSING_NOTES = {
+    "landing": "no landing found, or not stable within the 3 s window: scores 0",
+    "perturbation": "no push seen, or not recovered before the end: scores 0",
+}
+
+
+def score_model(task: str | None) -> str:
+    """The model that scores `task`: "hold", "hop" or "push"."""
+    return SCORE_MODELS.get(task or "hold", "hold")
+
+
+def better_direction(measure: str) -> bool | None:
+    """True when higher is better, False when lower is, None when neither (frequencies).
+
+    The score and time held count up; a task measure ("landing.tts_cop_s") takes the
+    direction of its last part. KeyError for a key that is not a measure."""
+    if measure in ("score", "stability_score", "time_to_failure_s"):
+        return True
+    try:
+        return direction(measure)
+    except KeyError:
+        return direction(measure.rsplit(".", 1)[-1])
 
 
 def _normalise_condition(condition: Mapping[str, Any] | object) -> dict[str, str]:
@@ -160,20 +215,59 @@ class ScoreComponent:
 
 @dataclass(frozen=True)
 class ScoreBreakdown:
-    """A score and everything it was built from."""
+    """A score and everything it was built from (`measure_score`: the components' weighted
+    mean, before the hold share)."""
 
     total: float
-    sway_score: float
+    measure_score: float
     hold_share: float
     components: tuple[ScoreComponent, ...]
     condition: dict[str, str]
     completed: bool
     time_to_failure_s: float | None
     duration_s: float
+    model: str = "hold"
     version: str = SCORE_VERSION
+
+    @property
+    def sway_score(self) -> float:
+        """The hold model's name for measure_score."""
+        return self.measure_score
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _hold_share(completed: bool, time_to_failure_s: float | None, duration_s: float) -> float:
+    if not duration_s > 0:
+        raise ValueError(f"duration_s must be positive, got {duration_s}")
+    if completed:
+        return 1.0
+    if time_to_failure_s is None or not time_to_failure_s >= 0:
+        raise ValueError("a failed hold needs time_to_failure_s >= 0")
+    return min(time_to_failure_s / duration_s, 1.0)
+
+
+def _components(model: str, flat: dict[str, Any],
+                cond: dict[str, str]) -> list[ScoreComponent]:
+    """The model's components, each scored on its log scale (0 without a value)."""
+    if model == "hold":
+        specs = [(m, w, *anchors_for(m, cond)) for m, (w, _, _) in BASE_ANCHORS.items()]
+    else:
+        specs = [(m, w, good, poor) for m, (w, good, poor) in TASK_ANCHORS[model].items()]
+    components = []
+    for measure, weight, good, poor in specs:
+        value = flat.get(measure)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(
+                value):
+            value = None
+            note = _MISSING_NOTES.get(measure.split(".", 1)[0],
+                                      "no value (trial too short to analyse): scores 0")
+            component = 0.0
+        else:
+            component, note = log_scale_score(float(value), good, poor), "log scale good..poor"
+        components.append(ScoreComponent(measure, value, good, poor, weight, component, note))
+    return components
 
 
 def score_trial(
@@ -182,54 +276,47 @@ def score_trial(
     completed: bool,
     time_to_failure_s: float | None,
     duration_s: float,
+    task: str = "hold",
 ) -> ScoreBreakdown:
-    """Stability score of one trial (module docstring has the definition).
+    """The score of one trial by its task's model (module docstring has the definition).
 
-    `metrics` is compute_all's output for the part of the trial that was held; it may be None
-    for a hold that failed too early to analyse (< 2 s): its sway components then score 0.
+    `metrics` is the pipeline's output for the part of the trial that was held (hop: with
+    "landing", push: with "perturbation"); it may be None for a trial that failed too early
+    to analyse (< 2 s): its components then score 0.
     """
-    if not duration_s > 0:
-        raise ValueError(f"duration_s must be positive, got {duration_s}")
-    if completed:
-        hold_share = 1.0
-    else:
-        if time_to_failure_s is None or not time_to_failure_s >= 0:
-            raise ValueError("a failed hold needs time_to_failure_s >= 0")
-        hold_share = min(time_to_failure_s / duration_s, 1.0)
+    hold_share = _hold_share(completed, time_to_failure_s, duration_s)
     cond = _normalise_condition(condition)
-    flat = flatten(metrics) if metrics is not None else {}
-    components = []
-    for measure, (weight, _, _) in BASE_ANCHORS.items():
-        good, poor = anchors_for(measure, cond)
-        value = flat.get(measure)
-        if value is None:
-            component, note = 0.0, "no value (trial too short to analyse): scores 0"
-        else:
-            component, note = log_scale_score(float(value), good, poor), "log scale good..poor"
-        components.append(ScoreComponent(measure, value, good, poor, weight, component, note))
+    model = score_model(task)
+    components = _components(model, flatten(metrics) if metrics is not None else {}, cond)
     total_weight = sum(c.weight for c in components)
-    sway_score = sum(c.weight * c.score for c in components) / total_weight
+    measure_score = sum(c.weight * c.score for c in components) / total_weight
     return ScoreBreakdown(
-        total=hold_share * sway_score,
-        sway_score=sway_score,
+        total=hold_share * measure_score,
+        measure_score=measure_score,
         hold_share=hold_share,
         components=tuple(components),
         condition=cond,
         completed=completed,
         time_to_failure_s=time_to_failure_s,
         duration_s=duration_s,
+        model=model,
     )
 
 
 def mdc_for(measure: str, stance: str = "single") -> MDC | None:
-    """The MDC entry for a measure and stance ("single-left" counts as "single"), or None."""
+    """The MDC entry for a measure and stance ("single-left" counts as "single"), or None.
+
+    "score" is the stability_score entry; a task measure ("landing.tts_cop_s") is looked up
+    by its last part when the table has no entry for the whole key."""
     stance = stance.strip().lower().replace("_", "-")
     stance = next((family for family in STANCES if stance.startswith(family)), stance)
-    for entry in MDC_TABLE:
-        if entry.measure == measure and (
-            entry.applies_to == "all" or stance in entry.applies_to.split(",")
-        ):
-            return entry
+    measure = "stability_score" if measure == "score" else measure
+    for name in dict.fromkeys((measure, measure.rsplit(".", 1)[-1])):
+        for entry in MDC_TABLE:
+            if entry.measure == name and (
+                entry.applies_to == "all" or stance in entry.applies_to.split(",")
+            ):
+                return entry
     return None
 
 
@@ -297,6 +384,24 @@ class TargetProgress:
     """True when due is 4-6 weeks after set_on, the planning horizon the physios use."""
 
 
+def check_target_side(measure: str, baseline_value: float, target_value: float) -> None:
+    """ValueError when the target is the baseline itself or on its wrong side (a higher sway
+    velocity, a shorter hold); the message says which way is better."""
+    if target_value == baseline_value:
+        raise ValueError("target equals the baseline: nothing to progress towards")
+    try:
+        hib = better_direction(measure)
+    except KeyError:
+        hib = None
+    wanted_up = target_value > baseline_value
+    if hib is not None and hib != wanted_up:
+        better = "higher" if hib else "lower"
+        raise ValueError(
+            f"for {measure} {better} is better, but the target {target_value:g} is "
+            f"{'above' if wanted_up else 'below'} the baseline {baseline_value:g}"
+        )
+
+
 def target_progress(
     measure: str,
     baseline_value: float,
@@ -309,25 +414,14 @@ def target_progress(
 ) -> TargetProgress:
     """Progress towards a physio's target, against a linear expectation to the due date.
 
-    The better direction comes from the measure catalog (station.analysis.metrics.catalog); a
-    target on the wrong side of the baseline (e.g. a higher sway velocity) is refused. Measures
-    without a catalog direction take it from the target itself.
+    The better direction comes from the measure catalog (`better_direction`); a target on
+    the wrong side of the baseline (e.g. a higher sway velocity) is refused. Measures without
+    a catalog direction take it from the target itself.
     """
     if due <= set_on:
         raise ValueError(f"due date {due} must be after the day the target is set ({set_on})")
-    if target_value == baseline_value:
-        raise ValueError("target equals the baseline: nothing to progress towards")
-    try:
-        hib = direction(measure)
-    except KeyError:
-        hib = None
+    check_target_side(measure, baseline_value, target_value)
     wanted_up = target_value > baseline_value
-    if hib is not None and hib != wanted_up:
-        better = "higher" if hib else "lower"
-        raise ValueError(
-            f"for {measure} {better} is better, but the target {target_value} is "
-            f"{'above' if wanted_up else 'below'} the baseline {baseline_value}"
-        )
     today = today or date.today()
     fraction = (current_value - baseline_value) / (target_value - baseline_value)
     span = (due - set_on).days

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from station.protocols.model import (
+    BASELINE_RULES,
+    BATTERY_KIND,
     BESS_KIND,
     EYES,
     PROTOCOL_KINDS,
@@ -22,6 +24,8 @@ from station.protocols.model import (
 )
 
 __all__ = [
+    "BASELINE_RULES",
+    "BATTERY_KIND",
     "BESS_KIND",
     "EYES",
     "PROTOCOL_KINDS",

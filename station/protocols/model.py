@@ -5,6 +5,11 @@ without touching code. The loader checks every field and names the file, the
 protocol and the field in its error, because a typo in a data file must not
 become a silently wrong test. `to_json` is the one JSON form of a protocol and of a
 trial spec (the API, the pages and the stored trial all show the same fields).
+
+Two protocol fields say how the history reads a protocol's results (docs/metrics.md,
+"Baseline"): `baseline` ("best" or "mean", default "best") is how the repeats of a trial
+in the baseline session make the athlete's baseline, and `key_trial` (a trial id, for
+batteries) names the condition the team page shows by default.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ TASK_INSTRUCTIONS = {
 }
 TASKS = tuple(TASK_INSTRUCTIONS)
 BESS_KIND = "bess"  # a BESS protocol counts errors on hold trials
+BATTERY_KIND = "battery"  # a battery's first session is the athlete's baseline assessment
+# How the repeats of one trial in the baseline session make the baseline: the best repeat
+# (highest score) or the mean of each measure over the repeats.
+BASELINE_RULES = ("best", "mean")
 
 MIN_DURATION_S = 1.0
 MAX_DURATION_S = 600.0
@@ -44,7 +53,9 @@ _TRIAL_KEYS = (
     "instructions", "target_radius_mm",
 )
 _DEFAULTABLE_KEYS = tuple(k for k in _TRIAL_KEYS if k not in ("id", "instructions"))
-_PROTOCOL_KEYS = ("id", "name", "description", "kind", "defaults", "trials")
+_PROTOCOL_KEYS = (
+    "id", "name", "description", "kind", "baseline", "key_trial", "defaults", "trials",
+)
 
 
 class ProtocolError(ValueError):
@@ -91,13 +102,19 @@ class TrialSpec:
 
 @dataclass(frozen=True)
 class Protocol:
-    """A named battery of trials, run in order."""
+    """A named battery of trials, run in order.
+
+    baseline: how repeats make the baseline (BASELINE_RULES); key_trial: the trial whose
+    condition the team page shows by default (None: the protocol names none).
+    """
 
     id: str
     name: str
     description: str
     kind: str
     trials: tuple[TrialSpec, ...]
+    baseline: str = "best"
+    key_trial: str | None = None
 
     def trial(self, trial_id: str) -> TrialSpec:
         for spec in self.trials:
@@ -113,7 +130,8 @@ class Protocol:
     def to_json(self) -> dict[str, Any]:
         """The protocol and its trials (TrialSpec.to_json), as the API and the pages show it."""
         return {"id": self.id, "name": self.name, "description": self.description,
-                "kind": self.kind, "trials": [t.to_json() for t in self.trials]}
+                "kind": self.kind, "baseline": self.baseline, "key_trial": self.key_trial,
+                "trials": [t.to_json() for t in self.trials]}
 
     @property
     def total_time_s(self) -> float:
@@ -205,6 +223,7 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
     name = _req_str(data, "name", ctx, "")
     description = _opt_str(data, "description", ctx, "", "")
     kind = _enum(_req(data, "kind", ctx, ""), PROTOCOL_KINDS, ctx, "kind")
+    baseline = _enum(data.get("baseline", "best"), BASELINE_RULES, ctx, "baseline")
 
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
@@ -228,7 +247,12 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
             ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
         seen.add(spec.id)
         trials.append(spec)
-    return Protocol(protocol_id, name, description, kind, tuple(trials))
+    key_trial = data.get("key_trial")
+    if key_trial is not None and key_trial not in seen:
+        known = ", ".join(t.id for t in trials)
+        ctx.fail("key_trial", f"{key_trial!r} is not one of the trials ({known})")
+    return Protocol(protocol_id, name, description, kind, tuple(trials), baseline=baseline,
+                    key_trial=key_trial)
 
 
 class _Ctx:

@@ -4,8 +4,16 @@ from the tests and tests/browser/conftest.py."""
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -17,7 +25,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1024, "height": 768}
 ADMIN = ("admin", "admin-password-1")
-STATION_PROCESS: dict[str, int] = {}  # "pid" of the station the session's tests share
+STATION_PROCESS: dict[str, int] = {}  # PID of each running test station, by its log name
 
 
 def acquisition_child(station_pid: int) -> int:
@@ -54,3 +62,39 @@ def shot(page: Any, name: str, full_page: bool = True) -> Path:
 
 def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def run_station(tmp: Path, data_dir: Path, log_name: str) -> Iterator[str]:
+    """A `balance-station run --board sim` (no demo autopilot) on `data_dir`: yields its URL,
+    stops it after, and keeps its log in artifacts/ as `log_name`."""
+    (tmp / "empty.toml").write_text("# defaults only\n")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    log = (tmp / "station.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
+         "--port", "0", "--data-dir", str(data_dir), "--config", str(tmp / "empty.toml")],
+        stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT,
+    )
+    STATION_PROCESS[log_name] = proc.pid
+    url = None
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.strip().startswith("http://"):
+            url = line.strip().rstrip("/")
+            break
+    if url is None:
+        proc.kill()
+        pytest.fail("station did not print its URL:\n" + (tmp / "station.log").read_text())
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tmp / "station.log", SCREENSHOTS.parent / log_name)

@@ -1,18 +1,15 @@
 """Real-browser fixtures: the real station (simulated board) in a subprocess, Debian's Chromium
 driven by Playwright (headless, never downloaded), screenshots into artifacts/screenshots/.
 
-One station serves the whole browser suite (starting one takes seconds); tests that need an
-account share the admin made through the first-run setup page by `admin_state`.
+A fresh station serves most of the suite (starting one takes seconds); tests that need an
+account share the admin made through the first-run setup page by `admin_state`. The results
+tests (test_results_in_browser.py) start a second one on a data directory with weeks of
+history (history_seed.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +20,8 @@ from browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
-    ROOT,
-    SCREENSHOTS,
-    STATION_PROCESS,
     new_page,
+    run_station,
     shot,
 )
 
@@ -39,39 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a running `balance-station run --board sim` (no demo autopilot)."""
+    """URL of a running `balance-station run --board sim` on a fresh data directory."""
     tmp = tmp_path_factory.mktemp("station")
-    (tmp / "empty.toml").write_text("# defaults only\n")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    log = (tmp / "station.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
-         "--port", "0", "--data-dir", str(tmp / "data"), "--config", str(tmp / "empty.toml")],
-        stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT,
-    )
-    STATION_PROCESS["pid"] = proc.pid
-    url = None
-    deadline = time.monotonic() + 60
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.strip().startswith("http://"):
-            url = line.strip().rstrip("/")
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("station did not print its URL:\n" + (tmp / "station.log").read_text())
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(tmp / "station.log", SCREENSHOTS.parent / "browser-station.log")
+    yield from run_station(tmp, tmp / "data", "browser-station.log")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ def test_the_status_page_says_the_board_stopped_answering_and_recovers(station, 
     page.wait_for_selector("#conn.pill-ok, #conn:has-text('live')")
     alert = page.locator("#station-alert")
     assert alert.is_hidden()
-    os.kill(acquisition_child(STATION_PROCESS["pid"]), signal.SIGKILL)
+    shared_station = STATION_PROCESS["browser-station.log"]
+    os.kill(acquisition_child(shared_station), signal.SIGKILL)
     alert.wait_for(state="visible", timeout=5_000)
     assert "not answering" in alert.inner_text() or "coming back" in alert.inner_text()
     shot(page, "tablet-board-outage")

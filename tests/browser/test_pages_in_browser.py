@@ -106,7 +106,7 @@ def add_athlete(page, station: str) -> None:
 def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state, athlete):
     page = new_page(browser, TABLET, admin_state)
     outcome = run_single_leg_hold(page, station, "tablet-03", fail=False)
-    assert outcome == "✓ Held for the full time"
+    assert outcome == f"✓ Completed: held the full {HOLD_S} s"
     assert 0 < int(page.locator("#res-score").inner_text()) <= 100
     velocity = page.locator(".measure", has_text="COP velocity").locator(".v").inner_text()
     assert re.fullmatch(r"\d+\.\d mm/s", velocity), velocity
@@ -117,7 +117,8 @@ def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state
 def test_kiosk_shows_a_failed_hold(station, browser, admin_state, athlete):
     page = new_page(browser, PHONE, admin_state)
     outcome = run_single_leg_hold(page, station, "phone-04", fail=True)
-    assert outcome.startswith("The free foot touched the floor after ")
+    assert outcome.startswith("The free foot touched the floor: failed at ")
+    assert outcome.endswith(f" of {HOLD_S} s")  # time held against the plan
     assert no_horizontal_overflow(page)
     assert not page.errors, page.errors
     page.context.close()
@@ -136,7 +137,11 @@ def test_the_results_show_in_history_and_on_the_coach_dashboard(station, browser
     rows = page.locator("#trials tbody tr")
     assert rows.count() == 2  # the completed and the failed hold, newest first
     assert "✗" in rows.nth(0).inner_text() and "✓" in rows.nth(1).inner_text()
-    page.wait_for_selector("#ch-score .uplot")  # the trend chart drew
+    page.wait_for_selector("#charts .uplot")  # the trend charts drew
+    # both trials were today: one point with its range, on a week of date axis (not years)
+    x = page.evaluate("(() => { const u = document.querySelector('#charts .chart').uplot; "
+                      "return [u.data[0].length, u.scales.x.max - u.scales.x.min]; })()")
+    assert x[0] == 1 and 6 * 86400 < x[1] < 8 * 86400, x
     assert no_horizontal_overflow(page)
     shot(page, "phone-06-athlete-history")
     page.locator("#sessions tbody tr").first.click()  # the session log, edited in place
@@ -220,8 +225,18 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     page.wait_for_selector(".toast:has-text('Notes saved')")
     page.select_option("#t-measure", "mean_velocity_mm_s.total")
     page.fill("#t-value", "15")
+    page.fill("#t-notes", "before the season")
     page.click("#t-add")
-    page.wait_for_selector("#t-list .target:has-text('COP velocity <= 15.0')")
+    target = page.locator("#t-list .target", has_text="COP velocity <= 15.0")
+    target.wait_for()
+    assert "any condition (now Left leg, eyes open)" in target.inner_text()  # its condition
+    assert "before the season" in target.inner_text()
+    assert page.input_value("#t-notes") == ""  # the notes went with that target
+    page.fill("#t-value", "999")  # the wrong side of the baseline: refused, and said why
+    page.click("#t-add")
+    page.wait_for_selector("#t-error:not([hidden])")
+    assert "lower is better" in page.locator("#t-error").inner_text()
+    assert page.locator("#t-list .target").count() == 1
     shot(page, "tablet-11-physio")
     assert not page.errors, page.errors
     page.context.close()

@@ -1,30 +1,44 @@
 """An athlete's history page: trend charts per condition, L/R symmetry, targets, trial table.
 
-Long histories are decimated here, not in the browser: a chart gets at most
-`MAX_POINTS` points per series (bucket means, with the bucket's min/max kept so a bad
-day still shows), whatever the number of trials, so a phone gets a small page.
+A trend point is a day of testing (the station's calendar day): the mean of that day's
+trials and their range (min, max), on a date axis, so several trials on one day are one
+point with a whisker rather than a vertical line. Superseded trials (a failed one the
+physio repeated at once) and aborted ones are not in the trend. Long histories are
+decimated here, not in the browser: a chart gets at most `MAX_POINTS` points per series
+(means of neighbouring days, their min/max kept so a bad day still shows), whatever the
+number of trials, so a phone gets a small page.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 import numpy as np
 
+from station.analysis.history.baseline import baselines
+from station.analysis.history.comparison import held_text
 from station.analysis.history.history_rows import (
-    CHARTED_MEASURES,
+    CHARTED_BY_MODEL,
     KEY_MEASURES,
+    LEFT_RIGHT_MEASURE,
+    TASK_MEASURES,
     athlete_json,
-    aware,
     by_condition,
     condition_label,
+    counted,
+    held,
     iso,
+    local_day,
+    measure_json,
     measure_value,
-    measured,
+    model_of,
+    score_label,
 )
 from station.analysis.history.limb_symmetry import symmetry_rows
 from station.analysis.history.store_reads import HistoryStore
 from station.analysis.history.targets import targets_view
+from station.analysis.scoring import better_direction
 from station.wire import json_safe
 
 MAX_POINTS = 200
@@ -32,59 +46,104 @@ TABLE_ROWS = 100  # the newest trials listed in the table
 SESSION_ROWS = 50  # the newest day logs listed
 
 
-def decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> dict[str, list]:
-    """Bucket means (with min/max) so a chart never carries more than max_points points."""
+def decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS,
+             lo: np.ndarray | None = None, hi: np.ndarray | None = None,
+             n: np.ndarray | None = None) -> dict[str, list]:
+    """At most max_points points: neighbours merged into their (n-weighted) mean, with the
+    lowest `lo` and highest `hi` of the merged points (`lo`/`hi` default to `y`)."""
+    lo = y if lo is None else lo
+    hi = y if hi is None else hi
+    n = np.ones(len(y)) if n is None else np.asarray(n, dtype=float)
     if len(t) <= max_points:
-        return {"t": t.tolist(), "y": y.tolist(), "lo": y.tolist(), "hi": y.tolist()}
+        return {"t": t.tolist(), "y": y.tolist(), "lo": lo.tolist(), "hi": hi.tolist(),
+                "n": n.astype(int).tolist()}
     edges = np.linspace(0, len(t), max_points + 1).astype(int)
     starts = edges[:-1]
-    counts = np.diff(edges)
-    mean = np.add.reduceat(y, starts) / counts
-    tm = np.add.reduceat(t, starts) / counts
+    counts = np.add.reduceat(n, starts)
+    mean = np.add.reduceat(y * n, starts) / counts
+    tm = np.add.reduceat(t, starts) / np.diff(edges)
     return {
         "t": np.round(tm, 0).tolist(),
         "y": np.round(mean, 3).tolist(),
-        "lo": np.minimum.reduceat(y, starts).tolist(),
-        "hi": np.maximum.reduceat(y, starts).tolist(),
+        "lo": np.minimum.reduceat(lo, starts).tolist(),
+        "hi": np.maximum.reduceat(hi, starts).tolist(),
+        "n": counts.astype(int).tolist(),
     }
 
 
+def day_points(rows: list[dict[str, Any]], measure: str) -> dict[str, list] | None:
+    """One point per day with a value: t (epoch s, the day's noon, station time), the
+    day's mean, min, max and number of trials; None when no trial has the measure."""
+    days: dict[Any, list[float]] = {}
+    for row in rows:
+        value = measure_value(row, measure)
+        if value is not None:
+            days.setdefault(local_day(row["started_at"]), []).append(value)
+    if not days:
+        return None
+    ordered = sorted(days.items())
+    # a naive datetime's astimezone() reads it as the station's local time (DST included)
+    t = np.array([datetime.combine(day, time(12)).astimezone().timestamp() for day, _ in ordered])
+    values = [np.asarray(v, dtype=float) for _, v in ordered]
+    return decimate(t, np.round([v.mean() for v in values], 3),
+                    lo=np.array([v.min() for v in values]),
+                    hi=np.array([v.max() for v in values]),
+                    n=np.array([len(v) for v in values]))
+
+
+def _hint(measure: str) -> str:
+    if measure == "score":
+        return "higher is better"
+    return "higher is better" if better_direction(measure) else "lower is better"
+
+
 def condition_series(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per condition: its label, number of measured trials and a decimated series per
-    charted measure (t in epoch seconds)."""
+    """Per condition: its label, task model, number of counted trials, the charts it has
+    (its own measures) and a per-day series per charted measure."""
     series: dict[str, dict[str, Any]] = {}
-    for key, group in by_condition(rows).items():
-        done = measured(group)
-        entry: dict[str, Any] = {"label": condition_label(group[0]), "n": len(done),
-                                 "stance": group[0]["stance"], "measures": {}}
-        for measure in CHARTED_MEASURES:
-            pts = [(aware(r["started_at"]).timestamp(), measure_value(r, measure)) for r in done]
-            pts = [(t, v) for t, v in pts if v is not None]
-            if pts:
-                arr = np.asarray(pts, dtype=float)
-                entry["measures"][measure] = decimate(arr[:, 0], arr[:, 1])
+    for key, group in by_condition(counted(rows)).items():
+        model = model_of(group[0])
+        charts = CHARTED_BY_MODEL[model]
+        entry: dict[str, Any] = {
+            "label": condition_label(group[0]), "n": len(group), "stance": group[0]["stance"],
+            "task": group[0].get("task") or "hold", "model": model,
+            "score_label": score_label(group[0]),
+            "charts": [{**measure_json(m), "hint": _hint(m)} for m in charts],
+            "left_right": LEFT_RIGHT_MEASURE.get(model), "measures": {},
+        }
+        for measure in dict.fromkeys((*charts, *TASK_MEASURES[model])):
+            points = day_points(group, measure)
+            if points is not None:
+                entry["measures"][measure] = points
         series[key] = entry
     return series
 
 
 def trial_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest trials first, one line each (aborted ones included)."""
-    return [
-        {
+    """The newest trials first, one line each (aborted ones included), with the task's
+    key measure and time held against the plan."""
+    out = []
+    for r in reversed(rows[-TABLE_ROWS:]):
+        key = TASK_MEASURES[model_of(r)][0]
+        time_held = held(r)
+        out.append({
             "uid": r["uid"],
             "started_at": iso(r["started_at"]),
             "condition": condition_label(r),
             "protocol": r.get("protocol"),
+            "task": r.get("task") or "hold",
             "outcome": r["outcome"],
             "score": r.get("score"),
             "velocity": measure_value(r, "mean_velocity_mm_s.total"),
             "ellipse": measure_value(r, "ellipse95_area_mm2"),
-            "held_s": measure_value(r, "time_to_failure_s"),
+            "held_s": time_held["held_s"],
+            "planned_s": time_held["planned_s"],
+            "held_text": held_text(time_held),
+            "key_measure": {**measure_json(key), "value": measure_value(r, key)},
             "has_raw": bool(r.get("has_raw")),
             "clock_synced": r.get("clock_synced") is not False,
-        }
-        for r in reversed(rows[-TABLE_ROWS:])
-    ]
+        })
+    return out
 
 
 def sessions_view(store: HistoryStore, athlete_uid: str) -> list[dict[str, Any]]:
@@ -100,15 +159,20 @@ def sessions_view(store: HistoryStore, athlete_uid: str) -> list[dict[str, Any]]
 
 def history_view(store: HistoryStore, athlete_uid: str,
                  rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Trend series per condition and measure (decimated), the trial table (newest first),
-    L/R symmetry, targets and day logs. `rows`: the history with metrics, when the caller
-    has read it already. StoreError when there is no such athlete."""
+    """Trend series per condition and measure (per day, decimated), each condition's
+    baseline, the trial table (newest first), L/R symmetry, targets and day logs. `rows`:
+    the history with metrics, when the caller has read it already. StoreError when there
+    is no such athlete."""
     athlete = store.get_athlete(athlete_uid)
     rows = store.athlete_history(athlete_uid, metrics=True) if rows is None else rows
+    series = condition_series(rows)
+    for key, base in baselines(rows).items():
+        if key in series:
+            series[key]["baseline"] = base.to_json()
     return json_safe({
         "athlete": athlete_json(athlete),
         "n_trials": len(rows),
-        "series": condition_series(rows),
+        "series": series,
         "symmetry": symmetry_rows(rows),
         "trials": trial_table(rows),
         "targets": targets_view(store, athlete_uid, rows),

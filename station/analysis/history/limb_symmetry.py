@@ -1,19 +1,25 @@
-"""Left against right: the latest trial of each single-leg condition pair, per measure."""
+"""Left against right: the latest trial of each single-leg condition pair, per measure.
+
+A hold pair is compared on its sway, a hop pair on its landing (time to stabilization,
+peak force): each task by its own measures (history_rows.CHARTED_BY_MODEL and the card's).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from station.analysis.history.history_rows import (
-    CHARTED_MEASURES,
-    KEY_MEASURES,
+    HELD,
     condition_key,
     condition_label,
     latest_by_condition,
+    measure_json,
     measure_value,
+    model_of,
+    task_measures,
 )
-from station.analysis.metrics.catalog import direction
 from station.analysis.metrics.symmetry import limb_symmetry_index
+from station.analysis.scoring import better_direction
 
 
 def symmetry_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -21,21 +27,23 @@ def symmetry_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     latest = latest_by_condition(rows)
     out = []
     for key, left in latest.items():
-        if left["stance"] != "single-left":
+        if str(left["stance"]).replace("_", "-") != "single-left":
             continue
-        right = latest.get(condition_key({**left, "stance": "single-right"}))
+        right_stance = str(left["stance"]).replace("left", "right")
+        right = latest.get(condition_key({**left, "stance": right_stance}))
         if right is None:
             continue
         label = condition_label({**left, "stance": "double"}).replace("Both feet, ", "")
         measures = []
-        for measure in CHARTED_MEASURES:
+        for measure in task_measures(left):
+            if measure == HELD:
+                continue  # hold times are compared against their plan, not leg to leg
             lv, rv = measure_value(left, measure), measure_value(right, measure)
-            hib = True if measure == "score" else direction(measure)
             lsi = None
             if lv is not None and rv is not None:
-                lsi = limb_symmetry_index(lv, rv, higher_is_better=hib)
-            measures.append({"measure": measure, "label": KEY_MEASURES[measure][0],
-                             "unit": KEY_MEASURES[measure][1], "left": lv, "right": rv,
-                             "lsi_pct": None if lsi is None else round(lsi, 1)})
-        out.append({"condition": label, "key": key, "measures": measures})
+                lsi = limb_symmetry_index(lv, rv, higher_is_better=better_direction(measure))
+            measures.append({**measure_json(measure), "measure": measure, "left": lv,
+                             "right": rv, "lsi_pct": None if lsi is None else round(lsi, 1)})
+        out.append({"condition": label, "key": key, "model": model_of(left),
+                    "measures": measures})
     return out

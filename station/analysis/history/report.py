@@ -1,6 +1,8 @@
 """The printable report: the athlete's history with baseline against latest per condition.
 
-The report page and its PDF (printed from the same page) show this one dict.
+The report page and its PDF (printed from the same page) show this one dict. Each
+condition is reported with its task's own measures, against its baseline assessment
+(baseline.py), with the rule that made the baseline.
 """
 
 from __future__ import annotations
@@ -9,37 +11,45 @@ from datetime import UTC, datetime
 from typing import Any
 
 from station.analysis.history.athlete_history import history_view
-from station.analysis.history.comparison import change_against
+from station.analysis.history.baseline import baselines
+from station.analysis.history.comparison import change_against, held_against
 from station.analysis.history.history_rows import (
-    KEY_MEASURES,
+    HELD,
     by_condition,
     condition_label,
+    counted,
+    held,
     iso,
+    measure_json,
     measure_value,
-    measured,
+    task_measures,
 )
 from station.analysis.history.store_reads import HistoryStore
 from station.wire import json_safe
 
 
 def baseline_against_latest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per condition tested: the first and the latest trial, each key measure's change."""
+    """Per condition tested: its baseline and the latest trial, each own measure's change
+    (none while the latest trial is part of the baseline assessment)."""
+    bases = baselines(rows)
     conditions = []
-    for key, group in by_condition(rows).items():
-        done = measured(group)
-        if not done:
-            continue
-        base, last = done[0], done[-1]
+    for key, done in by_condition(counted(rows)).items():
+        base, last = bases[key], done[-1]
+        compared = last.get("session_uid") != base.session_uid
+        measures = []
+        for m in task_measures(last):
+            if m == HELD:
+                base_held = base.to_json()["held"]
+                cmp = held_against(held(last), base_held, base.rows[0]["stance"])
+            else:
+                cmp = change_against(measure_value(last, m), base.value(m), m,
+                                     base.rows[0]["stance"])
+            measures.append({**measure_json(m), "baseline": base.value(m),
+                             "latest": measure_value(last, m), "cmp": cmp if compared else None})
         conditions.append({
-            "key": key, "label": condition_label(base), "n": len(done),
-            "baseline_date": iso(base["started_at"]), "latest_date": iso(last["started_at"]),
-            "measures": [
-                {"label": label, "unit": unit, "baseline": measure_value(base, m),
-                 "latest": measure_value(last, m),
-                 "cmp": change_against(measure_value(last, m), measure_value(base, m), m,
-                                       base["stance"]) if last is not base else None}
-                for m, (label, unit) in KEY_MEASURES.items()
-            ],
+            "key": key, "label": condition_label(last), "n": len(done),
+            "baseline_date": iso(base.started_at), "baseline_rule": base.rule_text(),
+            "latest_date": iso(last["started_at"]), "measures": measures,
         })
     return conditions
 

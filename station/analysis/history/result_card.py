@@ -1,53 +1,82 @@
-"""A finished trial's result card: its key measures against the baseline and the last test.
+"""A finished trial's result card: its own measures against the baseline and the last test.
 
 The kiosk shows it after a trial (GET /api/pages/result/<trial>) and the trial's JSON
-(GET /api/trials/<uid>) carries the same comparison.
+(GET /api/trials/<uid>) carries the same comparison. A hop is shown by its landing, a
+push by the reaction to it, a hold by its sway (history_rows.TASK_MEASURES); time held is
+shown against the planned duration and compared only with equally long plans.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from station.analysis.history.comparison import change_against
+from station.analysis.history.baseline import baselines
+from station.analysis.history.comparison import change_against, held_against, held_text
 from station.analysis.history.history_rows import (
-    KEY_MEASURES,
+    HELD,
     athlete_json,
     condition_key,
     condition_label,
+    counted,
+    held,
     iso,
+    measure_json,
     measure_value,
-    measured,
+    model_of,
+    score_label,
+    task_measures,
 )
 from station.analysis.history.store_reads import HistoryStore
 from station.wire import json_safe
 
 
+def previous_of(rows: list[dict[str, Any]], me: dict[str, Any]) -> dict[str, Any] | None:
+    """The last counted trial of the same condition before `me` (rows: the whole history,
+    oldest first: whether a trial was repeated at once is seen from its session)."""
+    key = condition_key(me)
+    before = {r["uid"] for r in rows[: next(i for i, r in enumerate(rows)
+                                            if r["uid"] == me["uid"])]}
+    return next((r for r in reversed(counted(rows))
+                 if r["uid"] in before and condition_key(r) == key), None)
+
+
 def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
-    """A finished trial with its change against the athlete's baseline (first trial of the
-    same condition) and previous test of that condition. StoreError when there is no such
-    trial."""
+    """A finished trial with its change against the athlete's baseline of that condition
+    (baseline.py: the baseline assessment, not simply the first trial) and the previous
+    test of it. A trial of the baseline session is part of the baseline: no change against
+    it. StoreError when there is no such trial."""
     trial = store.load_trial(trial_uid, with_raw=False)
     rows = store.athlete_history(trial.athlete_uid, metrics=True)
     me = next(r for r in rows if r["uid"] == trial_uid)
-    same = measured(r for r in rows if condition_key(r) == condition_key(me))
-    index = next(i for i, r in enumerate(same) if r["uid"] == trial_uid) if me in same else None
-    baseline = same[0] if same and same[0]["uid"] != trial_uid else None
-    previous = same[index - 1] if index else None
+    base = baselines(rows).get(condition_key(me))
+    in_baseline = base is not None and me.get("session_uid") == base.session_uid
+    reference = None if in_baseline else base
+    previous = previous_of(rows, me)
+    stance = me["stance"]
+    my_held = held(me)
     measures = []
-    for key, (label, unit) in KEY_MEASURES.items():
+    for key in task_measures(me):
         value = measure_value(me, key)
-        measures.append({
-            "key": key, "label": label, "unit": unit, "value": value,
-            "vs_baseline": change_against(
-                value, measure_value(baseline, key) if baseline else None, key, me["stance"]),
-            "vs_last": change_against(
-                value, measure_value(previous, key) if previous else None, key, me["stance"]),
-        })
+        if key == HELD:
+            vs_baseline = held_against(my_held, reference.to_json()["held"] if reference else
+                                       None, stance)
+            vs_last = held_against(my_held, held(previous) if previous else None, stance)
+        else:
+            vs_baseline = change_against(value, reference.value(key) if reference else None,
+                                         key, stance)
+            vs_last = change_against(value, measure_value(previous, key) if previous else None,
+                                     key, stance)
+        measures.append({**measure_json(key), "value": value, "vs_baseline": vs_baseline,
+                         "vs_last": vs_last})
+    baseline_json = None if base is None else {**base.to_json(), "includes_this": in_baseline}
     return json_safe({
         "trial_uid": trial_uid, "athlete": athlete_json(store.get_athlete(trial.athlete_uid)),
-        "condition": condition_label(me), "outcome": me["outcome"],
-        "failure_reason": trial.failure_reason, "score": me.get("score"),
+        "condition": condition_label(me), "condition_key": condition_key(me),
+        "task": me.get("task") or "hold", "model": model_of(me), "score_label": score_label(me),
+        "outcome": me["outcome"], "failure_reason": trial.failure_reason,
+        "score": me.get("score"), "held": {**my_held, "text": held_text(my_held)},
         "started_at": iso(me["started_at"]), "measures": measures,
-        "baseline_date": iso(baseline["started_at"]) if baseline else None,
+        "baseline": baseline_json,
+        "baseline_date": iso(base.started_at) if reference else None,
         "last_date": iso(previous["started_at"]) if previous else None,
     })

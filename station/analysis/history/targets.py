@@ -1,46 +1,96 @@
-"""An athlete's targets with their progress: the physio page's list and its JSON twin."""
+"""An athlete's targets with their progress: the physio page's list and its JSON twin, and
+the check that refuses a new target on the wrong side of the baseline.
+
+A target's baseline is its condition's baseline (baseline.py), its current value the
+latest counted trial of that condition; a target for "any condition" follows the
+condition tested last, so both come from the same stance, eyes, surface and task.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from station.analysis.history.baseline import Baseline, baselines
 from station.analysis.history.history_rows import (
     KEY_MEASURES,
     aware,
     condition_key,
-    condition_label,
+    counted,
+    key_label,
     measure_value,
-    measured,
 )
 from station.analysis.history.store_reads import HistoryStore
-from station.analysis.scoring import target_progress
+from station.analysis.scoring import better_direction, check_target_side, target_progress
 from station.wire import json_safe
+
+
+def applies_to(condition: str | None, rows: list[dict[str, Any]]) -> str | None:
+    """The condition key a target is measured in: its own, else the one tested last."""
+    if condition:
+        return condition
+    done = counted(rows)
+    return condition_key(done[-1]) if done else None
+
+
+def _current(rows: list[dict[str, Any]], condition: str | None, measure: str) -> float | None:
+    return next((v for r in reversed(counted(rows)) if condition_key(r) == condition
+                 if (v := measure_value(r, measure)) is not None), None)
+
+
+def check_target(rows: list[dict[str, Any]], measure: str, value: float,
+                 direction: str | None, condition: str | None) -> None:
+    """ValueError (its message is for the physio) when a new target cannot be reached the
+    way it says: a direction against the measure's better one, or a value on the wrong side
+    of (or equal to) the condition's baseline. `rows`: the athlete's history with metrics."""
+    label, unit = KEY_MEASURES.get(measure, (measure, ""))
+    try:
+        hib = better_direction(measure)
+    except KeyError:
+        hib = None
+    if direction is not None and hib is not None and (direction == ">=") != hib:
+        better = "higher" if hib else "lower"
+        wanted = ">=" if hib else "<="
+        raise ValueError(f"{label}: {better} is better, so a target on it is reached at "
+                         f"{wanted} its value, not {direction}")
+    base = baselines(rows).get(applies_to(condition, rows) or "")
+    baseline = base.value(measure) if base is not None else None
+    if baseline is None:
+        return
+    try:
+        check_target_side(measure, baseline, value)
+    except ValueError:
+        unit = f" {unit}" if unit else ""
+        which = f"(baseline: {base.started_at:%Y-%m-%d}, {base.rule_text()})"
+        if value == baseline:
+            raise ValueError(f"{label}: the target equals the baseline {baseline:.1f}{unit} "
+                             f"{which}") from None
+        side, better = ("above", "lower") if value > baseline else ("below", "higher")
+        raise ValueError(f"{label}: {better} is better, but the target {value:g}{unit} is "
+                         f"{side} the baseline {baseline:.1f}{unit} {which}") from None
 
 
 def targets_view(store: HistoryStore, athlete_uid: str,
                  rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each target with its baseline (first trial of its condition), latest value and progress;
-    `applies_to` is the condition used (a target without one follows the last-tested).
-    `rows` is the athlete's history with metrics (the caller has it already)."""
+    """Each target with its baseline, latest value and progress; `condition_label` is the
+    target's own condition (None: any), `applies_to` the condition used. `rows` is the
+    athlete's history with metrics (the caller has it already)."""
     out = []
-    done = measured(rows)
+    bases: dict[str, Baseline] = baselines(rows)
     for target in store.list_targets(athlete_uid):
-        # a target for "any condition" follows the condition tested last: baseline and
-        # current value must come from the same stance/eyes/surface to be comparable
-        condition = target.condition or (condition_key(done[-1]) if done else None)
-        cond_rows = [r for r in rows if condition_key(r) == condition]
-        cond_done = measured(cond_rows)
-        base_value = measure_value(cond_done[0], target.measure) if cond_done else None
-        current = next((v for r in reversed(cond_done)
-                        if (v := measure_value(r, target.measure)) is not None), None)
+        condition = applies_to(target.condition, rows)
+        base = bases.get(condition or "")
+        base_value = base.value(target.measure) if base is not None else None
+        current = _current(rows, condition, target.measure)
         label, unit = KEY_MEASURES.get(target.measure, (target.measure, ""))
         item: dict[str, Any] = {
             "uid": target.uid, "measure": target.measure, "label": label, "unit": unit,
             "condition": target.condition, "value": target.value, "direction": target.direction,
-            "applies_to": condition_label(cond_rows[0]) if cond_rows else None,
+            "condition_label": key_label(target.condition) if target.condition else None,
+            "applies_to": key_label(condition) if condition else None,
             "due_date": target.due_date.isoformat() if target.due_date else None,
             "notes": target.notes, "baseline": base_value, "current": current,
+            "baseline_info": base.to_json() if base is not None else None,
             "fraction": None, "on_track": None, "achieved": None, "days_left": None,
         }
         set_on = (aware(target.created_at) or datetime.now(UTC)).date()

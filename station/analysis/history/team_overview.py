@@ -1,20 +1,41 @@
-"""The coach's team overview: per active athlete the last test, latest score and trend,
-the L/R asymmetry flag and whether testing was missed.
+"""The coach's team overview: per active athlete the last test, the latest score and trend in
+one chosen condition, the L/R asymmetry flag and whether testing was missed; and the
+team's latest results per athlete and condition (the team CSV).
 
-One function for the /coach page and GET /api/team, so both show the same rows with the
-same field names (documented in docs/web.md).
+A card shows one condition for everyone, so two cards (or one card a minute apart) never
+compare a Romberg score with a single-leg one. The default is the battery's key trial
+(`key_trial` in the protocol file: the left single-leg hold of the baseline battery), or
+the condition tested most when nobody in view has done that one; the coach can pick any
+other (`condition`). One function for the /coach page and GET /api/team, so both show the
+same rows with the same field names (documented in docs/web.md).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 
-from station.analysis.history.history_rows import aware, measured
+from station.analysis.history.history_rows import (
+    HELD,
+    KEY_MEASURES,
+    aware,
+    by_condition,
+    condition_key,
+    condition_label,
+    condition_parts,
+    counted,
+    iso,
+    key_label,
+    measure_value,
+    mirror_key,
+)
 from station.analysis.history.limb_symmetry import symmetry_rows
 from station.analysis.history.store_reads import HistoryStore
+from station.protocols import BATTERY_KIND, Protocol, load_protocols
 from station.wire import json_safe
 
 ASYMMETRY_MEASURE = "mean_velocity_mm_s.total"  # sway speed: the measure L/R is judged on
@@ -22,6 +43,11 @@ ASYMMETRY_LSI_PCT = 85.0  # below this L/R index the coach sees a flag (a common
 MISSED_DAYS_DEFAULT = 14
 TREND_N = 6  # the trend is the slope over this many last scores
 SPARK_N = 12  # scores in the sparkline
+MEASURE_COLUMNS = tuple(k for k in KEY_MEASURES if k not in ("score", HELD))
+TEAM_CSV_FIELDS = (
+    "athlete", "team", "condition", "condition_key", "task", "started_at", "protocol",
+    "outcome", "planned_duration_s", "time_held_s", "score", *MEASURE_COLUMNS,
+)
 
 
 def trend_slope(scores: list[float], n: int = TREND_N) -> float | None:
@@ -39,11 +65,42 @@ def worst_lsi(history: list[dict[str, Any]], measure: str = ASYMMETRY_MEASURE) -
     return min(lsis) if lsis else None
 
 
-def athlete_row(athlete: Any, history: list[dict[str, Any]], *, today: date,
-                lsi_threshold_pct: float, missed_days: int) -> dict[str, Any]:
-    done = measured(history)
+def key_condition(protocols: Mapping[str, Protocol]) -> str | None:
+    """The condition key of the first battery's key trial (None: no battery names one)."""
+    for protocol in protocols.values():
+        if protocol.kind == BATTERY_KIND and protocol.key_trial:
+            spec = protocol.trial(protocol.key_trial)
+            return condition_key({"stance": spec.stance, "eyes": spec.eyes,
+                                  "surface": spec.surface, "task": spec.task})
+    return None
+
+
+def choose_condition(asked: str | None, tested: Counter[str],
+                     protocols: Mapping[str, Protocol]) -> dict[str, Any]:
+    """{"key", "label", "why"}: the coach's choice, else the battery's key condition when
+    anyone in view tested it, else the condition tested most (key None: nothing tested).
+    ValueError for a choice that is not a condition key."""
+    if asked:
+        condition_parts(asked)  # refuses what is not a condition key
+        return {"key": asked, "label": key_label(asked), "why": "chosen"}
+    key = key_condition(protocols)
+    if key is not None and (tested[key] or not tested):
+        return {"key": key, "label": key_label(key), "why": "the battery's key condition"}
+    if tested:
+        key = tested.most_common(1)[0][0]
+        return {"key": key, "label": key_label(key), "why": "the condition tested most"}
+    return {"key": None, "label": None, "why": "nothing tested yet"}
+
+
+def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str | None,
+                today: date, lsi_threshold_pct: float, missed_days: int) -> dict[str, Any]:
+    done = counted(history)
     last = done[-1] if done else None
-    scores = [float(r["score"]) for r in done if r.get("score") is not None]
+    in_condition = [r for r in done if condition_key(r) == condition]
+    latest = in_condition[-1] if in_condition else None
+    scores = [float(r["score"]) for r in in_condition if r.get("score") is not None]
+    mirror = mirror_key(condition) if condition else None
+    other = next((r for r in reversed(done) if condition_key(r) == mirror), None)
     lsi = worst_lsi(history)
     last_at = aware(last["started_at"]) if last else None
     days = (today - last_at.date()).days if last_at else None
@@ -55,35 +112,70 @@ def athlete_row(athlete: Any, history: list[dict[str, Any]], *, today: date,
         "last_test": last_at,
         "days_since_last_test": days,
         "missed": days is None or days > missed_days,
-        "latest_score": last.get("score") if last else None,
+        "latest_score": latest.get("score") if latest else None,
+        "latest_in_condition": aware(latest["started_at"]) if latest else None,
+        "other_leg": None if mirror is None else {
+            "side": "R" if "right" in mirror else "L",
+            "score": other.get("score") if other else None},
         "trend_points_per_test": None if slope is None else round(slope, 3),
         "velocity_lsi_pct": lsi,
         "asymmetry": lsi is not None and lsi < lsi_threshold_pct,
         "n_trials": len(done),
+        "n_in_condition": len(in_condition),
         "spark": [round(v, 1) for v in scores[-SPARK_N:]],
     }
 
 
 def team_overview(store: HistoryStore, *, team: str | None = None,
+                  condition: str | None = None,
                   lsi_threshold_pct: float = ASYMMETRY_LSI_PCT,
                   missed_days: int = MISSED_DAYS_DEFAULT,
                   today: date | None = None) -> dict[str, Any]:
-    """One row per active athlete (of `team`, when given); `teams` lists every active
-    athlete's team, whatever the filter, for the page's group choice."""
+    """One row per active athlete (of `team`, when given) in one condition (`condition`,
+    else the default: choose_condition); `teams` lists every active athlete's team,
+    whatever the filter, and `conditions` every condition the athletes in view tested, for
+    the page's choices. ValueError for a `condition` that is not a condition key."""
     today = today or datetime.now(UTC).date()
     active = store.list_athletes(active_only=True)
+    shown = [a for a in active if team is None or a.team == team]
+    histories = {a.uid: store.athlete_history(a.uid, metrics=True) for a in shown}
+    tested = Counter(condition_key(r) for h in histories.values() for r in counted(h))
+    chosen = choose_condition(condition, tested, load_protocols())
     rows = [
-        athlete_row(athlete, store.athlete_history(athlete.uid, metrics=True), today=today,
+        athlete_row(athlete, histories[athlete.uid], condition=chosen["key"], today=today,
                     lsi_threshold_pct=lsi_threshold_pct, missed_days=missed_days)
-        for athlete in active
-        if team is None or athlete.team == team
+        for athlete in shown
     ]
     teams = sorted({a.team for a in active if a.team})
     return json_safe({
         "athletes": rows,
         "teams": teams,
+        "condition": chosen,
+        "conditions": [{"key": k, "label": key_label(k), "n": n}
+                       for k, n in sorted(tested.items(), key=lambda kv: -kv[1])],
         "asymmetry_measure": ASYMMETRY_MEASURE,
         "lsi_threshold_pct": float(lsi_threshold_pct),
         "trend_last_n": TREND_N,
         "missed_days": missed_days,
     })
+
+
+def team_latest(store: HistoryStore, *, team: str | None = None) -> list[dict[str, Any]]:
+    """The latest counted result per active athlete (of `team`) and condition, one dict of
+    TEAM_CSV_FIELDS each, by athlete name then condition."""
+    out = []
+    athletes = [a for a in store.list_athletes(active_only=True) if team is None or a.team == team]
+    for athlete in sorted(athletes, key=lambda a: a.name):
+        latest = {k: g[-1] for k, g in by_condition(counted(store.athlete_history(
+            athlete.uid, metrics=True))).items()}
+        for key in sorted(latest):
+            row = latest[key]
+            out.append({
+                "athlete": athlete.name, "team": athlete.team, "condition": condition_label(row),
+                "condition_key": key, "task": row.get("task") or "hold",
+                "started_at": iso(row["started_at"]), "protocol": row.get("protocol"),
+                "outcome": row["outcome"], "planned_duration_s": row.get("planned_duration_s"),
+                "time_held_s": measure_value(row, HELD), "score": row.get("score"),
+                **{k: measure_value(row, k) for k in MEASURE_COLUMNS},
+            })
+    return json_safe(out)

@@ -1,5 +1,6 @@
 """JSON API of athletes and what belongs to them: history, sessions (the day's log), targets,
-and the coach's team overview. Health data: every endpoint names its capability.
+the coach's team overview, and the CSV exports of an athlete's trials and of the team's
+latest results. Health data: every endpoint names its capability.
 
 A session's log (stiffness, soreness, sleep, notes) is health data of its own: writing it
 needs `write_health_log`, whoever may open the session, and its author (`operator`) is
@@ -7,7 +8,13 @@ always the authenticated principal (`author_of`), never a field of the request."
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +23,9 @@ from werkzeug.wrappers import Response
 
 from station.access import Principal
 from station.analysis import history
-from station.analysis.metrics.catalog import VALUE_RANGE, direction, is_measure, value_range
+from station.analysis.metrics.catalog import VALUE_RANGE, is_measure, value_range
+from station.analysis.scoring import better_direction
+from station.store.export import export_athlete_csv
 from station.store.records import Athlete, SessionRecord, Target
 from station.web import auth
 from station.web.api import ApiError, Field, json_body, ok, query_int, store_404
@@ -150,10 +159,28 @@ def decimate_rows(rows: list[dict[str, Any]], max_points: int) -> list[dict[str,
     return [rows[i] for i in keep]
 
 
+def csv_text(fields: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A CSV table of dict rows (None as an empty cell)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(fields))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def csv_download(text: str, filename: str) -> Response:
+    """A CSV file the browser saves as `filename` (kept to safe characters)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "export.csv"
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return response
+
+
 def _measure_arg(name: str, value: str | None) -> str | None:
     if value is None:
         return None
-    if value not in TARGET_MEASURES_EXTRA and not is_measure(value):
+    if (value not in TARGET_MEASURES_EXTRA and value not in history.KEY_MEASURES
+            and not is_measure(value)):
         raise ApiError(400, f"{name} {value!r} is not a known measure (see docs/metrics.md)", name)
     return value
 
@@ -180,9 +207,7 @@ def _check_target_measure(fields: dict[str, Any]) -> None:
 
 def _default_direction(measure: str) -> str:
     """Reached when the measure is <= value for sway-like measures, >= for score/hold time."""
-    if measure in TARGET_MEASURES_EXTRA:
-        return ">="
-    return ">=" if direction(measure) else "<="
+    return ">=" if better_direction(measure) else "<="
 
 
 def register(app: Flask) -> None:
@@ -340,7 +365,8 @@ def register(app: Flask) -> None:
     @api.route(
         "POST",
         "/api/athletes/<uid>/targets",
-        summary="Set a target (direction defaults from the measure)",
+        summary="Set a target (direction defaults from the measure; 400 when it is on the "
+        "wrong side of the condition's baseline)",
         needs=("set_targets",),
         body=TARGET_FIELDS,
         tag="targets",
@@ -349,6 +375,12 @@ def register(app: Flask) -> None:
         get_athlete(uid)
         fields = request_body()
         _check_target_measure(fields)
+        rows = _store().athlete_history(uid, metrics=True)
+        try:
+            history.check_target(rows, fields["measure"], fields["value"],
+                                 fields.get("direction"), fields.get("condition"))
+        except ValueError as exc:
+            raise ApiError(400, str(exc), "value") from None
         fields.setdefault("direction", _default_direction(fields["measure"]))
         principal = auth.current_principal()
         target = Target(
@@ -387,10 +419,13 @@ def register(app: Flask) -> None:
     @api.route(
         "GET",
         "/api/team",
-        summary="Coach dashboard: last test, latest score, trend, L/R velocity asymmetry per "
-        "athlete",
+        summary="Coach dashboard: last test, latest score and trend in one condition, L/R "
+        "velocity asymmetry per athlete",
         needs=("view_history",),
-        query={"team": "only this team", "lsi_threshold_pct": "flag below (default 85)",
+        query={"team": "only this team",
+               "condition": "the condition key the cards show (default: the battery's key "
+               "condition)",
+               "lsi_threshold_pct": "flag below (default 85)",
                "missed_days": "days without a test before an athlete counts as missed "
                "(default 14)"},
     )
@@ -399,8 +434,39 @@ def register(app: Flask) -> None:
         threshold = float(query_int("lsi_threshold_pct", default, 1, 100))
         missed_days = query_int("missed_days", history.MISSED_DAYS_DEFAULT, 1, 365)
         only_team = request.args.get("team") or None
-        return ok(  # the /coach page embeds this same dict
-            history.team_overview(
-                _store(), team=only_team, lsi_threshold_pct=threshold, missed_days=missed_days
-            )
-        )
+        try:
+            overview = history.team_overview(
+                _store(), team=only_team, condition=request.args.get("condition") or None,
+                lsi_threshold_pct=threshold, missed_days=missed_days)
+        except ValueError as exc:
+            raise ApiError(400, str(exc), "condition") from None
+        return ok(overview)  # the /coach page embeds this same dict
+
+    @api.route(
+        "GET",
+        "/api/team.csv",
+        summary="The team's latest result per athlete and condition (CSV)",
+        needs=("export",),
+        query={"team": "only this team"},
+        produces="text/csv",
+    )
+    def team_csv() -> Response:
+        only_team = request.args.get("team") or None
+        rows = history.team_latest(_store(), team=only_team)
+        name = f"team-{only_team or 'all'}-latest.csv"
+        return csv_download(csv_text(history.TEAM_CSV_FIELDS, rows), name)
+
+    @api.route(
+        "GET",
+        "/api/athletes/<uid>/trials.csv",
+        summary="Every trial of an athlete with its metrics (CSV, as `balance-station export`)",
+        needs=("export",),
+        produces="text/csv",
+    )
+    def athlete_csv(uid: str) -> Response:
+        athlete = get_athlete(uid)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "trials.csv"
+            export_athlete_csv(_store(), uid, path)
+            text = path.read_text()
+        return csv_download(text, f"{athlete.name}-trials.csv")

@@ -1,5 +1,6 @@
-"""JSON API of trials: results with their comparison, CSV downloads, protocols, calibration
-status, and running a trial on the board (start, operator start, abort, current state).
+"""JSON API of trials: results with their comparison, CSV downloads (samples and metrics),
+protocols, calibration status, and running a trial on the board (start, operator start,
+abort, current state).
 
 A kiosk sees the result of a trial it started and nothing else: the request object it
 handed to the runner is remembered with the kiosk's id (station.web.result_access), and
@@ -18,6 +19,7 @@ from flask import Flask
 from werkzeug.wrappers import Response
 
 from station.analysis import history
+from station.analysis.metrics.catalog import flatten
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import CalibrationError, calibration_from_dict
 from station.protocols import load_protocols, protocols_json
@@ -27,7 +29,7 @@ from station.web import auth, result_access
 from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
-from station.web.views.api_athletes import get_athlete
+from station.web.views.api_athletes import csv_download, csv_text, get_athlete
 
 START_FIELDS = {
     "protocol": Field("str", required=True, max_length=100, description="protocol id"),
@@ -49,6 +51,11 @@ CSV_SUMMARIES = {
     "forces": "Per-cell and total force (CSV)",
 }
 CSV_KINDS = tuple(CSV_SUMMARIES)
+METRICS_CSV_FIELDS = (
+    "uid", "athlete_uid", "session_uid", "started_at", "protocol", "task", "stance", "eyes",
+    "surface", "planned_duration_s", "duration_s", "outcome", "time_to_failure_s",
+    "failure_reason", "score", "analysis_version",
+)
 
 
 def _runner() -> TrialRunner:
@@ -103,9 +110,22 @@ def trial_json(uid: str) -> dict[str, Any]:
     body["comparison"] = {
         "baseline_date": card["baseline_date"],
         "previous_date": card["last_date"],
+        "baseline": card["baseline"],
         "measures": card["measures"],
     }
     return body
+
+
+def metrics_csv(trial: TrialRecord) -> str:
+    """One line per field: the trial's record, then every metric by its flattened key
+    (metric.mean_velocity_mm_s.total, metric.landing.tts_cop_s, ...)."""
+    rows = [{"field": name, "value": getattr(trial, name)} for name in METRICS_CSV_FIELDS]
+    for key, value in flatten(trial.metrics or {}).items():
+        rows.append({"field": f"metric.{key}", "value": value})
+    for row in rows:
+        if hasattr(row["value"], "isoformat"):
+            row["value"] = row["value"].isoformat()
+    return csv_text(("field", "value"), rows)
 
 
 def _csv(columns: dict[str, np.ndarray]) -> str:
@@ -183,11 +203,8 @@ def register(app: Flask) -> None:
             )
         return ok(trial_json(uid))
 
-    def csv_download(uid: str, kind: str) -> Response:
-        text = trial_csv(_load(uid, with_raw=True), kind)
-        response = Response(text, mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{uid}-{kind}.csv"'
-        return response
+    def samples_download(uid: str, kind: str) -> Response:
+        return csv_download(trial_csv(_load(uid, with_raw=True), kind), f"{uid}-{kind}.csv")
 
     for kind in CSV_KINDS:
         api.route(
@@ -197,7 +214,17 @@ def register(app: Flask) -> None:
             needs=("export",),
             produces="text/csv",
             endpoint=f"api_trial_{kind}_csv",
-        )(lambda uid, kind=kind: csv_download(uid, kind))
+        )(lambda uid, kind=kind: samples_download(uid, kind))
+
+    @api.route(
+        "GET",
+        "/api/trials/<uid>/metrics.csv",
+        summary="The trial's record and every metric, one field a line (CSV)",
+        needs=("export",),
+        produces="text/csv",
+    )
+    def trial_metrics_csv(uid: str) -> Response:
+        return csv_download(metrics_csv(_load(uid)), f"{uid}-metrics.csv")
 
     @api.route(
         "GET", "/api/protocols", summary="Test protocols and their trials",

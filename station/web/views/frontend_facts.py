@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Flask
 
-from station.analysis.history.history_rows import KEY_MEASURES, condition_label
+from station.analysis.history.history_rows import KEY_MEASURES, TASK_MEASURES, condition_label
+from station.analysis.scoring import SCORE_LABELS, score_model
 from station.calibration.procedure import G
 from station.geometry import DEFAULT_LAYOUT
-from station.protocols import STANCES
+from station.protocols import STANCES, TASKS
 from station.trials.events import FAILURE_REASONS
 
 # Why a hold ended, as the result card says it. The hold engine owns the reasons
@@ -69,6 +70,10 @@ def frontend_facts() -> dict[str, Any]:
         "measures": {key: {"label": label, "unit": unit}
                      for key, (label, unit) in KEY_MEASURES.items()},
         "failure_reasons": _words(FAILURE_REASONS, FAILURE_LABELS, "FAILURE_LABELS"),
+        # per protocol task: its own measures and what its score is called (a hop is shown
+        # by its landing, a push by the reaction: station.analysis.history.history_rows)
+        "tasks": {task: {"measures": list(TASK_MEASURES[score_model(task)]),
+                         "score_label": SCORE_LABELS[score_model(task)]} for task in TASKS},
     }
 
 

@@ -119,7 +119,11 @@ def register(app: Flask) -> None:
             days = max(1, min(365, days))
         except ValueError:
             days = history.MISSED_DAYS_DEFAULT
-        data = history.team_overview(context().store, missed_days=days)  # = GET /api/team
+        condition = request.args.get("condition") or None
+        try:  # = GET /api/team
+            data = history.team_overview(context().store, missed_days=days, condition=condition)
+        except ValueError:  # not a condition key: the default condition
+            data = history.team_overview(context().store, missed_days=days)
         return render_page("coach.html", title="Team", data=data)
 
     @app.get("/status")

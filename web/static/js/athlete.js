@@ -10,27 +10,40 @@
   $("a-report").href = `/report/${encodeURIComponent(a.uid)}`;
   if ($("a-physio")) $("a-physio").href = `/physio?athlete=${encodeURIComponent(a.uid)}`;
 
-  // -- trends --------------------------------------------------------------------------------
+  const exportLink = $("a-export");
+  if (exportLink) exportLink.href = `/api/athletes/${encodeURIComponent(a.uid)}/trials.csv`;
+
+  // -- trends: each condition's own measures, one point per day (mean, whisker = range) --------
   const keys = Object.keys(D.series).sort((x, y) => D.series[y].n - D.series[x].n);
-  function series(key, measure, label) {
-    const m = D.series[key]?.measures[measure];
-    return m ? [{ label, t: m.t, y: m.y }] : [];
+  const measureOf = (key, measure) => D.series[key]?.measures[measure];
+  function series(key, measure, label, color) {
+    const m = measureOf(key, measure);
+    return m ? [{ label, t: m.t, y: m.y, lo: m.lo, hi: m.hi, n: m.n, color }] : [];
+  }
+  const mirror = (k, side) => k.replace(/^single[-_](left|right)/, (m) => m.replace(/left|right/, side));
+  function chartBox(title) {
+    const box = BS.h(`<div class="chart-box"><h3>${title}</h3><div class="chart"></div></div>`);
+    $("charts").append(box);
+    return box.querySelector(".chart");
   }
   function showCondition(key) {
     document.querySelectorAll("#cond-tabs button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.key === key)));
     const s = D.series[key];
-    Charts.trend($("ch-score"), series(key, "score", "score"), { yRange: [0, 100] });
-    Charts.trend($("ch-vel"), series(key, "mean_velocity_mm_s.total", "mm/s"));
-    Charts.trend($("ch-ell"), series(key, "ellipse95_area_mm2", "mm²"));
-    // left against right in the same eyes/surface/task
-    const mirror = (k, side) => k.replace(/^single-(left|right)/, `single-${side}`);
-    if (s && s.stance.startsWith("single")) {
-      Charts.trend($("ch-lr"), [
-        ...series(mirror(key, "left"), "mean_velocity_mm_s.total", "left"),
-        ...series(mirror(key, "right"), "mean_velocity_mm_s.total", "right"),
+    $("charts").replaceChildren();
+    $("cond-baseline").textContent = s.baseline ? `Changes are measured from the ${BS.baselineText(s.baseline)}.` : "";
+    for (const c of s.charts) {
+      const title = c.key === "score" ? `${BS.esc(s.score_label)} (0–100)` : `${BS.esc(c.label)}${c.unit ? ` (${BS.esc(c.unit)})` : ""}`;
+      const el = chartBox(`${title} <span class="muted hint">${BS.esc(c.hint)}</span>`);
+      Charts.trend(el, series(key, c.key, c.label), c.key === "score" ? { yRange: [0, 100], digits: 0 } : { digits: c.digits });
+    }
+    // left against right in the same eyes/surface/task, in the legs' colours
+    const lr = s.left_right && Facts.measures[s.left_right];
+    if (lr && /^single/.test(s.stance)) {
+      const el = chartBox(`Left against right: ${BS.esc(lr.label)}${lr.unit ? ` (${BS.esc(lr.unit)})` : ""}`);
+      Charts.trend(el, [
+        ...series(mirror(key, "left"), s.left_right, "left", Charts.LEG.left),
+        ...series(mirror(key, "right"), s.left_right, "right", Charts.LEG.right),
       ], { legend: true });
-    } else {
-      $("ch-lr").replaceChildren(BS.h('<p class="empty">Pick a single-leg condition to compare legs.</p>'));
     }
   }
   for (const key of keys) {
@@ -39,9 +52,9 @@
     $("cond-tabs").append(b);
   }
   if (keys.length) showCondition(keys[0]);
-  else ["ch-score", "ch-vel", "ch-ell", "ch-lr"].forEach((id) => $(id).replaceChildren(BS.h('<p class="empty">No trials yet: run a test at the kiosk.</p>')));
+  else $("charts").replaceChildren(BS.h('<p class="empty">No trials yet: run a test at the kiosk.</p>'));
 
-  // -- left / right --------------------------------------------------------------------------
+  // -- left / right (left and right in the legs' colours, as in the L/R chart) ----------------
   const sym = $("sym");
   if (!D.symmetry.length) sym.append(BS.h('<p class="empty">Needs a left and a right single-leg trial in the same condition.</p>'));
   for (const row of D.symmetry) {
@@ -49,10 +62,11 @@
     for (const m of row.measures) {
       const max = Math.max(m.left || 0, m.right || 0) || 1;
       const flag = m.lsi_pct !== null && m.lsi_pct < 85 ? "chg-down" : "muted";
+      const unit = m.unit ? ` ${m.unit}` : "";
       box.append(BS.h(`<div class="sym-row"><span class="small">${BS.esc(m.label)}</span>
-        <div class="sym-bar" title="left ${BS.num(m.left)} · right ${BS.num(m.right)}"><div class="l" style="width:${50 * (m.left || 0) / max}%"></div><div class="r" style="width:${50 * (m.right || 0) / max}%"></div></div>
+        <div class="sym-bar" title="left ${BS.num(m.left, m.digits)}${BS.esc(unit)} · right ${BS.num(m.right, m.digits)}${BS.esc(unit)}"><div class="l" style="width:${50 * (m.left || 0) / max}%"></div><div class="r" style="width:${50 * (m.right || 0) / max}%"></div></div>
         <span class="small ${flag}" title="limb symmetry index">${m.lsi_pct === null ? "–" : BS.num(m.lsi_pct, 0) + "%"}</span></div>`));
-      box.append(BS.h(`<div class="row small muted" style="justify-content:space-between;margin:-.2rem 0 .3rem 6.9rem;max-width:calc(100% - 10.5rem)"><span>L ${BS.num(m.left)}</span><span>R ${BS.num(m.right)}</span></div>`));
+      box.append(BS.h(`<div class="row small" style="justify-content:space-between;margin:-.2rem 0 .3rem 6.9rem;max-width:calc(100% - 10.5rem)"><span class="leg-left">L ${BS.num(m.left, m.digits)}</span><span class="leg-right">R ${BS.num(m.right, m.digits)}</span></div>`));
     }
     sym.append(box);
   }
@@ -63,9 +77,12 @@
   for (const t of D.targets) {
     const pct = t.fraction === null ? 0 : Math.max(0, Math.min(100, 100 * t.fraction));
     const status = t.achieved ? '<span class="pill pill-ok">achieved</span>' : t.on_track === false ? '<span class="pill pill-wait">behind</span>' : t.on_track ? '<span class="pill pill-info">on track</span>' : "";
+    const where = t.condition_label || (t.applies_to ? `any condition (now ${t.applies_to})` : "any condition");
+    const base = t.baseline_info ? ` (${BS.baselineText(t.baseline_info)})` : "";
     tbox.append(BS.h(`<div class="target ${t.on_track === false ? "behind" : ""}">
       <div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="spacer"></span>${status}</div>
-      <div class="muted small">baseline ${BS.num(t.baseline)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}${t.applies_to ? ` · ${BS.esc(t.applies_to)}` : ""}</div>
+      <div class="muted small">${BS.esc(where)} · baseline ${BS.num(t.baseline)}${BS.esc(base)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}</div>
+      ${t.problem ? `<div class="problem">${BS.esc(t.problem)}</div>` : ""}
       <div class="bar2" role="progressbar" aria-valuenow="${pct.toFixed(0)}" aria-valuemin="0" aria-valuemax="100"><div style="width:${pct}%"></div></div></div>`));
   }
 
@@ -74,8 +91,10 @@
   $("trials-note").textContent = D.n_trials > D.trials.length ? `Newest ${D.trials.length} of ${D.n_trials}. Tap a trial to replay it.` : "Tap a trial to replay its centre of pressure.";
   if (!D.trials.length) tbody.append(BS.h('<tr><td colspan="5" class="empty">No trials yet.</td></tr>'));
   for (const t of D.trials) {
-    const held = t.outcome === "complete" ? `${BS.num(t.held_s, 0)} s ✓` : t.outcome === "failed" ? `${BS.num(t.held_s, 1)} s ✗` : "stopped";
-    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}${t.clock_synced ? "" : ' <span class="clock-warn" title="The station clock was not set when this was recorded: the date may be wrong (durations are right)">⚠ clock</span>'}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td>${BS.num(t.velocity)}</td><td>${held}</td></tr>`);
+    const km = t.key_measure;
+    const held = t.outcome === "complete" ? `✓ ${BS.num(t.planned_s, 0)} s` : t.outcome === "failed" ? `✗ ${BS.esc(t.held_text)}` : "stopped";
+    const measure = km.value === null ? "–" : `${BS.num(km.value, km.digits)} <span class="muted small">${BS.esc(km.unit)}</span>`;
+    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}${t.clock_synced ? "" : ' <span class="clock-warn" title="The station clock was not set when this was recorded: the date may be wrong (durations are right)">⚠ clock</span>'}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td class="nw" title="${BS.esc(km.label)}">${measure}</td><td class="nw">${held}</td></tr>`);
     tr.addEventListener("click", () => replay(t));
     tbody.append(tr);
   }
@@ -86,6 +105,10 @@
     $("replay").hidden = false;
     view.resize();
     $("replay-info").textContent = `${BS.dateTime(t.started_at)} · ${t.condition}`;
+    document.querySelectorAll("#replay-export a").forEach((link) => {
+      link.href = `/api/trials/${encodeURIComponent(t.uid)}/${link.dataset.kind}.csv`;
+      link.hidden = link.dataset.kind !== "metrics" && !t.has_raw;  // samples go with retention
+    });
     try { trace = await BS.api("GET", `/api/pages/trace/${encodeURIComponent(t.uid)}`); } catch (e) { BS.toast(e.message, "bad"); return; }
     if (!trace.t.length) { $("replay-info").textContent += ` · ${trace.problem || "no trace"}`; view.path = null; view.dot = null; view.draw(); return; }
     view.stance = trace.stance;

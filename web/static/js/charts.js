@@ -1,11 +1,18 @@
-// Trend charts on the vendored uPlot (web/static/vendor/uplot): time on x, one or more
-// series; sized to their box and redrawn when it resizes (phone rotation).
+// Trend charts on the vendored uPlot (web/static/vendor/uplot): a date axis, one point per
+// day of testing (the day's mean, a whisker for its range), one or more series; a tooltip
+// on hover and on tap (phones), sized to their box and redrawn when it resizes.
 "use strict";
 const Charts = (() => {
   const COLORS = ["#3ecf8e", "#5aa9ff", "#b48cff", "#f5a524", "#ef5350"];
+  // One colour per leg everywhere: the stylesheet's --leg-left / --leg-right (L/R bars too).
+  const css = getComputedStyle(document.documentElement);
+  const LEG = {
+    left: css.getPropertyValue("--leg-left").trim() || COLORS[1],
+    right: css.getPropertyValue("--leg-right").trim() || COLORS[2],
+  };
   const axis = { stroke: "#93a4b5", grid: { stroke: "#2a394966", width: 1 }, ticks: { stroke: "#2a3949" } };
 
-  // series: [{label, t: [unix s], y: [...]}]; merges them on one x axis (nulls elsewhere).
+  // series: [{label, t: [unix s], y, lo?, hi?, n?}]; merged on one x axis (nulls elsewhere).
   function merge(series) {
     const ts = [...new Set(series.flatMap((s) => s.t))].sort((a, b) => a - b);
     const index = new Map(ts.map((t, i) => [t, i]));
@@ -18,19 +25,88 @@ const Charts = (() => {
   }
 
   const DAY = 86400;
-  // At least a week of x axis, so one test (or one day of tests) is not spread over years.
-  function xRange(u, lo, hi) {
-    if (lo === null || hi === null) return [lo, hi];
+  // At least a week of x axis around the days shown, so one day of tests is not spread over
+  // years (from the data itself: uPlot widens a single x value its own way first).
+  function xRangeOver(ts) {
+    const lo = Math.min(...ts), hi = Math.max(...ts);
     const pad = Math.max(0, (7 * DAY - (hi - lo)) / 2);
-    return [lo - pad - 0.03 * (hi - lo), hi + pad + 0.03 * (hi - lo)];
+    return () => [lo - pad - 0.03 * (hi - lo), hi + pad + 0.03 * (hi - lo)];
   }
-  function yRange(u, lo, hi) {
-    if (lo === null || hi === null) return [0, 1];
-    const span = hi - lo || Math.abs(hi) || 1;
-    return [Math.max(0, lo - 0.15 * span), hi + 0.15 * span];
+  // The y axis spans the whiskers (each day's range), not only the means.
+  function yRangeOver(values) {
+    return (u, lo, hi) => {
+      const vs = values.filter((v) => v !== null && v !== undefined);
+      if (vs.length) { lo = Math.min(...vs); hi = Math.max(...vs); }
+      if (lo === null || hi === null) return [0, 1];
+      const span = hi - lo || Math.abs(hi) || 1;
+      return [Math.max(0, lo - 0.15 * span), hi + 0.15 * span];
+    };
   }
   const fmtDay = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+  const fmtDate = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
   function dateLabels(u, splits) { return splits.map((s) => fmtDay.format(new Date(s * 1000))); }
+
+  // Each series' day range as a vertical whisker through its mean.
+  function whiskers(series, colors) {
+    return (u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.lineWidth = 2 * (window.devicePixelRatio || 1);
+      series.forEach((s, i) => {
+        if (!s.lo || !s.hi || !u.series[i + 1].show) return;
+        ctx.strokeStyle = colors[i];
+        ctx.globalAlpha = 0.55;
+        s.t.forEach((t, j) => {
+          if (s.lo[j] === s.hi[j]) return;
+          const x = u.valToPos(t, "x", true);
+          ctx.beginPath();
+          ctx.moveTo(x, u.valToPos(s.lo[j], "y", true));
+          ctx.lineTo(x, u.valToPos(s.hi[j], "y", true));
+          ctx.stroke();
+        });
+      });
+      ctx.restore();
+    };
+  }
+
+  // A tooltip for the day under the cursor; a tap (touch, pen) moves the cursor there.
+  function tooltip(el, series, digits) {
+    const tip = BS.h('<div class="chart-tip" role="status" hidden></div>');
+    el.append(tip);
+    const at = (s, t) => s.t.indexOf(t);
+    function show(u) {
+      const idx = u.cursor.idx;
+      if (idx === null || idx === undefined) { tip.hidden = true; return; }
+      const t = u.data[0][idx];
+      const lines = series.map((s) => {
+        const j = at(s, t);
+        if (j < 0) return "";
+        const n = s.n ? s.n[j] : 1;
+        const [lo, hi] = s.lo ? [BS.num(s.lo[j], digits), BS.num(s.hi[j], digits)] : [null, null];
+        const range = lo !== hi ? ` (${lo}–${hi})` : "";
+        const trials = n > 1 ? `, mean of ${n}` : "";
+        return `<div>${series.length > 1 ? `${BS.esc(s.label)}: ` : ""}<b>${BS.num(s.y[j], digits)}</b>${range}${trials}</div>`;
+      }).filter(Boolean);
+      if (!lines.length) { tip.hidden = true; return; }
+      tip.innerHTML = `<div class="muted">${fmtDate.format(new Date(t * 1000))}</div>${lines.join("")}`;
+      tip.hidden = false;
+      const x = u.valToPos(t, "x") + u.over.offsetLeft;
+      tip.style.left = `${Math.max(0, Math.min(x - tip.offsetWidth / 2, el.clientWidth - tip.offsetWidth))}px`;
+    }
+    return {
+      hooks: {
+        setCursor: [show],
+        ready: [(u) => {
+          u.over.addEventListener("pointerdown", (e) => {
+            if (e.pointerType === "mouse") return;
+            const r = u.over.getBoundingClientRect();
+            u.setCursor({ left: e.clientX - r.left, top: e.clientY - r.top });
+          });
+          u.over.addEventListener("mouseleave", () => { tip.hidden = true; });
+        }],
+      },
+    };
+  }
 
   function trend(el, series, opts = {}) {
     el.replaceChildren();
@@ -40,18 +116,24 @@ const Charts = (() => {
     }
     const width = () => Math.max(240, el.clientWidth);
     const height = opts.height || 190;
+    const colors = series.map((s, i) => s.color || COLORS[i % COLORS.length]);
+    const extent = series.flatMap((s) => [...(s.lo || s.y), ...(s.hi || s.y)]);
+    const digits = opts.digits ?? 1;
     const plot = new uPlot({
       width: width(), height,
-      legend: { show: series.length > 1 || !!opts.legend },
-      cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: xRange }, y: opts.yRange ? { range: opts.yRange } : { range: yRange } },
+      legend: { show: series.length > 1 || !!opts.legend, live: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+      scales: { x: { time: true, range: xRangeOver(series.flatMap((s) => s.t)) }, y: { range: opts.yRange || yRangeOver(extent) } },
       axes: [{ ...axis, space: 70, values: dateLabels }, { ...axis, size: 46, label: opts.unit || "", labelSize: 14 }],
       series: [{}, ...series.map((s, i) => ({
-        label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 2, spanGaps: true,
-        points: { show: true, size: 6, fill: s.color || COLORS[i % COLORS.length] },
+        label: s.label, stroke: colors[i], width: 2, spanGaps: true,
+        points: { show: true, size: 7, fill: colors[i] },
       }))],
+      hooks: { draw: [whiskers(series, colors)] },
+      plugins: [tooltip(el, series, digits)],
     }, merge(series), el);
     new ResizeObserver(() => plot.setSize({ width: width(), height })).observe(el);
+    el.uplot = plot;  // for the browser tests (scales, data)
     return plot;
   }
 
@@ -62,5 +144,5 @@ const Charts = (() => {
     const pts = values.map((v, i) => `${(i / (values.length - 1)) * (w - 4) + 2},${h - 2 - ((v - lo) / span) * (h - 4)}`).join(" ");
     return `<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" aria-hidden="true"><polyline points="${pts}" fill="none" stroke="#5aa9ff" stroke-width="2" stroke-linejoin="round"/></svg>`;
   }
-  return { trend, spark, COLORS };
+  return { trend, spark, COLORS, LEG };
 })();

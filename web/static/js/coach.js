@@ -1,5 +1,6 @@
-// Coach dashboard: every athlete at a glance (last test, latest score and trend, L/R flag,
-// missed testing), sorted and filtered by group. Data embedded by the server.
+// Coach dashboard: every athlete at a glance (last test, latest score and trend in one chosen
+// condition, L/R flag, missed testing), sorted and filtered by group. Data embedded by the
+// server (= GET /api/team); another condition is another page (?condition=).
 "use strict";
 (() => {
   const D = BS.data;
@@ -7,7 +8,27 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair. Trend = score points per test over the last six tests.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
+
+  // -- the condition every card shows (the battery's key condition unless the coach picks one)
+  const cond = D.condition;
+  const picker = $("f-condition");
+  const choices = D.conditions.some((c) => c.key === cond.key) || !cond.key ? D.conditions : [{ key: cond.key, label: cond.label, n: 0 }, ...D.conditions];
+  for (const c of choices) picker.append(BS.h(`<option value="${BS.esc(c.key)}">${BS.esc(c.label)}${c.n ? ` (${c.n})` : ""}</option>`));
+  if (cond.key) picker.value = cond.key;
+  $("condition-note").textContent = cond.key ? `Cards show ${cond.label}${cond.why === "chosen" ? "" : ` (${cond.why})`}.` : "No trials yet.";
+  picker.addEventListener("change", () => {
+    localStorage.setItem("coach-condition", picker.value);
+    const params = new URLSearchParams(location.search);
+    params.set("condition", picker.value);
+    location.search = params.toString();
+  });
+  const remembered = localStorage.getItem("coach-condition");
+  const params = new URLSearchParams(location.search);
+  if (!params.has("condition") && remembered && remembered !== cond.key && D.conditions.some((c) => c.key === remembered)) {
+    params.set("condition", remembered);
+    location.replace(`${location.pathname}?${params}`);
+  }
 
   function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend_points_per_test !== null && a.trend_points_per_test < -1 ? 1 : 0); }
   const sorters = {
@@ -37,11 +58,14 @@
       const flags = [];
       if (a.missed) flags.push(`<span class="pill pill-wait">${a.days_since_last_test === null ? "never tested" : `missed · ${a.days_since_last_test} d`}</span>`);
       if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.velocity_lsi_pct, 0)}%</span>`);
+      const other = a.other_leg && a.other_leg.score !== null ? `<span class="other ${a.other_leg.side === "R" ? "leg-right" : "leg-left"}" title="the other leg's latest score in this condition">${a.other_leg.side} ${BS.num(a.other_leg.score, 0)}</span>` : "";
+      const inCondition = a.latest_in_condition ? `${BS.esc(cond.label)} ${BS.date(a.latest_in_condition)}` : `not tested: ${BS.esc(cond.label || "")}`;
       box.append(BS.h(`<a class="card" href="/athletes/${encodeURIComponent(a.uid)}" data-uid="${BS.esc(a.uid)}">
         <span class="name">${BS.esc(a.name)}</span>
-        <span class="score ${BS.scoreClass(a.latest_score)}">${BS.num(a.latest_score, 0)}</span>
+        <span class="score ${BS.scoreClass(a.latest_score)}" title="latest score: ${BS.esc(cond.label || "")}">${BS.num(a.latest_score, 0)}</span>
         <span class="sub">${BS.esc(a.team || "")}${a.team ? " · " : ""}${a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet"}</span>
-        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend_points_per_test)} ${flags.join(" ")}</span></a>`));
+        <span class="cond">${inCondition}</span>
+        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend_points_per_test)} ${other} ${flags.join(" ")}</span></a>`));
     }
     const all = D.athletes.filter((a) => !team || a.team === team);
     $("summary").replaceChildren(
@@ -50,7 +74,13 @@
       BS.h(`<div class="stat"><b>${all.filter((a) => a.asymmetry).length}</b><span>L/R flags</span></div>`),
     );
   }
+  function exportHref() {
+    const link = $("team-export");
+    if (link) link.href = `/api/team.csv${$("f-team").value ? `?team=${encodeURIComponent($("f-team").value)}` : ""}`;
+  }
   for (const id of ["f-q", "f-team", "f-sort", "f-show"]) $(id).addEventListener("input", render);
+  $("f-team").addEventListener("input", exportHref);
+  exportHref();
   const form = $("a-form");
   if (form) form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -58,14 +58,24 @@ const BS = (() => {
     if (s === null || s === undefined) return "";
     return s >= 70 ? "good" : s >= 40 ? "mid" : "low";
   }
-  // A change against a reference: arrow, value, and whether it is better/worse than the MDC.
+  // A change against a reference as the station judged it (station/analysis/history/
+  // comparison.py): the arrow follows the sign and appears only beyond the measurement error
+  // (MDC), the colour follows the verdict; within the MDC the change is grey with "≈".
   function changeBadge(cmp, unit, digits = 1) {
     if (!cmp) return '<span class="chg chg-none">–</span>';
-    const sign = cmp.change > 0 ? "+" : "";
-    const cls = cmp.verdict === "improved" ? "chg-up" : cmp.verdict === "worse" ? "chg-down" : "chg-flat";
-    const arrow = cmp.verdict === "improved" ? "▲" : cmp.verdict === "worse" ? "▼" : "●";
-    const title = cmp.mdc ? `minimal detectable change ${num(cmp.mdc, digits)} ${unit}` : "";
-    return `<span class="chg ${cls}" title="${esc(title)}">${arrow} ${sign}${num(cmp.change, digits)}</span>`;
+    if (cmp.change === null) return `<span class="chg chg-none" title="${esc(cmp.note || "")}">–</span>`;
+    const shown = num(Math.abs(cmp.change), digits);
+    const sign = Number(shown) === 0 ? "" : cmp.change > 0 ? "+" : "−";  // no "−0"
+    const cls = cmp.tone === "good" ? "chg-up" : cmp.tone === "bad" ? "chg-down" : "chg-flat";
+    const mark = cmp.arrow ? `${cmp.arrow} ` : cmp.verdict === "within_mdc" ? "≈ " : "";
+    const mdc = cmp.mdc ? ` (MDC ${num(cmp.mdc, digits)} ${unit})` : "";
+    const title = !cmp.mdc ? "no measurement-error figure for this measure"
+      : cmp.exceeds_mdc ? `beyond the measurement error${mdc}` : `within the measurement error${mdc}: may be noise`;
+    return `<span class="chg ${cls}" title="${esc(title)}">${mark}${sign}${shown}</span>`;
   }
-  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, ApiError };
+  // "baseline: 6 Jan 2025, best of 3" (the baseline assessment a change is measured from)
+  function baselineText(b) {
+    return b ? `baseline: ${date(b.date)}, ${b.rule}` : "no baseline yet";
+  }
+  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, baselineText, ApiError };
 })();

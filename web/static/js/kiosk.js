@@ -7,6 +7,8 @@
   const params = new URLSearchParams(location.search);
   // ?duration_s=5 shortens every hold (demos, browser tests); the trial record keeps it.
   const durationOverride = params.get("duration_s") ? Number(params.get("duration_s")) : null;
+  // ?from=hop-left starts a picked protocol at that trial (demos, browser tests).
+  const startFrom = params.get("from");
   const STATES = {
     empty: "Step onto the board",
     on_board: "Stand still: weighing…",
@@ -67,7 +69,7 @@
     st.protocol = p;
     st.queue = [];
     for (const t of p.trials) for (let r = 1; r <= t.count; r++) st.queue.push({ trial: t, rep: r, of: t.count });
-    st.index = 0;
+    st.index = startFrom ? Math.max(0, st.queue.findIndex((q) => q.trial.id === startFrom)) : 0;
     st.sessionUid = null;
     startCurrent();
   }
@@ -81,7 +83,8 @@
     const t = item.trial;
     const stance = Facts.stanceLabel(t.stance);
     const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
-    return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${rep}`;
+    const task = t.task && t.task !== "hold" ? `, ${t.task}` : "";  // a hop or a push says so
+    return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${task}${rep}`;
   }
 
   async function startCurrent() {
@@ -193,12 +196,15 @@
     const o = result.outcome || {};
     $("res-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
     $("res-test").textContent = trialLabel(item);
+    const planned = durationOverride || item.trial.duration_s;  // time held is shown against the plan
     let outcome;
-    if (o.state === "complete") outcome = "✓ Held for the full time";
-    else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? ` after ${BS.num(o.time_to_failure_s, 1)} s` : ""}`;
+    if (o.state === "complete") outcome = `✓ Completed: held the full ${BS.num(planned, 0)} s`;
+    else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? `: failed at ${BS.num(o.time_to_failure_s, 1)} of ${BS.num(planned, 0)} s` : ""}`;
     else outcome = "Stopped";
     $("res-outcome").textContent = outcome;
     $("res-outcome").className = `outcome ${o.state === "complete" ? "chg-up" : "chg-down"}`;
+    const task = Facts.tasks[item.trial.task] || Facts.tasks.hold;
+    $("res-score-label").textContent = `${task.score_label} (0–100)`;
     $("res-score").textContent = result.score === null ? "–" : BS.num(result.score, 0);
     $("res-score").className = `score-big score ${BS.scoreClass(result.score)}`;
     let card = null;
@@ -206,6 +212,11 @@
       try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
     }
     renderMeasures(result, card);
+    const exports = $("res-export");
+    if (exports) {
+      exports.hidden = !result.trial_uid;
+      exports.querySelectorAll("a").forEach((link) => { link.href = `/api/trials/${encodeURIComponent(result.trial_uid)}/${link.dataset.kind}.csv`; });
+    }
     const hasNext = st.index + 1 < st.queue.length;
     $("btn-next").hidden = !hasNext;
     if (hasNext) {
@@ -217,39 +228,52 @@
       $("res-next").textContent = `${st.protocol.name}: all trials done.`;
     }
     if (result.error) BS.toast(`Not saved: ${result.error}`, "bad");
-    if (!result.metrics && o.state === "complete") {
-      $("res-compare").textContent = "No sway measures for this trial (too short, or a gap in the board's signal), so no score. Please repeat it.";
+    // the test's own first measure (velocity, time to stabilization, excursion) is missing
+    const main = card && card.measures.find((m) => m.key !== "score");
+    if ((!result.metrics || (main && main.value === null)) && o.state === "complete") {
+      const what = main ? main.label : "The trial's measures";
+      $("res-compare").textContent = `${what}: not measured for this trial (too short, a gap in the board's signal, or no hop or push seen), so it scores 0. Please repeat it.`;
     }
     show("result");
   }
 
+  // The trial's own measures (a hop by its landing, a push by the reaction: Facts.tasks),
+  // each against the baseline and the last test as the station judged it (BS.changeBadge).
+  function metricValue(metrics, key) {
+    const v = key.split(".").reduce((m, k) => (m && typeof m === "object" ? m[k] : undefined), metrics);
+    return typeof v === "number" ? v : null;
+  }
+  function heldValue(held) {
+    if (held.completed) return `✓<small> ${BS.num(held.planned_s, 0)} of ${BS.num(held.planned_s, 0)} s</small>`;
+    return held.held_s === null ? "–" : `${BS.num(held.held_s, 1)}<small> of ${BS.num(held.planned_s, 0)} s</small>`;
+  }
   function renderMeasures(result, card) {
     const box = $("res-measures");
     box.replaceChildren();
+    const o = result.outcome || {};
+    const item = current();
+    const planned = durationOverride || item.trial.duration_s;
+    const held = card ? card.held : { completed: o.state === "complete", held_s: o.state === "complete" ? planned : o.time_to_failure_s, planned_s: planned };
     let measures;
     if (card) {
       measures = card.measures.filter((m) => m.key !== "score");
-      $("res-compare").textContent = card.baseline_date
-        ? `Compared with the baseline of ${BS.date(card.baseline_date)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}.`
-        : "First test in this condition: it becomes the baseline.";
+      const b = card.baseline;
+      $("res-compare").textContent = !b ? "First test in this condition: it becomes the baseline."
+        : b.includes_this ? `This trial is part of the baseline assessment (${BS.baselineText(b)}).`
+        : `Compared with the ${BS.baselineText(b)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`;
     } else {
-      const m = result.metrics || {};
-      const o = result.outcome || {};
-      const M = Facts.measures;
-      measures = [
-        { ...M["mean_velocity_mm_s.total"], value: m.mean_velocity_mm_s ? m.mean_velocity_mm_s.total : null },
-        { ...M.ellipse95_area_mm2, value: m.ellipse95_area_mm2 ?? null },
-        { ...M.time_to_failure_s, value: o.state === "complete" ? (durationOverride || current().trial.duration_s) : o.time_to_failure_s },
-      ];
+      const task = Facts.tasks[item.trial.task] || Facts.tasks.hold;
+      measures = task.measures.map((key) => ({ key, ...Facts.measures[key], digits: Facts.measures[key].unit === "mm²" ? 0 : 1, value: metricValue(result.metrics, key) }));
       $("res-compare").textContent = st.athlete ? "" : "Guest trial: not saved, no comparison.";
     }
     for (const m of measures) {
-      const digits = m.unit === "mm²" ? 0 : 1;
-      box.append(BS.h(`<div class="measure"><div class="k">${BS.esc(m.label)}</div><div class="v">${BS.num(m.value, digits)}<small> ${BS.esc(m.unit)}</small></div>${m.vs_baseline !== undefined ? `<div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(m.vs_baseline, m.unit, digits)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(m.vs_last, m.unit, digits)}</div>` : ""}</div>`));
+      const value = m.key === "time_to_failure_s" ? heldValue(held) : `${BS.num(m.value, m.digits)}<small> ${BS.esc(m.unit)}</small>`;
+      const cmp = m.vs_baseline !== undefined ? `<div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(m.vs_baseline, m.unit, m.digits)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(m.vs_last, m.unit, m.digits)}</div>` : "";
+      box.append(BS.h(`<div class="measure" data-key="${BS.esc(m.key)}"><div class="k">${BS.esc(m.label)}</div><div class="v">${value}</div>${cmp}</div>`));
     }
     if (card) {
       const s = card.measures.find((m) => m.key === "score");
-      if (s) box.append(BS.h(`<div class="measure"><div class="k">Score change</div><div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(s.vs_baseline, "", 0)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(s.vs_last, "", 0)}</div></div>`));
+      if (s) box.append(BS.h(`<div class="measure" data-key="score"><div class="k">Score change</div><div class="c"><span class="muted">vs baseline</span>${BS.changeBadge(s.vs_baseline, "points", 0)}</div><div class="c"><span class="muted">vs last</span>${BS.changeBadge(s.vs_last, "points", 0)}</div></div>`));
     }
   }
 

@@ -68,6 +68,7 @@
       run.session = (await BS.api("POST", `/api/athletes/${encodeURIComponent(A.uid)}/sessions`, body)).uid;
     } catch (e) { BS.toast(e.message, "bad"); return; }
     run.protocol = protocol; run.steps = stepsFor(protocol); run.index = 0; run.armed = false;
+    $("b-notes").value = "";  // notes belong to the session they were written in
     $("b-begin").textContent = "New session";
     renderSteps();
   });
@@ -118,8 +119,13 @@
   $("t-due").value = due.toISOString().slice(0, 10);
   function hint() {
     const key = $("t-condition").value, m = $("t-measure").value;
-    const series = key ? S.series[key]?.measures[m] : null;
-    $("t-hint").textContent = series && series.y.length ? `Latest in this condition: ${BS.num(series.y[series.y.length - 1])}; first: ${BS.num(series.y[0])}. Lower is better for sway measures; higher for score and time held.` : "Pick a condition to see the athlete's current value.";
+    const cond = key ? S.series[key] : null;
+    const series = cond?.measures[m];
+    const base = cond?.baseline?.values?.[m];
+    const better = m === "score" || m === "time_to_failure_s" ? "higher is better" : cond?.charts.find((c) => c.key === m)?.hint;
+    $("t-hint").textContent = series && series.y.length
+      ? `Latest in this condition: ${BS.num(series.y[series.y.length - 1])}${base !== undefined && base !== null ? `; ${BS.baselineText(cond.baseline)}: ${BS.num(base)}` : ""}.${better ? ` For this measure ${better}.` : ""} A target on the wrong side of the baseline is refused.`
+      : "Pick a condition to see the athlete's current value.";
   }
   $("t-condition").addEventListener("input", hint); $("t-measure").addEventListener("input", hint); hint();
   function renderTargets(list) {
@@ -128,7 +134,10 @@
     if (!list.length) box.append(BS.h('<p class="empty">No targets yet.</p>'));
     for (const t of list) {
       const pct = t.fraction === null ? null : Math.round(100 * t.fraction);
-      const row = BS.h(`<div class="target"><div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="muted small">due ${BS.date(t.due_date)}${pct !== null ? ` · ${pct}% of the way` : ""}</span><span class="spacer"></span></div></div>`);
+      const where = t.condition_label || (t.applies_to ? `any condition (now ${t.applies_to})` : "any condition");
+      const row = BS.h(`<div class="target"><div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="muted small">due ${BS.date(t.due_date)}${pct !== null ? ` · ${pct}% of the way` : ""}</span><span class="spacer"></span></div>
+        <div class="muted small t-condition">${BS.esc(where)}${t.notes ? ` · ${BS.esc(t.notes)}` : ""}</div>
+        ${t.problem ? `<div class="problem">${BS.esc(t.problem)}</div>` : ""}</div>`);
       const del = BS.h('<button class="btn btn-ghost btn-small">Delete</button>');
       del.addEventListener("click", async () => {
         try { await BS.api("DELETE", `/api/targets/${encodeURIComponent(t.uid)}`); await reloadTargets(); } catch (e) { BS.toast(e.message, "bad"); }
@@ -141,11 +150,22 @@
     const body = await BS.api("GET", `/api/athletes/${encodeURIComponent(A.uid)}/targets`);
     renderTargets(body.targets);
   }
+  // A refused target (e.g. on the wrong side of the baseline) says why next to the form;
+  // a saved one clears the value and the notes, which belong to that target only.
   $("t-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = { measure: $("t-measure").value, value: Number($("t-value").value), due_date: $("t-due").value, condition: $("t-condition").value || null };
     if ($("t-notes").value) body.notes = $("t-notes").value;
-    try { await BS.api("POST", `/api/athletes/${encodeURIComponent(A.uid)}/targets`, body); BS.toast("Target added.", "ok"); $("t-value").value = ""; await reloadTargets(); } catch (e) { BS.toast(e.message, "bad"); }
+    $("t-error").hidden = true;
+    try {
+      await BS.api("POST", `/api/athletes/${encodeURIComponent(A.uid)}/targets`, body);
+      BS.toast("Target added.", "ok");
+      $("t-value").value = ""; $("t-notes").value = "";
+      await reloadTargets();
+    } catch (e) {
+      $("t-error").textContent = `Target not set: ${e.message}`;
+      $("t-error").hidden = false;
+    }
   });
   renderTargets(S.targets);
 })();
