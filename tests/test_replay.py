@@ -192,3 +192,30 @@ def test_a_version_1_recording_replays_as_before(tmp_path):
     path.write_text(HEADER + "\n0.000000,1,2,3,4\n0.012500,5,6,7,8\n")
     frames = list(ReplaySource(path, realtime=False))
     assert frames == [Frame(0, (1, 2, 3, 4)), Frame(12_500_000, (5, 6, 7, 8))]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p, "cannot be read: Is a directory"),
+        (lambda p: p / "missing.csv", "cannot be read: No such file or directory"),
+        (lambda p: (p / "b.csv").write_bytes(bytes(range(256)) * 8) and p / "b.csv",
+         "not a text file"),
+        (lambda p: (p / "h.csv").write_text("t_s,c0,c1,c2,c3\n") and p / "h.csv", "has no frames"),
+    ],
+)
+def test_a_bad_replay_file_is_refused_with_what_is_wrong(tmp_path, make, message):
+    from station.board.recording import RecordingFormatError
+    from station.board.replay import ReplaySource
+    from station.board.spec import BoardSpecError
+
+    with pytest.raises((BoardSpecError, RecordingFormatError), match=message):
+        ReplaySource(make(tmp_path))
+
+
+def test_a_recording_saved_with_a_byte_order_mark_reads(tmp_path):
+    from station.board.replay import ReplaySource
+
+    path = tmp_path / "bom.csv"
+    path.write_text("\ufefft_s,c0,c1,c2,c3\n0.0,1,2,3,4\n0.0125,1,2,3,4\n", encoding="utf-8")
+    assert len(ReplaySource(path, realtime=False)) == 2

@@ -236,8 +236,13 @@ def read_raw_recording(path: str | Path) -> RawRecording:
     strictly increase; OSError if the file cannot be read.
     """
     path = Path(path)
-    with open(path, newline="") as fh:
-        text = fh.read()
+    try:  # utf-8-sig: a spreadsheet's byte-order mark is not part of the header
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise RecordingFormatError(
+            path, "not a text file: a raw recording is CSV text (balance-station record)", line=1
+        ) from None
     lines = text.splitlines()
     header = lines[0].strip().replace(" ", "") if lines else ""
     if header not in (HEADER, HEADER_V2):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from station.board.recording import read_raw_recording
+from station.board.spec import BoardSpecError
 from station.frames import BoardSource, Frame
 
 
@@ -23,7 +24,14 @@ class ReplaySource(BoardSource):
 
     def __init__(self, path: str | Path, *, realtime: bool = True, loop: bool = False) -> None:
         self.path = Path(path)
-        recording = read_raw_recording(self.path)  # RecordingFormatError / OSError
+        try:
+            recording = read_raw_recording(self.path)  # RecordingFormatError names the line
+        except OSError as exc:
+            raise BoardSpecError(
+                f"replay file {self.path} cannot be read: {exc.strerror or exc}"
+            ) from None
+        if len(recording.t_s) == 0:
+            raise BoardSpecError(f"replay file {self.path} has no frames (only a header)")
         self.t_s = recording.t_s
         self.format_version = recording.version
         self._counts = recording.counts.tolist()
