@@ -16,7 +16,8 @@ from station.analysis.trace_files import (
     summarize_trace,
 )
 from station.board.cell_model import CellModel
-from station.calibration.file import save_calibration
+from station.board.recording import write_raw_csv
+from station.calibration.file import load_calibration, save_calibration
 from station.calibration.procedure import G
 from station.calibration.simulate import simulated_calibration
 from station.commands.cli import main
@@ -194,3 +195,32 @@ def test_analyze_prints_every_metric_key_of_the_balance_tests_issue(
             assert all(isinstance(out[key][k], float) for k in sub), key
     # 32 s of quiet stance: velocity of a few mm/s, and filtering can only lower the path.
     assert 2.0 < out["mean_velocity_mm_s"]["total"] < 20.0
+
+
+def test_a_version_2_recording_is_analysed_with_its_cells_at_one_instant(
+        tmp_path: Path, sim_board: tuple) -> None:
+    """Each cell converted at its own instant (offsets in the file): `analyze` aligns the four
+    before combining them, so a moving COP comes out as true as when they were simultaneous."""
+    model, cal_path, rng = sim_board
+    t = np.arange(0, 10, 1 / 80)
+    cop = np.column_stack([40 * np.sin(2 * np.pi * 0.8 * t), 30 * np.cos(2 * np.pi * 0.5 * t)])
+    offsets_ns = np.array([-9_000_000, -3_000_000, 0, -6_000_000])  # when each cell converted
+    cells_t = t[:, None] + offsets_ns / 1e9  # each cell sees the COP of its own instant
+    forces = np.stack([forces_from_cop(70 * G, np.column_stack(
+        [40 * np.sin(2 * np.pi * 0.8 * ct), 30 * np.cos(2 * np.pi * 0.5 * ct)]),
+        DEFAULT_LAYOUT.positions)[:, i] for i, ct in enumerate(cells_t.T)], axis=1)
+    counts = model.counts(forces, t, rng)
+    v1, v2 = tmp_path / "v1.csv", tmp_path / "v2.csv"
+    write_raw_csv(v1, t, counts)
+    write_raw_csv(v2, t, counts, np.tile(offsets_ns, (len(t), 1)))
+    calibration = load_calibration(cal_path)
+
+    def rms(path: Path) -> float:
+        trace = load_trace(path, calibration)
+        inner = slice(10, -10)  # the ends have no neighbour to interpolate from
+        return float(np.sqrt(np.mean((trace.x_mm[inner] - cop[inner, 0]) ** 2
+                                     + (trace.y_mm[inner] - cop[inner, 1]) ** 2)))
+
+    skewed, aligned = rms(v1), rms(v2)
+    assert skewed > 0.5  # mm: 9 ms apart at up to 200 mm/s
+    assert aligned < 0.1 and aligned < skewed / 10

@@ -25,6 +25,9 @@ from typing import Any
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from station.board.recording import HEADER_V2 as RAW_HEADER_V2
+from station.board.recording import RecordingFormatError, read_raw_recording
+from station.calibration.alignment import align_frames
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import Calibration
 from station.calibration.procedure import G
@@ -160,6 +163,10 @@ def load_trace(path: str | os.PathLike[str], calibration: Calibration | None = N
         assert calibration is not None
         cells = data[:, 1:5]
         if fmt.name == "raw_counts":
+            cell_dt_ns = _recorded_cell_offsets(p)
+            if cell_dt_ns is not None and np.any(cell_dt_ns):  # the cells at one instant
+                t_ns = np.rint(t * 1e9).astype(np.int64)
+                cells = align_frames(t_ns, cells, cell_dt_ns)
             forces, total, cop = force_and_cop(calibration, cells)
         else:
             forces = cells
@@ -167,6 +174,19 @@ def load_trace(path: str | os.PathLike[str], calibration: Calibration | None = N
         return Trace(t, cop[:, 0], cop[:, 1], total, forces, fmt.name)
     scale = 1000.0 if fmt.name == "cop_m" else 1.0
     return Trace(t, data[:, 1] * scale, data[:, 2] * scale, source_format=fmt.name)
+
+
+def _recorded_cell_offsets(path: Path) -> np.ndarray | None:
+    """Each cell's conversion offset (n, 4) ns from a version 2 raw recording (zero rows: not
+    known), or None for any other raw-counts file (the cells are taken as simultaneous)."""
+    with path.open(encoding="utf-8-sig") as fh:
+        first = fh.readline().strip().replace(" ", "")
+    if first != RAW_HEADER_V2:
+        return None
+    try:
+        return read_raw_recording(path).cell_dt_ns
+    except (RecordingFormatError, OSError) as exc:
+        raise TraceError(f"{path}: {exc}") from None
 
 
 def _finite_runs(mask: np.ndarray) -> list[tuple[int, int]]:
