@@ -28,7 +28,7 @@ def test_no_design_notes_cited():
         for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
         if "DESIGN.md" in line or ("../shared" in line and p.suffix == ".md")
     ]
-    assert offenders == [], "cite docs/references.md or the source by name instead: " + ", ".join(offenders)
+    assert offenders == [], "cite docs/references.md or the source by name: " + ", ".join(offenders)
 
 
 def test_cited_bench_scripts_exist():

@@ -23,6 +23,6 @@ def test_the_status_page_says_the_board_stopped_answering_and_recovers(station, 
     shot(page, "tablet-board-outage")
     alert.wait_for(state="hidden", timeout=30_000)  # restarted with back-off, frames again
     page.wait_for_function(
-        "document.getElementById('s-state').textContent === 'running'", timeout=10_000)
+        "() => document.getElementById('s-state').textContent === 'running'", timeout=10_000)
     assert not page.errors, page.errors
     page.context.close()

@@ -56,7 +56,7 @@ def sim(page: Any, action: str, **params: Any) -> None:
 
 def banner_has(page: Any, text: str, timeout: int = 20_000) -> None:
     page.wait_for_function(
-        f"document.querySelector('#state-banner').textContent.includes({text!r})",
+        f"() => document.querySelector('#state-banner').textContent.includes({text!r})",
         timeout=timeout)
 
 
@@ -156,12 +156,12 @@ def start_kiosk(page: Any, station: str, protocol: str, query: str) -> None:
 
 def finish(page: Any, prefix: str, name: str) -> str:
     page.wait_for_selector("#step-result:not([hidden])", timeout=30_000)
-    page.wait_for_function("document.querySelector('#res-compare').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#res-compare').textContent.length > 0")
     path = shot(page, f"{prefix}-{name}")
     assert path.exists()
     text = page.locator("#step-result").inner_text()
     page.get_by_role("button", name="Step off", exact=True).click()
-    page.wait_for_function("document.querySelector('#kg').textContent === '\u2013'")
+    page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
     page.get_by_role("button", name="Done", exact=True).click()
     return text
 
@@ -215,7 +215,7 @@ def measured_result(page: Any, perform: Any, key: str, tries: int = 3) -> str:
         if not value.startswith("\u2013"):
             return value
         page.get_by_role("button", name="Step off", exact=True).click()
-        page.wait_for_function("document.querySelector('#kg').textContent === '\u2013'")
+        page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
         page.get_by_role("button", name="Repeat", exact=True).click()
         banner_has(page, "Step onto")
     pytest.fail(f"{key} was not measured in {tries} tries (see the station log)")

@@ -79,21 +79,21 @@ VALUE_RANGE: dict[str, tuple[float, float]] = {
 
 def value_range(key: str) -> tuple[float, float]:
     """(lowest, highest) a value of the measure `key` can take; KeyError when unknown."""
-    if key in VALUE_RANGE:
-        return VALUE_RANGE[key]
-    top = key.split(".", 1)[0]
-    if top in VALUE_RANGE:
-        return VALUE_RANGE[top]
-    raise KeyError(f"{key!r} is not a known measure")
+    return _lookup(VALUE_RANGE, key)
 
 
 def direction(key: str) -> bool | None:
     """Higher-is-better flag of a flattened key; KeyError for a key that is not a measure."""
-    if key in HIGHER_IS_BETTER:
-        return HIGHER_IS_BETTER[key]
-    top = key.split(".", 1)[0]
-    if top in HIGHER_IS_BETTER:
-        return HIGHER_IS_BETTER[top]
+    return _lookup(HIGHER_IS_BETTER, key)
+
+
+def _lookup(table: Mapping[str, Any], key: str) -> Any:
+    """The entry of a flattened key: itself, its top-level name ("rms_mm.ml" -> "rms_mm"), or
+    for a task's section ("landing.tts_cop_s", "perturbation.recovery_time_s") the measure."""
+    parts = key.split(".")
+    for name in (key, parts[0], ".".join(parts[1:2])):
+        if name in table:
+            return table[name]
     raise KeyError(f"{key!r} is not a known measure")
 
 
