@@ -224,3 +224,52 @@ def test_a_version_2_recording_is_analysed_with_its_cells_at_one_instant(
     skewed, aligned = rms(v1), rms(v2)
     assert skewed > 0.5  # mm: 9 ms apart at up to 200 mm/s
     assert aligned < 0.1 and aligned < skewed / 10
+
+
+def test_wobble_board_from_a_recording(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--dome-radius-mm / --board-profile add a `wobble` object; --tilt-out writes the tilt."""
+    from wobble_fixtures import session
+
+    s = session(stance="right", skill=0.3, eyes="closed", seed=2, duration_s=20.0,
+                level_mm=(5.0, -3.0))
+    counts = tmp_path / "wobble.csv"
+    np.savetxt(counts, np.column_stack([s.sim.t_s, s.sim.counts]), delimiter=",",
+               header="t_s,c0,c1,c2,c3", comments="", fmt=["%.4f"] + ["%d"] * 4)
+    cal = ROOT_CAL
+    tilt = tmp_path / "tilt.csv"
+    code, out = analyze(capsys, counts, "--calibration", cal, "--board-profile",
+                        "round-40-hemisphere", "--level-mm", "5,-3", "--tilt-out", tilt)
+    assert code == 0
+    wobble = out["wobble"]
+    assert set(wobble["stability_index_deg"]) == {"overall", "ap", "ml"}
+    assert set(wobble["zone_time_pct"]) == {"0-5", "5-10", "10-15", "15-max"}
+    assert sum(wobble["zone_time_pct"].values()) == pytest.approx(100.0)
+    assert wobble["mean_tilt_velocity_deg_s"] > 0
+    assert set(wobble["rim_contacts"]) >= {"count", "total_s"}
+    assert wobble["rim_contacts"]["count"] >= 1 and wobble["level_mm"] == [5.0, -3.0]
+    rows = np.loadtxt(tilt, delimiter=",", skiprows=1)
+    assert tilt.read_text().splitlines()[0] == "t_s,tilt_ml_deg,tilt_ap_deg"
+    assert rows.shape[1] == 3 and len(rows) > 1000
+    si = np.sqrt(np.mean(rows[:, 1] ** 2 + rows[:, 2] ** 2))
+    assert si == pytest.approx(wobble["stability_index_deg"]["overall"], rel=1e-3)
+    # a COP file knows no force: the friction correction is skipped and says so
+    cop = tmp_path / "cop.csv"
+    code, _ = analyze(capsys, counts, "--calibration", cal, "--cop-out", cop)
+    code, out = analyze(capsys, cop, "--dome-radius-mm", "60", "--max-tilt-deg", "17.5",
+                        "--level-mm", "5,-3")
+    assert code == 0 and out["wobble"]["friction_correction"]["applied"] is False
+    assert out["wobble"]["board"]["dome_radius_mm"] == 60.0
+
+
+def test_wobble_options_that_cannot_work(capsys: pytest.CaptureFixture[str],
+                                         reference_data: Path) -> None:
+    code, err = analyze(capsys, reference_data / EYES_OPEN, "--tilt-out", "x.csv")
+    assert code == 2 and "--tilt-out needs --dome-radius-mm R or --board-profile NAME" in err
+    code, err = analyze(capsys, reference_data / EYES_OPEN, "--dome-radius-mm", "60",
+                        "--level-mm", "3")
+    assert code == 2 and "--level-mm: '3' is not X,Y in mm" in err
+    code, err = analyze(capsys, reference_data / EYES_OPEN, "--dome-radius-mm", "2")
+    assert code == 2 and "dome_radius_mm: 2 is outside 20..5000" in err
+
+
+ROOT_CAL = Path(__file__).resolve().parents[1] / "calibration" / "sim-board.json"

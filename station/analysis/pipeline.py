@@ -13,7 +13,7 @@ trials show which code produced their numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from station.calibration.alignment import align_frames
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import calibration_from_dict
 from station.wire import json_safe
+
+if TYPE_CHECKING:
+    from station.wobble import WobbleSetup
 
 ANALYSIS_VERSION = f"station-{__version__}/score-{SCORE_VERSION}"
 
@@ -43,6 +46,7 @@ def analyze_frames(
     body_weight_n: float | None = None,
     perturbation_onsets_s: Sequence[float] = (),
     cell_dt_ns: np.ndarray | None = None,
+    wobble_setup: WobbleSetup | None = None,
 ) -> tuple[dict[str, Any] | None, float, str]:
     """(metrics or None when the trace is too short to analyse, score 0-100, version).
 
@@ -81,6 +85,21 @@ def analyze_frames(
             )
         except ValueError as exc:
             metrics["perturbation"] = {"error": str(exc)}
+    # ---- wobble board (issue 14) -----------------------------------------------------------
+    # A wobble-board trial (surface or task "wobble") gains metrics["wobble"]: tilt, rim
+    # contacts and stability indices (docs/metrics.md section 11) with `wobble_setup` (the
+    # board and its level point) or, until the station stores one, the default preset with
+    # its level point at the board centre (metrics["wobble"]["setup"] says "default").
+    if metrics is not None and (surface == "wobble" or task == "wobble"):
+        from station.analysis.wobble import analyze_wobble
+        from station.wobble import default_setup
+
+        setup = wobble_setup if wobble_setup is not None else default_setup()
+        try:
+            metrics["wobble"] = analyze_wobble(t_s, total, cop, setup).measures
+        except ValueError as exc:
+            metrics["wobble"] = {"error": str(exc)}
+    # ---- end of the wobble board block ---------------------------------------------------
     breakdown = score_trial(
         metrics,
         {"stance": stance, "eyes": eyes, "surface": surface},

@@ -1,4 +1,9 @@
-"""`balance-station analyze FILE`: sway metrics (docs/metrics.md) of a recorded trace."""
+"""`balance-station analyze FILE`: sway metrics (docs/metrics.md) of a recorded trace.
+
+With a wobble board (--dome-radius-mm R or --board-profile NAME) the file's COP is taken as
+the dome's contact point and a `wobble` object (tilt, rim contacts, stability indices;
+docs/metrics.md section 11) joins the JSON; --tilt-out writes the tilt trace.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,29 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from station.analysis.metrics import compute_all
 from station.analysis.trace_files import (
     FILTERS,
+    Trace,
     TraceError,
     filter_trace,
     load_trace,
     summarize_trace,
     write_cop,
 )
+from station.analysis.wobble import analyze_wobble, write_tilt
 from station.calibration.file import CalibrationError, load_calibration
 from station.commands._errors import UserError
+from station.wobble import (
+    SURFACE_HEIGHT_MM,
+    BoardProfileError,
+    WobbleSetup,
+    dome_board,
+    preset_names,
+    resolve_board,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,10 +51,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", choices=FILTERS, default="butter10",
                    help="butter10 (default): 4th-order 10 Hz zero-lag Butterworth; none: raw")
     p.add_argument("--cop-out", type=Path, help="write the derived COP as t_s,x_mm,y_mm")
+    w = p.add_argument_group(
+        "wobble board", "treat the COP as a wobble board's dome contact: adds 'wobble' to the JSON")
+    board = w.add_mutually_exclusive_group()
+    board.add_argument("--dome-radius-mm", type=float, metavar="R",
+                       help="the dome's sphere radius (with --max-tilt-deg)")
+    board.add_argument("--board-profile", metavar="NAME",
+                       help=f"a preset ({', '.join(preset_names())}) or FILE.toml[:NAME] "
+                            "with a [[board]] table")
+    w.add_argument("--max-tilt-deg", type=float, default=20.0,
+                   help="with --dome-radius-mm: tilt at which the rim touches (default 20)")
+    w.add_argument("--deck-mass-kg", type=float, default=0.0,
+                   help="with --dome-radius-mm: the deck's mass (default 0: no deck term)")
+    w.add_argument("--level-mm", metavar="X,Y", default="0,0",
+                   help="COP with the deck level (default 0,0, the board centre)")
+    w.add_argument("--surface-height-mm", type=float, default=SURFACE_HEIGHT_MM,
+                   help="platform surface above the cells' load axis, for the friction "
+                        f"correction (default {SURFACE_HEIGHT_MM:g})")
+    w.add_argument("--deck-tared", action="store_true",
+                   help="the zero was taken with the deck on (its weight is added back)")
+    w.add_argument("--tilt-out", type=Path, help="write t_s,tilt_ml_deg,tilt_ap_deg")
     p.set_defaults(func=run)
 
 
+def wobble_setup(args: argparse.Namespace) -> WobbleSetup | None:
+    """The set-up the wobble options describe, or None without --dome-radius-mm/--board-profile."""
+    if args.dome_radius_mm is None and args.board_profile is None:
+        if args.tilt_out is not None:
+            raise UserError("--tilt-out needs --dome-radius-mm R or --board-profile NAME")
+        return None
+    try:
+        x_text, y_text = args.level_mm.split(",")
+        level = (float(x_text), float(y_text))
+    except ValueError:
+        raise UserError(f"--level-mm: {args.level_mm!r} is not X,Y in mm (e.g. 3.5,-2)") \
+            from None
+    try:
+        if args.board_profile is not None:
+            board = resolve_board(args.board_profile)
+        else:
+            board = dome_board(args.dome_radius_mm, args.max_tilt_deg, args.deck_mass_kg)
+        return WobbleSetup(board, level_mm=level, surface_height_mm=args.surface_height_mm,
+                           deck_tared=args.deck_tared)
+    except BoardProfileError as exc:
+        raise UserError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
+    setup = wobble_setup(args)
     calibration = None
     if args.calibration is not None:
         try:
@@ -69,5 +130,22 @@ def run(args: argparse.Namespace) -> int:
         "force": summary["force"],
         "cop": summary["cop"],
     }
+    if setup is not None:
+        out["wobble"] = _wobble(args, trace, setup)
     print(json.dumps(out, indent=2))
     return 0
+
+
+def _wobble(args: argparse.Namespace, trace: Trace, setup: WobbleSetup) -> dict:
+    try:
+        result = analyze_wobble(trace.t_s, trace.force_n,
+                                np.column_stack([trace.x_mm, trace.y_mm]), setup,
+                                filter=args.filter)
+    except ValueError as exc:
+        raise UserError(f"{args.file}: cannot analyse it as a wobble board: {exc}") from None
+    if args.tilt_out is not None:
+        try:
+            write_tilt(result, args.tilt_out)
+        except OSError as exc:
+            raise UserError(f"{args.tilt_out}: cannot write ({exc.strerror})") from None
+    return result.measures

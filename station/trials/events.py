@@ -14,6 +14,7 @@ FAILURE_REASONS = (
     "step_off",
     "cop_left_foot_area",
     "no_hop",
+    "rim_contact",  # wobble board: the deck's rim touched the platform
 )
 
 EVENT_KINDS = (
@@ -31,6 +32,7 @@ EVENT_KINDS = (
     "flight",  # hop: {}
     "landing",  # hop: {flight_s}
     "perturbation",  # push: {displacement_mm}
+    "rim_contact",  # wobble: {onset_t_s, side, direction_deg, beyond_mm[, bess_errors, counted]}
     "signal_gap",  # {gap_s}
     "trial_complete",  # {duration_s[, bess_errors][, drill_time_in_target_pct]}
     "trial_failed",  # {reason, time_to_failure_s}

@@ -6,6 +6,8 @@
   at its own chip's conversion instant (`SimulatedBoard(chips=...)`, docs/cell-timing.md).
 - `default_cell_model()`: the cells of the default simulated board (calibration/sim-board.json).
 - Scenarios: `load_scenario`, `scenario_names`, `SimEvent`; COP traces: `load_cop_trace`.
+- A wobble board that rolls (`place_wobble_board`; `wobble.py`): its truth (tilt, contact,
+  rim) in `SimResult.wobble` (`WobbleTruth`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from station.board.sim.scenario import (
     parse_events,
     scenario_names,
 )
+from station.board.sim.wobble import WobbleTruth
 
 __all__ = [
     "ACTIONS",
@@ -44,6 +47,7 @@ __all__ = [
     "SimResult",
     "SimState",
     "SimulatedBoard",
+    "WobbleTruth",
     "default_cell_model",
     "load_cop_trace",
     "load_scenario",

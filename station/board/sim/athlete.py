@@ -20,6 +20,11 @@ Timings (assumptions, from the balance and landing literature):
   then a damped 2.2 Hz oscillation with a 0.2 s decay (settled in ~1 s);
 - push: an impulse (N s) divided by body mass kicks the COM velocity; the delayed PD control
   moves the COP tens of mm and back within ~1.5 s (5 N s on 70 kg: ~40 mm).
+
+A wobble board (`place_wobble_board`, while nobody is on the platform) changes what the
+platform sees: the COP is the dome's contact (station.board.sim.wobble), the deck's weight
+is on the platform, and the athlete's stance, eyes and skill set the tilt's noise gains
+(`tilt_gains`) as they set the sway's; `remove_wobble_board` takes it off again.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import numpy as np
 from station.board.sim.reference_traces import CopTrace, load_cop_trace
 from station.board.sim.sway import SURFACES, condition_gains, skill_factor
 from station.board.sim.tracks import Track, min_jerk
+from station.board.sim.wobble import PlacedBoard, tilt_gains
+from station.wobble import BoardProfileError, WobbleBoard, preset
 
 GRAVITY = 9.81
 FOOT_X_MM = 90.0  # feet centres at x = -+90 mm (about hip width)
@@ -58,6 +65,8 @@ ACTIONS = (
     "follow_trace",
     "set_condition",
     "hold",
+    "place_wobble_board",
+    "remove_wobble_board",
 )
 
 
@@ -104,6 +113,8 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
         "follow_trace": ("path", "trace", "loop"),
         "set_condition": ("surface", "skill", "eyes"),
         "hold": ("duration_s", "note"),
+        "place_wobble_board": ("board", "level_x_mm", "level_y_mm", "surface_height_mm"),
+        "remove_wobble_board": (),
     }
     if action not in known:
         raise SimActionError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
@@ -144,6 +155,18 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
         p["loop"] = bool(p.get("loop", False))
     elif action == "hold":
         p["duration_s"] = _number("duration_s", p.get("duration_s", 0.0), 0.0, 1e6)
+    elif action == "place_wobble_board":
+        board = p.get("board", "round-40-hemisphere")
+        if not isinstance(board, WobbleBoard):
+            try:
+                board = preset(str(board))
+            except BoardProfileError as exc:
+                raise SimActionError(f"board: {exc}") from None
+        p["board"] = board
+        p["level_x_mm"] = _number("level_x_mm", p.get("level_x_mm", 0.0), -100.0, 100.0)
+        p["level_y_mm"] = _number("level_y_mm", p.get("level_y_mm", 0.0), -100.0, 100.0)
+        p["surface_height_mm"] = _number("surface_height_mm", p.get("surface_height_mm", 30.0),
+                                         0.0, 100.0)
     return p
 
 
@@ -182,12 +205,21 @@ class Athlete:
         self.eyes = "open"
         self.support = "double"  # "double", or the stance foot "left"/"right"
         self.touching: str | None = None  # None, "board" or "floor" (free foot down)
+        self.wobble: PlacedBoard | None = None  # the wobble board on the platform
+        self.deck_mass_kg = Track(0.0)
+        self.first_board_s = math.inf  # when a wobble board was first placed
+        self.tilt_gains = [Track(0.0) for _ in range(4)]  # drift ML, AP, jitter ML, AP
         self.skipped: list[tuple[float, str, str]] = []  # actions ignored, with the reason
 
     # -- planning helpers -------------------------------------------------------------
     @property
     def weight_n(self) -> float:
         return self.mass_kg * GRAVITY
+
+    @property
+    def board_on(self) -> bool:
+        """A wobble board is on the platform (placed and not removed)."""
+        return self.wobble is not None and self.wobble.t_off_s == math.inf
 
     def _stance_kind(self) -> str:
         if self.support == "double":
@@ -204,6 +236,11 @@ class Athlete:
         )
         for track, value in zip(self.gains, g, strict=True):
             track.go(t, value, duration)
+        if self.board_on:
+            tg = (0.0,) * 4 if off else tilt_gains(
+                self.wobble.board, self._stance_kind(), self.eyes, self.skill, self.rate_hz)
+            for track, value in zip(self.tilt_gains, tg, strict=True):
+                track.go(t, value, duration)
 
     def _mark(self, t: float, label: str, **detail: Any) -> None:
         self.phases.append(PhaseMark(round(t, 6), label, detail))
@@ -214,7 +251,11 @@ class Athlete:
     # -- actions ----------------------------------------------------------------------
     def apply(self, t: float, action: str, params: dict[str, Any]) -> None:
         """Apply a normalized action at time t (see `normalize_action`)."""
-        if action not in ("step_on", "set_condition", "hold") and not self.on_board:
+        if action in ("place_wobble_board", "remove_wobble_board"):
+            if self.on_board:
+                self._skip(t, action, "someone is on the board: step off first")
+                return
+        elif action not in ("step_on", "set_condition", "hold") and not self.on_board:
             self._skip(t, action, "nobody is on the board")
             return
         getattr(self, f"_do_{action}")(t, **params)
@@ -335,6 +376,27 @@ class Athlete:
     def _do_hold(self, t: float, duration_s: float = 0.0, note: str = "") -> None:
         self._mark(t, "hold", duration_s=duration_s, note=note)
 
+    def _do_place_wobble_board(self, t: float, board: WobbleBoard, level_x_mm: float,
+                               level_y_mm: float, surface_height_mm: float) -> None:
+        if self.board_on:
+            self._skip(t, "place_wobble_board", "a wobble board is already on the platform")
+            return
+        self.wobble = PlacedBoard(board, np.array([level_x_mm, level_y_mm]), surface_height_mm,
+                                  t)
+        self.deck_mass_kg.go(t, board.mass_kg, 0.0)
+        self.first_board_s = min(self.first_board_s, t)
+        self._mark(t, "place_wobble_board", board=board.name, level_mm=[level_x_mm, level_y_mm])
+
+    def _do_remove_wobble_board(self, t: float) -> None:
+        if not self.board_on:
+            self._skip(t, "remove_wobble_board", "no wobble board is on the platform")
+            return
+        self.wobble.t_off_s = t
+        self.deck_mass_kg.go(t, 0.0, 0.0)
+        for track in self.tilt_gains:
+            track.go(t, 0.0, 0.0)
+        self._mark(t, "remove_wobble_board")
+
     # -- evaluation -------------------------------------------------------------------
     def force_fraction(self, t: np.ndarray) -> np.ndarray:
         """Share of body weight on the board at times t, landing transients included."""
@@ -373,7 +435,8 @@ class Athlete:
 
     def prune(self, before_t: float) -> None:
         """Drop what can no longer affect times >= before_t (keeps endless demos flat)."""
-        for track in (self.fraction, self.base_x, self.base_y, *self.gains):
+        for track in (self.fraction, self.base_x, self.base_y, *self.gains,
+                      self.deck_mass_kg, *self.tilt_gains):
             track.prune(before_t)
         self.landings = [x for x in self.landings if x.t_s + LANDING_LENGTH_S > before_t]
         self.pushes = [p for p in self.pushes if p[0] >= before_t - 1.0]

@@ -86,7 +86,10 @@ class SimulatedBoard(BoardSource):
         touch_down(on_board [True]); put_foot_down(); step_off(); hop(peak_bw [2.5],
         flight_s [0.25]); push(direction "forward"|"back"|"left"|"right"|degrees,
         magnitude N s [5]); follow_trace(path=... | trace=CopTrace, loop [False]);
-        set_condition(surface, skill, eyes); hold(duration_s, note) - a label only.
+        set_condition(surface, skill, eyes); hold(duration_s, note) - a label only;
+        place_wobble_board(board [round-40-hemisphere] - a station.wobble preset or a
+        WobbleBoard, level_x_mm, level_y_mm [0], surface_height_mm [30]) and
+        remove_wobble_board() while nobody is on the board (station.board.sim.wobble).
         An action that does not fit the moment (lift_foot with nobody on the board) is
         ignored and noted in `athlete.skipped`.
         """

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from station.board.cell_model import CellModel
-from station.board.sim.athlete import Athlete, PhaseMark, normalize_action
+from station.board.sim.athlete import GRAVITY, Athlete, PhaseMark, normalize_action
 from station.board.sim.scenario import EventsLike, SimEvent, as_scenario, demo_routine
 from station.board.sim.sway import SwayGenerator
+from station.board.sim.wobble import TiltGenerator, WobbleTruth
 from station.geometry import DEFAULT_LAYOUT, CellLayout, forces_from_cop
 
 DEFAULT_CELL_SEED = 20_240_611
@@ -115,6 +116,8 @@ class SimChunk:
     true_cop_mm: np.ndarray  # (n, 2), NaN when nobody is on the board
     total_force_n: np.ndarray  # (n,)
     counts: np.ndarray  # (n, 4) int64
+    # the wobble board's truth (tilt, contact, rim) when one was on the platform, else None
+    wobble: WobbleTruth | None = field(default=None, kw_only=True)
 
 
 @dataclass
@@ -158,11 +161,13 @@ class SimEngine:
         self.layout = layout
         self.positions = layout.positions
         self.cells = cells if cells is not None else default_cell_model()
-        sway_ss, cell_ss, athlete_ss, demo_ss, chip_ss = np.random.SeedSequence(seed).spawn(5)
+        streams = np.random.SeedSequence(seed).spawn(6)  # the first five as before the sixth
+        sway_ss, cell_ss, athlete_ss, demo_ss, chip_ss, tilt_ss = streams
         self.chip_rng = np.random.default_rng(chip_ss)  # cell noise at conversion instants
         self._history = _History(None if history_s is None else int(history_s * self.rate_hz))
         self._prune = history_s is not None
         self.sway = SwayGenerator(self.rate_hz, np.random.default_rng(sway_ss))
+        self.tilt = TiltGenerator(self.rate_hz, np.random.default_rng(tilt_ss))
         self.cell_rng = np.random.default_rng(cell_ss)
         self.athlete = Athlete(self.rate_hz, np.random.default_rng(athlete_ss))
         self.demo_rng = np.random.default_rng(demo_ss) if demo else None
@@ -208,13 +213,26 @@ class SimEngine:
             self._apply_due(float(t[-1]))
         ath = self.athlete
         gains = np.column_stack([g.evaluate(t) for g in ath.gains])
-        sway, vertical = self.sway.step(gains, self._push_array(t))
-        total = ath.force_fraction(t) * (1.0 + vertical) * ath.weight_n
+        pushes = self._push_array(t)
+        sway, vertical = self.sway.step(gains, pushes)
+        free_tilt, com_acc = self._tilt(t, pushes)
+        athlete_n = ath.force_fraction(t) * (1.0 + vertical) * ath.weight_n
+        total = athlete_n + ath.deck_mass_kg.evaluate(t) * GRAVITY
         override = ath.trace_override(t)
         if override is not None:
             mask, cop_trace = override
             sway[mask] = cop_trace[mask]
         base = np.column_stack([ath.base_x.evaluate(t), ath.base_y.evaluate(t)])
+        truth = None
+        placed = ath.wobble
+        if placed is not None and n:
+            on = placed.active(t)
+            if on.any():  # the COP is the wobble board's contact: replaces the sway there
+                cop_on, part = placed.step(free_tilt[on], com_acc[on], athlete_n[on],
+                                           base[on] + sway[on], self.rate_hz)
+                sway[on] = cop_on - base[on]
+                truth = WobbleTruth.empty(n)
+                truth.put(on, part)
         cop = np.clip(base + sway, self._cop_lo, self._cop_hi)
         forces = forces_from_cop(total, cop, self.positions)
         counts = self.cells.counts(forces, t, self.cell_rng)
@@ -224,7 +242,7 @@ class SimEngine:
         self.n += n
         if self._prune and n and (n > 1 or before % 80 == 0):  # live: about once a second
             ath.prune(float(t[-1]) - 2.0)
-        return SimChunk(t, forces, true_cop, total, counts)
+        return SimChunk(t, forces, true_cop, total, counts, wobble=truth)
 
     def ensure(self, t_s: float) -> None:
         """Simulate far enough that `state_at` can interpolate at t_s."""
@@ -237,7 +255,8 @@ class SimEngine:
         t = np.atleast_1d(np.asarray(t_s, dtype=float))
         ath = self.athlete
         stoch = self._history.interpolate(t * self.rate_hz)
-        total = ath.force_fraction(t) * (1.0 + stoch[:, 2]) * ath.weight_n
+        total = (ath.force_fraction(t) * (1.0 + stoch[:, 2]) * ath.weight_n
+                 + ath.deck_mass_kg.evaluate(t) * GRAVITY)
         base = np.column_stack([ath.base_x.evaluate(t), ath.base_y.evaluate(t)])
         cop = np.clip(base + stoch[:, :2], self._cop_lo, self._cop_hi)
         forces = forces_from_cop(total, cop, self.positions)
@@ -252,6 +271,19 @@ class SimEngine:
         forces = self.state_at(times.reshape(-1)).cell_forces_n.reshape(n, k, -1)
         own = forces[:, np.arange(k), np.arange(k)]  # cell i's force at cell i's instant
         return self.cells.counts(own, times, self.chip_rng)
+
+    def _tilt(self, t: np.ndarray, pushes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The wobble board's free tilt motion and the athlete's c'' (zero before the first
+        board was placed: the generator, and its random numbers, start then, so the numbers
+        depend on time only, never on how the samples were chunked)."""
+        free = np.zeros((t.size, 2))
+        com_acc = np.zeros((t.size, 2))
+        first = self.athlete.first_board_s
+        k = int(np.searchsorted(t, first - 1e-9))
+        if k < t.size:
+            gains = np.column_stack([g.evaluate(t[k:]) for g in self.athlete.tilt_gains])
+            free[k:], com_acc[k:] = self.tilt.step(gains, None if pushes is None else pushes[k:])
+        return free, com_acc
 
     def _push_array(self, t: np.ndarray) -> np.ndarray | None:
         pushes = self.athlete.pushes
@@ -293,6 +325,7 @@ def simulate(
         true_cop_mm=chunk.true_cop_mm,
         total_force_n=chunk.total_force_n,
         counts=chunk.counts,
+        wobble=chunk.wobble,
         phases=list(engine.athlete.phases),
         rate_hz=engine.rate_hz,
         skipped=list(engine.athlete.skipped),

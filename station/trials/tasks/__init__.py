@@ -4,11 +4,14 @@ A trial's task is its protocol data: `task` of the trial spec (station/protocols
 "bess" for the trials of a protocol of kind "bess" (BESS counts errors on plain holds).
 A new task is a module here with a detector (station/trials/tasks/base.py says what it
 implements; subclass HoldDetector to keep the stance checks), a row in DETECTORS, and
-its name in station.protocols.TASKS so protocol files may use it.
+its name in station.protocols.TASKS so protocol files may use it. The wobble task ("wobble",
+and "wobble_bess" when BESS counts its errors) has its rows here; protocol files cannot name
+it until "wobble" joins station.protocols.TASKS (issue 14, phase 2), code can.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from station.trials.tasks.base import DetectorFactory, Failure, HoldClock, TaskDetector
@@ -17,12 +20,15 @@ from station.trials.tasks.drill import DrillDetector, TargetTracker
 from station.trials.tasks.hold import HoldDetector
 from station.trials.tasks.hop import HopDetector
 from station.trials.tasks.push import PushDetector
+from station.trials.tasks.wobble import WOBBLE_ERROR_KINDS, WobbleDetector
 
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
     from station.trials.thresholds import HoldConfig
 
 BESS_TASK = "bess"
+WOBBLE_TASK = "wobble"
+WOBBLE_BESS_TASK = "wobble_bess"
 
 # task name -> detector
 DETECTORS: dict[str, DetectorFactory] = {
@@ -31,13 +37,18 @@ DETECTORS: dict[str, DetectorFactory] = {
     "hop": HopDetector,
     "drill": DrillDetector,
     BESS_TASK: BessDetector,
+    WOBBLE_TASK: WobbleDetector,
+    WOBBLE_BESS_TASK: partial(WobbleDetector, count_errors=True),
 }
 
 
 def task_name(spec: TrialSpec, *, bess: bool = False) -> str:
-    """The table's key for a trial: its task, or "bess" when BESS counts its errors."""
+    """The table's key for a trial: its task, or "bess" ("wobble_bess" for a wobble trial)
+    when BESS counts its errors."""
     if not bess:
         return spec.task
+    if spec.task == WOBBLE_TASK:
+        return WOBBLE_BESS_TASK
     if spec.task != "hold":
         raise ValueError(f"trial {spec.id!r}: BESS counts errors on hold trials, not on "
                          f"task {spec.task!r}; use task = \"hold\" in a BESS protocol")
@@ -59,6 +70,9 @@ __all__ = [
     "BESS_ERROR_KINDS",
     "BESS_TASK",
     "DETECTORS",
+    "WOBBLE_BESS_TASK",
+    "WOBBLE_ERROR_KINDS",
+    "WOBBLE_TASK",
     "BessCounter",
     "BessDetector",
     "DetectorFactory",
@@ -70,6 +84,7 @@ __all__ = [
     "PushDetector",
     "TargetTracker",
     "TaskDetector",
+    "WobbleDetector",
     "bess_total",
     "detector_for",
     "task_name",

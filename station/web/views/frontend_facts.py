@@ -30,6 +30,7 @@ FAILURE_LABELS: dict[str, str] = {
     "step_off": "Stepped off the board",
     "cop_left_foot_area": "Lost balance: weight left the foot",
     "no_hop": "No hop was seen",
+    "rim_contact": "The wobble board's rim touched down",
 }
 
 # The physio's battery list names a stance in one word; the long names are page_data's.
