@@ -42,6 +42,7 @@ from station.web.views import (
     page_sim,
     pages,
     raw_board_page,
+    watch,
 )
 
 __all__ = ["VIEWS", "WebContext", "context", "create_app", "web_dir"]
@@ -59,6 +60,7 @@ VIEWS: tuple[ModuleType, ...] = (
     page_sim,
     pages,
     raw_board_page,
+    watch,
 )
 
 

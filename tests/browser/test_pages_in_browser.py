@@ -257,9 +257,12 @@ def test_admin_adds_a_coach_who_turns_a_tablet_into_the_kiosk(station, browser, 
     page = new_page(browser, TABLET)
     login(page, station, "coach-kim", "coach-password-1")
     page.wait_for_url("**/coach")
-    page.get_by_role("button", name="Kiosk mode").click()
+    page.get_by_role("button", name="Kiosk mode").click()  # a 30-day lock: it asks first
+    page.get_by_role("button", name="Turn into kiosk").click()
     page.wait_for_url("**/kiosk")
     assert page.locator("nav.nav").count() == 0  # a kiosk has no way into history
+    page.get_by_role("button", name="Exit kiosk").click()  # asks first; Cancel keeps the kiosk
+    page.get_by_role("button", name="Cancel").click()
     assert page.get_by_role("button", name="Exit kiosk").is_visible()
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Single-leg hold, right")).click()

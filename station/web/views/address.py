@@ -34,12 +34,21 @@ def register(app: Flask) -> None:
 
     @app.get("/qr.svg")
     def address_qr():
-        urls = station_urls()
-        if not urls:
-            return jsonify(error="the station's address is not known yet"), 404
-        out = io.BytesIO()
-        segno.make(urls[0], error="m").save(out, kind="svg", scale=6, border=2, dark="#0f1720",
-                                            light="#ffffff")
-        response = Response(out.getvalue(), mimetype="image/svg+xml")
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        return qr_response("")
+
+    @app.get("/watch/qr.svg")
+    def watch_qr():  # the kiosk's code: athletes without an account land on the watch view
+        return qr_response("/watch")
+
+
+def qr_response(path: str) -> Response | tuple[Response, int]:
+    """The QR code of the station's best address followed by `path`, as SVG."""
+    urls = station_urls()
+    if not urls:
+        return jsonify(error="the station's address is not known yet"), 404
+    out = io.BytesIO()
+    segno.make(urls[0].rstrip("/") + path, error="m").save(
+        out, kind="svg", scale=6, border=2, dark="#0f1720", light="#ffffff")
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,4 +1,5 @@
-"""The pages people use: home (by role), kiosk, athlete, physio, report, coach, status, settings.
+"""The pages people use: home (by role), kiosk, athlete, physio, report, coach, status, settings;
+and the station's icon at /favicon.ico (browsers ask for it on every page, logged in or not).
 
 Each page gets its data embedded as JSON (read by station.analysis.history: the same
 dict its JSON twin serves), so a phone renders it after one request; actions (start a
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, render_template, request
+from flask import Flask, Response, redirect, render_template, request, send_from_directory
 
 from station import access
 from station.analysis import history
@@ -62,6 +63,12 @@ def is_sim_board() -> bool:
 
 
 def register(app: Flask) -> None:
+    @app.get("/favicon.ico")
+    def favicon() -> Response:  # no login: an icon is not personal data
+        assert app.static_folder is not None
+        return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                                   max_age=86400)
+
     @app.get("/")
     @auth.require_login
     def home():

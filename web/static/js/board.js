@@ -1,14 +1,25 @@
 // The one board renderer: the board seen from above on a canvas (platform outline, cells,
 // feet with the stance foot highlighted, an optional target circle, the COP dot with a short
 // fading trail, a replay's whole path). Used by the kiosk, the physio page, the athlete
-// page's replay and the live view (/live). Board frame: x right, y forward, mm. The cells'
-// positions are the station's (Facts, from station.geometry); the outline and the feet are
-// only a picture.
+// page's replay, the live view (/live) and the watch view (/watch). Board frame: x right,
+// y forward, mm. The cells' positions are the station's (Facts, from station.geometry); the
+// outline and the feet are only a picture.
+//
+// At board scale a single-leg hold's ±10 mm of sway is ±8 px, less than the dot: a live
+// view built with { follow: true } zooms to the task instead: the drill's target, else the
+// athlete's own recent sway around the stance (at least FOLLOW_MIN_HALF_MM each side), and
+// eases back to the whole board when nobody stands on it. A zoomed view always shows a
+// scale bar and a small whole-board inset (where on the board this is); the dot's size is
+// in mm clamped to a legible range, so it follows the zoom and never hides the target.
 "use strict";
 const BoardView = (() => {
   const PLATFORM = Object.freeze({ halfW: 250, halfL: 190 });  // drawn platform half-size (mm)
   const CELLS = Facts.cells.map((c) => [c.x_mm, c.y_mm]);
   const FOOT = { x: 90, halfW: 45, halfL: 125 };
+  const FOLLOW_MIN_HALF_MM = { single: 25, other: 40 };  // the least a followed view shows
+  const FOLLOW_MAX_ZOOM = 12;
+  const DOT = { mm: 3, minPx: 6, maxPx: 13 };  // dot radius: 3 mm, between 6 and 13 CSS px
+  const views = [];  // every view of the page (browser tests read `shown`)
 
   class View {
     constructor(canvas, opts = {}) {
@@ -22,6 +33,11 @@ const BoardView = (() => {
       this.path = null;        // full trace for replay: [[x, y], ...]
       this.zoom = 1;           // > 1 magnifies around `center` (replay of a few mm of sway)
       this.center = [0, 0];
+      this.follow = opts.follow ?? false;  // live: zoom to the task (see the top)
+      this.focus = null;       // followed: the slowly moving centre of the athlete's sway
+      this.lastDraw = null;
+      this.shown = null;       // what the last draw showed, in CSS px (tests, docs)
+      views.push(this);
       this.resize();
       new ResizeObserver(() => this.resize()).observe(canvas);
     }
@@ -51,9 +67,69 @@ const BoardView = (() => {
       }
       ctx.stroke(); ctx.setLineDash([]);
     }
+    baseScale() {  // device px per mm at zoom 1 (the whole board)
+      const c = this.canvas;
+      return Math.min(c.width / (2 * PLATFORM.halfW + 30), c.height / (2 * PLATFORM.halfL + 30));
+    }
+    // Followed views: where to look and how close, eased so the view never jumps; it
+    // widens fast (the dot must not leave it) and narrows slowly.
+    followStep() {
+      const now = performance.now() / 1000;
+      const dt = this.lastDraw === null ? 1 : Math.min(1, now - this.lastDraw);
+      this.lastDraw = now;
+      let goalCenter = [0, 0], goalZoom = 1;
+      if (this.dot) {
+        const single = this.stance === "single-left" || this.stance === "single-right";
+        let half = single ? FOLLOW_MIN_HALF_MM.single : FOLLOW_MIN_HALF_MM.other;
+        if (this.target) {
+          goalCenter = [this.target.x_mm, this.target.y_mm];
+          half = Math.max(half, this.target.radius_mm * 2);
+        } else {
+          const k = 1 - Math.exp(-dt / 1.5);
+          this.focus = this.focus ? [this.focus[0] + k * (this.dot[0] - this.focus[0]), this.focus[1] + k * (this.dot[1] - this.focus[1])] : [...this.dot];
+          goalCenter = this.focus;
+        }
+        for (const [, x, y] of [...this.trail, [0, ...this.dot]]) {
+          half = Math.max(half, 1.25 * Math.abs(x - goalCenter[0]) + 6, 1.25 * Math.abs(y - goalCenter[1]) + 6);
+        }
+        const c = this.canvas;
+        goalZoom = Math.min(FOLLOW_MAX_ZOOM, Math.max(1, Math.min(c.width, c.height) / 2 / half / this.baseScale()));
+      } else {
+        this.focus = null;
+      }
+      const kz = 1 - Math.exp(-dt / (goalZoom < this.zoom ? 0.12 : 0.6));
+      this.zoom += kz * (goalZoom - this.zoom);
+      const kc = 1 - Math.exp(-dt / 0.25);
+      this.center = [this.center[0] + kc * (goalCenter[0] - this.center[0]), this.center[1] + kc * (goalCenter[1] - this.center[1])];
+    }
+    // The whole board, small, in a corner: where on the board the zoomed view is.
+    inset() {
+      const { ctx, canvas } = this;
+      const d = this.dpr;
+      const w = Math.min(canvas.width * 0.24, 120 * d), sc = w / (2 * PLATFORM.halfW);
+      const h = 2 * PLATFORM.halfL * sc, x0 = 8 * d, y0 = 8 * d;
+      const at = (x, y) => [x0 + (x + PLATFORM.halfW) * sc, y0 + (PLATFORM.halfL - y) * sc];
+      ctx.fillStyle = "rgba(15, 23, 32, 0.85)"; ctx.strokeStyle = "#4d6278"; ctx.lineWidth = 1 * d;
+      ctx.beginPath(); ctx.roundRect(x0, y0, w, h, 4 * d); ctx.fill(); ctx.stroke();
+      if (this.stance) {
+        for (const side of [-1, 1]) {
+          const [fx, fy] = at(side * FOOT.x, 0);
+          ctx.beginPath(); ctx.ellipse(fx, fy, FOOT.halfW * sc, FOOT.halfL * sc, 0, 0, 2 * Math.PI); ctx.stroke();
+        }
+      }
+      const s = this.px(0, 0)[2];
+      const halfX = canvas.width / 2 / s, halfY = canvas.height / 2 / s;
+      const [rx, ry] = at(this.center[0] - halfX, this.center[1] + halfY);
+      ctx.strokeStyle = "#e8eef4"; ctx.strokeRect(rx, ry, 2 * halfX * sc, 2 * halfY * sc);
+      if (this.dot) {
+        const [px, py] = at(this.dot[0], this.dot[1]);
+        ctx.fillStyle = "#3ecf8e"; ctx.beginPath(); ctx.arc(px, py, 2.5 * d, 0, 2 * Math.PI); ctx.fill();
+      }
+    }
     draw() {
       const { ctx, canvas } = this;
       const d = this.dpr;
+      if (this.follow) this.followStep();
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       const [x0, y0, s] = this.px(-PLATFORM.halfW, PLATFORM.halfL);
       ctx.fillStyle = "#1d2a37"; ctx.strokeStyle = "#2f4154"; ctx.lineWidth = 2 * d;
@@ -92,19 +168,27 @@ const BoardView = (() => {
           ctx.beginPath(); ctx.moveTo(ax, ay); ctx.lineTo(bx, by); ctx.stroke();
         }
       }
+      const [, , sc] = this.px(0, 0);
       if (this.zoom > 1.01) {  // a scale bar: magnified views must not look like big sway
-        const [, , sc] = this.px(0, 0);
-        const mm = [5, 10, 20, 50, 100].find((v) => v * sc >= canvas.width / 8) || 100;
+        const mm = [2, 5, 10, 20, 50, 100].find((v) => v * sc >= canvas.width / 8) || 100;
         const x1 = canvas.width - 16 * d - mm * sc, y1 = canvas.height - 16 * d;
         ctx.strokeStyle = "#e8eef4"; ctx.lineWidth = 3 * d; ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x1 + mm * sc, y1); ctx.stroke();
         ctx.fillStyle = "#e8eef4"; ctx.font = `${13 * d}px system-ui, sans-serif`; ctx.textAlign = "right";
         ctx.fillText(`${mm} mm (×${this.zoom.toFixed(1)})`, x1 + mm * sc, y1 - 7 * d);
       }
+      if (this.zoom > 1.5) this.inset();
+      const dotR = Math.min(DOT.maxPx, Math.max(DOT.minPx, DOT.mm * sc / d)) * d;
+      let dotPx = null;
       if (this.dot) {
         const [px, py] = this.px(this.dot[0], this.dot[1]);
-        ctx.fillStyle = "#ffffff"; ctx.beginPath(); ctx.arc(px, py, 13 * d, 0, 2 * Math.PI); ctx.fill();
-        ctx.fillStyle = "#3ecf8e"; ctx.beginPath(); ctx.arc(px, py, 10 * d, 0, 2 * Math.PI); ctx.fill();
+        ctx.fillStyle = "#ffffff"; ctx.beginPath(); ctx.arc(px, py, dotR, 0, 2 * Math.PI); ctx.fill();
+        ctx.fillStyle = "#3ecf8e"; ctx.beginPath(); ctx.arc(px, py, dotR * 0.77, 0, 2 * Math.PI); ctx.fill();
+        dotPx = [px / d, py / d];
       }
+      this.shown = {
+        pxPerMm: sc / d, zoom: this.zoom, dotMm: this.dot ? [...this.dot] : null, dotPx,
+        dotRadiusPx: dotR / d, targetRadiusPx: this.target ? this.target.radius_mm * sc / d : null,
+      };
     }
   }
 
@@ -147,5 +231,5 @@ const BoardView = (() => {
       v.draw();
     }
   }
-  return { View, Player, PLATFORM };
+  return { View, Player, PLATFORM, views };
 })();

@@ -47,13 +47,48 @@ const BS = (() => {
     t.innerHTML = html.trim();
     return t.content.firstElementChild;
   }
+  // A message at the top of the screen (station.css .toasts: never over the buttons). The same
+  // message already showing is not shown twice (it stays longer); at most three at a time;
+  // a tap dismisses one.
+  const TOASTS_MAX = 3;
   function toast(message, kind = "info") {
     let box = document.getElementById("toasts");
     if (!box) { box = h('<div id="toasts" class="toasts" role="status" aria-live="polite"></div>'); document.body.append(box); }
+    const life = kind === "bad" ? 8000 : 4000;
+    const same = [...box.children].find((t) => t.dataset.message === message && t.dataset.kind === kind);
+    if (same) { clearTimeout(same.timer); same.timer = setTimeout(() => same.remove(), life); return; }
     const item = h(`<div class="toast toast-${kind}">${esc(message)}</div>`);
+    item.dataset.message = message; item.dataset.kind = kind;
+    item.addEventListener("click", () => item.remove());
     box.append(item);
-    setTimeout(() => item.remove(), kind === "bad" ? 8000 : 4000);
+    while (box.children.length > TOASTS_MAX) box.firstElementChild.remove();
+    item.timer = setTimeout(() => item.remove(), life);
   }
+
+  // A form with data-confirm="question" (Kiosk mode, Exit kiosk) asks first, in place: the
+  // button becomes the question with its own Yes (data-confirm-yes) and Cancel.
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm || form.dataset.confirmed) return;
+    ev.preventDefault();
+    if (form.querySelector(".confirm")) return;
+    const button = form.querySelector("button[type=submit]");
+    const ask = h(`<span class="confirm" role="group"><span class="small">${esc(form.dataset.confirm)}</span><button class="btn btn-small" type="button" data-yes>${esc(form.dataset.confirmYes || "Yes")}</button><button class="btn btn-small btn-ghost" type="button" data-cancel>Cancel</button></span>`);
+    ask.querySelector("[data-yes]").addEventListener("click", () => { form.dataset.confirmed = "1"; form.requestSubmit(); });
+    ask.querySelector("[data-cancel]").addEventListener("click", () => { ask.remove(); button.hidden = false; button.focus(); });
+    button.hidden = true;
+    form.append(ask);
+    ask.querySelector("[data-yes]").focus();
+  });
+
+  // "⚠ clock" marks (a trial recorded before the station's clock was set) explain themselves
+  // on a tap too: touch screens have no hover for the title (a repeated tap does not stack).
+  document.addEventListener("click", (ev) => {
+    const mark = ev.target instanceof Element && ev.target.closest(".clock-warn");
+    if (!mark) return;
+    ev.stopPropagation(); ev.preventDefault();  // not the row's own action (a replay)
+    toast(mark.title || "The station clock was not set: the date may be wrong.", "info");
+  }, true);
   function scoreClass(s) {
     if (s === null || s === undefined) return "";
     return s >= 70 ? "good" : s >= 40 ? "mid" : "low";

@@ -75,7 +75,7 @@
   }
 
   // -- running a trial ---------------------------------------------------------------------
-  const view = new BoardView.View($("cop"));
+  const view = new BoardView.View($("cop"), { follow: true });
   const player = new BoardView.Player(view);
 
   function current() { return st.queue[st.index]; }
@@ -108,9 +108,9 @@
     if (st.athlete) body.athlete_uid = st.athlete.uid;
     if (durationOverride) body.duration_s = durationOverride;
     try {
-      if (st.athlete && !st.sessionUid) {  // one session (visit) groups the protocol's trials
-        st.sessionUid = (await BS.api("POST", `/api/athletes/${encodeURIComponent(st.athlete.uid)}/sessions`, { protocol: st.protocol.id })).uid;
-      }
+      // One session (visit) groups the protocol's trials. None is opened ahead: the station
+      // opens it when the first trial is saved (an aborted run leaves no empty session), and
+      // the next trials join it (sessionOf, after each saved result).
       if (st.sessionUid) body.session_uid = st.sessionUid;
       await BS.api("POST", "/api/trials/start", body);
       st.running = true; st.awaitingResult = true;
@@ -118,7 +118,6 @@
     } catch (e) {
       st.running = false;
       setBanner(`Cannot start: ${e.message}`, "s-failed");
-      BS.toast(e.message, "bad");
     }
   }
 
@@ -140,6 +139,7 @@
       if (!hold.body_weight_n) text = "Stand still on both feet: weighing…";
     }
     setBanner(text, `s-${state}`);
+    soundFor(hold);
     const ov = $("overlay");
     if (state === "countdown" && hold.countdown_remaining_s !== null) {
       ov.hidden = false;
@@ -158,6 +158,23 @@
       if (st.awaitingResult && state !== "aborted") fetchResultSoon();
     }
   }
+
+  // Sound cues (Cues): a tick per countdown second, the start, the end, leaving the drill's
+  // target, a failed hold (a touch-down or a step-off); each on the change, once.
+  const heard = { state: null, second: null, inside: null };
+  function soundFor(hold) {
+    const second = hold.state === "countdown" && hold.countdown_remaining_s !== null ? Math.ceil(hold.countdown_remaining_s) : null;
+    if (second !== null && second !== heard.second && second >= 1) Cues.play("tick");
+    if (hold.state !== heard.state) {
+      if (hold.state === "holding") Cues.play("start");
+      else if (hold.state === "complete") Cues.play("end");
+      else if (hold.state === "failed") Cues.play("touchdown");
+    }
+    const inside = hold.state === "holding" && hold.target ? Boolean(hold.target.inside) : null;
+    if (heard.inside === true && inside === false) Cues.play("leave");
+    Object.assign(heard, { state: hold.state, second, inside });
+  }
+  Cues.toggle($("btn-sound"));
 
   // The result normally arrives on the live stream; if that message was missed (a phone
   // that slept, a reconnect), ask the API for the station's last result.
@@ -212,6 +229,7 @@
       try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
     }
     renderMeasures(result, card);
+    if (result.trial_uid && st.athlete && !st.sessionUid) st.sessionUid = await sessionOf(result.trial_uid);
     const exports = $("res-export");
     if (exports) {
       exports.hidden = !result.trial_uid;
@@ -235,6 +253,11 @@
       $("res-compare").textContent = `${what}: not measured for this trial (too short, a gap in the board's signal, or no hop or push seen), so it scores 0. Please repeat it.`;
     }
     show("result");
+  }
+
+  // The session the station opened for this run's first saved trial (null: none yet).
+  async function sessionOf(trialUid) {
+    try { return (await BS.api("GET", `/api/trials/${encodeURIComponent(trialUid)}`)).session_uid || null; } catch (e) { return null; }
   }
 
   // The trial's own measures (a hop by its landing, a push by the reaction: Facts.tasks),

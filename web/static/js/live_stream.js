@@ -13,7 +13,8 @@
 //   a status pill ("connecting…", "live", "reconnecting…") up to date.
 "use strict";
 const LiveStream = (() => {
-  const URL_PATH = "/api/live";
+  // a page may name another stream of the same shape: <body data-live-stream="/api/watch">
+  const URL_PATH = document.body.dataset.liveStream || "/api/live";
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
   const handlers = new Map();   // kind -> Set of functions

@@ -3,7 +3,7 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const view = new BoardView.View($("board"), { trailS: 2.0 });
+  const view = new BoardView.View($("board"), { trailS: 2.0, follow: true });
   const player = new BoardView.Player(view);
 
   function fmt(v, d = 1) { return v === null || v === undefined ? "–" : v.toFixed(d); }

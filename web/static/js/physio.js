@@ -89,7 +89,7 @@
   });
 
   // -- live ----------------------------------------------------------------------------------
-  const view = new BoardView.View($("cop"));
+  const view = new BoardView.View($("cop"), { follow: true });
   const player = new BoardView.Player(view);
   const STATES = { empty: "Waiting for the athlete", on_board: "On the board: weighing", ready: "Ready", countdown: "Countdown", holding: "Holding", complete: "Complete", failed: "Failed", aborted: "Stopped" };
   function onFrames(msg) {
