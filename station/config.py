@@ -113,6 +113,13 @@ def _bool(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _station_name(value: Any) -> str:
+    text = _text(value).strip()
+    if not 1 <= len(text) <= 60 or any(ord(c) < 32 for c in text):
+        raise ValueError("must be 1 to 60 printable characters")
+    return text
+
+
 def _database_url(value: Any) -> str:
     text = _text(value)
     if text and text.split("://", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql"):
@@ -123,6 +130,16 @@ def _database_url(value: Any) -> str:
 
 
 SCHEMA: dict[str, dict[str, Key]] = {
+    "station": {
+        "name": Key(
+            "Balance Station", _station_name, "the station's name: every page's header, reports"
+        ),
+        "default_duration_s": Key(
+            0,
+            _int_range(0, 120),
+            "length of a hold started without one, in seconds (0 = the protocol's own)",
+        ),
+    },
     "board": {
         "kind": Key("sim", _board, "board source: sim, emulator, hx711 or replay:FILE"),
         "sck": Key(5, _bcm_pin, "BCM pin of the shared HX711 clock (SCK)"),
@@ -195,6 +212,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 SECTION_DOCS: dict[str, str] = {
+    "station": "The club's station: its name and trial defaults.",
     "board": "The load cells and their HX711 amplifiers (pins are BCM GPIO numbers).",
     "server": "The web app.",
     "storage": "Where the history lives, how long raw data is kept, and backups.",
@@ -215,6 +233,60 @@ class Config:
 
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]
+
+
+# The keys the Settings page may change, and when a change takes effect. Their values are
+# kept in the store (station_settings, "config.<section>.<key>") and override the config
+# file and the environment; the command line still wins (see docs/configuration.md).
+PAGE_SETTINGS: dict[str, str] = {
+    "station.name": "at once (page header, reports)",
+    "station.default_duration_s": (
+        "kept and shown now; trials follow it once the trial start (POST /api/trials/start) "
+        "reads it: until then a trial without a length uses the protocol's"
+    ),
+    "board.demo": (
+        "at once: pauses or resumes the demo athletes (they run only on the simulated board "
+        "started with --demo or board.demo = true: starting them needs a restart)"
+    ),
+    "storage.raw_frames_months": "at the next daily maintenance (retention)",
+    "storage.backup_dir": "at the next daily maintenance (backup)",
+    "storage.backup_keep": "at the next daily maintenance (backup)",
+}
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """`value` checked by the schema's own validator for "section.key"; ConfigError naming
+    the key (the Settings page and the config file share one set of rules)."""
+    section, _, key = name.partition(".")
+    spec = SCHEMA.get(section, {}).get(key)
+    if spec is None:
+        raise ConfigError(f"unknown setting {name!r}")
+    try:
+        return spec.check(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} {exc} (got {value!r})") from None
+
+
+def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+    """A copy of `config` with the Settings page's values ({"section.key": value}) applied.
+
+    Only PAGE_SETTINGS are taken; a stored value the schema no longer accepts (a later
+    version narrowed a range) is left out, so the file's value holds and the station starts.
+    """
+    values = {section: dict(items) for section, items in config.values.items()}
+    applied = []
+    for name, value in overrides.items():
+        if name not in PAGE_SETTINGS:
+            continue
+        try:
+            checked = check_setting(name, value)
+        except ConfigError:
+            continue
+        section, _, key = name.partition(".")
+        values[section][key] = checked
+        applied.append(name)
+    source = config.source if not applied else f"{config.source} + Settings page"
+    return Config(values, source)
 
 
 def _hold_settings() -> Any:
@@ -412,6 +484,27 @@ def configuration_markdown() -> str:
         out += ["| key | default | meaning |", "|---|---|---|"]
         for key, default, doc in keys:
             out.append(f"| `{key}` | `{_toml_value(default)}` | {_markdown_cell(doc)} |")
+    out += [
+        "",
+        "## Changed on the Settings page",
+        "",
+        "An admin can change these keys on the Settings page (`/settings`, or",
+        "`PUT /api/settings`). Each value is checked by the same rule as in the file and the",
+        "change goes into the security log with its old and new value. The values live in the",
+        "database (table `station_settings`, keys `config.<section>.<key>`), so they travel",
+        "with backups, and they override the config file and the environment; a command-line",
+        "option still wins. \"Use the file's value\" removes the override.",
+        "`balance-station settings` lists the values in force and where each comes from.",
+        "",
+        "| key | takes effect |",
+        "|---|---|",
+    ]
+    out += [f"| `{name}` | {_markdown_cell(when)} |" for name, when in PAGE_SETTINGS.items()]
+    out += [
+        "",
+        "The [hold] thresholds are shown read-only on the page: change them in the file",
+        "(see [hold-engine.md](hold-engine.md)) and restart.",
+    ]
     out += [
         "",
         "## The whole file",

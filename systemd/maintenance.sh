@@ -3,6 +3,7 @@
 #   1. a dated database backup into storage.backup_dir (default <data_dir>/backups),
 #      keeping the newest storage.backup_keep;
 #   2. raw frames older than storage.raw_frames_months removed (0 = keep forever).
+# An admin may change these three on the Settings page: those values win over the file.
 # Both are safe while the station runs. Usage: maintenance.sh PREFIX CONFIG
 set -Eeuo pipefail
 
@@ -10,8 +11,15 @@ PREFIX=${1:?usage: maintenance.sh PREFIX CONFIG}
 CONFIG=${2:?usage: maintenance.sh PREFIX CONFIG}
 CLI=$PREFIX/venv/bin/balance-station
 
+# The value in force: the Settings page's (kept in the database) over the config file's;
+# the file's alone when the station's command cannot answer (no database yet).
 setting() {
-    "$PREFIX/venv/bin/python" -m station.config get "$1" --config "$CONFIG"
+    local value
+    if value=$("$CLI" settings get "$1" --config "$CONFIG" 2>/dev/null) && [[ -n $value ]]; then
+        printf '%s\n' "$value"
+    else
+        "$PREFIX/venv/bin/python" -m station.config get "$1" --config "$CONFIG"
+    fi
 }
 
 database_url=$(setting storage.database_url)

@@ -7,13 +7,16 @@ from pathlib import Path
 import pytest
 
 from station.config import (
+    PAGE_SETTINGS,
     SCHEMA,
     ConfigError,
+    check_setting,
     configuration_markdown,
     documented_defaults,
     hold_defaults,
     load_config,
     main,
+    with_overrides,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 # One accepted non-default value (as written in TOML, and what it parses to) and one refused
 # value (with the words of the refusal) for EVERY key: test_every_key_has_cases keeps it so.
 CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
+    ("station", "name"): ('"Riverside FC"', "Riverside FC", '""', "1 to 60 printable"),
+    ("station", "default_duration_s"): ("20", 20, "121", "must be an integer from 0 to 120"),
     ("board", "kind"): ('"hx711"', "hx711", '"usb"', "must be sim, emulator, hx711"),
     ("board", "sck"): ("17", 17, "40", "must be an integer from 0 to 27"),
     ("board", "douts"): ("[27, 22, 23, 24]", (27, 22, 23, 24), "[1, 2, 3]", "list of four"),
@@ -277,3 +282,35 @@ def test_the_clock_mode_reaches_the_board_options(tmp_path):
     assert resolve(args).board.shared_clock is True
     args.config = write(tmp_path, "")
     assert resolve(args).board.shared_clock is False
+
+
+def test_page_settings_are_checked_by_the_schema_rule_and_named():
+    for name in PAGE_SETTINGS:
+        section, _, key = name.partition(".")
+        _, parsed, bad, words = CASES[(section, key)]
+        assert check_setting(name, parsed) == parsed
+        with pytest.raises(ConfigError, match=rf"^{name} .*{words}"):
+            check_setting(name, tomllib_value(bad))
+    with pytest.raises(ConfigError, match=r"unknown setting 'server\.pirate'"):
+        check_setting("server.pirate", 1)
+
+
+def tomllib_value(text: str) -> object:
+    import tomllib
+
+    return tomllib.loads(f"v = {text}")["v"]
+
+
+def test_overrides_win_over_the_file_and_bad_or_foreign_ones_are_ignored(tmp_path):
+    path = write(tmp_path, '[storage]\nbackup_keep = 4\n[station]\nname = "File FC"\n')
+    config = load_config(path, environ={})
+    merged = with_overrides(config, {
+        "storage.backup_keep": 7,
+        "station.name": "",  # a value the schema refuses (stored by an older version)
+        "server.port": 1,  # not a Settings-page key
+    })
+    assert merged["storage"]["backup_keep"] == 7
+    assert merged["station"]["name"] == "File FC"
+    assert merged["server"]["port"] == config["server"]["port"]
+    assert config["storage"]["backup_keep"] == 4  # the loaded config is left as it was
+    assert merged.source.endswith("+ Settings page")

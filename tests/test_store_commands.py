@@ -30,7 +30,7 @@ def run(*argv: object) -> int:
 
 def test_db_current_check_upgrade(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("db", "current", "--data-dir", data_dir) == 0
-    assert "revision 0005" in capsys.readouterr().out
+    assert "revision 0006" in capsys.readouterr().out
     assert run("db", "check", "--data-dir", data_dir) == 0
     assert "integrity: ok" in capsys.readouterr().out
     assert run("db", "upgrade", "--data-dir", data_dir) == 0
@@ -206,3 +206,48 @@ def test_athlete_delete_without_yes_asks_and_keeps_data(
     store = open_store(data_dir)
     assert len(store.list_athletes()) == 2
     store.close()
+
+
+def test_demo_command_removes_only_demo_data_and_switches_it_off(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    store = open_store(data_dir)
+    real = {a.uid for a in store.list_athletes()}
+    demo = store.add_athlete(Athlete(name="Demo · Alex Rivera", demo=True))
+    store.create_session(SessionRecord(athlete_uid=demo))
+    store.close()
+    common = ("--data-dir", data_dir, "--config", config)
+    assert run("demo", "status", *common) == 0
+    assert "demo athletes: 1" in capsys.readouterr().out
+    assert run("demo", "remove", *common) == 0
+    assert "removed the demo: 1 athletes, 1 sessions, 0 trials; demo now off" in (
+        capsys.readouterr().out)
+    store = open_store(data_dir)
+    assert {a.uid for a in store.list_athletes()} == real
+    assert store.config_overrides() == {"board.demo": False}
+    assert [e.kind for e in store.security_log()] == ["setting_changed", "demo_removed"]
+    store.close()
+    assert run("demo", "on", *common) == 0
+    assert run("settings", "get", "board.demo", *common) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "true"
+
+
+def test_settings_command_prints_the_page_values_over_the_file(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[storage]\nbackup_keep = 4\nraw_frames_months = 6\n")
+    store = open_store(data_dir)
+    store.set_config_override("storage.backup_keep", 2, actor="admin")
+    store.close()
+    common = ("--data-dir", data_dir, "--config", config)
+    assert run("settings", "get", "storage.backup_keep", *common) == 0
+    assert run("settings", "get", "storage.raw_frames_months", *common) == 0
+    assert capsys.readouterr().out.split() == ["2", "6"]
+    assert run("settings", *common) == 0
+    out = capsys.readouterr().out
+    assert "storage.backup_keep = 2  (Settings page)" in out
+    assert "storage.raw_frames_months = 6  (config)" in out
+    assert run("settings", "get", "storage.nope", *common) == 2

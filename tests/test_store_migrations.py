@@ -119,7 +119,7 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
         open_store(store_location)
     store = open_store(store_location, upgrade=True)
     try:
-        assert store.revision() == migrate.head_revision() == "0005"
+        assert store.revision() == migrate.head_revision() == "0006"
         assert store.counts() == {
             "athletes": 1,
             "sessions": 1,
@@ -204,3 +204,35 @@ def test_metrics_move_back_and_forth_between_revisions_2_and_3(store_location: s
     assert store.load_trial("t-1").metrics == {"mvelo_mm_s": 12.0}
     assert store.counts()["trial_raw"] == 2 and store.integrity_check().ok
     store.close()
+
+
+def test_revision_6_flags_earlier_demo_athletes_and_goes_back(store_location: str) -> None:
+    """0006: the demo loop's athletes of earlier versions become demo data (removable in one
+    step); a real athlete, even one named "Demo ...", does not; downgrade drops the columns."""
+    engine = make_engine(store_location)
+    migrate.upgrade(engine, "0005")
+    now = datetime(2026, 1, 5, tzinfo=UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        for uid, name, notes in (
+            ("a-demo", "Demo · Alex Rivera", "simulated demo athlete"),
+            ("a-real", "Demo Person", "a real athlete"),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO athletes (uid, name, notes, active, created_at, updated_at) "
+                    "VALUES (:uid, :name, :notes, true, :now, :now)"
+                ),
+                {"uid": uid, "name": name, "notes": notes, "now": now},
+            )
+    migrate.upgrade(engine)
+    engine.dispose()
+    store = open_store(store_location)
+    assert {a.uid: a.demo for a in store.list_athletes()} == {"a-demo": True, "a-real": False}
+    assert all(a.archived_at is None for a in store.list_athletes())
+    store.close()
+    engine = make_engine(store_location)
+    migrate.downgrade(engine, "0005")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("trials")}
+    assert "invalid" not in columns and "invalid_reason" not in columns
+    engine.dispose()

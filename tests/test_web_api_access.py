@@ -54,6 +54,8 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
         ("post", "/api/calibration/save"): {},
         ("post", "/api/calibration/verify"): {"mass_kg": 50, "x_mm": 50, "y_mm": -30},
         ("post", "/api/calibration/cancel"): {},
+        ("patch", "/api/settings"): {"station.name": "Test Club"},
+        ("post", "/api/trials/{uid}/invalidate"): {"reason": "stepped off early"},
     }
 
 

@@ -23,6 +23,7 @@ from station.commands._common import (
     resolve,
 )
 from station.commands._errors import UserError
+from station.config import with_overrides
 from station.live.runtime import FrameEstimator, StationConfig, StationRuntime
 from station.service.clock import wall_clock_status
 from station.service.sdnotify import HealthWatchdog, Notifier, StationHealth
@@ -80,13 +81,21 @@ def handle(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # rare, clear lines only
     settings = resolve(args)
+    data_dir = ensure_data_dir(settings.data_dir)
+    store = open_station_store(settings)
+    # The Settings page's values (in the store) over the file; the command line still wins.
+    overrides = store.config_overrides()
+    loaded_config = settings.config
+    settings.config = with_overrides(loaded_config, overrides)
     demo = settings.board.demo
     if demo and not is_simulated(settings.board.spec):
+        store.close()
         raise UserError("--demo needs the simulated board (--board sim or emulator)")
+    # Switched on on the Settings page: the demo runs from this start (simulated board only).
+    demo = demo or (overrides.get("board.demo") is True and is_simulated(settings.board.spec))
     # In the station, demo athletes are played by the DemoLoop (so their trials are recorded),
     # not by the simulator's own demo script.
     settings.board = dataclasses.replace(settings.board, demo=False)
-    data_dir = ensure_data_dir(settings.data_dir)
     server_cfg = settings.config["server"]
     acq_cfg = settings.config["acquisition"]
     host = args.host or server_cfg["host"]
@@ -105,7 +114,6 @@ def handle(args: argparse.Namespace) -> int:
         estimator=estimator,
         calibration_problem=problem,
     )
-    store = open_station_store(settings)
     saver = store_saver(store, board_id=runtime.board_kind)
     storage_cfg = settings.config["storage"]
     disk = DiskSpace(data_dir, storage_cfg["disk_warn_mb"], storage_cfg["disk_floor_mb"])
@@ -126,7 +134,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError("--demo-hold must be from 3 to 60 seconds")
     demo_loop = DemoLoop(runtime, runner, store, duration_s=args.demo_hold) if demo else None
     web = WebContext(runtime=runtime, trials=runner, store=store, data_dir=data_dir,
-                     calibration_path=settings.calibration_save_path)
+                     calibration_path=settings.calibration_save_path, config=loaded_config)
     app = create_app(web)
     try:
         server = create_station_server(

@@ -30,6 +30,8 @@ class Athlete:
     uid: str = field(default_factory=new_uid)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    demo: bool = False  # a simulated demo athlete: `Store.remove_demo_data` deletes them
+    archived_at: datetime | None = None  # archived: hidden from picker and team, history kept
 
 
 @dataclass
@@ -83,6 +85,10 @@ class TrialRecord:
     athlete_uid: str | None = None
     analyzed_at: datetime | None = None
     raw_purged_at: datetime | None = None
+    invalid: bool = False  # set by Store.invalidate_trial, never by saving
+    invalid_reason: str | None = None
+    invalidated_at: datetime | None = None
+    invalidated_by: str | None = None
 
 
 @dataclass

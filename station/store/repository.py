@@ -60,15 +60,21 @@ from station.store.schema import (
 from station.store.usernames import username_key
 
 STATION_UID_KEY = "station.uid"
+DEMO_HISTORY_KEY = "demo.history"  # when the demo's weeks of history were made (JSON)
+OVERRIDE_PREFIX = "config."  # Settings-page values of config keys: config.station.name
 PSEUDONYM_KEY = "anonymise.key"
 
 # A trial's fields are written once, in the trials table (schema.py) and TrialRecord
 # (records.py); everything else derives from those two. The table's columns that the record
 # holds as they are; the others are local keys and a time the store fills in.
+# Invalidation is a later correction (Store.invalidate_trial), never part of saving a trial.
+INVALIDATION_FIELDS = ("invalid", "invalid_reason", "invalidated_at", "invalidated_by")
 TRIAL_COLUMNS = tuple(
     c.name
     for c in trials.c
-    if c.name in TrialRecord.__dataclass_fields__ and c.name != "analyzed_at"
+    if c.name in TrialRecord.__dataclass_fields__
+    and c.name != "analyzed_at"
+    and c.name not in INVALIDATION_FIELDS
 )
 # What an athlete's history lists of each trial (and the athlete CSV, in this order),
 # besides the trial's and its session's uid and whether raw frames are kept.
@@ -87,6 +93,8 @@ HISTORY_FIELDS = (
     "time_to_failure_s",
     "score",
     "analysis_version",
+    "invalid",  # an invalidated trial stays in history, out of baselines, trends and scores
+    "invalid_reason",
 )
 
 
@@ -228,6 +236,8 @@ class Store:
                     birth_year=athlete.birth_year,
                     notes=athlete.notes,
                     active=athlete.active,
+                    demo=athlete.demo,
+                    archived_at=athlete.archived_at,
                     created_at=athlete.created_at or now,
                     updated_at=now,
                 )
@@ -260,9 +270,11 @@ class Store:
     def list_athletes(
         self, active_only: bool = False, team: str | None = None, name_contains: str | None = None
     ) -> list[Athlete]:
+        """Athletes by name; `active_only`: the ones to pick and show on the team (active and
+        not archived). Archived athletes are listed otherwise: their history is kept."""
         query = sa.select(athletes).order_by(athletes.c.name, athletes.c.id)
         if active_only:
-            query = query.where(athletes.c.active.is_(True))
+            query = query.where(athletes.c.active.is_(True), athletes.c.archived_at.is_(None))
         if team is not None:
             query = query.where(athletes.c.team == team)
         if name_contains:
@@ -294,7 +306,7 @@ class Store:
             raise StoreError(f"{ref!r} matches several athletes: {listed}; use the id")
         return _athlete(rows[0])
 
-    def delete_athlete(self, uid: str) -> dict[str, int]:
+    def delete_athlete(self, uid: str, tombstone: bool = True) -> dict[str, int]:
         """Delete an athlete and everything recorded about them; returns what was deleted.
 
         A tombstone keeps the uid (no personal data) so importing an older archive does not
@@ -325,8 +337,56 @@ class Store:
                 ).rowcount,
                 "athletes": conn.execute(athletes.delete().where(athletes.c.id == aid)).rowcount,
             }
-            conn.execute(tombstones.insert().values(uid=uid, kind="athlete", deleted_at=utcnow()))
+            if tombstone:
+                conn.execute(
+                    tombstones.insert().values(uid=uid, kind="athlete", deleted_at=utcnow())
+                )
         return counts
+
+    def archive_athlete(
+        self, uid: str, archived: bool = True, actor: str | None = None,
+        address: str | None = None,
+    ) -> Athlete:
+        """Archive (or restore) an athlete: hidden from the kiosk picker and the team, their
+        history kept. Logged in the security log; archiving twice keeps the first date."""
+        with self.write() as conn:
+            row = conn.execute(sa.select(athletes).where(athletes.c.uid == uid)).mappings().first()
+            if row is None:
+                raise StoreError(f"no athlete with id {uid}")
+            if archived != (row["archived_at"] is not None):
+                conn.execute(
+                    athletes.update()
+                    .where(athletes.c.id == row["id"])
+                    .values(archived_at=utcnow() if archived else None, updated_at=utcnow())
+                )
+                _log(conn, "athlete_archived" if archived else "athlete_restored", actor,
+                     row["name"], f"athlete {uid}", address)
+            row = conn.execute(sa.select(athletes).where(athletes.c.uid == uid)).mappings().one()
+        return _athlete(row)
+
+    def remove_demo_data(self, actor: str | None = None) -> dict[str, int]:
+        """Delete every demo athlete and all that is recorded about them (no tombstones:
+        demo people are not to be kept out of an import); what was deleted, summed."""
+        with self.read() as conn:
+            uids = list(conn.scalars(sa.select(athletes.c.uid).where(athletes.c.demo.is_(True))))
+        total: dict[str, int] = {"athletes": 0, "sessions": 0, "trials": 0}
+        for uid in uids:
+            for key, value in self.delete_athlete(uid, tombstone=False).items():
+                total[key] = total.get(key, 0) + value
+        with self.write() as conn:
+            conn.execute(
+                station_settings.delete().where(station_settings.c.key == DEMO_HISTORY_KEY)
+            )
+            _log(conn, "demo_removed", actor, None,
+                 f"{total['athletes']} athletes, {total['sessions']} sessions, "
+                 f"{total['trials']} trials")
+        return total
+
+    def has_demo_data(self) -> bool:
+        with self.read() as conn:
+            return bool(conn.scalar(
+                sa.select(sa.func.count()).select_from(athletes).where(athletes.c.demo.is_(True))
+            ))
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -538,6 +598,60 @@ class Store:
             conn.execute(trial_metrics.delete().where(trial_metrics.c.trial_id == trial_id))
             if metrics is not None:
                 conn.execute(trial_metrics.insert().values(trial_id=trial_id, metrics=metrics))
+
+    def invalidate_trial(
+        self, uid: str, reason: str | None, *, invalid: bool = True, actor: str | None = None,
+        address: str | None = None,
+    ) -> TrialRecord:
+        """Mark a bad trial invalid (with the reason, who and when) or restore it (the last
+        reason is kept, so history can say it was once invalidated and why). Logged."""
+        if invalid and not (reason or "").strip():
+            raise StoreError("reason: say why the trial is invalid (e.g. 'stepped off early')")
+        with self.write() as conn:
+            row = conn.execute(
+                sa.select(trials.c.id, trials.c.invalid, athletes.c.name)
+                .join(athletes, athletes.c.id == trials.c.athlete_id)
+                .where(trials.c.uid == uid)
+            ).first()
+            if row is None:
+                raise StoreError(f"no trial with id {uid}")
+            values: dict[str, Any] = {"invalid": invalid}
+            if invalid:
+                values |= {"invalid_reason": _clip(reason.strip() if reason else None, 500),
+                           "invalidated_at": utcnow(), "invalidated_by": _clip(actor, 200)}
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**values))
+            if bool(row.invalid) != invalid:
+                _log(conn, "trial_invalidated" if invalid else "trial_restored", actor,
+                     row.name, f"trial {uid}" + (f": {values['invalid_reason']}" if invalid
+                                                 else ""), address)
+        return self.load_trial(uid, with_raw=False)
+
+    # -- settings the Settings page changes (they override the config file) ----------------
+
+    def config_overrides(self) -> dict[str, Any]:
+        """{"section.key": value} the Settings page stored (values as JSON gave them)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                sa.select(station_settings.c.key, station_settings.c.value).where(
+                    station_settings.c.key.like(f"{OVERRIDE_PREFIX}%")
+                )
+            ).all()
+        return {key[len(OVERRIDE_PREFIX):]: json.loads(value) for key, value in rows}
+
+    def set_config_override(
+        self, name: str, value: Any, *, before: Any = None, actor: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """Store a checked setting (`name` = "section.key"; None clears it back to the
+        config file's value) and log the change with the old and new value."""
+        key = OVERRIDE_PREFIX + name
+        with self.write() as conn:
+            conn.execute(station_settings.delete().where(station_settings.c.key == key))
+            if value is not None:
+                conn.execute(station_settings.insert().values(key=key, value=json_text(value)))
+            shown = "the config file's value" if value is None else json_text(value)
+            _log(conn, "setting_changed", actor, name,
+                 f"{json_text(before)} -> {shown}", address)
 
     # -- targets ---------------------------------------------------------------------------
 

@@ -130,6 +130,10 @@ athletes = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # migration 0006: the simulated demo athletes (removable in one step), and archiving
+    # (hidden from the kiosk picker and the team, history kept)
+    sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("archived_at", UTCDateTime),
     _one_of("dominant_leg", DOMINANT_LEGS),
 )
 
@@ -212,6 +216,12 @@ trials = sa.Table(
     sa.Column("analysis_version", sa.String(50)),
     sa.Column("analyzed_at", UTCDateTime),
     sa.Column("raw_purged_at", UTCDateTime),
+    # migration 0006: a bad trial is kept but marked, with why and by whom; baselines,
+    # trends and scores leave it out
+    sa.Column("invalid", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("invalid_reason", sa.Text),
+    sa.Column("invalidated_at", UTCDateTime),
+    sa.Column("invalidated_by", sa.String(200)),
     _one_of("outcome", OUTCOMES),
     _one_of("eyes", EYES),
     sa.Index("ix_trials_athlete_started_seq", "athlete_id", "started_at", "seq"),

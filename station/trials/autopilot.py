@@ -7,7 +7,10 @@ free foot, hop or wait for the push, sometimes lose balance, step off).
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
 forever, so the station shows live data and fills its history by itself; it
 gives way at once to a person starting a trial, and waits until nobody has
-run one for two minutes.
+run one for two minutes. Its athletes are the demo stories of station.trials.demo_history:
+on its first start it gives them weeks of history, and then plays each at the skill their
+story has reached (the one who stopped training stays away), so new trials continue it.
+The Settings page's demo switch (the store's board.demo override) pauses and resumes it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.trials.demo_history import (
+    STORIES,
+    demo_athlete_uids,
+    demo_info,
+    ensure_demo_history,
+    failure_chance,
+    skill_today,
+    story_for,
+)
 from station.trials.events import TERMINAL_STATES, State
 from station.trials.runner import TrialError, TrialRequest, TrialRunner
 
@@ -52,8 +64,22 @@ class SimAutopilot:
         self.failure_rate = failure_rate
         self._trial_key: object = None
         self.play: AthletePlay | None = None
+        self.profile: tuple[float, float, float] | None = None  # (mass, skill, failure rate)
+
+    def plan(self, mass_kg: float, skill: float, failure_rate: float) -> None:
+        """Who does the next trial: a known athlete instead of a random one."""
+        self.profile = (mass_kg, skill, failure_rate)
 
     def _new_play(self) -> AthletePlay:
+        if self.profile is not None:
+            mass, skill, rate = self.profile
+            self.profile = None
+            fails = self.rng.random() < rate
+            return AthletePlay(
+                mass_kg=mass, skill=skill,
+                fail_after_s=self.rng.uniform(2.0, 8.0) if fails else None,
+                fail_on_board=True,
+            )
         fails = self.rng.random() < self.failure_rate
         return AthletePlay(
             mass_kg=round(self.rng.uniform(50, 95), 1),
@@ -106,17 +132,13 @@ class SimAutopilot:
         return True
 
 
-DEMO_ATHLETES = (
-    ("Demo · Alex Rivera", "Demo U18", "right"),
-    ("Demo · Sam Okafor", "Demo U18", "left"),
-    ("Demo · Mia Lindqvist", "Demo Seniors", "right"),
-    ("Demo · Noah Tanaka", "Demo Seniors", "right"),
-)
+DEMO_ATHLETES = tuple((st.name, st.team, st.dominant_leg) for st in STORIES)
 DEMO_TRIALS = (
     ("single-leg-left", "left-open-firm"),
     ("single-leg-right", "right-open-firm"),
     ("romberg", None),
 )
+SIDE_OF = {"left-open-firm": "left", "right-open-firm": "right"}
 
 
 class DemoLoop:
@@ -132,6 +154,7 @@ class DemoLoop:
         self.duration_s = duration_s
         self.rest_s = rest_s
         self._stop = threading.Event()
+        self._history_tried = False
         self._thread = threading.Thread(target=self._run, name="demo", daemon=True)
 
     def start(self) -> None:
@@ -141,36 +164,70 @@ class DemoLoop:
         self._stop.set()
         self._thread.join(2.0)
 
-    def _athletes(self) -> list[str | None]:
+    def _athletes(self) -> list[tuple[str | None, str | None]]:
+        """(uid, story name) of the athletes who still train (none without a store)."""
         if self.store is None:
-            return [None]
-        from station.store.records import Athlete
+            return [(None, None)]
+        uids = demo_athlete_uids(self.store)
+        return [(uids[st.name], st.name) for st in STORIES if st.trains(float("inf"))]
 
-        existing = {a.name: a.uid for a in self.store.list_athletes()}
-        uids = []
-        for name, team, leg in DEMO_ATHLETES:
-            uid = existing.get(name) or self.store.add_athlete(
-                Athlete(name=name, team=team, dominant_leg=leg, notes="simulated demo athlete")
-            )
-            uids.append(uid)
-        return uids
+    def enabled(self) -> bool:
+        """Off while the Settings page's demo switch (board.demo) is stored off."""
+        if self.store is None:
+            return True
+        try:
+            return bool(self.store.config_overrides().get("board.demo", True))
+        except Exception:  # a database hiccup must not end the demo thread
+            return True
+
+    def make_history(self) -> None:
+        """The demo athletes' weeks of history, once (the store remembers it was made)."""
+        if self.store is None:
+            return
+        if self._history_tried and demo_info(self.store) is not None:
+            return
+        calibration = self.runtime.calibration_snapshot()
+        if calibration is None:
+            if not self._history_tried:
+                log.warning("demo: no calibration, so no demo history")
+            self._history_tried = True
+            return
+        self._history_tried = True
+        try:
+            ensure_demo_history(self.store, calibration, duration_s=self.duration_s,
+                                stop=self._stop.is_set)
+        except Exception:  # the live demo runs without history
+            log.exception("demo: could not make the demo history")
+
+    def _plan(self, story_name: str | None, trial_id: str) -> None:
+        story = story_for(story_name) if story_name else None
+        if story is None:
+            return
+        side = SIDE_OF.get(trial_id, "right")
+        skill = skill_today(story, side)
+        self.autopilot.plan(story.mass_kg, skill, failure_chance(skill, trial_id in SIDE_OF))
 
     def _run(self) -> None:
-        athletes = self._athletes()
         n = 0
         while not self._stop.is_set():
+            if not self.enabled():
+                self._stop.wait(2.0)  # the demo is switched off
+                continue
+            self.make_history()  # one settings read once the history exists
             quiet = time.monotonic() - self.runner.last_operator_activity
             if quiet < OPERATOR_QUIET_S or self.runner.is_running:
                 self._stop.wait(2.0)  # a person is using the station
                 continue
+            athletes = self._athletes()  # again each time: the demo data may be removed
             protocol_id, trial_id = DEMO_TRIALS[n % len(DEMO_TRIALS)]
-            athlete = athletes[n % len(athletes)]
+            athlete, story_name = athletes[(n // len(DEMO_TRIALS)) % len(athletes)]
             n += 1
             try:
                 if trial_id is None:
                     from station.protocols import get_protocol
 
                     trial_id = self.rng.choice(get_protocol(protocol_id).trials).id
+                self._plan(story_name, trial_id)
                 self.runner.start(TrialRequest(protocol_id, trial_id, athlete_uid=athlete,
                                                duration_s=self.duration_s, demo=True))
             except TrialError as exc:  # e.g. not calibrated, or an operator's trial runs

@@ -18,6 +18,7 @@ from flask import current_app
 if TYPE_CHECKING:
     import numpy as np
 
+    from station.config import Config
     from station.store import Store
     from station.trials.runner import TrialRunner
 
@@ -86,7 +87,8 @@ class WebContext:
     """The objects the views use. `store` is None when the database could not be opened
     (the app then serves only /api/health); `calibration_path` None means no calibration
     file is configured (calibrate with the CLI); `station_urls` is filled in by
-    `balance-station run` once the server listens (best address first)."""
+    `balance-station run` once the server listens (best address first); `config` is the
+    configuration as loaded, without the Settings page's values (the page shows both)."""
 
     runtime: Station
     trials: TrialRunner | None = None
@@ -94,6 +96,7 @@ class WebContext:
     data_dir: Path | None = None
     calibration_path: Path | None = None
     station_urls: list[str] = field(default_factory=list)
+    config: Config | None = None  # as loaded (file + environment); the Settings page's over it
 
 
 def context() -> WebContext:

@@ -19,7 +19,7 @@ from station.board.spec import is_simulated
 from station.web import auth
 from station.web.api import store_404
 from station.web.context import context
-from station.web.views import api_admin, page_data
+from station.web.views import api_admin, api_settings, page_data
 
 NAV = (
     # (path, label, capability)
@@ -161,5 +161,6 @@ def register(app: Flask) -> None:
             "token_roles": list(access.TOKEN_ROLES),
             "capabilities": {k: sorted(v) for k, v in auth.CAPABILITIES.items()},
             "capability_help": access.CAPABILITY_HELP,
+            "station": api_settings.settings_view(),
         }
         return render_page("settings.html", title="Users and settings", data=data)

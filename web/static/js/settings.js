@@ -1,4 +1,5 @@
-// Users, API tokens, login sessions, the security log and the role table; every change goes
+// Station settings (name, default hold, demo, retention, backups; hold thresholds read-only),
+// users, API tokens, login sessions, the security log and the role table; every change goes
 // through the admin JSON API.
 "use strict";
 (() => {
@@ -106,5 +107,85 @@
   for (const [cap, allowed] of Object.entries(D.capabilities)) {
     $("caps").querySelector("tbody").append(BS.h(`<tr><td title="${BS.esc(D.capability_help[cap] || "")}">${BS.esc(D.capability_help[cap] || cap)}</td>${roles.map((r) => `<td>${allowed.includes(r) ? "✓" : ""}</td>`).join("")}</tr>`));
   }
+  // station settings: one field per key, the file's value under it; only changed keys are sent
+  const LABELS = {
+    "station.name": "Station name",
+    "station.default_duration_s": "Default hold (s, 0 = the protocol's)",
+    "board.demo": "Demo athletes",
+    "storage.raw_frames_months": "Keep raw frames (months, 0 = forever)",
+    "storage.backup_dir": "Backup folder ('' = data directory's backups/)",
+    "storage.backup_keep": "Backups to keep",
+  };
+  const shown = (v) => (typeof v === "boolean" ? (v ? "on" : "off") : (v === "" ? "''" : String(v)));
+  let station = D.station;
+  function fieldOf(s) {
+    const id = `s-${s.name.replace(".", "-")}`;
+    const input = s.kind === "bool"
+      ? BS.h(`<input type="checkbox" id="${id}" style="width:auto" ${s.value ? "checked" : ""}>`)
+      : BS.h(`<input id="${id}" ${s.kind === "int" ? 'type="number" inputmode="numeric" step="1"' : 'maxlength="300"'}>`);
+    if (s.kind !== "bool") input.value = s.value;
+    input.dataset.name = s.name;
+    const box = BS.h(`<div class="setting" data-setting="${BS.esc(s.name)}"><label for="${id}">${BS.esc(LABELS[s.name] || s.name)}</label><div class="setting-input"></div><p class="muted small"></p><p class="field-error error small" role="alert" hidden></p></div>`);
+    box.querySelector(".setting-input").append(input);
+    const note = box.querySelector("p.muted");
+    note.textContent = `${s.from === "page" ? "Set here" : "From the config file"} · file: ${shown(s.file_value)} · takes effect ${s.takes_effect}`;
+    if (s.from === "page") {
+      const reset = BS.h('<button class="btn btn-ghost btn-small" type="button">Use the file\'s value</button>');
+      reset.addEventListener("click", () => save({ [s.name]: null }, "Back to the file's value."));
+      note.append(" ", reset);
+    }
+    return box;
+  }
+  function renderStation(view) {
+    station = view;
+    $("s-fields").replaceChildren(...view.settings.map(fieldOf));
+    const tbody = $("hold").querySelector("tbody");
+    tbody.replaceChildren(...view.hold.map((h) => BS.h(`<tr><td><code>${BS.esc(h.name)}</code></td><td>${BS.esc(String(h.value))}${h.set_in_file ? " (file)" : ""}</td><td style="text-align:left">${BS.esc(h.doc)}</td></tr>`)));
+    $("hold-count").textContent = view.hold.length;
+    const demo = view.demo, info = demo.history;
+    $("demo-state").textContent = demo.athletes
+      ? `${demo.athletes} demo athletes` + (info && info.trials != null ? `, with ${info.trials} trials of made-up history (${info.sessions} sessions).` : ".") + " Removing deletes them and all their trials, and switches the demo off."
+      : "No demo data on this station.";
+    $("demo-remove").hidden = !demo.athletes;
+  }
+  function clearErrors() {
+    for (const p of $("s-fields").querySelectorAll(".field-error")) { p.hidden = true; p.textContent = ""; }
+  }
+  async function save(changes, okMsg) {
+    clearErrors();
+    try {
+      renderStation(await BS.api("PATCH", "/api/settings", changes));
+      BS.toast(okMsg, "ok");
+      if ("station.name" in changes) document.querySelector(".brand").textContent = station.settings.find((s) => s.name === "station.name").value;
+      await reload();
+    } catch (e) {
+      const named = station.settings.find((s) => e.message.startsWith(s.name));  // errors name the key
+      const box = named && $("s-fields").querySelector(`[data-setting="${CSS.escape(named.name)}"] .field-error`);
+      if (box) { box.textContent = e.message; box.hidden = false; }
+      BS.toast(e.message, "bad");
+    }
+  }
+  $("s-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const changes = {};
+    for (const s of station.settings) {
+      const input = $("s-fields").querySelector(`[data-name="${CSS.escape(s.name)}"]`);
+      let value = s.kind === "bool" ? input.checked : input.value;
+      if (s.kind === "int") value = value.trim() === "" || !/^-?\d+$/.test(value.trim()) ? value : Number(value);
+      if (value !== s.value) changes[s.name] = value;
+    }
+    if (!Object.keys(changes).length) { BS.toast("Nothing changed.", "ok"); return; }
+    save(changes, "Settings saved.");
+  });
+  $("demo-remove").addEventListener("click", async () => {
+    if (!confirm("Remove the demo athletes and all their trials? The demo is switched off.")) return;
+    try {
+      const r = await BS.api("POST", "/api/demo/remove");
+      renderStation(r);
+      BS.toast(`Removed ${r.removed.athletes} demo athletes and ${r.removed.trials} trials.`, "ok");
+      await reload();
+    } catch (e) { BS.toast(e.message, "bad"); }
+  });
+  renderStation(D.station);
   renderUsers(D.users); renderTokens(D.tokens); renderSessions(D.sessions); renderLog(D.security_log, false);
 })();
