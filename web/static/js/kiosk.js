@@ -245,7 +245,14 @@
     } else {
       $("res-next").textContent = `${st.protocol.name}: all trials done.`;
     }
-    if (result.error) BS.toast(`Not saved: ${result.error}`, "bad");
+    // A trial that is not in the history says so on the card, not in a passing toast.
+    const unsaved = st.athlete && result.saved === false;
+    $("res-saved").hidden = !unsaved;
+    if (unsaved) {
+      $("res-saved").textContent = result.spooled
+        ? "Not saved yet: the station kept this trial and will save it by itself (see Status)."
+        : `Not saved: ${result.not_saved_reason || result.error || "the station could not keep this trial"}.`;
+    }
     // the test's own first measure (velocity, time to stabilization, excursion) is missing
     const main = card && card.measures.find((m) => m.key !== "score");
     if ((!result.metrics || (main && main.value === null)) && o.state === "complete") {

@@ -35,7 +35,9 @@
     ol.replaceChildren();
     run.steps.forEach((s, i) => {
       const cls = `${i === run.index ? "current" : ""} ${s.status === "done" ? "done" : ""}`;
-      const res = s.result ? ` <span class="score ${BS.scoreClass(s.result.score)}">${BS.num(s.result.score, 0)}</span> <span class="muted small">${s.result.outcome.state}</span>` : s.status === "skipped" ? ' <span class="muted small">skipped</span>' : "";
+      const saved = s.status === "spooled" ? ' <span class="pill pill-wait">not saved yet: kept on the station</span>'
+        : s.status === "unsaved" ? ` <span class="pill pill-bad">not saved: ${BS.esc(s.result.not_saved_reason || s.result.error || "")}</span>` : "";
+      const res = s.result ? ` <span class="score ${BS.scoreClass(s.result.score)}">${BS.num(s.result.score, 0)}</span> <span class="muted small">${s.result.outcome.state}</span>${saved}` : s.status === "skipped" ? ' <span class="muted small">skipped</span>' : "";
       const li = BS.h(`<li class="${cls}"><span>${BS.esc(label(s))}${res}</span><span class="spacer"></span></li>`);
       if (i === run.index) {
         const start = BS.h(`<button class="btn btn-small">${s.result ? "Repeat" : run.armed ? "Armed…" : "Start"}</button>`);
@@ -105,7 +107,8 @@
   function onResult(r) {
     const s = run.steps[run.index];
     if (!run.armed || !s || r.trial_id !== s.trial.id || r.athlete_uid !== A.uid) return;
-    s.result = r; s.status = "done"; run.armed = false;
+    // a trial the station could not save is not a done step: say so, and offer the repeat
+    s.result = r; s.status = r.saved === false ? (r.spooled ? "spooled" : "unsaved") : "done"; run.armed = false;
     renderSteps();
   }
   LiveStream.pill($("conn"));
