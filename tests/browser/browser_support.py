@@ -64,10 +64,12 @@ def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def run_station(tmp: Path, data_dir: Path, log_name: str) -> Iterator[str]:
+def run_station(
+    tmp: Path, data_dir: Path, log_name: str, config: str = "# defaults only\n"
+) -> Iterator[str]:
     """A `balance-station run --board sim` (no demo autopilot) on `data_dir`: yields its URL,
-    stops it after, and keeps its log in artifacts/ as `log_name`."""
-    (tmp / "empty.toml").write_text("# defaults only\n")
+    stops it after, and keeps its log in artifacts/ as `log_name`; `config` is its TOML."""
+    (tmp / "empty.toml").write_text(config)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     log = (tmp / "station.log").open("w")
     proc = subprocess.Popen(
