@@ -202,8 +202,10 @@ def test_trial_runner_parts_and_trial_result_match_the_doc():
 
 def test_every_protocols_hold_status_is_documented():
     hold_rows = documented("`hold`", "hold.")
-    # TrialRunner.status adds these (abort_reason once aborted)
-    runner_keys = {"protocol", "trial_id", "instructions", "abort_reason"}
+    # TrialRunner.status adds these (abort_reason, aborted_by once aborted; expires_in_s
+    # while the board is empty)
+    runner_keys = {"protocol", "trial_id", "instructions", "abort_reason", "aborted_by", "run",
+                   "owner", "athlete_uid", "session_uid", "seq", "demo", "expires_in_s"}
     seen: set[str] = set()
 
     def check(engine: HoldEngine, what: str) -> None:

@@ -116,7 +116,7 @@ class SimAutopilot:
             if spec.task == "hop":
                 self._once("hop", "hop")
             if spec.task == "push" and elapsed > 3.0:
-                self._once("push", "push", direction=self.rng.choice(["forward", "backward"]),
+                self._once("push", "push", direction=self.rng.choice(["forward", "back"]),
                            magnitude=round(self.rng.uniform(6, 12), 1))
             if play.fail_after_s is not None and elapsed > play.fail_after_s:
                 self._once("fail", "touch_down", on_board=play.fail_on_board)

@@ -14,6 +14,13 @@ the reader, only the callables it is given: `start_checks` say why a trial may n
 start now (acquisition restarting, the disk nearly full), `source_lost` is called when
 the board stops answering, and `spool` keeps a trial the saver refused
 (station.trials.spool), so a failed save never loses the frames and the result says so.
+
+One board serves several screens (the kiosk, the physio page, the API), so a trial has an
+owner (`TrialOwner`: who started it, from which screen), shown to everyone in its status.
+Only the owner controls it; anyone else must ask to take over (`takeover=True`, which the
+screens confirm with the person first), and the abort says who took over so the owner's
+screen can tell its user. A screen left with an armed trial and nobody on the board does
+not block the station: the trial expires after `HoldConfig.armed_timeout_s`.
 """
 
 from __future__ import annotations
@@ -46,14 +53,51 @@ TERMINAL = TERMINAL_STATES
 # Why a trial was aborted (`abort_reason` in results, statuses and `trial_aborted` events).
 ABORT_REASONS: dict[str, str] = {
     "operator": "an operator aborted it",
-    "operator_took_over": "a person started a trial while a demo trial ran",
+    "operator_took_over": "someone else took over the board (a person started or stopped "
+                          "a trial while another screen's or a demo trial ran)",
     "automatic": "the station stopped it (a demo trial that got stuck)",
+    "armed_timeout": "nobody stepped onto the board in time",
     "board_stopped_answering": "the board stopped answering",
 }
 
 
 class TrialError(RuntimeError):
     """A trial cannot be started or changed now (the message says why)."""
+
+
+class NotTheOwner(TrialError):
+    """Someone else's trial runs: the caller may only take it over explicitly (`owner`)."""
+
+    def __init__(self, message: str, owner: TrialOwner) -> None:
+        super().__init__(message)
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class TrialOwner:
+    """Who started a trial: `key` tells screens apart (a login or kiosk session; never
+    shown), `who` names the person or screen, `screen` where it was started ("kiosk",
+    "physio", "api", "demo"), `athlete` the athlete's name when there is one."""
+
+    key: str
+    who: str
+    screen: str
+    athlete: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What every screen shows: "Jordan Smith — started at the kiosk"."""
+        subject = self.athlete or ("a guest try" if self.screen != "demo" else self.who)
+        where = {
+            "kiosk": f"started at the kiosk ({self.who})",
+            "physio": f"started by {self.who} on the physio page",
+            "demo": "the demo loop",
+        }.get(self.screen, f"started by {self.who} through the API")
+        return f"{subject} — {where}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "who": self.who, "screen": self.screen,
+                "athlete": self.athlete}
 
 
 @dataclass
@@ -66,6 +110,7 @@ class TrialRequest:
     operator_start: bool = False
     seq: int = 1
     demo: bool = False  # started by the demo loop: gives way to any operator's trial
+    owner: TrialOwner | None = None  # None: no screen (tools, tests): anyone may control it
 
 
 @dataclass
@@ -88,6 +133,7 @@ class FinishedTrial:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     abort_reason: str | None = None  # a key of ABORT_REASONS when aborted
+    aborted_by: str | None = None  # the label of whoever took over, when that aborted it
     not_saved_reason: str | None = None  # why saved_uid is None, in words
     spooled: bool = False  # kept on disk to be saved later (station.trials.spool)
     # each frame's cells' conversion offsets from t_ns ((n, 4) int32, zero rows not known),
@@ -109,6 +155,8 @@ class FinishedTrial:
             "not_saved_reason": self.not_saved_reason,
             "spooled": self.spooled,
             "abort_reason": self.abort_reason,
+            "aborted_by": self.aborted_by,
+            "owner": None if self.request.owner is None else self.request.owner.to_json(),
         }
 
 
@@ -142,6 +190,9 @@ class TrialRunner:
         self._start_checks = tuple(start_checks)
         self._spool = spool
         self._abort_reason: str | None = None
+        self._aborted_by: str | None = None
+        self._run = 0  # counts started trials: screens tell one trial from the next by it
+        self._empty_since: float | None = None  # monotonic time the armed board became empty
         self._lock = threading.Lock()
         self._engine: HoldEngine | None = None
         self._request: TrialRequest | None = None
@@ -158,8 +209,11 @@ class TrialRunner:
         self.last_result: FinishedTrial | None = None
 
     # -- control (web threads) -----------------------------------------------------------
-    def start(self, request: TrialRequest) -> dict[str, Any]:
-        """Begin a trial; refused while another runs or when the station is uncalibrated."""
+    def start(self, request: TrialRequest, *, takeover: bool = False) -> dict[str, Any]:
+        """Begin a trial; refused while another runs or when the station is uncalibrated.
+
+        A demo trial gives way at once; another owner's trial only with `takeover` (it is
+        aborted as "operator_took_over", naming the new owner), else NotTheOwner."""
         calibration = self._calibration_snapshot()
         if calibration is None:
             raise TrialError("the station is not calibrated: trials cannot be recorded")
@@ -183,9 +237,15 @@ class TrialRunner:
             if not request.demo:
                 self.last_operator_activity = time.monotonic()
             running = self._engine is not None and self._engine.state not in TERMINAL
-            if running and self._request is not None and self._request.demo and not request.demo:
-                self._abort_locked("operator_took_over")  # the demo gives way to a person
-                running = False
+            if running and self._request is not None and not request.demo:
+                if self._request.demo:  # the demo gives way to a person
+                    self._abort_locked("operator_took_over", request.owner)
+                    running = False
+                elif self._others_locked(request.owner):
+                    if not takeover:
+                        raise self._not_owner_locked("start a trial")
+                    self._abort_locked("operator_took_over", request.owner)
+                    running = False
             if running:
                 raise TrialError("a trial is already running: finish or abort it first")
             self._engine = engine_for(
@@ -193,22 +253,37 @@ class TrialRunner:
             )
             self._request, self._protocol, self._spec = request, protocol, spec
             self._calibration = calibration
-            self._abort_reason = None
+            self._abort_reason = self._aborted_by = None
+            self._run += 1
+            self._empty_since = time.monotonic()
             self._started_at = datetime.now(UTC)
             self._t, self._counts, self._pending_events = [], [], []
             self._cell_dt = []
         log.info("trial started: %s/%s", protocol.id, spec.id)
         return self.status()
 
-    def operator_start(self) -> None:
+    def operator_start(self, *, by: TrialOwner | None = None) -> None:
+        """The operator's start of the waiting trial (its owner only)."""
         with self._lock:
             self.last_operator_activity = time.monotonic()
             if self._engine is None:
                 raise TrialError("no trial to start")
+            if self._engine.state not in TERMINAL and self._others_locked(by):
+                raise self._not_owner_locked("start it")
             self._queue(self._engine.start())
 
-    def abort(self, *, by_operator: bool = True, reason: str | None = None) -> None:
-        """Stop the running trial; `reason` (a key of ABORT_REASONS) defaults from who asks."""
+    def abort(
+        self,
+        *,
+        by_operator: bool = True,
+        reason: str | None = None,
+        by: TrialOwner | None = None,
+        takeover: bool = False,
+    ) -> None:
+        """Stop the running trial; `reason` (a key of ABORT_REASONS) defaults from who asks.
+
+        `by` is who asks: someone else's trial stops only with `takeover` (reason
+        "operator_took_over", naming `by`), else NotTheOwner."""
         reason = reason or ("operator" if by_operator else "automatic")
         if reason not in ABORT_REASONS:
             raise ValueError(f"unknown abort reason {reason!r} (known: {sorted(ABORT_REASONS)})")
@@ -217,7 +292,33 @@ class TrialRunner:
                 self.last_operator_activity = time.monotonic()
             if self._engine is None or self._engine.state in TERMINAL:
                 raise TrialError("no trial is running")
-            self._abort_locked(reason)
+            if self._others_locked(by):
+                if not takeover:
+                    raise self._not_owner_locked("stop it")
+                reason = "operator_took_over"
+            self._abort_locked(reason, by if reason == "operator_took_over" else None)
+
+    def _others_locked(self, caller: TrialOwner | None) -> bool:
+        """Whether the current trial belongs to someone other than `caller` (a screen's
+        trial against another screen; a trial or caller without owner belongs to all)."""
+        owner = self._request.owner if self._request is not None else None
+        if owner is None or caller is None or (self._request and self._request.demo):
+            return False
+        return owner.key != caller.key
+
+    def _not_owner_locked(self, what: str) -> NotTheOwner:
+        assert self._request is not None and self._request.owner is not None
+        owner = self._request.owner
+        return NotTheOwner(
+            f"the board is in use: {owner.label}. To {what}, take the trial over "
+            "(takeover: true); that screen is told.",
+            owner,
+        )
+
+    def owns_current(self, caller: TrialOwner | None) -> bool:
+        """Whether `caller` started the current (or last) trial."""
+        owner = self._request.owner if self._request is not None else None
+        return owner is not None and caller is not None and owner.key == caller.key
 
     def source_lost(self, problem: str) -> None:
         """The board stopped answering (`problem` says how): abort the trial, if one runs."""
@@ -227,9 +328,12 @@ class TrialRunner:
             log.warning("trial aborted: the board stopped answering (%s)", problem)
             self._abort_locked("board_stopped_answering")
 
-    def _abort_locked(self, reason: str) -> None:
+    def _abort_locked(self, reason: str, by: TrialOwner | None = None) -> None:
         assert self._engine is not None
         self._abort_reason = reason
+        self._aborted_by = by.label if by is not None else None
+        if by is not None:
+            log.info("trial taken over by %s", by.label)
         self._queue(self._engine.abort())
         self._finish_locked()
 
@@ -249,12 +353,29 @@ class TrialRunner:
                 self._queue(events)
                 if engine.state in TERMINAL:
                     self._finish_locked()
+                    return
+            self._expire_locked(engine)
+
+    def _expire_locked(self, engine: HoldEngine) -> None:
+        """Abort an armed trial whose board stayed empty for armed_timeout_s."""
+        if engine.state is not State.EMPTY:
+            self._empty_since = None
+            return
+        now = time.monotonic()
+        if self._empty_since is None:
+            self._empty_since = now
+        elif now - self._empty_since >= self._config.armed_timeout_s:
+            log.info("trial expired: nobody stepped on within %.0f s",
+                     self._config.armed_timeout_s)
+            self._abort_locked("armed_timeout")
 
     def _queue(self, events: list[Any]) -> None:
         for event in events:
             item = event.to_json()
             if item["kind"] == "trial_aborted":
                 item["detail"]["reason"] = self._abort_reason
+                if self._aborted_by is not None:  # taken over: who did it
+                    item["detail"]["by"] = self._aborted_by
             self._pending_events.append(item)
 
     @property
@@ -266,6 +387,11 @@ class TrialRunner:
     def current_key(self) -> object:
         """Changes whenever a new trial starts (the engine object itself)."""
         return self._engine
+
+    @property
+    def current_owner(self) -> TrialOwner | None:
+        """Who started the current (or last) trial; None for a trial without a screen."""
+        return self._request.owner if self._request is not None else None
 
     @property
     def is_running(self) -> bool:
@@ -292,8 +418,20 @@ class TrialRunner:
             out["protocol"] = self._protocol.id
             out["trial_id"] = self._spec.id
             out["instructions"] = self._spec.instructions
+        request = self._request
+        out["run"] = self._run
+        if request is not None:
+            out["owner"] = None if request.owner is None else request.owner.to_json()
+            out["athlete_uid"] = request.athlete_uid
+            out["session_uid"] = request.session_uid
+            out["seq"] = request.seq
+            out["demo"] = request.demo
+        if engine.state is State.EMPTY and self._empty_since is not None:
+            left = self._config.armed_timeout_s - (time.monotonic() - self._empty_since)
+            out["expires_in_s"] = round(max(0.0, left), 1)
         if engine.state is State.ABORTED:
             out["abort_reason"] = self._abort_reason
+            out["aborted_by"] = self._aborted_by
         return out
 
     # -- the end of a trial ----------------------------------------------------------------
@@ -312,6 +450,7 @@ class TrialRunner:
             started_at=self._started_at,
             clock_synced=self._clock_synced(),
             abort_reason=self._abort_reason if engine.state is State.ABORTED else None,
+            aborted_by=self._aborted_by if engine.state is State.ABORTED else None,
             cell_dt_ns=_offsets(self._cell_dt),
         )
         self._t, self._counts, self._cell_dt = [], [], []

@@ -36,7 +36,7 @@ import numpy as np
 
 from station.protocols import Protocol, TrialSpec
 from station.trials.events import Event, State, TrialOutcome
-from station.trials.runner import FinishedTrial, Saver, TrialRequest
+from station.trials.runner import FinishedTrial, Saver, TrialOwner, TrialRequest
 from station.wire import json_safe
 
 log = logging.getLogger("station.trials")
@@ -90,6 +90,7 @@ def encode(finished: FinishedTrial, error: str, spooled_at: datetime) -> bytes:
         "score": finished.score,
         "analysis_version": finished.analysis_version,
         "abort_reason": finished.abort_reason,
+        "aborted_by": finished.aborted_by,
         "extra": finished.extra,
     }
     text = json.dumps(meta, default=json_safe, allow_nan=True)
@@ -121,7 +122,7 @@ def decode(data: bytes) -> tuple[FinishedTrial, dict[str, Any]]:
     fields["state"] = State(fields["state"])
     fields["events"] = [Event(t, kind, detail) for t, kind, detail in fields["events"]]
     finished = FinishedTrial(
-        request=TrialRequest(**meta["request"]),
+        request=_request(meta["request"]),
         protocol=protocol,
         spec=spec,
         outcome=TrialOutcome(**fields),
@@ -134,6 +135,7 @@ def decode(data: bytes) -> tuple[FinishedTrial, dict[str, Any]]:
         score=meta["score"],
         analysis_version=meta["analysis_version"],
         abort_reason=meta["abort_reason"],
+        aborted_by=meta.get("aborted_by"),
         extra=meta["extra"],
         cell_dt_ns=cell_dt_ns,
     )
@@ -332,3 +334,10 @@ class DiskSpace:
             "disk_floor_mb": self.floor_mb,
             "disk_warning": warning,
         }
+
+
+def _request(fields: dict[str, Any]) -> TrialRequest:
+    """The spooled TrialRequest (its owner, when it had one, back as a TrialOwner)."""
+    fields = dict(fields)
+    owner = fields.pop("owner", None)
+    return TrialRequest(**fields, owner=TrialOwner(**owner) if owner else None)

@@ -157,6 +157,12 @@ class HoldConfig:
         2.0, 0.0, 50.0,
         "entered/left events need a crossing this deep so noise at the rim does not flood the view")
 
+    # --- an armed trial that nobody uses ---------------------------------------------------------
+    armed_timeout_s: float = _setting(
+        120.0, 10.0, 3600.0,
+        "an armed trial with nobody on the board this long expires, so a left screen "
+        "cannot block the board")
+
     # --- signal --------------------------------------------------------------------------------
     max_gap_s: float = _setting(
         0.5, 0.05, 10.0,

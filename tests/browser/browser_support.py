@@ -64,10 +64,18 @@ def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def run_station(tmp: Path, data_dir: Path, log_name: str) -> Iterator[str]:
+# Every browser context of the suite connects from 127.0.0.1, and each open page holds a live
+# stream: the per-address limit that protects a real station (24) would refuse the suite.
+TEST_SERVER_CONFIG = "[server]\nconnections_per_address = 400\n"
+
+
+def run_station(
+    tmp: Path, data_dir: Path, log_name: str, config: str = ""
+) -> Iterator[str]:
     """A `balance-station run --board sim` (no demo autopilot) on `data_dir`: yields its URL,
-    stops it after, and keeps its log in artifacts/ as `log_name`."""
-    (tmp / "empty.toml").write_text("# defaults only\n")
+    stops it after, and keeps its log in artifacts/ as `log_name`; `config` is more TOML
+    (sections other than [server])."""
+    (tmp / "empty.toml").write_text(TEST_SERVER_CONFIG + config)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     log = (tmp / "station.log").open("w")
     proc = subprocess.Popen(

@@ -20,6 +20,9 @@ Timings (assumptions, from the balance and landing literature):
   then a damped 2.2 Hz oscillation with a 0.2 s decay (settled in ~1 s);
 - push: an impulse (N s) divided by body mass kicks the COM velocity; the delayed PD control
   moves the COP tens of mm and back within ~1.5 s (5 N s on 70 kg: ~40 mm).
+- lapses (step_on/set_condition `lapses=True`): in single-leg stance the athlete loses
+  balance at the condition's rate (`sway.lapse_rate_per_s`: foam and closed eyes more
+  often), touches the floor with the free foot and lifts it again after LAPSE_RECOVER_S.
 
 A wobble board (`place_wobble_board`, while nobody is on the platform) changes what the
 platform sees: the COP is the dome's contact (station.board.sim.wobble), the deck's weight
@@ -36,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from station.board.sim.reference_traces import CopTrace, load_cop_trace
-from station.board.sim.sway import SURFACES, condition_gains, skill_factor
+from station.board.sim.sway import SURFACES, condition_gains, lapse_rate_per_s, skill_factor
 from station.board.sim.tracks import Track, min_jerk
 from station.board.sim.wobble import PlacedBoard, tilt_gains
 from station.wobble import BoardProfileError, WobbleBoard, preset
@@ -51,8 +54,11 @@ LANDING_RISE_S = 0.05
 LANDING_DECAY_S = 0.2
 LANDING_FREQ_HZ = 2.2
 LANDING_LENGTH_S = 1.5
+LAPSE_RECOVER_S = 1.0  # a lapse: the free foot on the floor this long, then up again
 SIDES = ("left", "right")
 PUSH_DIRECTIONS = {"right": 0.0, "forward": 90.0, "left": 180.0, "back": 270.0}
+# set_condition's sway="more" / "less": a step of skill (sway x 1.5**(-+2 step), ~1.2x)
+SWAY_STEPS = {"more": -0.25, "less": 0.25}
 
 ACTIONS = (
     "step_on",
@@ -103,7 +109,7 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
     """Check an action and fill its defaults; raises SimActionError on any bad value."""
     p = dict(params)
     known: dict[str, tuple[str, ...]] = {
-        "step_on": ("mass_kg", "stance", "surface", "skill", "eyes"),
+        "step_on": ("mass_kg", "stance", "surface", "skill", "eyes", "lapses"),
         "lift_foot": ("side",),
         "touch_down": ("on_board",),
         "put_foot_down": (),
@@ -111,7 +117,7 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
         "hop": ("peak_bw", "flight_s"),
         "push": ("direction", "magnitude"),
         "follow_trace": ("path", "trace", "loop"),
-        "set_condition": ("surface", "skill", "eyes"),
+        "set_condition": ("surface", "skill", "eyes", "sway", "lapses"),
         "hold": ("duration_s", "note"),
         "place_wobble_board": ("board", "level_x_mm", "level_y_mm", "surface_height_mm"),
         "remove_wobble_board": (),
@@ -131,6 +137,12 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
                 p[key] = _choice(key, p.get(key, default), allowed)
         if "skill" in p or action == "step_on":
             p["skill"] = _number("skill", p.get("skill", 0.5), 0.0, 1.0)
+        if "lapses" in p or action == "step_on":
+            p["lapses"] = bool(p.get("lapses", False))
+        if "sway" in p:
+            if "skill" in p:
+                raise SimActionError("set_condition: give skill or sway, not both")
+            p["sway"] = _choice("sway", p["sway"], tuple(SWAY_STEPS))
     elif action == "lift_foot":
         p["side"] = _choice("side", p.get("side", "left"), SIDES)
     elif action == "touch_down":
@@ -209,6 +221,9 @@ class Athlete:
         self.deck_mass_kg = Track(0.0)
         self.first_board_s = math.inf  # when a wobble board was first placed
         self.tilt_gains = [Track(0.0) for _ in range(4)]  # drift ML, AP, jitter ML, AP
+        self.lapses = False  # loses balance now and then (lapse_rate_per_s)
+        self.lapse_at: float | None = None  # when the next lapse happens, if one is due
+        self.steady_from = 0.0  # when the last action's movement settles (lapses after it)
         self.skipped: list[tuple[float, str, str]] = []  # actions ignored, with the reason
 
     # -- planning helpers -------------------------------------------------------------
@@ -242,6 +257,26 @@ class Athlete:
             for track, value in zip(self.tilt_gains, tg, strict=True):
                 track.go(t, value, duration)
 
+    def _plan_lapse(self, t: float) -> None:
+        """Draw the next lapse from t (exponential wait at the condition's rate), or none."""
+        self.lapse_at = None
+        if not self.lapses or not self.on_board or self._stance_kind() != "single":
+            return
+        rate = lapse_rate_per_s("single", self.surface, self.eyes, self.skill)
+        if rate > 0:
+            self.lapse_at = t + float(self.rng.exponential(1.0 / rate))
+
+    def lapse(self) -> tuple[float, str, dict[str, Any]]:
+        """Lose balance now (at lapse_at): the free foot touches the floor; returns the
+        recovery action (lift it again) for the engine to schedule."""
+        t = self.lapse_at
+        assert t is not None
+        side = "left" if self.support == "right" else "right"
+        self.lapse_at = None
+        self._mark(t, "lapse", side=side)
+        self._do_touch_down(t, on_board=False)
+        return t + LAPSE_RECOVER_S, "lift_foot", {"side": side}
+
     def _mark(self, t: float, label: str, **detail: Any) -> None:
         self.phases.append(PhaseMark(round(t, 6), label, detail))
 
@@ -258,15 +293,19 @@ class Athlete:
         elif action not in ("step_on", "set_condition", "hold") and not self.on_board:
             self._skip(t, action, "nobody is on the board")
             return
+        self.steady_from = t
         getattr(self, f"_do_{action}")(t, **params)
+        if action not in ("hold", "push", "follow_trace"):
+            self._plan_lapse(self.steady_from)
 
     def _do_step_on(
-        self, t: float, mass_kg: float, stance: str, surface: str, skill: float, eyes: str
+        self, t: float, mass_kg: float, stance: str, surface: str, skill: float, eyes: str,
+        lapses: bool = False,
     ) -> None:
         if self.on_board:
             self._skip(t, "step_on", "someone is already on the board")
             return
-        self.on_board, self.mass_kg = True, mass_kg
+        self.on_board, self.mass_kg, self.lapses = True, mass_kg, lapses
         self.surface, self.skill, self.eyes = surface, skill, eyes
         self.support, self.touching = "double", None
         first = -FOOT_X_MM if self.rng.random() < 0.5 else FOOT_X_MM
@@ -280,6 +319,7 @@ class Athlete:
         self._mark(t + 0.8, "double_stance")
         if stance != "double":
             self._do_lift_foot(t + 1.3, "right" if stance == "left" else "left")
+            self.steady_from = t + 1.3
 
     def _do_lift_foot(self, t: float, side: str) -> None:
         stance = "right" if side == "left" else "left"
@@ -347,6 +387,7 @@ class Athlete:
         self._mark(t, "hop", peak_bw=peak_bw)
         self._mark(t + 0.40, "flight")
         self._mark(t_land, "landing")
+        self.steady_from = t_land + LANDING_LENGTH_S
 
     def _do_push(self, t: float, direction: float, magnitude: float) -> None:
         dv = magnitude / self.mass_kg * 1000.0  # mm/s
@@ -365,9 +406,14 @@ class Athlete:
         surface: str | None = None,
         skill: float | None = None,
         eyes: str | None = None,
+        sway: str | None = None,
+        lapses: bool | None = None,
     ) -> None:
+        self.lapses = self.lapses if lapses is None else lapses
         self.surface = surface or self.surface
         self.skill = self.skill if skill is None else skill
+        if sway is not None:
+            self.skill = min(1.0, max(0.0, self.skill + SWAY_STEPS[sway]))
         self.eyes = eyes or self.eyes
         if self.on_board:
             self._set_gains(t, 1.0)

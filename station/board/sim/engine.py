@@ -202,7 +202,14 @@ class SimEngine:
             events, self.demo_next_s = demo_routine(self.demo_rng, self.demo_next_s)
             for ev in events:
                 self.schedule(ev.t_s, ev.action, ev.params)
-        while self._queue and self._queue[0][0] <= t_last + 1e-9:
+        while True:  # scheduled actions and the athlete's own lapses, in time order
+            lapse = self.athlete.lapse_at
+            due = self._queue[0][0] if self._queue else math.inf
+            if lapse is not None and lapse <= t_last + 1e-9 and lapse < due:
+                self.schedule(*self.athlete.lapse())
+                continue
+            if due > t_last + 1e-9:
+                break
             t, _, action, params = heapq.heappop(self._queue)
             self.athlete.apply(t, action, params)
 

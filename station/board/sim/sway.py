@@ -175,6 +175,23 @@ def _gains_cached(target: SwayTarget, rate_hz: float) -> tuple[float, float, flo
     return gp_x, gp_y, gj_x, gj_y
 
 
+# Balance lapses (the athlete puts the free foot down): a Poisson rate per second of single-leg
+# stance, growing with the square of the condition's sway velocity. 0.01/s at the reference
+# (single-leg, firm, eyes open, middle skill: ~18 % of 20 s holds fail; healthy adults rarely
+# fail it) gives foam ~0.028/s (~43 %), eyes closed ~0.032/s (~48 %), both ~0.09/s (~84 %),
+# in line with BESS single-leg error counts of 1-2 firm and 3-5 on foam per 20 s.
+LAPSE_RATE_REF_PER_S = 0.01
+LAPSE_VELOCITY_REF_MM_S = SWAY_TARGETS[("single", "firm")].mean_velocity_mm_s
+
+
+def lapse_rate_per_s(stance_kind: str, surface: str, eyes: str, skill: float) -> float:
+    """How often per second the athlete loses balance in this condition (single-leg only)."""
+    if stance_kind != "single":
+        return 0.0
+    v = condition_target(stance_kind, surface, eyes, skill).mean_velocity_mm_s
+    return LAPSE_RATE_REF_PER_S * (v / LAPSE_VELOCITY_REF_MM_S) ** 2
+
+
 def condition_gains(
     stance_kind: str, surface: str, eyes: str, skill: float, rate_hz: float
 ) -> tuple[float, float, float, float]:

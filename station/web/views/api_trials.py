@@ -2,6 +2,11 @@
 protocols, calibration status, and running a trial on the board (start, operator start,
 abort, current state).
 
+A trial belongs to the screen that started it (`trial_owner`: the login or kiosk session,
+named for every screen); starting or stopping someone else's trial needs `takeover: true`,
+else 409 naming the owner (the pages ask their user first), and `GET /api/trials/current`
+says whether the current trial is the caller's (`yours`), so a reloaded screen resumes it.
+
 A kiosk sees the result of a trial it started and nothing else: the request object it
 handed to the runner is remembered with the kiosk's id (station.web.result_access), and
 once that trial is saved its uid joins the kiosk session's list
@@ -15,7 +20,7 @@ import io
 from typing import Any
 
 import numpy as np
-from flask import Flask
+from flask import Flask, session
 from werkzeug.wrappers import Response
 
 from station.analysis import history
@@ -24,13 +29,14 @@ from station.calibration.conversion import force_and_cop
 from station.calibration.file import CalibrationError, calibration_from_dict
 from station.protocols import load_protocols, protocols_json
 from station.store.records import TrialRecord
-from station.trials.runner import TrialError, TrialRequest, TrialRunner
+from station.trials.runner import NotTheOwner, TrialError, TrialOwner, TrialRequest, TrialRunner
 from station.web import auth, result_access
 from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
 from station.web.views.api_athletes import csv_download, csv_text, get_athlete
 
+SCREENS = ("kiosk", "physio", "api")
 START_FIELDS = {
     "protocol": Field("str", required=True, max_length=100, description="protocol id"),
     "trial": Field("str", required=True, max_length=100, description="trial id in the protocol"),
@@ -43,6 +49,16 @@ START_FIELDS = {
     "duration_s": Field("float", nullable=True, minimum=1, maximum=600),
     "operator_start": Field("bool", description="wait for POST /api/trials/current/start"),
     "seq": Field("int", minimum=1, maximum=1000),
+    "screen": Field(
+        "str", choices=SCREENS, description="where it is started (shown to other screens); "
+        "default: kiosk for a kiosk session, physio for a login, api for a token"
+    ),
+    "takeover": Field(
+        "bool", description="stop another screen's running trial first (else 409 naming it)"
+    ),
+}
+TAKEOVER_FIELDS = {
+    "takeover": Field("bool", description="stop another screen's trial (else 409 naming it)"),
 }
 NO_FIELDS: dict[str, Field] = {}  # a body, if any, must be {}
 CSV_SUMMARIES = {
@@ -63,6 +79,25 @@ def _runner() -> TrialRunner:
     if trials is None:
         raise ApiError(503, "trials are not available on this station (no trial runner)")
     return trials
+
+
+def trial_owner(screen: str | None = None, athlete: str | None = None) -> TrialOwner | None:
+    """This request's principal as a trial owner: one login or kiosk session is one owner
+    (a reloaded page is the same owner); None without a principal."""
+    principal = auth.current_principal()
+    if principal is None:
+        return None
+    default = {"kiosk": "kiosk", "token": "api"}.get(principal.via, "physio")
+    key = f"{principal.via}:{principal.session or principal.username}"
+    if principal.via == "kiosk":
+        key += f":{session.get('kiosk_id', '')}"
+    who = principal.label if principal.via != "session" else str(principal.username)
+    return TrialOwner(key=key, who=who, screen=screen or default, athlete=athlete)
+
+
+def not_the_owner(exc: NotTheOwner) -> Response:
+    """409 naming the trial's owner: the caller may retry with takeover: true."""
+    return auth.api_error(409, str(exc), owner=exc.owner.to_json(), takeover=True)
 
 
 def _load(uid: str, with_raw: bool = False) -> TrialRecord:
@@ -176,7 +211,11 @@ def trial_csv(trial: TrialRecord, kind: str) -> str:
 def current_json() -> dict[str, Any]:
     runner = _runner()
     last = runner.last_result
-    body: dict[str, Any] = {"status": runner.status(), "last_result": None}
+    body: dict[str, Any] = {
+        "status": runner.status(),
+        "last_result": None,
+        "yours": runner.owns_current(trial_owner()),
+    }
     if last is None:
         return body
     viewer = result_access.current_viewer()
@@ -260,9 +299,10 @@ def register(app: Flask) -> None:
             known = ", ".join(t.id for t in protocol.trials)
             raise ApiError(400, f"protocol {protocol.id} has no such trial ({known})", "trial")
         athlete_uid, session_uid = fields.get("athlete_uid"), fields.get("session_uid")
+        athlete_name = None
         if athlete_uid is not None:
             try:
-                get_athlete(athlete_uid)
+                athlete_name = get_athlete(athlete_uid).name
             except ApiError:
                 raise ApiError(400, f"no athlete with id {athlete_uid}", "athlete_uid") from None
         if session_uid is not None:
@@ -279,9 +319,12 @@ def register(app: Flask) -> None:
             duration_s=fields.get("duration_s"),
             operator_start=fields.get("operator_start", False),
             seq=fields.get("seq", 1),
+            owner=trial_owner(fields.get("screen"), athlete_name),
         )
         try:
-            status = _runner().start(request)
+            status = _runner().start(request, takeover=fields.get("takeover", False))
+        except NotTheOwner as exc:
+            return not_the_owner(exc)
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
         kiosk_id = result_access.kiosk_id()
@@ -292,14 +335,16 @@ def register(app: Flask) -> None:
     @api.route(
         "POST",
         "/api/trials/current/start",
-        summary="Operator start of the waiting trial",
+        summary="Operator start of the waiting trial (its owner only: 409 naming the owner)",
         needs=("run_tests",),
         body=NO_FIELDS,
     )
     def operator_start() -> Response:
         request_body()
         try:
-            _runner().operator_start()
+            _runner().operator_start(by=trial_owner())
+        except NotTheOwner as exc:
+            return not_the_owner(exc)
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
         return ok({"status": _runner().status()})
@@ -307,14 +352,16 @@ def register(app: Flask) -> None:
     @api.route(
         "POST",
         "/api/trials/current/abort",
-        summary="Abort the running trial",
+        summary="Abort the running trial (another screen's: 409 naming it, unless takeover)",
         needs=("run_tests",),
-        body=NO_FIELDS,
+        body=TAKEOVER_FIELDS,
     )
     def abort() -> Response:
-        request_body()
+        fields = request_body()
         try:
-            _runner().abort()
+            _runner().abort(by=trial_owner(), takeover=fields.get("takeover", False))
+        except NotTheOwner as exc:
+            return not_the_owner(exc)
         except TrialError as exc:
             raise ApiError(409, str(exc)) from None
         return ok({"status": _runner().status()})
@@ -322,7 +369,7 @@ def register(app: Flask) -> None:
     @api.route(
         "GET",
         "/api/trials/current",
-        summary="The runner's state and the last result",
+        summary="The runner's state (with its owner), whether it is yours, and the last result",
         needs=("run_tests", "view_history"),
     )
     def current() -> Response:

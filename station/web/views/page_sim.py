@@ -6,6 +6,11 @@ answer 409: there the athlete is real. Actions are checked here with the
 simulator's own validator so a bad click gets a 400 that says why (the
 acquisition process would only log it); `follow_trace` (reads a file) is not
 offered over the web. The body goes through the API's JSON limits (size, nesting).
+
+While a trial runs, the simulated athlete does it in the trial's condition: stepping on
+takes the trial's surface and eyes, and before any other action the athlete is put on
+that surface with those eyes (a foam, eyes-closed trial is then harder, as it is for a
+person), unless the click names them itself.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from station.web import auth
 from station.web.api import json_body
 from station.web.context import context
 from station.web.routes import ApiRoutes
+
+
+def trial_condition() -> dict[str, str]:
+    """The running trial's surface and eyes ({} when no trial runs)."""
+    trials = context().trials
+    spec = trials.current_spec if trials is not None and trials.is_running else None
+    return {} if spec is None else {"surface": spec.surface, "eyes": spec.eyes}
 
 WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
                "set_condition")
@@ -53,5 +65,10 @@ def register(app: Flask) -> None:
             normalize_action(action, params)
         except SimActionError as exc:
             return auth.api_error(400, str(exc))
+        condition = trial_condition()
+        if action in ("step_on", "set_condition"):
+            params = {**condition, **params}
+        elif condition:
+            runtime.perform("set_condition", **condition)
         runtime.perform(action, **params)
-        return jsonify(ok=True, action=action, params=params)
+        return jsonify(ok=True, action=action, params=params, condition=condition or None)

@@ -22,6 +22,7 @@
   const st = {
     athlete: null, protocol: null, queue: [], index: 0, seqByTrial: {},
     running: false, awaitingResult: false, restTimer: null, bodyWeight: null,
+    run: null,  // the runner's number of the trial this kiosk started (hold.run)
   };
 
   // -- steps -------------------------------------------------------------------------------
@@ -65,10 +66,14 @@
     show("test");
   }
 
+  function queueOf(p) {
+    const queue = [];
+    for (const t of p.trials) for (let r = 1; r <= t.count; r++) queue.push({ trial: t, rep: r, of: t.count });
+    return queue;
+  }
   function pickProtocol(p) {
     st.protocol = p;
-    st.queue = [];
-    for (const t of p.trials) for (let r = 1; r <= t.count; r++) st.queue.push({ trial: t, rep: r, of: t.count });
+    st.queue = queueOf(p);
     st.index = startFrom ? Math.max(0, st.queue.findIndex((q) => q.trial.id === startFrom)) : 0;
     st.sessionUid = null;
     startCurrent();
@@ -87,8 +92,7 @@
     return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${task}${rep}`;
   }
 
-  async function startCurrent() {
-    clearTimeout(st.restTimer);
+  function showRun() {
     const item = current();
     const t = item.trial;
     $("run-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
@@ -102,9 +106,15 @@
     $("timer").innerHTML = `${BS.num(durationOverride || t.duration_s, 0)}<small> s</small>`;
     $("hold-progress").style.width = "0";
     show("run");
+  }
+
+  async function startCurrent() {
+    clearTimeout(st.restTimer);
+    showRun();
+    const t = current().trial;
     const key = `${st.protocol.id}/${t.id}`;
     st.seqByTrial[key] = (st.seqByTrial[key] || 0) + 1;
-    const body = { protocol: st.protocol.id, trial: t.id, seq: st.index + 1 };
+    const body = { protocol: st.protocol.id, trial: t.id, seq: st.index + 1, screen: "kiosk" };
     if (st.athlete) body.athlete_uid = st.athlete.uid;
     if (durationOverride) body.duration_s = durationOverride;
     try {
@@ -112,7 +122,9 @@
       // opens it when the first trial is saved (an aborted run leaves no empty session), and
       // the next trials join it (sessionOf, after each saved result).
       if (st.sessionUid) body.session_uid = st.sessionUid;
-      await BS.api("POST", "/api/trials/start", body);
+      const started = await TrialOwner.send("/api/trials/start", body, "Stop that trial and start this one");
+      if (!started) { st.running = false; setBanner("Not started: the board is in use", "s-failed"); return; }
+      st.run = started.status.run;
       st.running = true; st.awaitingResult = true;
       setBanner(STATES.empty, "s-empty");
     } catch (e) {
@@ -127,8 +139,23 @@
     b.className = `state-banner ${cls}`;
   }
 
+  // This kiosk's trial ended without a result to show (stopped here, by another screen,
+  // expired): say what happened; nothing re-arms by itself.
+  function stopped(why) {
+    st.running = false; st.awaitingResult = false;
+    clearTimeout(st.restTimer);
+    $("overlay").hidden = true;
+    setBanner(TrialOwner.abortText(why), "s-aborted");
+  }
+
   function onHold(hold) {
+    TrialOwner.line($("state-banner"), hold, !!hold && hold.run === st.run);
     if (!hold || !st.running || !st.protocol) return;
+    if (st.run !== null && hold.run !== st.run) {  // another screen took the board over
+      stopped({ abort_reason: "operator_took_over", aborted_by: hold.owner && hold.owner.label });
+      return;
+    }
+    if (hold.state === "aborted") { stopped(hold); return; }
     const item = current();
     if (!item || hold.trial_id !== item.trial.id) return;
     const state = hold.state;
@@ -208,9 +235,10 @@
   async function onResult(result) {
     const item = current();
     if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== st.protocol.id) return;
+    const o = result.outcome || {};
+    if (o.state === "aborted") { stopped(result); return; }  // no result card, no next trial
     st.awaitingResult = false; st.running = false;
     st.lastShownUid = result.trial_uid;
-    const o = result.outcome || {};
     $("res-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
     $("res-test").textContent = trialLabel(item);
     const planned = durationOverride || item.trial.duration_s;  // time held is shown against the plan
@@ -314,14 +342,34 @@
   $("btn-abort").addEventListener("click", abort);
   async function abort() {
     if (!st.running) return;
-    try { await BS.api("POST", "/api/trials/current/abort"); } catch (e) { BS.toast(e.message, "bad"); }
+    try { await BS.api("POST", "/api/trials/current/abort", {}); } catch (e) { BS.toast(e.message, "bad"); }
     st.running = false; st.awaitingResult = false;
     setBanner(STATES.aborted, "s-aborted");
+  }
+
+  // A reloaded kiosk picks up the trial it started (same kiosk session: `yours`).
+  async function resume() {
+    let cur;
+    try { cur = await BS.api("GET", "/api/trials/current"); } catch (e) { return; }
+    const s = cur.status;
+    if (!cur.yours || !s || ["complete", "failed", "aborted"].includes(s.state)) return;
+    const p = D.protocols.find((x) => x.id === s.protocol);
+    if (!p) return;
+    st.athlete = D.athletes.find((a) => a.uid === s.athlete_uid) || null;
+    st.protocol = p;
+    st.queue = queueOf(p);
+    const bySeq = st.queue[s.seq - 1];
+    st.index = bySeq && bySeq.trial.id === s.trial_id ? s.seq - 1 : Math.max(0, st.queue.findIndex((q) => q.trial.id === s.trial_id));
+    st.sessionUid = s.session_uid;
+    showRun();
+    st.run = s.run; st.running = true; st.awaitingResult = true;
+    onHold(s);
   }
 
   // -- live stream ---------------------------------------------------------------------------
   if (!D.calibrated) BS.toast("The board is not calibrated: tests cannot be recorded. See Status.", "bad");
   renderAthletes();
+  resume();
   LiveStream.pill($("conn"));
   LiveStream.on("frames", onFrames);
   // another kiosk's trial arrives without its result (docs/live-messages.md#who-sees-what)

@@ -19,7 +19,7 @@
   // -- battery -------------------------------------------------------------------------------
   for (const p of D.protocols) $("b-protocol").append(BS.h(`<option value="${BS.esc(p.id)}">${BS.esc(p.name)}</option>`));
   $("b-protocol").value = D.protocols.some((p) => p.id === "baseline") ? "baseline" : D.protocols[0].id;
-  const run = { session: null, steps: [], index: -1, armed: false };
+  const run = { session: null, steps: [], index: -1, armed: false, run: null };  // run: hold.run of our trial
 
   function stepsFor(protocol) {
     const out = [];
@@ -76,9 +76,12 @@
   });
   async function arm() {
     const s = run.steps[run.index];
-    const body = { protocol: run.protocol.id, trial: s.trial.id, athlete_uid: A.uid, session_uid: run.session, seq: run.index + 1 };
+    const body = { protocol: run.protocol.id, trial: s.trial.id, athlete_uid: A.uid, session_uid: run.session, seq: run.index + 1, screen: "physio" };
     if (durationOverride) body.duration_s = durationOverride;
-    try { await BS.api("POST", "/api/trials/start", body); } catch (e) { BS.toast(e.message, "bad"); return; }
+    let started;
+    try { started = await TrialOwner.send("/api/trials/start", body, "Stop that trial and start this one"); } catch (e) { BS.toast(e.message, "bad"); return; }
+    if (!started) return;
+    run.run = started.status.run;
     run.armed = true; view.stance = s.trial.stance;
     renderSteps();
   }
@@ -86,8 +89,11 @@
     if (!run.session) { BS.toast("Begin a session first.", "bad"); return; }
     try { await BS.api("PATCH", `/api/sessions/${encodeURIComponent(run.session)}`, { notes: $("b-notes").value }); BS.toast("Notes saved.", "ok"); } catch (e) { BS.toast(e.message, "bad"); }
   });
+  // Stopping another screen's trial (an athlete's at the kiosk) asks first; that screen is told.
   $("b-abort").addEventListener("click", async () => {
-    try { await BS.api("POST", "/api/trials/current/abort"); run.armed = false; renderSteps(); } catch (e) { BS.toast(e.message, "bad"); }
+    try {
+      if (await TrialOwner.send("/api/trials/current/abort", {}, "Stop that trial")) { run.armed = false; renderSteps(); }
+    } catch (e) { BS.toast(e.message, "bad"); }
   });
 
   // -- live ----------------------------------------------------------------------------------
@@ -98,8 +104,14 @@
     player.push(msg.frames.t, msg.frames.cop_live_mm);
     if (!msg.cop_mm) player.clear();
     const h = msg.hold;
+    TrialOwner.line($("state-banner"), h, !!h && h.run === run.run);
     if (!h) return;
-    $("state-banner").textContent = `${STATES[h.state] || h.state} · ${h.trial_id}`;
+    if (run.armed && run.run !== null && (h.run !== run.run || h.state === "aborted")) {  // ours ended without a result
+      run.armed = false; renderSteps();
+      const why = h.run !== run.run ? { abort_reason: "operator_took_over", aborted_by: h.owner && h.owner.label } : h;
+      BS.toast(`Your trial: ${TrialOwner.abortText(why)}`, "bad");
+    }
+    $("state-banner").textContent = h.state === "aborted" ? `${TrialOwner.abortText(h)} · ${h.trial_id}` : `${STATES[h.state] || h.state} · ${h.trial_id}`;
     $("state-banner").className = `state-banner s-${h.state}`;
     $("timer").textContent = h.state === "countdown" && h.countdown_remaining_s !== null ? Math.ceil(h.countdown_remaining_s) : h.hold_remaining_s !== null ? `${BS.num(h.hold_remaining_s, 1)} s` : "–";
     view.target = h.target || null;
