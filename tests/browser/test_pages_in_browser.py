@@ -93,14 +93,14 @@ def athlete(station, browser, admin_state) -> str:
     return ATHLETE
 
 
-def add_athlete(page, station: str) -> None:
+def add_athlete(page, station: str, name: str = ATHLETE) -> None:
     page.goto(station + "/coach")
     page.locator("#add-athlete summary").click()
-    page.fill("#a-name", ATHLETE)
+    page.fill("#a-name", name)
     page.fill("#a-team", "U18 girls")
     page.select_option("#a-leg", "right")
     page.click("#a-form button[type=submit]")
-    page.wait_for_selector(f".card:has-text('{ATHLETE}')")
+    page.wait_for_selector(f".card:has-text('{name}')")
 
 
 def test_kiosk_runs_a_full_hold_to_its_result_card(station, browser, admin_state, athlete):

@@ -128,7 +128,8 @@ def test_ownership_takeover_and_reload_across_two_screens(station, browser, scre
     physio.locator("#b-steps li").first.get_by_role("button", name="Start").click()
     banner_has(kiosk, "took over the board")
     text = kiosk.locator("#state-banner").inner_text()
-    assert text == f"Stopped: {ATHLETE} — started by admin on the physio page took over the board"
+    assert text == ("Stopped: another screen took over the board "
+                    f"(now: {ATHLETE} — started by admin on the physio page)")
     shot(kiosk, "tablet-20-kiosk-taken-over", full_page=False)
     physio.wait_for_function("() => document.querySelector('#owner-line')?.dataset.mine === '1'")
     assert owner_line(physio).startswith("Your trial: ") and "physio page" in owner_line(physio)

@@ -7,7 +7,7 @@
 const TrialOwner = (() => {
   const ABORTS = {
     operator: () => "Stopped",
-    operator_took_over: (by) => `Stopped: ${by || "another screen"} took over the board`,
+    operator_took_over: (by) => by ? `Stopped: another screen took over the board (now: ${by})` : "Stopped: another screen took over the board",
     armed_timeout: () => "Nobody stepped on: the trial expired",
     automatic: () => "Stopped by the station",
     board_stopped_answering: () => "The board stopped answering",
