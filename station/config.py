@@ -181,6 +181,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "body_timeout_s": Key(
             10, _int_range(1, 300), "seconds a request body may send nothing before it is dropped"
         ),
+        "streams_per_principal": Key(
+            8,
+            _int_range(1, 48),
+            "live streams one user, kiosk owner or API token may hold (the station has 48)",
+        ),
     },
     "storage": {
         "data_dir": Key("/var/lib/balance-station", _path, "data directory: database, backups"),

@@ -40,6 +40,7 @@ CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
     ("server", "connections_per_address"): ("8", 8, "1", "must be an integer from 2"),
     ("server", "header_timeout_s"): ("5", 5, "0", "must be an integer from 1 to 300"),
     ("server", "body_timeout_s"): ("30", 30, "301", "must be an integer from 1 to 300"),
+    ("server", "streams_per_principal"): ("4", 4, "49", "must be an integer from 1 to 48"),
     ("storage", "data_dir"): ('"/srv/bs"', "/srv/bs", '""', "must be a directory path"),
     ("storage", "database_url"): (
         '"postgresql+psycopg://coach@db/balance"',

@@ -206,4 +206,13 @@ def _station_routes(app: Flask, web: WebContext) -> None:
         summary="Server-Sent Events: live frames, hold state, trial results",
         needs=("run_tests", "view_history"),
         produces="text/event-stream",
-    )(live_view(web.runtime.hub))
+    )(live_view(web.runtime.hub, per_principal=_streams_per_principal(web)))
+
+
+def _streams_per_principal(web: WebContext) -> int:
+    """The configured cap of live streams per principal (the default without a config)."""
+    from station.web.live_stream import MAX_STREAMS_PER_PRINCIPAL
+
+    if web.config is None:
+        return MAX_STREAMS_PER_PRINCIPAL
+    return int(web.config["server"]["streams_per_principal"])

@@ -64,9 +64,10 @@ def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-# Every browser context of the suite connects from 127.0.0.1, and each open page holds a live
-# stream: the per-address limit that protects a real station (24) would refuse the suite.
-TEST_SERVER_CONFIG = "[server]\nconnections_per_address = 400\n"
+# Every browser context of the suite connects from 127.0.0.1 as the same admin, and each open
+# page holds a live stream: the per-address (24) and per-user (8) limits that protect a real
+# station would refuse the suite.
+TEST_SERVER_CONFIG = "[server]\nconnections_per_address = 400\nstreams_per_principal = 48\n"
 
 
 def run_station(
