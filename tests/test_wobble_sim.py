@@ -101,7 +101,8 @@ def test_the_wobble_actions_are_checked_and_the_others_unchanged():
     with pytest.raises(SimActionError, match=r"level_x_mm must be within -100\.\.100"):
         normalize_action("place_wobble_board", {"level_x_mm": 500})
     assert normalize_action("step_on", {}) == {"mass_kg": 70.0, "stance": "double",
-                                               "surface": "firm", "eyes": "open", "skill": 0.5}
+                                               "surface": "firm", "eyes": "open", "skill": 0.5,
+                                               "lapses": False}
     sim = simulate([(0.5, "step_on", {}), (1.0, "place_wobble_board", {})], duration_s=2.0)
     assert sim.wobble is None
     assert [(a, why) for _, a, why in sim.skipped] == [
