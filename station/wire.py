@@ -56,3 +56,17 @@ def number(value: float, ndigits: int = 2) -> float | None:
 def point(x: float, y: float, ndigits: int = 2) -> list[float | None] | None:
     """A COP point for the wire: None when undefined (nobody on the board)."""
     return None if x != x else [number(x, ndigits), number(y, ndigits)]
+
+
+def json_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (a scalar: 0), without
+    recursion: the API and the calibration file refuse what nests too deeply."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest

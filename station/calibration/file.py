@@ -26,6 +26,7 @@ import numpy as np
 from station.calibration.conversion import cell_forces_from_counts
 from station.frames import N_CELLS
 from station.geometry import CELL_NAMES, CellLayout
+from station.wire import json_depth
 
 SCHEMA_VERSION = 1
 DEFAULT_MIN_LOAD_N = 50.0
@@ -138,22 +139,9 @@ def _within(value: float, where: str, low: float, high: float, unit: str) -> flo
     return value
 
 
-def _depth(value: Any) -> int:
-    """How deeply objects and lists nest in `value` (a scalar: 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in item)
-    return deepest
-
-
 def _free_object(data: dict[str, Any], key: str, default: Any) -> Any:
     value = data.get(key, default)
-    if value is not None and _depth(value) > MAX_DEPTH:
+    if value is not None and json_depth(value) > MAX_DEPTH:
         raise CalibrationError(f"{key}: nested too deeply (limit {MAX_DEPTH} levels)")
     return value
 

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from station.store import StoreError
 from station.web import auth
-from station.wire import json_safe
+from station.wire import json_depth, json_safe
 
 log = logging.getLogger("station.web")
 
@@ -69,19 +69,6 @@ _KIND_NAMES = {
     "date": "a date (YYYY-MM-DD)",
     "datetime": "a date-time (ISO 8601)",
 }
-
-
-def json_depth(value: Any) -> int:
-    """How deeply objects and arrays nest in a parsed JSON value (a scalar: 0)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in item)
-    return deepest
 
 
 def _too_deep() -> ApiError:
