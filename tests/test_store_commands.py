@@ -272,3 +272,19 @@ def test_daily_backup_keeps_the_setting_in_force_without_keep(
     store.close()
     assert run("backup", usb, "--daily", "--data-dir", data_dir, "--config", config) == 0
     assert len(list(usb.iterdir())) == 2
+
+
+def test_retention_by_hand_follows_the_settings_page(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --older-than-months, retention uses storage.raw_frames_months in force: the
+    admin's Settings-page value (1) over the config file's 0 (= keep forever)."""
+    config = tmp_path / "c.toml"
+    config.write_text("[storage]\nraw_frames_months = 0\n")
+    common = ("--data-dir", data_dir, "--config", config)
+    assert run("retention", "--dry-run", *common) == 2  # nothing configured yet
+    store = open_store(data_dir)
+    store.set_config_override("storage.raw_frames_months", 1, actor="admin")
+    store.close()
+    assert run("retention", "--dry-run", *common) == 0
+    assert "would remove raw frames of 8 trials" in capsys.readouterr().out

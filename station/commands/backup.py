@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from station.commands._common import resolve
 from station.commands._errors import UserError
-from station.commands._store_cli import add_store_args, open_from_args
-from station.config import with_overrides
-from station.store import Store, StoreError
+from station.commands._store_cli import add_store_args, open_from_args, setting_in_force
+from station.store import StoreError
 from station.store.backup import backup, daily_backup
 
 
@@ -34,7 +32,9 @@ def handle(args: argparse.Namespace) -> int:
     with open_from_args(args) as store:
         try:
             if args.daily:
-                keep = args.keep if args.keep is not None else _keep_in_force(args, store)
+                keep = args.keep
+                if keep is None:
+                    keep = int(setting_in_force(args, store, "storage.backup_keep"))
                 made = daily_backup(store, args.dest, keep=keep)
                 print(f"backup written: {made}" if made else "today's backup already exists")
             else:
@@ -43,8 +43,3 @@ def handle(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
     return 0
 
-
-def _keep_in_force(args: argparse.Namespace, store: Store) -> int:
-    """storage.backup_keep as the station uses it: an admin's Settings-page value wins."""
-    merged = with_overrides(resolve(args).config, store.config_overrides())
-    return int(merged["storage"]["backup_keep"])
