@@ -5,18 +5,14 @@ deactivate/reactivate, is refused with 401 every time (issue 18 item 2)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from station_process import running_station
 
 PASSWORDS = {"admin": "admin-password-e2e", "coach": "coach-password-e2e"}
 
@@ -97,32 +93,9 @@ def station(tmp_path: Path):
     for name, password in PASSWORDS.items():
         create_user(store, name, name, password)
     store.close()
-    (tmp_path / "empty.toml").write_text("# defaults only\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
-         "--port", "0", "--data-dir", str(tmp_path / "data"),
-         "--config", str(tmp_path / "empty.toml")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    url, lines, deadline = None, [], time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.strip().startswith("http://"):
-            url = line.strip()
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("station did not print its URL:\n" + "".join(lines))
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_station(tmp_path / "data", url_timeout_s=30, stop_timeout_s=10,
+                         must_stop=False) as st:
+        yield st.url + "/"
 
 
 def test_a_saved_cookie_is_refused_after_logout_password_reset_and_reactivation(station):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+from station_process import running_station
 
 
 @pytest.fixture
@@ -30,35 +27,8 @@ def coach_token(tmp_path):
 
 @pytest.fixture
 def station(tmp_path, coach_token):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    (tmp_path / "empty.toml").write_text("# defaults only\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--demo",
-         "--host", "127.0.0.1", "--port", "0", "--data-dir", str(tmp_path / "data"),
-         "--config", str(tmp_path / "empty.toml")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    url = None
-    lines = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.strip().startswith("http://"):
-            url = line.strip()
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("station did not print its URL:\n" + "".join(lines))
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("station did not stop on SIGTERM")
+    with running_station(tmp_path / "data", demo=True, url_timeout_s=30, stop_timeout_s=10) as st:
+        yield st.url + "/"
 
 
 def read_events(url: str, n: int, token: str, timeout: float = 10.0) -> list[dict]:

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
-import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from station_process import running_station
 
 ATTACK_HOSTS = [f"127.0.0.{i}" for i in range(2, 12)]  # 10 addresses
 SOCKETS_PER_HOST = 30  # 300 sockets, more than one address may hold (24)
@@ -49,40 +45,11 @@ pytestmark = pytest.mark.skipif(not _loopback_addresses_work(),
 
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    config = tmp_path / "station.toml"
-    config.write_text(
-        f"[server]\nconnections_per_address = {PER_ADDRESS}\n"
-        f"header_timeout_s = {HEADER_TIMEOUT_S}\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
-         "--port", "0", "--data-dir", str(tmp_path / "data"), "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert proc.stdout is not None
-    url, lines = None, []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.strip().startswith("http://"):
-            url = line.strip()
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("station did not print its URL:\n" + "".join(lines))
-    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its pipe drained
-    parts = urlsplit(url)
-    yield parts.hostname or "127.0.0.1", parts.port or 80
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("station did not stop on SIGTERM")
+    config = (f"[server]\nconnections_per_address = {PER_ADDRESS}\n"
+              f"header_timeout_s = {HEADER_TIMEOUT_S}\n")
+    with running_station(tmp_path / "data", config, url_timeout_s=30) as st:
+        parts = urlsplit(st.url)
+        yield parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def health_latency(host: str, port: int) -> float | None:

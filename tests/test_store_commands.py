@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +252,39 @@ def test_settings_command_prints_the_page_values_over_the_file(
     assert "storage.backup_keep = 2  (Settings page)" in out
     assert "storage.raw_frames_months = 6  (config)" in out
     assert run("settings", "get", "storage.nope", *common) == 2
+
+
+def test_daily_backup_keeps_the_setting_in_force_without_keep(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run by hand without --keep, the daily backup prunes to storage.backup_keep as the
+    Settings page set it (over the config file's 4), not to a CLI default of its own."""
+    from station.store.backup import daily_backup
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    config = tmp_path / "c.toml"
+    config.write_text("[storage]\nbackup_keep = 4\n")
+    store = open_store(data_dir)
+    for day in range(1, 6):  # five older dated backups
+        daily_backup(store, usb, keep=100, now=datetime(2026, 1, day, tzinfo=UTC))
+    store.set_config_override("storage.backup_keep", 2, actor="admin")
+    store.close()
+    assert run("backup", usb, "--daily", "--data-dir", data_dir, "--config", config) == 0
+    assert len(list(usb.iterdir())) == 2
+
+
+def test_retention_by_hand_follows_the_settings_page(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --older-than-months, retention uses storage.raw_frames_months in force: the
+    admin's Settings-page value (1) over the config file's 0 (= keep forever)."""
+    config = tmp_path / "c.toml"
+    config.write_text("[storage]\nraw_frames_months = 0\n")
+    common = ("--data-dir", data_dir, "--config", config)
+    assert run("retention", "--dry-run", *common) == 2  # nothing configured yet
+    store = open_store(data_dir)
+    store.set_config_override("storage.raw_frames_months", 1, actor="admin")
+    store.close()
+    assert run("retention", "--dry-run", *common) == 0
+    assert "would remove raw frames of 8 trials" in capsys.readouterr().out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from typing import Any
 
 from station.commands._common import add_config_args, resolve
 from station.commands._errors import UserError
+from station.config import with_overrides
 from station.store import SchemaMismatchError, Store, StoreError, open_store
 
 
@@ -29,6 +31,13 @@ def open_from_args(args: argparse.Namespace, upgrade: bool = False) -> Store:
         raise UserError(str(exc)) from None
     except StoreError as exc:
         raise UserError(str(exc)) from None
+
+
+def setting_in_force(args: argparse.Namespace, store: Store, name: str) -> Any:
+    """A setting (`section.key`) as the station uses it: an admin's Settings-page value wins
+    over the config file's, so a command run by hand does what the daily maintenance does."""
+    section, _, key = name.partition(".")
+    return with_overrides(resolve(args).config, store.config_overrides())[section][key]
 
 
 def parse_since(value: str) -> datetime:

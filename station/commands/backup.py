@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from station.commands._errors import UserError
-from station.commands._store_cli import add_store_args, open_from_args
+from station.commands._store_cli import add_store_args, open_from_args, setting_in_force
 from station.store import StoreError
 from station.store.backup import backup, daily_backup
 
@@ -19,7 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="at most one backup a day into the DEST folder, keeping --keep",
     )
-    parser.add_argument("--keep", type=int, default=10, help="daily backups to keep (default 10)")
+    parser.add_argument(
+        "--keep", type=int, default=None,
+        help="daily backups to keep (default: storage.backup_keep in force, the Settings page's "
+        "over the config file's)",
+    )
     add_store_args(parser)
     parser.set_defaults(func=handle)
 
@@ -28,10 +32,14 @@ def handle(args: argparse.Namespace) -> int:
     with open_from_args(args) as store:
         try:
             if args.daily:
-                made = daily_backup(store, args.dest, keep=args.keep)
+                keep = args.keep
+                if keep is None:
+                    keep = int(setting_in_force(args, store, "storage.backup_keep"))
+                made = daily_backup(store, args.dest, keep=keep)
                 print(f"backup written: {made}" if made else "today's backup already exists")
             else:
                 print(f"backup written: {backup(store, args.dest)}")
         except StoreError as exc:
             raise UserError(str(exc)) from None
     return 0
+

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from station.commands._common import resolve
 from station.commands._errors import UserError
-from station.commands._store_cli import add_store_args, open_from_args
+from station.commands._store_cli import add_store_args, open_from_args, setting_in_force
 from station.store import StoreError
 from station.store.retention import apply_retention
 
@@ -14,7 +13,8 @@ from station.store.retention import apply_retention
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("retention", help="remove old raw frames, keep results")
     parser.add_argument(
-        "--older-than-months", type=int, help="default: the config's storage.raw_frames_months"
+        "--older-than-months", type=int,
+        help="default: storage.raw_frames_months in force (the Settings page's over the file's)",
     )
     parser.add_argument("--dry-run", action="store_true", help="only say what would be freed")
     parser.add_argument(
@@ -27,15 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    months = args.older_than_months
-    if months is None:
-        months = resolve(args).config["storage"]["raw_frames_months"] or None
-        if months is None:
-            raise UserError(
-                "no retention configured: pass --older-than-months N "
-                "or set storage.raw_frames_months"
-            )
     with open_from_args(args) as store:
+        months = args.older_than_months
+        if months is None:
+            months = int(setting_in_force(args, store, "storage.raw_frames_months")) or None
+            if months is None:
+                raise UserError(
+                    "no retention configured: pass --older-than-months N "
+                    "or set storage.raw_frames_months"
+                )
         try:
             r = apply_retention(store, months, dry_run=args.dry_run, vacuum=args.vacuum)
         except StoreError as exc:

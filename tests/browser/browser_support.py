@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from station_process import running_station
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -76,34 +72,13 @@ def run_station(
     """A `balance-station run --board sim` (no demo autopilot) on `data_dir`: yields its URL,
     stops it after, and keeps its log in artifacts/ as `log_name`; `config` is more TOML
     (sections other than [server])."""
-    (tmp / "empty.toml").write_text(TEST_SERVER_CONFIG + config)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    log = (tmp / "station.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
-         "--port", "0", "--data-dir", str(data_dir), "--config", str(tmp / "empty.toml")],
-        stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=ROOT,
-    )
-    STATION_PROCESS[log_name] = proc.pid
-    url = None
-    deadline = time.monotonic() + 60
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.strip().startswith("http://"):
-            url = line.strip().rstrip("/")
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("station did not print its URL:\n" + (tmp / "station.log").read_text())
-    yield url
-    proc.send_signal(signal.SIGTERM)
+    log = tmp / "station.log"
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(tmp / "station.log", SCREENSHOTS.parent / log_name)
+        with running_station(data_dir, TEST_SERVER_CONFIG + config, log=log,
+                             must_stop=False) as station:
+            STATION_PROCESS[log_name] = station.proc.pid
+            yield station.url
+    finally:
+        SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists():
+            shutil.copyfile(log, SCREENSHOTS.parent / log_name)
