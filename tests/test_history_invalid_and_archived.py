@@ -12,13 +12,13 @@ mm/s and scores 60, 65, 70; Ben's right leg sways 6 mm/s more than his left.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from web_fixtures import empty_store_dir, seed_history, web_store  # noqa: F401
 
 from station.analysis import history
-from station.store import Athlete
+from station.store import Athlete, Target
 
 LEFT = "single-left · eyes open · firm"
 RIGHT = "single-right · eyes open · firm"
@@ -134,3 +134,24 @@ def test_a_demo_athlete_carries_the_demo_badge(web_store) -> None:  # noqa: F811
     assert history.history_view(web_store, real)["athlete"]["demo"] is False
     rows = {r["name"]: r for r in history.team_overview(web_store)["athletes"]}
     assert rows["Demo Dana"]["demo"] is True and rows["Real Rita"]["demo"] is False
+
+
+def test_a_saved_target_the_baseline_moved_past_is_flagged(seeded) -> None:
+    store, ids = seeded
+    ada = ids["athletes"][0]
+    store.add_target(Target(athlete_uid=ada, measure=VELOCITY, value=29.0, direction="<=",
+                            condition=LEFT, due_date=date(2025, 2, 17),
+                            created_at=datetime(2025, 1, 6, tzinfo=UTC)))
+
+    def left_target() -> dict:
+        rows = store.athlete_history(ada, metrics=True)
+        return next(t for t in history.targets_view(store, ada, rows) if t["condition"] == LEFT)
+
+    before = left_target()
+    assert before["wrong_side"] is False and "problem" not in before
+    assert before["condition_label"] == "Left leg, eyes open"
+    _invalidate(store, ids["trials"][0])  # the baseline becomes the 13th: 28 mm/s
+    after = left_target()
+    assert after["wrong_side"] is True and after["baseline"] == 28.0
+    assert after["problem"] == ("COP velocity: lower is better, but the target 29 mm/s is above "
+                                "the baseline 28.0 mm/s (baseline: 2025-01-13, single trial)")
