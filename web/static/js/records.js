@@ -29,16 +29,21 @@
   const rows = new Map([...tbody.querySelectorAll("tr[data-uid]")].map((tr) => [tr.dataset.uid, tr]));
   function noteRow(t) {
     const again = D.can_edit_records ? '<button class="btn btn-ghost btn-small" type="button" data-act="revalidate">Count again</button>' : "";
-    const tr = BS.h(`<tr class="trial-invalid-note" data-for="${BS.esc(t.uid)}"><td colspan="5"><div class="invalid-line"><span><b>Not counted:</b> ${BS.esc(t.invalid.text)}</span>${again}</div></td></tr>`);
+    const tr = BS.h(`<tr class="trial-invalid-note" data-for="${BS.esc(t.uid)}"><td colspan="5"><div class="invalid-line"><span><b>Not counted:</b> ${BS.esc(invalidText(t.invalid))}</span>${again}</div></td></tr>`);
     tr.querySelector("[data-act=revalidate]")?.addEventListener("click", () => revalidate(t));
     return tr;
+  }
+  // "invalidated by physio1 on 24 Nov 2026: stepped off early" (the server's text, the date
+  // in the page's format)
+  function invalidText(v) {
+    return `invalidated${v.by ? ` by ${v.by}` : ""}${v.at ? ` on ${BS.date(v.at)}` : ""}${v.reason ? `: ${v.reason}` : ""}`;
   }
   for (const t of D.trials) {
     const tr = rows.get(t.uid);
     if (!tr) continue;
     if (t.invalid) {
       tr.classList.add("trial-invalid");
-      tr.title = `Not counted: ${t.invalid.text}`;
+      tr.title = `Not counted: ${invalidText(t.invalid)}`;
       tr.after(noteRow(t));
     } else if (D.can_edit_records) {
       const button = BS.h('<button class="btn btn-ghost btn-small invalidate" type="button" data-act="invalidate" title="This trial does not count (say why): it stays listed, out of trends, baselines and scores">Invalidate</button>');
@@ -86,7 +91,8 @@
   const form = $("edit-form");
   const editButton = $("a-edit");
   function showErrors(field, message) {
-    form.querySelectorAll(".field-error").forEach((el) => { el.textContent = el.dataset.field === field ? message : ""; });
+    const shown = field && message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;  // under its field already
+    form.querySelectorAll(".field-error").forEach((el) => { el.textContent = el.dataset.field === field ? shown : ""; });
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
     const input = field && form.elements[field];
     if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
