@@ -37,3 +37,19 @@ def test_a_trial_without_a_duration_lasts_the_station_default(app: Flask, fake_r
     assert _planned_s(app, fake_runtime, {**HOLD, "duration_s": None}) == 7.0
     assert _planned_s(app, fake_runtime, {**HOLD, "duration_s": 12}) == 12.0  # asked: kept
     assert _planned_s(app, fake_runtime, HOP) == hop_own  # a hop is not a hold
+
+
+def test_the_pages_are_given_the_length_the_trial_will_run(app: Flask, web_store) -> None:
+    from station.web.views.page_data import protocols_view
+
+    def lengths() -> dict[str, float]:
+        with app.test_request_context():
+            baseline = next(p for p in protocols_view() if p["id"] == "baseline")
+        return {t["id"]: t["duration_s"] for t in baseline["trials"]}
+
+    own = lengths()
+    assert own["left-open-firm"] == load_protocols()["baseline"].trial("left-open-firm").duration_s
+    web_store.set_config_override("station.default_duration_s", 7)
+    now = lengths()
+    assert now["left-open-firm"] == 7.0 and now["right-closed-firm"] == 7.0
+    assert now["hop-left"] == own["hop-left"]  # a hop keeps its own

@@ -35,7 +35,7 @@ from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
 from station.web.views.api_athletes import csv_download, csv_text, get_athlete
-from station.web.views.api_settings import default_duration_s
+from station.web.views.hold_length import planned_duration_s
 
 SCREENS = ("kiosk", "physio", "api")
 START_FIELDS = {
@@ -301,9 +301,7 @@ def register(app: Flask) -> None:
         if fields["trial"] not in {t.id for t in protocol.trials}:
             known = ", ".join(t.id for t in protocol.trials)
             raise ApiError(400, f"protocol {protocol.id} has no such trial ({known})", "trial")
-        duration_s = fields.get("duration_s")
-        if duration_s is None and protocol.trial(fields["trial"]).task == "hold":
-            duration_s = default_duration_s()  # None: the protocol's own length
+        duration_s = planned_duration_s(protocol.trial(fields["trial"]), fields.get("duration_s"))
         athlete_uid, session_uid = fields.get("athlete_uid"), fields.get("session_uid")
         athlete_name = None
         if athlete_uid is not None:
