@@ -144,11 +144,11 @@ def team_overview(store: HistoryStore, *, team: str | None = None,
     many archived athletes there are (shown or not). ValueError for a `condition` that is
     not a condition key."""
     today = today or datetime.now(UTC).date()
-    active = store.list_athletes(active_only=True)
+    listed = store.list_athletes(active_only=True)  # active and not archived
     archived = [a for a in store.list_athletes() if getattr(a, "active", True) and is_archived(a)]
     if include_archived:
-        active = sorted([*active, *archived], key=lambda a: a.name)
-    shown = [a for a in active if team is None or a.team == team]
+        listed = sorted([*listed, *archived], key=lambda a: a.name)
+    shown = [a for a in listed if team is None or a.team == team]
     histories = {a.uid: store.athlete_history(a.uid, metrics=True) for a in shown}
     tested = Counter(condition_key(r) for h in histories.values() for r in counted(h))
     chosen = choose_condition(condition, tested, load_protocols())
@@ -157,7 +157,7 @@ def team_overview(store: HistoryStore, *, team: str | None = None,
                     lsi_threshold_pct=lsi_threshold_pct, missed_days=missed_days)
         for athlete in shown
     ]
-    teams = sorted({a.team for a in active if a.team})
+    teams = sorted({a.team for a in listed if a.team})
     return json_safe({
         "athletes": rows,
         "teams": teams,
