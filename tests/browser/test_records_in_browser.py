@@ -95,6 +95,7 @@ def test_a_trial_is_invalidated_greyed_with_its_reason_and_counted_again(
     reason_row.locator("button[type=submit]").click()  # no reason: refused in place
     assert reason_row.locator(".field-error").inner_text() == "Say why the trial does not count."
     reason_row.locator("input[name=reason]").fill("stepped off early, wrong leg down")
+    assert reason_row.locator(".field-error").inner_text() == ""  # typing clears it
     shot(page, f"records-{prefix}-01-reason", full_page=False)
     reason_row.locator("button[type=submit]").click()
     page.wait_for_selector(f'#trials tr.trial-invalid[data-uid="{newest_left}"]')

@@ -63,6 +63,7 @@
     const form = row.querySelector("form");
     const error = row.querySelector(".field-error");
     row.querySelector("[data-act=cancel]").addEventListener("click", () => row.remove());
+    form.elements.reason.addEventListener("input", () => { error.textContent = ""; });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const reason = form.elements.reason.value.trim();
