@@ -246,8 +246,8 @@ class Config:
 PAGE_SETTINGS: dict[str, str] = {
     "station.name": "at once (page header, reports)",
     "station.default_duration_s": (
-        "kept and shown now; trials follow it once the trial start (POST /api/trials/start) "
-        "reads it: until then a trial without a length uses the protocol's"
+        "at the next trial started without a length (a hold; a hop or push keeps the "
+        "protocol's)"
     ),
     "board.demo": (
         "at once: pauses or resumes the demo athletes (they run only on the simulated board "

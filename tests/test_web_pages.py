@@ -239,6 +239,7 @@ def test_history_pages_embed_the_read_model_and_share_it_with_their_twins(client
     login_as(client, "physio")
     page = page_data(client.get(f"/athletes/{ada}").get_data(as_text=True))
     assert page.pop("can_edit_log") is True
+    assert page.pop("can_edit_records") is True  # the records buttons (a physio's)
     assert page == history.history_view(web_store, ada)
     physio = page_data(client.get(f"/physio?athlete={ada}").get_data(as_text=True))
     assert physio["selected"]["targets"] == page["targets"]

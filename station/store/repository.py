@@ -514,6 +514,8 @@ class Store:
                 trials.c.uid,
                 sessions.c.uid.label("session_uid"),
                 *(trials.c[name] for name in HISTORY_FIELDS),
+                trials.c.invalidated_at,  # who and when, for the history's "invalidated by"
+                trials.c.invalidated_by,  # (not in HISTORY_FIELDS: the CSV keeps its columns)
                 trial_raw.c.trial_id.is_not(None).label("has_raw"),
                 *extra,
             )

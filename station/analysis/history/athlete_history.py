@@ -3,7 +3,8 @@
 A trend point is a day of testing (the station's calendar day): the mean of that day's
 trials and their range (min, max), on a date axis, so several trials on one day are one
 point with a whisker rather than a vertical line. Superseded trials (a failed one the
-physio repeated at once) and aborted ones are not in the trend. Long histories are
+physio repeated at once), aborted and invalidated ones are not in the trend; the trial
+table lists every trial, an invalidated one with who, when and why. Long histories are
 decimated here, not in the browser: a chart gets at most `MAX_POINTS` points per series
 (means of neighbouring days, their min/max kept so a bad day still shows), whatever the
 number of trials, so a phone gets a small page.
@@ -28,6 +29,7 @@ from station.analysis.history.history_rows import (
     condition_label,
     counted,
     held,
+    invalid_json,
     iso,
     local_day,
     measure_json,
@@ -120,8 +122,9 @@ def condition_series(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def trial_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest trials first, one line each (aborted ones included), with the task's
-    key measure and time held against the plan."""
+    """The newest trials first, one line each (aborted and invalidated ones included), with
+    the task's key measure, time held against the plan and, when invalidated, why
+    (`invalid`: history_rows.invalid_json, None for a trial that counts)."""
     out = []
     for r in reversed(rows[-TABLE_ROWS:]):
         key = TASK_MEASURES[model_of(r)][0]
@@ -142,6 +145,7 @@ def trial_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "key_measure": {**measure_json(key), "value": measure_value(r, key)},
             "has_raw": bool(r.get("has_raw")),
             "clock_synced": r.get("clock_synced") is not False,
+            "invalid": invalid_json(r),
         })
     return out
 

@@ -1,7 +1,8 @@
 """What a row of an athlete's history means: its condition, its measures, its dates.
 
 Rows are the store's `athlete_history` dicts (oldest first). Two trials are comparable
-when their condition (stance, eyes, surface, task) is the same; an aborted trial is kept
+when their condition (stance, eyes, surface, task) is the same; an aborted trial and an
+invalidated one (Store.invalidate_trial: a physio said why it does not count) are kept
 in the table but measured nowhere, and a failed trial the physio repeated at once (the
 next trial of the session is the same condition) is superseded by its repeat: it counts
 for no baseline, trend or "last test".
@@ -162,9 +163,27 @@ def held(row: dict[str, Any]) -> dict[str, Any]:
             "planned_s": None if planned is None else float(planned)}
 
 
+def is_invalid(row: dict[str, Any]) -> bool:
+    """Whether a physio invalidated the trial (it stays listed, with why, but counts nowhere)."""
+    return bool(row.get("invalid"))
+
+
 def measured(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows that count for a measure: every trial but the aborted ones."""
-    return [r for r in rows if r["outcome"] != "aborted"]
+    """The rows that count for a measure: every trial but the aborted and invalidated ones."""
+    return [r for r in rows if r["outcome"] != "aborted" and not is_invalid(r)]
+
+
+def invalid_json(row: dict[str, Any]) -> dict[str, Any] | None:
+    """An invalidated trial's why, who and when, and the line the history shows
+    ("invalidated by physio1 on 2025-01-20: stepped off early"); None for a valid trial."""
+    if not is_invalid(row):
+        return None
+    by, at, reason = row.get("invalidated_by"), aware(row.get("invalidated_at")), row.get(
+        "invalid_reason")
+    text = "invalidated" + (f" by {by}" if by else "")
+    text += f" on {local_day(at).isoformat()}" if at else ""
+    return {"reason": reason, "by": by, "at": iso(at),
+            "text": text + (f": {reason}" if reason else "")}
 
 
 def superseded_uids(rows: Iterable[dict[str, Any]]) -> set[str]:
@@ -207,6 +226,13 @@ def measure_json(key: str) -> dict[str, Any]:
 
 
 def athlete_json(athlete: Any) -> dict[str, Any]:
-    """The athlete as the history pages show them (no notes: those stay on the API)."""
+    """The athlete as the history pages show them (no notes: those stay on the API), with
+    the badges the pages show: archived (off the picker and the team) and demo."""
     return {"uid": athlete.uid, "name": athlete.name, "team": athlete.team,
-            "dominant_leg": athlete.dominant_leg, "birth_year": athlete.birth_year}
+            "dominant_leg": athlete.dominant_leg, "birth_year": athlete.birth_year,
+            "archived": is_archived(athlete), "demo": bool(getattr(athlete, "demo", False))}
+
+
+def is_archived(athlete: Any) -> bool:
+    """Archived (Store.archive_athlete): off the kiosk picker and the team, history kept."""
+    return getattr(athlete, "archived_at", None) is not None

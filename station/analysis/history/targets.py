@@ -1,5 +1,6 @@
 """An athlete's targets with their progress: the physio page's list and its JSON twin, and
-the check that refuses a new target on the wrong side of the baseline.
+the check that refuses a new target on the wrong side of the baseline (and flags a saved
+one the baseline has moved past: `problem`, `wrong_side`).
 
 A target's baseline is its condition's baseline (baseline.py), its current value the
 latest counted trial of that condition; a target for "any condition" follows the
@@ -43,7 +44,7 @@ def check_target(rows: list[dict[str, Any]], measure: str, value: float,
     """ValueError (its message is for the physio) when a new target cannot be reached the
     way it says: a direction against the measure's better one, or a value on the wrong side
     of (or equal to) the condition's baseline. `rows`: the athlete's history with metrics."""
-    label, unit = KEY_MEASURES.get(measure, (measure, ""))
+    label = KEY_MEASURES.get(measure, (measure, ""))[0]
     try:
         hib = better_direction(measure)
     except KeyError:
@@ -53,21 +54,29 @@ def check_target(rows: list[dict[str, Any]], measure: str, value: float,
         wanted = ">=" if hib else "<="
         raise ValueError(f"{label}: {better} is better, so a target on it is reached at "
                          f"{wanted} its value, not {direction}")
-    base = baselines(rows).get(applies_to(condition, rows) or "")
+    problem = wrong_side(measure, value, baselines(rows).get(applies_to(condition, rows) or ""))
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def wrong_side(measure: str, value: float, base: Baseline | None) -> str | None:
+    """Why a target cannot be reached from its condition's baseline (it equals it, or lies
+    on its wrong side), for the physio; None when it can, or when there is no baseline."""
     baseline = base.value(measure) if base is not None else None
-    if baseline is None:
-        return
+    if base is None or baseline is None:
+        return None
     try:
         check_target_side(measure, baseline, value)
     except ValueError:
+        label, unit = KEY_MEASURES.get(measure, (measure, ""))
         unit = f" {unit}" if unit else ""
         which = f"(baseline: {base.started_at:%Y-%m-%d}, {base.rule_text()})"
         if value == baseline:
-            raise ValueError(f"{label}: the target equals the baseline {baseline:.1f}{unit} "
-                             f"{which}") from None
+            return f"{label}: the target equals the baseline {baseline:.1f}{unit} {which}"
         side, better = ("above", "lower") if value > baseline else ("below", "higher")
-        raise ValueError(f"{label}: {better} is better, but the target {value:g}{unit} is "
-                         f"{side} the baseline {baseline:.1f}{unit} {which}") from None
+        return (f"{label}: {better} is better, but the target {value:g}{unit} is "
+                f"{side} the baseline {baseline:.1f}{unit} {which}")
+    return None
 
 
 def targets_view(store: HistoryStore, athlete_uid: str,
@@ -92,9 +101,16 @@ def targets_view(store: HistoryStore, athlete_uid: str,
             "notes": target.notes, "baseline": base_value, "current": current,
             "baseline_info": base.to_json() if base is not None else None,
             "fraction": None, "on_track": None, "achieved": None, "days_left": None,
+            "wrong_side": False,
         }
         set_on = (aware(target.created_at) or datetime.now(UTC)).date()
-        if None not in (base_value, current) and target.due_date and target.due_date > set_on:
+        # a target the baseline has moved past (a trial invalidated, a later battery) or
+        # one set before there was a baseline: flagged whatever its progress
+        problem = wrong_side(target.measure, target.value, base)
+        if problem is not None:
+            item["problem"] = problem
+            item["wrong_side"] = True
+        elif None not in (base_value, current) and target.due_date and target.due_date > set_on:
             try:
                 progress = target_progress(target.measure, base_value, target.value, current,
                                            set_on, target.due_date)

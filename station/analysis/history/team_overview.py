@@ -7,7 +7,9 @@ compare a Romberg score with a single-leg one. The default is the battery's key 
 (`key_trial` in the protocol file: the left single-leg hold of the baseline battery), or
 the condition tested most when nobody in view has done that one; the coach can pick any
 other (`condition`). One function for the /coach page and GET /api/team, so both show the
-same rows with the same field names (documented in docs/web.md).
+same rows with the same field names (documented in docs/web.md). Archived athletes are left
+out unless asked for (`include_archived`: the page's "show archived"); an invalidated trial
+counts for no card (history_rows.counted).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from station.analysis.history.history_rows import (
     condition_label,
     condition_parts,
     counted,
+    is_archived,
     iso,
     key_label,
     measure_value,
@@ -109,6 +112,8 @@ def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str |
         "uid": athlete.uid,
         "name": athlete.name,
         "team": athlete.team,
+        "archived": is_archived(athlete),
+        "demo": bool(getattr(athlete, "demo", False)),
         "last_test": last_at,
         "days_since_last_test": days,
         "missed": days is None or days > missed_days,
@@ -130,14 +135,20 @@ def team_overview(store: HistoryStore, *, team: str | None = None,
                   condition: str | None = None,
                   lsi_threshold_pct: float = ASYMMETRY_LSI_PCT,
                   missed_days: int = MISSED_DAYS_DEFAULT,
-                  today: date | None = None) -> dict[str, Any]:
-    """One row per active athlete (of `team`, when given) in one condition (`condition`,
-    else the default: choose_condition); `teams` lists every active athlete's team,
-    whatever the filter, and `conditions` every condition the athletes in view tested, for
-    the page's choices. ValueError for a `condition` that is not a condition key."""
+                  today: date | None = None,
+                  include_archived: bool = False) -> dict[str, Any]:
+    """One row per active athlete (of `team`, when given; archived ones too with
+    `include_archived`) in one condition (`condition`, else the default: choose_condition);
+    `teams` lists every listed athlete's team, whatever the filter, and `conditions` every
+    condition the athletes in view tested, for the page's choices; `n_archived` says how
+    many archived athletes there are (shown or not). ValueError for a `condition` that is
+    not a condition key."""
     today = today or datetime.now(UTC).date()
-    active = store.list_athletes(active_only=True)
-    shown = [a for a in active if team is None or a.team == team]
+    listed = store.list_athletes(active_only=True)  # active and not archived
+    archived = [a for a in store.list_athletes() if getattr(a, "active", True) and is_archived(a)]
+    if include_archived:
+        listed = sorted([*listed, *archived], key=lambda a: a.name)
+    shown = [a for a in listed if team is None or a.team == team]
     histories = {a.uid: store.athlete_history(a.uid, metrics=True) for a in shown}
     tested = Counter(condition_key(r) for h in histories.values() for r in counted(h))
     chosen = choose_condition(condition, tested, load_protocols())
@@ -146,7 +157,7 @@ def team_overview(store: HistoryStore, *, team: str | None = None,
                     lsi_threshold_pct=lsi_threshold_pct, missed_days=missed_days)
         for athlete in shown
     ]
-    teams = sorted({a.team for a in active if a.team})
+    teams = sorted({a.team for a in listed if a.team})
     return json_safe({
         "athletes": rows,
         "teams": teams,
@@ -157,6 +168,8 @@ def team_overview(store: HistoryStore, *, team: str | None = None,
         "lsi_threshold_pct": float(lsi_threshold_pct),
         "trend_last_n": TREND_N,
         "missed_days": missed_days,
+        "include_archived": include_archived,
+        "n_archived": len(archived),
     })
 
 

@@ -88,6 +88,8 @@ def athlete_json(athlete: Athlete, full: bool = True) -> dict[str, Any]:
         "birth_year": athlete.birth_year,
         "notes": athlete.notes,
         "active": athlete.active,
+        "archived": athlete.archived_at is not None,  # POST /api/athletes/<uid>/archive
+        "demo": athlete.demo,
         "created_at": athlete.created_at,
         "updated_at": athlete.updated_at,
     }
@@ -427,7 +429,8 @@ def register(app: Flask) -> None:
                "condition)",
                "lsi_threshold_pct": "flag below (default 85)",
                "missed_days": "days without a test before an athlete counts as missed "
-               "(default 14)"},
+               "(default 14)",
+               "archived": "1: archived athletes too (default: left out)"},
     )
     def team() -> Response:
         default = int(history.ASYMMETRY_LSI_PCT)
@@ -437,7 +440,8 @@ def register(app: Flask) -> None:
         try:
             overview = history.team_overview(
                 _store(), team=only_team, condition=request.args.get("condition") or None,
-                lsi_threshold_pct=threshold, missed_days=missed_days)
+                lsi_threshold_pct=threshold, missed_days=missed_days,
+                include_archived=request.args.get("archived") in ("1", "true"))
         except ValueError as exc:
             raise ApiError(400, str(exc), "condition") from None
         return ok(overview)  # the /coach page embeds this same dict

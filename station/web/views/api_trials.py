@@ -35,6 +35,7 @@ from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
 from station.web.views.api_athletes import csv_download, csv_text, get_athlete
+from station.web.views.hold_length import planned_duration_s
 
 SCREENS = ("kiosk", "physio", "api")
 START_FIELDS = {
@@ -46,7 +47,9 @@ START_FIELDS = {
     "session_uid": Field(
         "str", nullable=True, max_length=64, description="the athlete's session; null: a new one"
     ),
-    "duration_s": Field("float", nullable=True, minimum=1, maximum=600),
+    "duration_s": Field("float", nullable=True, minimum=1, maximum=600,
+                        description="the hold's length; none given: the station's default "
+                        "(station.default_duration_s, Settings page), else the protocol's"),
     "operator_start": Field("bool", description="wait for POST /api/trials/current/start"),
     "seq": Field("int", minimum=1, maximum=1000),
     "screen": Field(
@@ -298,6 +301,7 @@ def register(app: Flask) -> None:
         if fields["trial"] not in {t.id for t in protocol.trials}:
             known = ", ".join(t.id for t in protocol.trials)
             raise ApiError(400, f"protocol {protocol.id} has no such trial ({known})", "trial")
+        duration_s = planned_duration_s(protocol.trial(fields["trial"]), fields.get("duration_s"))
         athlete_uid, session_uid = fields.get("athlete_uid"), fields.get("session_uid")
         athlete_name = None
         if athlete_uid is not None:
@@ -316,7 +320,7 @@ def register(app: Flask) -> None:
             trial_id=fields["trial"],
             athlete_uid=athlete_uid,
             session_uid=session_uid,
-            duration_s=fields.get("duration_s"),
+            duration_s=duration_s,
             operator_start=fields.get("operator_start", False),
             seq=fields.get("seq", 1),
             owner=trial_owner(fields.get("screen"), athlete_name),

@@ -11,18 +11,19 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from station.analysis import history
-from station.protocols import protocols_json
 from station.web import auth, result_access
 from station.web.api import store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes
+from station.web.views.hold_length import protocols_as_run
 
 KIOSK_ATHLETE_FIELDS = ("uid", "name", "team")
 
 
 def protocols_view() -> list[dict[str, Any]]:
-    """The protocols the kiosk and physio pages offer, with each trial's settings."""
-    return protocols_json()
+    """The protocols the kiosk and physio pages offer, with each trial's settings (a hold's
+    length as the trial start will run it: hold_length)."""
+    return protocols_as_run()
 
 
 def kiosk_may_see(trial_uid: str) -> bool:

@@ -19,7 +19,7 @@ from station.board.spec import is_simulated
 from station.web import auth
 from station.web.api import store_404
 from station.web.context import context
-from station.web.views import api_admin, api_settings, page_data
+from station.web.views import api_admin, api_records, api_settings, page_data
 
 NAV = (
     # (path, label, capability)
@@ -94,6 +94,9 @@ def register(app: Flask) -> None:
         principal = auth.current_principal()
         data = history.history_view(context().store, uid)
         data["can_edit_log"] = principal is not None and principal.can("write_health_log")
+        # edit, archive, invalidate a trial: the records API's capability (api_records.EDITORS)
+        data["can_edit_records"] = principal is not None and all(
+            principal.can(cap) for cap in api_records.EDITORS)
         return render_page("athlete.html", title=athlete.name, data=data)
 
     @app.get("/physio")
@@ -127,10 +130,13 @@ def register(app: Flask) -> None:
         except ValueError:
             days = history.MISSED_DAYS_DEFAULT
         condition = request.args.get("condition") or None
+        archived = request.args.get("archived") in ("1", "true")  # the "show archived" toggle
         try:  # = GET /api/team
-            data = history.team_overview(context().store, missed_days=days, condition=condition)
+            data = history.team_overview(context().store, missed_days=days, condition=condition,
+                                         include_archived=archived)
         except ValueError:  # not a condition key: the default condition
-            data = history.team_overview(context().store, missed_days=days)
+            data = history.team_overview(context().store, missed_days=days,
+                                         include_archived=archived)
         return render_page("coach.html", title="Team", data=data)
 
     @app.get("/status")

@@ -60,8 +60,9 @@
       if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.velocity_lsi_pct, 0)}%</span>`);
       const other = a.other_leg && a.other_leg.score !== null ? `<span class="other ${a.other_leg.side === "R" ? "leg-right" : "leg-left"}" title="the other leg's latest score in this condition">${a.other_leg.side} ${BS.num(a.other_leg.score, 0)}</span>` : "";
       const inCondition = a.latest_in_condition ? `${BS.esc(cond.label)} ${BS.date(a.latest_in_condition)}` : `not tested: ${BS.esc(cond.label || "")}`;
-      box.append(BS.h(`<a class="card" href="/athletes/${encodeURIComponent(a.uid)}" data-uid="${BS.esc(a.uid)}">
-        <span class="name">${BS.esc(a.name)}</span>
+      const badges = [a.archived ? '<span class="pill pill-wait">archived</span>' : "", a.demo ? '<span class="pill pill-info">demo</span>' : ""].join("");
+      box.append(BS.h(`<a class="card${a.archived ? " archived" : ""}" href="/athletes/${encodeURIComponent(a.uid)}" data-uid="${BS.esc(a.uid)}">
+        <span class="name">${BS.esc(a.name)}${badges ? `<span class="badge-row">${badges}</span>` : ""}</span>
         <span class="score ${BS.scoreClass(a.latest_score)}" title="latest score: ${BS.esc(cond.label || "")}">${BS.num(a.latest_score, 0)}</span>
         <span class="sub">${BS.esc(a.team || "")}${a.team ? " · " : ""}${a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet"}</span>
         <span class="cond">${inCondition}</span>
@@ -79,6 +80,12 @@
     if (link) link.href = `/api/team.csv${$("f-team").value ? `?team=${encodeURIComponent($("f-team").value)}` : ""}`;
   }
   for (const id of ["f-q", "f-team", "f-sort", "f-show"]) $(id).addEventListener("input", render);
+  // archived athletes are the server's to add (?archived=1, = GET /api/team?archived=1)
+  $("f-archived")?.addEventListener("change", (ev) => {
+    const shown = new URLSearchParams(location.search);
+    if (ev.target.checked) shown.set("archived", "1"); else shown.delete("archived");
+    location.search = shown.toString();
+  });
   $("f-team").addEventListener("input", exportHref);
   exportHref();
   const form = $("a-form");

@@ -6,7 +6,8 @@ const BS = (() => {
   const data = el ? JSON.parse(el.textContent) : null;
 
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    // field: the request field the API names as at fault (400s), for a form to mark it
+    constructor(status, message, field = null) { super(message); this.status = status; this.field = field; }
   }
 
   async function api(method, url, body) {
@@ -21,7 +22,7 @@ const BS = (() => {
     try { payload = await resp.json(); } catch (e) { payload = null; }
     if (!resp.ok) {
       const msg = (payload && (payload.error || payload.message)) || `${resp.status} ${resp.statusText}`;
-      throw new ApiError(resp.status, msg);
+      throw new ApiError(resp.status, msg, (payload && payload.field) || null);
     }
     return payload;
   }

@@ -152,7 +152,7 @@
       const where = t.condition_label || (t.applies_to ? `any condition (now ${t.applies_to})` : "any condition");
       const row = BS.h(`<div class="target"><div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="muted small">due ${BS.date(t.due_date)}${pct !== null ? ` · ${pct}% of the way` : ""}</span><span class="spacer"></span></div>
         <div class="muted small t-condition">${BS.esc(where)}${t.notes ? ` · ${BS.esc(t.notes)}` : ""}</div>
-        ${t.problem ? `<div class="problem">${BS.esc(t.problem)}</div>` : ""}</div>`);
+        ${t.problem ? `<div class="problem" role="note">${t.wrong_side ? "⚠ Cannot be reached as set, change or delete it: " : ""}${BS.esc(t.problem)}</div>` : ""}</div>`);
       const del = BS.h('<button class="btn btn-ghost btn-small">Delete</button>');
       del.addEventListener("click", async () => {
         try { await BS.api("DELETE", `/api/targets/${encodeURIComponent(t.uid)}`); await reloadTargets(); } catch (e) { BS.toast(e.message, "bad"); }
