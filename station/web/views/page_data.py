@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from station.analysis import history
+from station.analysis.history.history_rows import condition_label
 from station.protocols import protocols_json
 from station.web import auth, result_access
 from station.web.api import store_404
@@ -21,8 +22,13 @@ KIOSK_ATHLETE_FIELDS = ("uid", "name", "team")
 
 
 def protocols_view() -> list[dict[str, Any]]:
-    """The protocols the kiosk and physio pages offer, with each trial's settings."""
-    return protocols_json()
+    """The protocols the kiosk and physio pages offer, with each trial's settings and its
+    condition's name (`label`, "Left leg, eyes open": the history's words, not the ids)."""
+    protocols = protocols_json()
+    for protocol in protocols:
+        for trial in protocol["trials"]:
+            trial["label"] = condition_label(trial)
+    return protocols
 
 
 def kiosk_may_see(trial_uid: str) -> bool:
