@@ -112,7 +112,8 @@ def test_a_battery_runs_fails_rests_and_resumes_after_a_reload(station, browser,
     first = page.locator("#b-rest").inner_text()
     page.wait_for_timeout(2100)
     assert page.locator("#b-rest").inner_text() != first  # it counts down
-    banner_has(page, "Rest ")
+    banner_has(page, "Rest")
+    assert re.fullmatch(r"\d+ s", page.locator("#timer").inner_text())
     assert page.locator("#state-banner .banner-what").inner_text() == "next: Right leg, eyes open"
     sim(page, "Step off")
     shot(page, "battery-tablet-1-done-and-rest")

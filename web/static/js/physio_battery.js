@@ -231,7 +231,7 @@
     const rest = paintRest();
     if (!run.armed && rest > 0) {
       const upcoming = stepOf(run.battery.current);
-      banner(`Rest ${Math.ceil(rest)} s`, upcoming ? `next: ${upcoming.label}` : "", "s-ready");
+      banner("Rest", upcoming ? `next: ${upcoming.label}` : "", "s-ready");  // the timer counts
       $("timer").textContent = `${Math.ceil(rest)} s`;
     }
     if (!h) return;
