@@ -243,3 +243,14 @@ def test_roles_see_what_they_may(app: Flask, web_store: Store, session: str) -> 
     seen = kiosk.get(url).get_json()["steps"][0]
     assert seen["status"] == "failed" and seen["label"] == "Left leg, eyes open"
     assert seen["reason"] is None and seen["result"] is None  # history is not a kiosk's
+
+
+def test_a_stopped_trial_fails_its_step_with_how_long_it_held(app: Flask, web_store: Store,
+                                                             session: str) -> None:
+    save_step(web_store, session, 7, "aborted", ttf=None,
+              at=datetime.now(UTC) - timedelta(minutes=1))
+    physio = login_as(app.test_client(), "physio")
+    push = physio.get(f"/api/sessions/{session}/battery").get_json()["steps"][6]
+    assert push["label"] == "Both feet, eyes open, push" and push["status"] == "failed"
+    assert push["reason"] == "Stopped after 1.0 s of 20 s"
+    assert push["result"]["outcome"] == "aborted" and push["result"]["held_s"] is None
