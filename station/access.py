@@ -47,7 +47,8 @@ CAPABILITY_HELP: dict[str, str] = {
     "write_health_log": "write sessions' health logs (stiffness, soreness, sleep, notes); "
     "the author recorded is who is logged in",
     "set_targets": "add, change and delete athletes' targets",
-    "run_tests": "start, operator-start and abort trials; watch the live stream",
+    "run_tests": "start, operator-start and abort trials; run a battery (skip, resume); watch "
+                 "the live stream",
     "view_own_trial_result": "see the result of the trial this kiosk just ran (nothing else)",
     "export": "download CSV: a trial's samples (raw/COP/force) and metrics, an athlete's "
               "trials, the team's latest results",

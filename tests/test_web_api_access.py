@@ -17,7 +17,7 @@ from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app
 from web_fixtures import api_declarations, api_headers_for, login_as, seed_history, send_json
 
 from station import access
-from station.store import LoginSession
+from station.store import LoginSession, SessionRecord
 from station.web import auth
 from station.web.routes import ApiRoute
 
@@ -56,6 +56,9 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
         ("post", "/api/calibration/cancel"): {},
         ("patch", "/api/settings"): {"station.name": "Test Club"},
         ("post", "/api/trials/{uid}/invalidate"): {"reason": "stepped off early"},
+        ("post", "/api/sessions/{uid}/battery/skip"): {"step": 2},
+        ("post", "/api/sessions/{uid}/battery/current"): {"step": 1, "rest": True},
+        ("post", "/api/sessions/{uid}/battery/finish"): {},
     }
 
 
@@ -93,10 +96,14 @@ def _setup_ids(app: Flask, web_store) -> dict[str, str]:
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
     web_store.start_login_session(login)
+    # a battery run of today (the battery routes need a session of a protocol)
+    battery = web_store.create_session(
+        SessionRecord(athlete_uid=seeded["athletes"][0], protocol="baseline")
+    )
     return {
         "login-sessions": login.uid,
         "athletes": seeded["athletes"][0],
-        "sessions": seeded["sessions"][0],
+        "sessions": battery,
         "targets": seeded["targets"][0],
         "trials": seeded["trials"][0],
         "tokens": token.uid,

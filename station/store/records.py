@@ -48,6 +48,8 @@ class SessionRecord:
     sleep_quality: int | None = None  # 0-10
     notes: str | None = None
     uid: str = field(default_factory=new_uid)
+    # a battery run's skipped/current steps (station.trials.battery); None: not a battery run
+    battery: dict[str, Any] | None = None
 
 
 @dataclass

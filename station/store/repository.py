@@ -432,6 +432,46 @@ class Store:
                 for r in conn.execute(query).mappings()
             ]
 
+    def get_session(self, uid: str) -> SessionRecord:
+        """One session with its log and battery state; StoreError when there is none."""
+        query = (
+            sa.select(sessions, athletes.c.uid.label("athlete_uid"))
+            .join(athletes, athletes.c.id == sessions.c.athlete_id)
+            .where(sessions.c.uid == uid)
+        )
+        with self.read() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            raise StoreError(f"no session with id {uid}")
+        fields = set(SessionRecord.__dataclass_fields__)
+        return SessionRecord(**{k: v for k, v in row.items() if k in fields})
+
+    def set_session_battery(self, uid: str, battery: dict[str, Any] | None) -> None:
+        """Replace a session's battery state (skipped and current steps: station.trials.battery)."""
+        with self.write() as conn:
+            changed = conn.execute(
+                sessions.update().where(sessions.c.uid == uid).values(battery=battery)
+            ).rowcount
+            if changed == 0:
+                raise StoreError(f"no session with id {uid}")
+
+    def session_trials(self, uid: str) -> list[dict[str, Any]]:
+        """The summaries of a session's trials in the order they were run (seq, the protocol's
+        trial spec, outcome, why it failed, score, invalid): what a battery's progress needs."""
+        query = (
+            sa.select(
+                trials.c.uid, trials.c.seq, trials.c.spec, trials.c.protocol, trials.c.task,
+                trials.c.outcome, trials.c.failure_reason, trials.c.time_to_failure_s,
+                trials.c.planned_duration_s, trials.c.duration_s, trials.c.score,
+                trials.c.started_at, trials.c.invalid, trials.c.invalid_reason,
+            )
+            .join(sessions, sessions.c.id == trials.c.session_id)
+            .where(sessions.c.uid == uid)
+            .order_by(trials.c.started_at, trials.c.id)
+        )
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     # -- trials ----------------------------------------------------------------------------
 
     def save_trial(self, trial: TrialRecord) -> str:

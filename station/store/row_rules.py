@@ -96,6 +96,7 @@ _OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
         "sleep_quality": {"minimum": LOG_SCALE[0], "maximum": LOG_SCALE[1]},
         "sleep_hours": {"minimum": SLEEP_HOURS[0], "maximum": SLEEP_HOURS[1]},
         "notes": {"max_length": MAX_TEXT},
+        "battery": {"kind": "object"},
     },
     "targets": {
         "measure": {

@@ -158,6 +158,8 @@ sessions = sa.Table(
     sa.Column("sleep_quality", sa.Integer),
     sa.Column("notes", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # migration 0010: a battery run's skipped and current steps (station.trials.battery)
+    sa.Column("battery", JSONText),
     _between("stiffness", LOG_SCALE),
     _between("soreness", LOG_SCALE),
     _between("sleep_quality", LOG_SCALE),

@@ -206,7 +206,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     assert page.locator("#b-steps li").count() == 9  # the baseline battery's nine trials
     first.get_by_role("button", name="Start").click()
     page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('left-open-firm')")
+        "() => document.querySelector('#state-banner').textContent.includes('Left leg, eyes open')")
     sim(page, "Step on")
     page.wait_for_function(
         "() => document.querySelector('#state-banner').textContent.includes('weighing')"
@@ -218,7 +218,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
         page.wait_for_selector("#b-steps li.done", timeout=HOLD_S * 1000 + 20_000)
     finally:
         shot(page, "tablet-11-physio-battery")
-    assert "complete" in page.locator("#b-steps li.done").inner_text()
+    assert f"held {HOLD_S} of {HOLD_S} s" in page.locator("#b-steps li.done").inner_text()
     sim(page, "Step off")
     page.fill("#b-notes", "left ankle taped")
     page.click("#b-save-notes")

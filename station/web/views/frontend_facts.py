@@ -33,14 +33,6 @@ FAILURE_LABELS: dict[str, str] = {
     "rim_contact": "The wobble board's rim touched down",
 }
 
-# The physio's battery list names a stance in one word; the long names are page_data's.
-STANCE_SHORT: dict[str, str] = {
-    "single-left": "Left",
-    "single-right": "Right",
-    "double": "Both",
-    "tandem": "Tandem",
-}
-
 
 def stance_label(stance: str) -> str:
     """The stance's name as the history pages write it (page_data.condition_label owns the
@@ -60,14 +52,13 @@ def _words(keys: tuple[str, ...], table: dict[str, str], table_name: str) -> dic
 def frontend_facts() -> dict[str, Any]:
     """The JSON-ready facts: every value comes from its Python owner."""
     layout = DEFAULT_LAYOUT
-    short = _words(STANCES, STANCE_SHORT, "STANCE_SHORT")
     return {
         "g_m_s2": G,
         "cells": [
             {"name": name, "label": name.replace("_", " "), "x_mm": x, "y_mm": y}
             for name, x, y in zip(layout.names, layout.x_mm, layout.y_mm, strict=True)
         ],
-        "stances": {s: {"label": stance_label(s), "short": short[s]} for s in STANCES},
+        "stances": {s: {"label": stance_label(s)} for s in STANCES},
         "measures": {key: {"label": label, "unit": unit}
                      for key, (label, unit) in KEY_MEASURES.items()},
         "failure_reasons": _words(FAILURE_REASONS, FAILURE_LABELS, "FAILURE_LABELS"),

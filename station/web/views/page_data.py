@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 
 from station.analysis import history
+from station.analysis.history.history_rows import condition_label
 from station.web import auth, result_access
 from station.web.api import store_404
 from station.web.context import context
@@ -22,8 +23,13 @@ KIOSK_ATHLETE_FIELDS = ("uid", "name", "team")
 
 def protocols_view() -> list[dict[str, Any]]:
     """The protocols the kiosk and physio pages offer, with each trial's settings (a hold's
-    length as the trial start will run it: hold_length)."""
-    return protocols_as_run()
+    length as the trial start will run it: hold_length) and its condition's name (`label`,
+    "Left leg, eyes open": the history's words, not the ids)."""
+    protocols = protocols_as_run()
+    for protocol in protocols:
+        for trial in protocol["trials"]:
+            trial["label"] = condition_label(trial)
+    return protocols
 
 
 def kiosk_may_see(trial_uid: str) -> bool:

@@ -2,6 +2,8 @@
 // hold, leaving the drill's target, a touch-down. An athlete looking at the wall, or with eyes
 // closed, hears what the screen says. Off by default on phones (a phone beside the board is
 // usually someone's own), on elsewhere; a toggle button remembers the choice on this screen.
+// The words at the board are here too (PROMPTS, prompt): the kiosk and the physio's banner
+// say the same thing at the same moment ("Now lift your RIGHT foot").
 "use strict";
 const Cues = (() => {
   const KEY = "bs-sound";
@@ -52,5 +54,25 @@ const Cues = (() => {
     button.addEventListener("click", () => { on = !on; localStorage.setItem(KEY, on ? "on" : "off"); unlock(); paint(); if (on) play("tick"); });
     paint();
   }
-  return { play, toggle, get on() { return on; } };
+  // What the athlete is told in each state of a trial (the hold engine's states).
+  const PROMPTS = Object.freeze({
+    empty: "Step onto the board",
+    on_board: "Stand still: weighing…",
+    ready: "Ready: hold it…",
+    countdown: "Get ready",
+    holding: "Hold!",
+    complete: "Done!",
+    failed: "Trial over",
+    aborted: "Stopped",
+  });
+  // The prompt for a trial's live status (hold) of `trial` (its spec: stance): on a single
+  // leg, once weighed on both feet, "lift your foot".
+  function prompt(hold, trial) {
+    if (hold.state === "on_board" && trial && trial.stance.startsWith("single")) {
+      if (!hold.body_weight_n) return "Stand still on both feet: weighing…";
+      return trial.stance === "single-left" ? "Now lift your RIGHT foot" : "Now lift your LEFT foot";
+    }
+    return PROMPTS[hold.state] || hold.state;
+  }
+  return { play, toggle, prompt, PROMPTS, get on() { return on; } };
 })();

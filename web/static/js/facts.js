@@ -9,7 +9,6 @@ const Facts = (() => {
   // Newtons to kilograms on the board (null stays null: nobody on it, or not calibrated).
   const kg = (forceN) => (forceN === null || forceN === undefined ? null : forceN / facts.g_m_s2);
   const stanceLabel = (stance) => facts.stances[stance]?.label ?? stance;
-  const stanceShort = (stance) => facts.stances[stance]?.short ?? stance;
   const failureLabel = (reason) => facts.failure_reasons[reason] ?? reason;
-  return Object.freeze({ ...facts, kg, stanceLabel, stanceShort, failureLabel });
+  return Object.freeze({ ...facts, kg, stanceLabel, failureLabel });
 })();

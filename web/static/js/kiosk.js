@@ -9,16 +9,7 @@
   const durationOverride = params.get("duration_s") ? Number(params.get("duration_s")) : null;
   // ?from=hop-left starts a picked protocol at that trial (demos, browser tests).
   const startFrom = params.get("from");
-  const STATES = {
-    empty: "Step onto the board",
-    on_board: "Stand still: weighing…",
-    ready: "Ready: hold it…",
-    countdown: "Get ready",
-    holding: "Hold!",
-    complete: "Done!",
-    failed: "Trial over",
-    aborted: "Stopped",
-  };
+  const STATES = Cues.PROMPTS;  // the words at the board (shared with the physio page)
   const st = {
     athlete: null, protocol: null, queue: [], index: 0, seqByTrial: {},
     running: false, awaitingResult: false, restTimer: null, bodyWeight: null,
@@ -85,11 +76,8 @@
 
   function current() { return st.queue[st.index]; }
   function trialLabel(item) {
-    const t = item.trial;
-    const stance = Facts.stanceLabel(t.stance);
     const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
-    const task = t.task && t.task !== "hold" ? `, ${t.task}` : "";  // a hop or a push says so
-    return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${task}${rep}`;
+    return `${item.trial.label}${rep}`;  // the condition's name (page_data.protocols_view)
   }
 
   function showRun() {
@@ -160,12 +148,7 @@
     if (!item || hold.trial_id !== item.trial.id) return;
     const state = hold.state;
     if (hold.body_weight_n) st.bodyWeight = hold.body_weight_n;
-    let text = STATES[state] || state;
-    if (state === "on_board" && item.trial.stance.startsWith("single")) {
-      text = item.trial.stance === "single-left" ? "Now lift your RIGHT foot" : "Now lift your LEFT foot";
-      if (!hold.body_weight_n) text = "Stand still on both feet: weighing…";
-    }
-    setBanner(text, `s-${state}`);
+    setBanner(Cues.prompt(hold, item.trial), `s-${state}`);
     soundFor(hold);
     const ov = $("overlay");
     if (state === "countdown" && hold.countdown_remaining_s !== null) {
