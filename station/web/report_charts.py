@@ -25,16 +25,19 @@ DAY_S = 86400.0
 
 
 def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
-    """About `count` round values (1, 2, 2.5 or 5 times a power of ten) spanning lo..hi."""
+    """About `count` (at most count + 1) round values, a step of 1, 2, 2.5 or 5 times a
+    power of ten, inside lo..hi."""
     if not math.isfinite(lo) or not math.isfinite(hi):
         return []
     if hi <= lo:
         lo, hi = lo - 1.0, hi + 1.0
-    raw = (hi - lo) / max(count, 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step) * step
-    return [round(v, 10) for v in np.arange(first, hi + step * 1e-9, step)]
+    power = 10.0 ** math.floor(math.log10((hi - lo) / max(count, 1)))
+    for step in (m * p for p in (power / 10, power, power * 10) for m in (1, 2, 2.5, 5)):
+        first = math.ceil(lo / step) * step
+        ticks = np.arange(first, hi + step * 1e-9, step)
+        if len(ticks) <= count + 1:  # the finest round step that is not crowded
+            break
+    return [round(float(v), 10) for v in ticks]
 
 
 def _num(value: float, step: float) -> str:
@@ -68,6 +71,9 @@ def trend_svg(points: dict[str, list], label: str, baseline: float | None = None
     if t1 - t0 < 7 * DAY_S:  # a few days still get a week of axis: no squeezed-in dots
         mid = (t0 + t1) / 2
         t0, t1 = mid - 3.5 * DAY_S, mid + 3.5 * DAY_S
+    labelled = np.linspace(t0, t1, 4)  # dates along the bottom, first and last at the ends
+    edge = (t1 - t0) * 0.03  # the first and last dots clear of the axes
+    t0, t1 = t0 - edge, t1 + edge
     span = [float(lo.min()), float(hi.max())] + ([baseline] if baseline is not None else [])
     y0, y1 = min(span), max(span)
     pad = (y1 - y0) * 0.12 or max(abs(y1) * 0.1, 1.0)
@@ -89,8 +95,8 @@ def trend_svg(points: dict[str, list], label: str, baseline: float | None = None
                     f'stroke="{GRID}" stroke-width="0.7"/>'
                     f'<text x="{left - 4}" y="{sy(v) + 3.5:.1f}" text-anchor="end" '
                     f'fill="{MUTED}">{_num(v, step)}</text>')
-    for v in np.linspace(t0, t1, 4):
-        anchor = "start" if v == t0 else "end" if v == t1 else "middle"
+    for i, v in enumerate(labelled):
+        anchor = "start" if i == 0 else "end" if i == len(labelled) - 1 else "middle"
         body.append(f'<text x="{sx(v):.1f}" y="{height - 8}" text-anchor="{anchor}" '
                     f'fill="{MUTED}">{_day_label(v)}</text>')
     body.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="{MUTED}" '

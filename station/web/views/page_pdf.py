@@ -1,8 +1,9 @@
 """`GET /report/<uid>.pdf`: the printable report as a PDF file, printed by headless Chromium.
 
 The report page is rendered with its stylesheet and scripts inlined into one
-temporary HTML file, which Chromium prints to A4 (the page's print CSS applies)
-without any network access or login. Without Chromium the station answers 503 and
+temporary HTML file, which Chromium prints to A4 (the page's print CSS applies, its
+@page footer numbers the pages; the charts are SVG already, so nothing waits for a
+script) without any network access or login. Without Chromium the station answers 503 and
 the page's "Print / save as PDF" button (the browser's own print) remains the way.
 
 Chromium is heavy on a Pi, so one worker thread prints one PDF at a time, and the
