@@ -69,3 +69,12 @@ def test_a_footer_string_cannot_end_its_css_rule(name):
     assert not re.search(r'[<>{}"\']', inner)
     decoded = re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m[1], 16)), inner)
     assert decoded == f"{name} · Station"
+
+
+def test_tick_labels_keep_the_decimals_their_step_needs():
+    t = [1_700_000_000 + DAY * 7 * i for i in range(3)]
+    svg = str(trend_svg({"t": t, "y": [24.0, 30.0, 35.0]}, "COP velocity"))
+    labels = re.findall(r'text-anchor="end" fill="[^"]+">([−\d.]+)</text>', svg)  # the y axis
+    values = [float(v.replace("−", "-")) for v in labels]
+    steps = np.diff(values)
+    assert len(values) >= 3 and np.allclose(steps, steps[0]), labels  # evenly spaced labels

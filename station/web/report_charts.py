@@ -41,7 +41,8 @@ def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
 
 
 def _num(value: float, step: float) -> str:
-    digits = 0 if step >= 1 else min(3, math.ceil(-math.log10(step)))
+    """A tick value with as many decimals as its step needs (2.5 steps: 27.5, not 28)."""
+    digits = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 4)
     return f"{value:.{digits}f}".replace("-", "−")
 
 
