@@ -164,6 +164,9 @@ def test_the_report_leaves_invalid_trials_out(client, web_store):
     assert report["n_trials"] == 6 + len(EXTRA_CONDITIONS) + 2
     assert seeded["invalid"] not in {t["uid"] for t in report["trials"]}
     assert report["trace"]["trial_uid"] != seeded["invalid"]
+    # the battery's key condition (left leg, eyes open), though the right leg was tested after
+    assert report["trace"]["condition"] == "Left leg, eyes open"
+    assert report["trace"]["trial_uid"] == seeded["trials"][4]
     key = next(k for k in report["summary"]["key_results"] if k["key"] == left["key"])
     assert key["measure"]["latest"] == 26.0
     # with the trial restored it counts again: the filter is the flag, nothing else
@@ -190,3 +193,18 @@ def test_the_summary_reads_the_rows_it_was_given(client, web_store):
     assert summary["first_test"][:10] == "2025-01-06" and summary["last_test"][:10] == "2025-01-27"
     assert {p["condition"] for p in summary["left_right"]} >= {"eyes open"}
     assert summary["targets"][0]["status"] in {"reached", "on track", "behind", "open"}
+
+
+def test_an_athlete_without_trials_gets_one_page_that_says_so(report_pdf, client, web_store,
+                                                             tmp_path):
+    from station.store.records import Athlete
+
+    new = web_store.add_athlete(Athlete(name="Cleo New", team="U18"))
+    pdf = tmp_path / "empty.pdf"
+    response = client.get(f"/report/{new}.pdf")
+    assert response.status_code == 200
+    pdf.write_bytes(response.data)
+    assert re.search(r"Pages:\s+1\n", _run("pdfinfo", pdf))
+    text = _run("pdftotext", "-layout", pdf, "-")
+    assert "Balance report: Cleo New" in text and "No trials yet." in text
+    assert "page 1 of 1" in text

@@ -18,6 +18,7 @@ from station.analysis.history.history_rows import (
     LEFT_RIGHT_MEASURE,
     STANCE_LABELS,
     TASK_MEASURES,
+    condition_key,
     condition_label,
     condition_parts,
     counted,
@@ -28,12 +29,13 @@ from station.analysis.history.history_rows import (
 )
 from station.analysis.history.replay_trace import trace_view
 from station.analysis.history.store_reads import HistoryStore
+from station.analysis.history.team_overview import ASYMMETRY_LSI_PCT, key_condition
 from station.analysis.metrics.sway import confidence_ellipse
+from station.protocols import load_protocols
 
 SUMMARY_LOG_ROWS = 4  # day logs on page one
 TASK_RESULT_ROWS = 12  # hop / push trials listed, newest first
 TRACE_POINTS = 600  # a printed trace needs no more
-ASYMMETRY_LSI_PCT = 85.0  # the team dashboard's flag (team_overview.ASYMMETRY_LSI_PCT)
 LEG_ORDER = ("single-left", "single-right", "double", "tandem")
 VERDICT_TEXT = {
     "improved": "better (beyond MDC)",
@@ -129,17 +131,20 @@ def task_results(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _key_trial(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The latest counted hold with raw frames, a single-leg one if there is any."""
+def key_trial(rows: list[dict[str, Any]], key: str | None) -> dict[str, Any] | None:
+    """The latest counted hold with raw frames: in the battery's key condition (`key`) if
+    one kept them, else a single-leg one, else any."""
     holds = [r for r in counted(rows) if model_of(r) == "hold" and r.get("has_raw")]
+    in_key = [r for r in holds if condition_key(r) == key]
     single = [r for r in holds if str(r["stance"]).replace("_", "-").startswith("single")]
-    return (single or holds or [None])[-1]
+    return (in_key or single or holds or [None])[-1]
 
 
 def key_trace(store: HistoryStore, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The latest key trial's COP trace (mm, decimated) and its 95 % ellipse (centre, semi-axes,
-    angle: station.analysis.metrics.sway), or None when no hold kept its raw frames."""
-    row = _key_trial(rows)
+    angle: station.analysis.metrics.sway), or None when no hold kept its raw frames. The key
+    trial is the baseline battery's `key_trial` condition (the left single-leg hold)."""
+    row = key_trial(rows, key_condition(load_protocols()))
     if row is None:
         return None
     trace = trace_view(store, row["uid"])
