@@ -121,6 +121,8 @@ def test_the_report_page_reads_on_a_phone_and_the_tablet(report_station, browser
     assert "Hop landings" in page.locator("#tasks").inner_text()
     assert str(INVALID_VELOCITY) not in page.locator("main").inner_text()
     shot(page, f"{prefix}-report", full_page=False)  # what shows first: the summary
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    summary.screenshot(path=str(SCREENSHOTS / f"{prefix}-report-summary.png"))
     page.locator("#trends").scroll_into_view_if_needed()
     shot(page, f"{prefix}-report-charts", full_page=False)
     wide = page.evaluate("[...document.querySelectorAll('main *')].filter((e) => "
