@@ -140,8 +140,9 @@ def test_the_printed_report_starts_with_its_summary_and_numbers_every_page(repor
                    "Session log", "Baseline and latest, per condition"):
         assert wanted in everything, wanted
     hops = everything[everything.index("Hop landings"):everything.index("Push (perturbation)")]
-    # date, then time to stabilization, vertical, peak force and score (the condition wraps)
-    assert re.search(r"2025-01-27\s+1\.4\s+0\.6\s+2\.8\s+70", hops), hops
+    # date, condition, then time to stabilization, vertical, peak force and score
+    assert re.search(r"2025-01-27\s+Both feet, eyes open, hop\s+1\.4\s+0\.6\s+2\.8\s+70",
+                     hops), hops
     assert f"{INVALID_VELOCITY}" not in everything  # the invalid trial counts nowhere
 
     prefix = tmp_path / "page"
