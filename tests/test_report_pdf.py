@@ -22,6 +22,7 @@ import pytest
 from web_fixtures import *  # noqa: F403 (fixtures: web_store, app, client...)
 from web_fixtures import SIM_CALIBRATION, login_as, seed_history
 
+from station.analysis.history import report_view as history_report
 from station.calibration.file import load_calibration
 from station.store import Store
 from station.store.records import SessionRecord, TrialRecord
@@ -209,3 +210,33 @@ def test_an_athlete_without_trials_gets_one_page_that_says_so(report_pdf, client
     text = _run("pdftotext", "-layout", pdf, "-")
     assert "Balance report: Cleo New" in text and "No trials yet." in text
     assert "page 1 of 1" in text
+
+
+def test_page_one_lists_at_most_twelve_conditions_and_says_how_many_more(client, web_store,
+                                                                         tmp_path):
+    seeded = seed_report(web_store)
+    rng = np.random.default_rng(9)
+    when = datetime(2025, 2, 3, 9, 0, tzinfo=UTC)
+    session = web_store.create_session(SessionRecord(athlete_uid=seeded["ada"], started_at=when))
+    more = (("tandem", "closed", "firm"), ("single-left", "open", "foam"),
+            ("single-right", "open", "foam"))
+    for seq, (stance, eyes, surface) in enumerate(more, 1):
+        web_store.save_trial(_trial(session, seq, when + timedelta(minutes=seq), stance,
+                                    eyes=eyes, surface=surface, rng=rng))
+    login_as(client, "coach")
+    html = client.get(f"/report/{seeded['ada']}").get_data(as_text=True)
+    table = html[html.index('id="key-results"'):]
+    table = table[:table.index("</table>")]
+    conditions = 2 + len(EXTRA_CONDITIONS) + 2 + len(more)  # left, right, extras, hop, push
+    assert table.count('<td class="cond">') == 12
+    assert f"{conditions - 12} more conditions in the details." in html
+    log = history_report(web_store, seeded["ada"])["summary"]["recent_log"]
+    assert log[0]["notes"] == "tight calf after the weekend match"  # not the unlogged visit
+    from station.web.views.page_pdf import chromium_path
+
+    if chromium_path() is None or not shutil.which("pdftotext"):
+        return
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(client.get(f"/report/{seeded['ada']}.pdf").data)
+    first = _run("pdftotext", "-layout", "-f", "1", "-l", "1", pdf, "-")
+    assert "more conditions in the details" in first and "Day log" in first, first  # it fits

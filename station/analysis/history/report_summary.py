@@ -33,7 +33,8 @@ from station.analysis.history.team_overview import ASYMMETRY_LSI_PCT, key_condit
 from station.analysis.metrics.sway import confidence_ellipse
 from station.protocols import load_protocols
 
-SUMMARY_LOG_ROWS = 4  # day logs on page one
+SUMMARY_LOG_ROWS = 4  # day logs on page one (the latest that logged anything)
+LOG_FIELDS = ("stiffness", "soreness", "sleep_hours", "notes")
 TASK_RESULT_ROWS = 12  # hop / push trials listed, newest first
 TRACE_POINTS = 600  # a printed trace needs no more
 LEG_ORDER = ("single-left", "single-right", "double", "tandem")
@@ -181,5 +182,6 @@ def summary_view(store: HistoryStore, athlete_uid: str, report: dict[str, Any],
         "targets": [{**t, "status": target_status(t),
                      "progress_pct": None if t.get("fraction") is None
                      else round(100 * t["fraction"])} for t in report["targets"]],
-        "recent_log": report["sessions"][:SUMMARY_LOG_ROWS],
+        "recent_log": [log for log in report["sessions"] if any(
+            log.get(k) not in (None, "") for k in LOG_FIELDS)][:SUMMARY_LOG_ROWS],
     }
