@@ -1,7 +1,8 @@
 """The printable report: the athlete's history with baseline against latest per condition.
 
-The report page and its PDF (printed from the same page) show this one dict. Each
-condition is reported with its task's own measures, against its baseline assessment
+The report page and its PDF (printed from the same page) show this one dict: a one-page
+summary first (report_summary.py), then the details; invalidated trials count nowhere in
+it. Each condition is reported with its task's own measures, against its baseline assessment
 (baseline.py), with the rule that made the baseline.
 """
 
@@ -24,6 +25,7 @@ from station.analysis.history.history_rows import (
     measure_value,
     task_measures,
 )
+from station.analysis.history.report_summary import key_trace, summary_view, task_results
 from station.analysis.history.store_reads import HistoryStore
 from station.wire import json_safe
 
@@ -50,16 +52,25 @@ def baseline_against_latest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "key": key, "label": condition_label(last), "n": len(done),
             "baseline_date": iso(base.started_at), "baseline_rule": base.rule_text(),
             "latest_date": iso(last["started_at"]), "measures": measures,
+            "in_baseline": not compared,
         })
     return conditions
+
+
+def valid_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trials the report may count: an invalidated trial (Store.invalidate_trial) is in
+    no result, baseline, trend, target or trace of the report."""
+    return [r for r in rows if not r.get("invalid")]
 
 
 def report_view(store: HistoryStore, athlete_uid: str,
                 now: datetime | None = None) -> dict[str, Any]:
     """Baseline against latest per condition, L/R symmetry and targets: the printable report
-    (the history view plus `conditions` and when it was `generated`)."""
-    rows = store.athlete_history(athlete_uid, metrics=True)
+    (the history view plus `conditions`, the first page's `summary`, the hop and push
+    `task_results`, the latest key trial's `trace` and when it was `generated`)."""
+    rows = valid_rows(store.athlete_history(athlete_uid, metrics=True))
     history = history_view(store, athlete_uid, rows)
     generated = (now or datetime.now(UTC)).isoformat(timespec="minutes")
-    return json_safe({**history, "conditions": baseline_against_latest(rows),
-                      "generated": generated})
+    report = {**history, "conditions": baseline_against_latest(rows), "generated": generated}
+    return json_safe({**report, "summary": summary_view(store, athlete_uid, report, rows),
+                      "task_results": task_results(rows), "trace": key_trace(store, rows)})

@@ -1,8 +1,9 @@
 """`GET /report/<uid>.pdf`: the printable report as a PDF file, printed by headless Chromium.
 
 The report page is rendered with its stylesheet and scripts inlined into one
-temporary HTML file, which Chromium prints to A4 (the page's print CSS applies)
-without any network access or login. Without Chromium the station answers 503 and
+temporary HTML file, which Chromium prints to A4 (the page's print CSS applies, its
+@page footer numbers the pages; the charts are SVG already, so nothing waits for a
+script) without any network access or login. Without Chromium the station answers 503 and
 the page's "Print / save as PDF" button (the browser's own print) remains the way.
 
 Chromium is heavy on a Pi, so one worker thread prints one PDF at a time, and the
@@ -32,6 +33,8 @@ from station.analysis import history
 from station.web import auth
 from station.web.api import store_404
 from station.web.context import context
+from station.web.report_charts import report_page_parts
+from station.web.views.api_settings import station_name
 from station.web.views.pages import nav_items
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -54,18 +57,19 @@ def _asset(name: str) -> str:
 
 def standalone_report(uid: str) -> str:
     """The report page as one self-contained HTML document (no requests when printed)."""
+    data = history.report_view(context().store, uid)
     html = render_template(
         "report.html",
         title="Report",
-        page_json=history.report_view(context().store, uid),
+        page_json=data,
         nav=nav_items(),
         principal=None,
         csrf="",
         active="",
         standalone=True,
-        inline_css=_asset("station.css") + _asset("vendor/uplot/uPlot.min.css"),
-        inline_js=[_asset("js/common.js"), _asset("vendor/uplot/uPlot.iife.min.js"),
-                   _asset("js/charts.js")],
+        inline_css=_asset("station.css"),
+        inline_js=[_asset("js/common.js")],  # the charts are SVG already (report_charts)
+        **report_page_parts(data, station_name()),
     )
     return html
 

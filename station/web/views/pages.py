@@ -19,6 +19,7 @@ from station.board.spec import is_simulated
 from station.web import auth
 from station.web.api import store_404
 from station.web.context import context
+from station.web.report_charts import report_page_parts
 from station.web.views import api_admin, api_records, api_settings, page_data
 
 NAV = (
@@ -119,7 +120,8 @@ def register(app: Flask) -> None:
     def report_page(uid: str):
         athlete = _athlete_or_404(uid)
         data = history.report_view(context().store, uid)
-        return render_page("report.html", title=f"Report · {athlete.name}", data=data)
+        return render_page("report.html", title=f"Report · {athlete.name}", data=data,
+                           **report_page_parts(data, api_settings.station_name()))
 
     @app.get("/coach")
     @auth.require("view_history")
