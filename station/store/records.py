@@ -48,6 +48,9 @@ class SessionRecord:
     sleep_quality: int | None = None  # 0-10
     notes: str | None = None
     uid: str = field(default_factory=new_uid)
+    kind: str = "assessment"  # 'assessment' | 'training' (migration 0009)
+    intensity: str | None = None  # a training session's: 'hard' | 'light'
+    relief: int | None = None  # 0-10, the athlete's log
 
 
 @dataclass

@@ -86,6 +86,10 @@ class Baseline:
 
 
 def _is_battery(row: dict[str, Any], protocols: Mapping[str, Protocol]) -> bool:
+    """A trial of a battery's assessment (a training session's trials of the battery's
+    protocol are training, not the baseline assessment)."""
+    if row.get("session_kind") == "training":
+        return False
     protocol = protocols.get(row.get("protocol") or "")
     return protocol is not None and protocol.kind == BATTERY_KIND
 
