@@ -56,6 +56,9 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
         ("post", "/api/calibration/cancel"): {},
         ("patch", "/api/settings"): {"station.name": "Test Club"},
         ("post", "/api/trials/{uid}/invalidate"): {"reason": "stepped off early"},
+        ("post", "/api/athletes/{uid}/training/stage"): {"stage": "single-firm-20",
+                                                         "reason": "ready for one leg"},
+        ("post", "/api/athletes/{uid}/training/log"): {"soreness": 2, "relief": 7},
     }
 
 
