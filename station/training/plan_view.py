@@ -55,23 +55,26 @@ def plan_state(store: Store, athlete_uid: str, ladder: Ladder) -> PlanState:
                      last.by if last else None, last.reason if last else None)
 
 
-def decide(store: Store, athlete_uid: str, ladder: Ladder, today: date) -> Decision:
-    """The progression's decision for today, not applied."""
+def decide(store: Store, athlete_uid: str, ladder: Ladder, today: date,
+           todays: LogEntry | None = None) -> Decision:
+    """The progression's decision for today, not applied; `todays`: the log the athlete is
+    entering now (not stored yet), which counts as much as the stored ones."""
     plan = plan_state(store, athlete_uid, ladder)
     sessions = store.list_sessions(athlete_uid)
     history = store.athlete_history(athlete_uid, metrics=True)
-    return evaluate(ladder, plan, history, log_entries(sessions), today)
+    log = log_entries(sessions) + ([todays] if todays is not None else [])
+    return evaluate(ladder, plan, history, log, today)
 
 
 def apply_decision(store: Store, athlete_uid: str, ladder: Ladder, today: date,
-                   at: datetime | None = None) -> Decision:
+                   at: datetime | None = None, todays: LogEntry | None = None) -> Decision:
     """Decide and record: a first plan starts at the first stage; a move up or a step back
-    becomes a stage change by the rule, with its reason."""
+    becomes a stage change by the rule, with its reason (today's log included)."""
     if training_plans.get_plan(store, athlete_uid) is None:
         training_plans.change_stage(store, athlete_uid, ladder.first().id, change="start",
                                     reason="first training session: the ladder's first stage",
                                     by=RULE_AUTHOR, at=at)
-    decision = decide(store, athlete_uid, ladder, today)
+    decision = decide(store, athlete_uid, ladder, today, todays)
     if decision.action in (UP, DOWN):
         training_plans.change_stage(store, athlete_uid, decision.to_stage,
                                     change=decision.action, reason=decision.reason,

@@ -132,11 +132,11 @@ def register(app: Flask) -> None:
         get_athlete(uid)
         fields = request_body()
         store, today = _store(), _today()
-        decision = apply_decision(store, uid, ladder(), today)
-        sessions = store.list_sessions(uid)
         entry = LogEntry(at=utcnow(), soreness=fields.get("soreness"),
                          stiffness=fields.get("stiffness"), relief=fields.get("relief"),
                          sleep_hours=fields.get("sleep_hours"), notes=fields.get("notes"))
+        decision = apply_decision(store, uid, ladder(), today, todays=entry)
+        sessions = store.list_sessions(uid)
         logged = entry if any(k in fields for k in TRAINING_LOG_FIELDS) else todays_log(
             sessions, today)
         session = build_today(ladder(), decision.to_stage, training_days(sessions), logged,
