@@ -135,11 +135,16 @@ def test_too_few_holds_or_one_below_the_criterion_stay(ladder) -> None:
     few = good_days(TODAY - timedelta(days=2), per_day=3)
     assert "3 of 4 holds" in evaluate(ladder, STAGE, few, [], TODAY).reason
     rows = good_days(TODAY - timedelta(days=3), TODAY - timedelta(days=1))
-    rows[-1]["score"] = 40.0
+    rows[0]["score"] = 40.0  # the oldest of the four
     decision = evaluate(ladder, STAGE, rows, [], TODAY)
-    assert decision.action == STAY and "3 of the last 4 holds" in decision.reason
-    rows[-1].update(score=90.0, outcome="failed")
-    assert evaluate(ladder, STAGE, rows, [], TODAY).action == STAY
+    assert decision.action == STAY and "3 of the last 4 holds in a row" in decision.reason
+    rows[0]["score"] = 90.0
+    rows[-1].update(outcome="failed")  # the latest
+    decision = evaluate(ladder, STAGE, rows, [], TODAY)
+    assert decision.action == STAY and "0 of the last 4 holds in a row" in decision.reason
+    # a streak longer than four, over more days, counts from the latest hold back
+    rows += good_days(TODAY, TODAY + timedelta(days=1), per_day=3)
+    assert evaluate(ladder, STAGE, rows, [], TODAY + timedelta(days=1)).action == UP
 
 
 def test_holds_of_another_condition_or_duration_do_not_count(ladder) -> None:
@@ -172,6 +177,9 @@ def test_soreness_above_the_threshold_steps_back(ladder) -> None:
     assert evaluate(ladder, STAGE, rows, old, TODAY).action == UP
     at_threshold = [LogEntry(at(TODAY), stiffness=6)]  # "above" 6 only
     assert evaluate(ladder, STAGE, rows, at_threshold, TODAY).action == UP
+    # one sore day steps back once: after the step back, the same entry is not counted again
+    after = PlanState("double-firm", since=at(TODAY - timedelta(days=1)) + timedelta(hours=1))
+    assert evaluate(ladder, after, [], log, TODAY).action == STAY
 
 
 def test_a_real_decline_steps_back_and_noise_does_not(ladder) -> None:

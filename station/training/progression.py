@@ -111,13 +111,17 @@ def criterion_text(ladder: Ladder) -> str:
     return text
 
 
-def sore_entry(log: Sequence[LogEntry], ladder: Ladder, today: date) -> tuple[LogEntry, str] | None:
+def sore_entry(log: Sequence[LogEntry], ladder: Ladder, today: date,
+               since: datetime | None = None) -> tuple[LogEntry, str] | None:
     """The latest log entry of the last `log_days` days with soreness or stiffness above the
-    threshold, and what it says; None when there is none."""
+    threshold, and what it says; None when there is none. Entries from before `since` (the
+    stage began: a step back or the physio acted on them already) do not count."""
     rules = ladder.rules
     first_day = today - timedelta(days=rules.log_days - 1)
     for entry in sorted(log, key=lambda e: e.at, reverse=True):
         if not first_day <= local_day(entry.at) <= today:
+            continue
+        if since is not None and entry.at <= since:
             continue
         if entry.soreness is not None and entry.soreness > rules.soreness_above:
             return entry, (f"soreness {entry.soreness}/10 on {local_day(entry.at)} (above "
@@ -130,16 +134,19 @@ def sore_entry(log: Sequence[LogEntry], ladder: Ladder, today: date) -> tuple[Lo
 
 def decline(holds: list[dict[str, Any]], ladder: Ladder,
             judge: Judge = change_against) -> tuple[str, dict[str, Any]] | None:
-    """A real decline of COP velocity at this stage: per stance, the median of the last
-    `decline_holds` holds against the median of the first ones (at least twice as many holds
-    needed), judged by `judge` ("worse" beyond the measurement error). None: no decline."""
+    """A real decline of COP velocity at this stage: per condition (stance, eyes, surface,
+    planned duration), the median of the last `decline_holds` holds against the median of the
+    first ones (at least twice as many holds needed), judged by `judge` ("worse" beyond the
+    measurement error). None: no decline."""
     n = ladder.rules.decline_holds
-    by_stance: dict[str, list[float]] = {}
+    by_condition: dict[tuple[str, str, str, Any], list[float]] = {}
     for row in holds:
         value = measure_value(row, VELOCITY)
         if value is not None:
-            by_stance.setdefault(_stance(row.get("stance")), []).append(value)
-    for stance, values in sorted(by_stance.items()):
+            key = (_stance(row.get("stance")), str(row.get("eyes")), str(row.get("surface")),
+                   row.get("planned_duration_s"))
+            by_condition.setdefault(key, []).append(value)
+    for (stance, _, _, _), values in sorted(by_condition.items(), key=lambda kv: str(kv[0])):
         if len(values) < 2 * n:
             continue
         reference = float(np.median(values[:n]))
@@ -159,7 +166,7 @@ def evaluate(ladder: Ladder, plan: PlanState, history: Sequence[dict[str, Any]],
     the athlete) and the figures behind it in `details`."""
     stage = ladder.stage(plan.stage)
     holds = stage_holds(stage, history, plan.since)
-    sore = sore_entry(log, ladder, today)
+    sore = sore_entry(log, ladder, today, plan.since)
     fell = decline(holds, ladder, judge)
     if plan.pinned:
         note = ""
@@ -178,21 +185,24 @@ def evaluate(ladder: Ladder, plan: PlanState, history: Sequence[dict[str, Any]],
                             f"{why}: already at the first stage, keep sessions light", details)
         return Decision(DOWN, stage.id, below.id, f"step back: {why}", details)
     rules = ladder.rules
-    last = holds[-rules.holds:]
-    good = [r for r in last if _meets(r, ladder)]
-    days = sorted({local_day(r["started_at"]) for r in good})
-    details = {"holds": len(holds), "needed": rules.holds, "good": len(good),
+    streak: list[dict[str, Any]] = []  # the good holds in a row, from the latest back
+    for row in reversed(holds):
+        if not _meets(row, ladder):
+            break
+        streak.append(row)
+    days = sorted({local_day(r["started_at"]) for r in streak})
+    details = {"holds": len(holds), "needed": rules.holds, "good_in_a_row": len(streak),
                "days": [d.isoformat() for d in days], "days_needed": rules.days}
-    if len(last) < rules.holds:
+    if len(holds) < rules.holds:
         return Decision(STAY, stage.id, stage.id,
                         f"{len(holds)} of {rules.holds} holds at this stage so far", details)
-    if len(good) < rules.holds:
+    if len(streak) < rules.holds:
         return Decision(STAY, stage.id, stage.id,
-                        f"{len(good)} of the last {rules.holds} holds {criterion_text(ladder)}",
-                        details)
+                        f"{len(streak)} of the last {rules.holds} holds in a row "
+                        f"{criterion_text(ladder)}", details)
     if len(days) < rules.days:
         return Decision(STAY, stage.id, stage.id,
-                        f"the last {rules.holds} holds were good, but on {len(days)} day"
+                        f"the last {len(streak)} holds were good, but on {len(days)} day"
                         f"{'s' if len(days) != 1 else ''}: needs {rules.days} different days",
                         details)
     above, skipped = ladder.step(stage.id, +1)
@@ -202,7 +212,7 @@ def evaluate(ladder: Ladder, plan: PlanState, history: Sequence[dict[str, Any]],
         return Decision(STAY, stage.id, stage.id,
                         "top of the ladder on this station" +
                         (f" ({skipped_text})" if skipped_text else ""), details)
-    reason = (f"move up: the last {rules.holds} holds {criterion_text(ladder)}, on "
+    reason = (f"move up: the last {len(streak)} holds {criterion_text(ladder)}, on "
               f"{len(days)} different days")
     if skipped_text:
         reason += f" ({skipped_text})"
