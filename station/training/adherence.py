@@ -19,7 +19,8 @@ from station.training.today import HARD, TrainingDay, week_start
 def adherence(ladder: Ladder, sessions: Sequence[TrainingDay], today: date,
               weeks: int = 4) -> dict[str, Any]:
     """The last `weeks` weeks (this one last, counted so far): sessions per week, whether each
-    full week met the plan, rest days kept after hard sessions, and the last day trained."""
+    full week met the plan (`full_weeks`: those since the first training session), rest days
+    kept after hard sessions, and the last day trained."""
     low, high = ladder.rules.sessions_per_week
     days = sorted({local_day(s.at) for s in sessions if local_day(s.at) <= today})
     hard_days = {local_day(s.at) for s in sessions if s.intensity == HARD}
@@ -34,7 +35,8 @@ def adherence(ladder: Ladder, sessions: Sequence[TrainingDay], today: date,
                      "status": "so far" if current and n < low else status})
     hard_in_range = [d for d in sorted(hard_days) if start <= d < today]
     kept = [d for d in hard_in_range if d + timedelta(days=1) not in days]
-    full = [r for r in rows if not r["current"]]
+    began = week_start(days[0]) if days else week_start(today)
+    full = [r for r in rows if not r["current"] and r["week_start"] >= began.isoformat()]
     return {
         "planned_per_week": [low, high],
         "this_week": rows[-1]["sessions"],

@@ -100,7 +100,9 @@ def baseline_of(condition: str, rows: list[dict[str, Any]],
     over the whole history, since "repeated at once" looks at the session's next trial)."""
     if not rows:
         return None
-    first = next((r for r in rows if _is_battery(r, protocols)), rows[0])
+    # an assessment, not a training session, is the baseline (training only: its first)
+    pool = [r for r in rows if r.get("session_kind") != "training"] or rows
+    first = next((r for r in pool if _is_battery(r, protocols)), pool[0])
     repeats = tuple(r for r in rows if r.get("session_uid") == first.get("session_uid"))
     protocol = protocols.get(first.get("protocol") or "")
     return Baseline(condition=condition, session_uid=first.get("session_uid"), rows=repeats,
