@@ -215,8 +215,7 @@ def parse_ladder(
                 reasons.append(reason)
         if not any(item.task in HOLD_TASKS for item in items):
             fail(f"{where}.items", "needs at least one hold item (the progression reads holds)")
-        stage = Stage(stage_id, name.strip(), tuple(items),
-                      "; ".join(dict.fromkeys(reasons)) or None)
+        stage = Stage(stage_id, name.strip(), tuple(items), _skip_text(reasons))
         round_s = sum(i.time_s + rules.setup_s * i.sets for i in items)
         if round_s > MAX_ROUND_S:
             fail(f"{where}.items", f"one round takes {round_s / 60:.1f} min, more than a "
@@ -252,10 +251,25 @@ def _parse_rules(raw: dict[str, Any], fail: Any) -> Rules:
     return Rules(**values)
 
 
+def _skip_text(reasons: list[tuple[str, str, str]]) -> str | None:
+    """Why a stage cannot run, one clause per task: "task 'maze' is not in this station's
+    task table yet"; "no protocol trial for task 'wobble' yet (wobble/left-wobble, ...)"."""
+    by_task: dict[tuple[str, str], list[str]] = {}
+    for task, kind, trial in reasons:
+        by_task.setdefault((task, kind), []).append(trial)
+    parts = []
+    for (task, kind), trials in by_task.items():
+        if kind == "task":
+            parts.append(f"task {task!r} is not in this station's task table yet")
+        else:
+            parts.append(f"no protocol trial for task {task!r} yet ({', '.join(trials)})")
+    return "; ".join(parts) or None
+
+
 def _parse_item(
     raw: Any, where: str, fail: Any, available_tasks: Collection[str],
     protocols: Mapping[str, Protocol],
-) -> tuple[Item, str | None]:
+) -> tuple[Item, tuple[str, str, str] | None]:
     if not isinstance(raw, dict):
         fail(where, "must be a table")
     _only(raw, _ITEM_KEYS, where + ".", fail)
@@ -280,12 +294,12 @@ def _parse_item(
         spec = next((t for t in protocol.trials if t.id == tid), None)
     reason = None
     if task not in available_tasks:
-        reason = f"task {task!r} is not in this station's task table yet"
+        reason = (task, "task", f"{pid}/{tid}")
     elif spec is None:
         if task in TASKS:  # a task protocol files can name: a missing trial is a typo
             fail(where, f"no trial {pid}/{tid}: protocols and their trials are in "
                  "station/protocols/data")
-        reason = f"no protocol trial {pid}/{tid} for task {task!r} yet"
+        reason = (task, "trial", f"{pid}/{tid}")
     elif spec.task != task:
         fail(f"{where}.task", f"{task!r} but trial {pid}/{tid} is a {spec.task!r} trial")
     item = Item(

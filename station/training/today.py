@@ -4,8 +4,8 @@ Why: the programme alternates hard and light days and keeps rest days (no hard s
 day after a hard one, at most the plan's sessions a week), and lightens the day when the
 athlete's own log says they are sore or stiff. The list is the stage's items repeated in
 rounds until the session has its length: a hard day fills up to the longest session, a light
-day stops at the shortest, rests half as long again between sets and leaves out the items
-marked hard_only.
+day has fewer sets, stops at the shortest session, rests half as long again (or longer, to
+fill the shortest session) and leaves out the items marked hard_only.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from station.training.progression import LogEntry
 
 HARD, LIGHT = "hard", "light"
 LIGHT_REST = 1.5  # a light day's rests, against the stage's
+MAX_LIGHT_REST_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,37 @@ def _steps(items: Sequence[Item], rounds: int) -> list[dict[str, Any]]:
     return steps
 
 
+def _round_s(items: Sequence[Item], setup_s: float) -> float:
+    return sum(i.time_s + setup_s * i.sets for i in items)
+
+
+def _minutes(items: Sequence[Item], rounds: int, setup_s: float) -> float:
+    """The session's length: its rounds, without the rest after the last set."""
+    if not items:
+        return 0.0
+    return (rounds * _round_s(items, setup_s) - items[-1].rest_s) / 60.0
+
+
+def _light(items: Sequence[Item], hard_rounds: int, setup_s: float, low_s: float,
+           high_s: float) -> tuple[list[Item], int]:
+    """A light day: no hard_only items, longer rests (LIGHT_REST, more when needed to reach
+    the shortest session) and fewer sets than the hard day: the fewest rounds that reach the
+    shortest session, one round fewer when that would be as many sets as a hard day."""
+    easy = [replace(i, rest_s=round(i.rest_s * LIGHT_REST)) for i in items if not i.hard_only]
+    hard_sets = hard_rounds * sum(i.sets for i in items)
+    sets = sum(i.sets for i in easy)
+    rounds = max(1, math.ceil((low_s + easy[-1].rest_s) / _round_s(easy, setup_s)))
+    while rounds > 1 and (rounds * sets >= hard_sets
+                          or _minutes(easy, rounds, setup_s) * 60 > high_s):
+        rounds -= 1
+    short = low_s - _minutes(easy, rounds, setup_s) * 60
+    if short > 0:  # longer rests to fill the shortest session (at most MAX_LIGHT_REST_S)
+        extra = short / max(1, rounds * sets - 1)
+        easy = [replace(i, rest_s=min(MAX_LIGHT_REST_S, round(i.rest_s + extra + 0.5)))
+                for i in easy]
+    return easy, rounds
+
+
 def build_today(ladder: Ladder, stage_id: str, sessions: Sequence[TrainingDay],
                 log: LogEntry | None, today: date) -> dict[str, Any]:
     """Today's session: {"rest_day", "reason", "intensity", "minutes", "rounds", "steps"}.
@@ -96,15 +128,14 @@ def build_today(ladder: Ladder, stage_id: str, sessions: Sequence[TrainingDay],
         return {**base, "rest_day": True, "reason": rest, "intensity": None, "minutes": 0,
                 "rounds": 0, "steps": []}
     intensity, why = intensity_for(ladder, sessions, log, today)
-    items = [i for i in stage.items if intensity == HARD or not i.hard_only]
-    if intensity == LIGHT:
-        items = [replace(i, rest_s=round(i.rest_s * LIGHT_REST)) for i in items]
     setup = ladder.rules.setup_s
-    round_s = sum(i.time_s + setup * i.sets for i in items)
     low, high = (m * 60.0 for m in ladder.rules.session_minutes)
-    most = max(1, math.floor(high / round_s))
-    rounds = most if intensity == HARD else min(most, max(1, math.ceil(low / round_s)))
+    hard_rounds = max(1, math.floor(high / _round_s(stage.items, setup)))
+    if intensity == HARD:
+        items, rounds = list(stage.items), hard_rounds
+    else:
+        items, rounds = _light(stage.items, hard_rounds, setup, low, high)
     steps = _steps(items, rounds)
-    minutes = (rounds * round_s - (steps[-1]["rest_s"] if steps else 0)) / 60.0
+    minutes = _minutes(items, rounds, setup)
     return {**base, "rest_day": False, "reason": why, "intensity": intensity,
             "minutes": round(minutes, 1), "rounds": rounds, "steps": steps}
