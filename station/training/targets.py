@@ -16,7 +16,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from station.analysis.history.baseline import Baseline, baselines
-from station.analysis.history.history_rows import condition_key, counted, key_label, measure_value
+from station.analysis.history.history_rows import (
+    KEY_MEASURES,
+    condition_key,
+    counted,
+    key_label,
+    measure_value,
+)
 from station.analysis.scoring import better_direction, mdc_value
 from station.training.ladder import Ladder, Stage
 
@@ -49,9 +55,10 @@ def suggest_targets(ladder: Ladder, stage_id: str, rows: Sequence[dict[str, Any]
     for key in stage_conditions(ladder.stage(stage_id)):
         base = bases.get(key)
         for measure, pct in GAIN_PCT.items():
+            label, unit = KEY_MEASURES.get(measure, (measure, ""))
             entry: dict[str, Any] = {"condition": key, "condition_label": key_label(key),
-                                     "measure": measure, "due_date": due.isoformat(),
-                                     "weeks": weeks}
+                                     "measure": measure, "label": label, "unit": unit,
+                                     "due_date": due.isoformat(), "weeks": weeks}
             value = base.value(measure) if base is not None else None
             if value is None:
                 out.append({**entry, "value": None, "reason": "no baseline in this condition "
@@ -94,7 +101,9 @@ def review_target(target: dict[str, Any], rows: Sequence[dict[str, Any]],
     direction = target.get("direction") or "<="
     met = latest is not None and (latest <= target["value"] if direction == "<="
                                   else latest >= target["value"])
-    out = {"measure": target["measure"], "value": target["value"], "latest": latest,
+    label, unit = KEY_MEASURES.get(target["measure"], (target["measure"], ""))
+    out = {"measure": target["measure"], "label": label, "unit": unit,
+           "value": target["value"], "latest": latest,
            "due_date": due.isoformat() if due else None, "next_assessment": None}
     if met:
         return {**out, "review": "met",

@@ -10,7 +10,6 @@
   const uid = BS.data.athlete.uid;
   const base = `/api/athletes/${encodeURIComponent(uid)}/training`;
   const CHANGE = { start: "started", set: "set by hand", up: "moved up", down: "stepped back" };
-  const MEASURE = { "mean_velocity_mm_s.total": ["COP velocity", "mm/s"], score: ["Score", ""] };
 
   function adherence(a) {
     const [low, high] = a.planned_per_week;
@@ -45,12 +44,12 @@
     const rows = plan.changes.slice().reverse().map((c) => BS.h(`<tr><td class="nw">${BS.date(c.at)}</td><td>${BS.esc(CHANGE[c.change] || c.change)}: ${BS.esc((stages.find((s) => s.id === c.to_stage) || {}).name || c.to_stage)}</td><td>${BS.esc(c.reason)}</td><td>${BS.esc(c.by)}</td></tr>`));
     $("tp-changes").tBodies[0].replaceChildren(...(rows.length ? rows : [BS.h('<tr><td colspan="4" class="muted">No training yet: the plan starts at the first stage with the first session.</td></tr>')]));
     const targets = plan.targets.suggested.map((t) => {
-      const [label, unit] = MEASURE[t.measure] || [t.measure, ""];
+      const { label, unit } = t;
       const value = t.value === null ? "–" : `${t.direction} ${BS.num(t.value, 1)} ${unit}`;
       return BS.h(`<tr><td>${BS.esc(t.condition_label)}</td><td>${BS.esc(label)}</td><td>${t.baseline === undefined ? "–" : BS.num(t.baseline, 1)}</td><td class="nw">${BS.esc(value)}</td><td>${BS.esc(t.reason)}${t.value === null ? "" : ` · due ${BS.date(t.due_date)}`}</td></tr>`);
     });
     $("tp-targets").tBodies[0].replaceChildren(...targets);
-    $("tp-reviews").replaceChildren(...plan.targets.reviews.filter((r) => r.review !== "open").map((r) => BS.h(`<p class="small"><b>Target ${BS.esc(r.measure)} ${BS.num(r.value, 1)}</b> due ${BS.date(r.due_date)}: <span class="pill ${r.review === "met" ? "pill-ok" : r.review === "extend" ? "pill-wait" : "pill-bad"}">${BS.esc(r.review)}</span> ${BS.esc(r.reason)}${r.next_assessment ? ` · next assessment ${BS.date(r.next_assessment)}` : ""}</p>`)));
+    $("tp-reviews").replaceChildren(...plan.targets.reviews.filter((r) => r.review !== "open").map((r) => BS.h(`<p class="small"><b>Target: ${BS.esc(r.label)} ${BS.num(r.value, 1)} ${BS.esc(r.unit)}</b> due ${BS.date(r.due_date)}: <span class="pill ${r.review === "met" ? "pill-ok" : r.review === "extend" ? "pill-wait" : "pill-bad"}">${BS.esc(r.review)}</span> ${BS.esc(r.reason)}${r.next_assessment ? ` · next assessment ${BS.date(r.next_assessment)}` : ""}</p>`)));
     adherence(plan.adherence);
   }
 
