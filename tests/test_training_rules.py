@@ -271,6 +271,9 @@ def test_adherence_counts_weeks_against_the_plan_and_rest_days(ladder) -> None:
     assert a["weeks_on_plan"] == 2 and a["full_weeks"] == 3
     assert (a["hard_sessions"], a["rest_days_kept"]) == (4, 3)  # Mon+Tue of week 1: not kept
     assert a["last_trained"] == monday.isoformat() and a["days_since_trained"] == 4
+    new = adherence(ladder, [TrainingDay(at(monday), HARD)], TODAY)  # began this week
+    assert [w["status"] for w in new["weeks"]][:3] == ["before the plan"] * 3
+    assert (new["full_weeks"], new["this_week"]) == (0, 1)
 
 
 def test_a_target_is_never_smaller_than_the_measurement_error(ladder) -> None:

@@ -25,18 +25,22 @@ def adherence(ladder: Ladder, sessions: Sequence[TrainingDay], today: date,
     days = sorted({local_day(s.at) for s in sessions if local_day(s.at) <= today})
     hard_days = {local_day(s.at) for s in sessions if s.intensity == HARD}
     start = week_start(today) - timedelta(weeks=weeks - 1)
+    began = week_start(days[0]) if days else week_start(today)
     rows = []
     for w in range(weeks):
         monday = start + timedelta(weeks=w)
         n = sum(1 for d in days if monday <= d < monday + timedelta(days=7))
         current = monday == week_start(today)
         status = "below" if n < low else "above" if n > high else "on plan"
+        if monday < began:
+            status = "before the plan"
+        elif current and n < low:
+            status = "so far"
         rows.append({"week_start": monday.isoformat(), "sessions": n, "current": current,
-                     "status": "so far" if current and n < low else status})
+                     "status": status})
     hard_in_range = [d for d in sorted(hard_days) if start <= d < today]
     kept = [d for d in hard_in_range if d + timedelta(days=1) not in days]
-    began = week_start(days[0]) if days else week_start(today)
-    full = [r for r in rows if not r["current"] and r["week_start"] >= began.isoformat()]
+    full = [r for r in rows if not r["current"] and r["status"] != "before the plan"]
     return {
         "planned_per_week": [low, high],
         "this_week": rows[-1]["sessions"],

@@ -41,7 +41,8 @@ def athlete_uid(station, browser, admin_state) -> str:
     return add_athlete(station, browser, admin_state, ATHLETE)
 
 
-def open_todays_training(page, station: str, prefix: str, name: str = ATHLETE) -> None:
+def open_todays_training(page, station: str, prefix: str, name: str = ATHLETE,
+                         shot_name: str = "kiosk-log") -> None:
     page.goto(f"{station}/kiosk?duration_s={HOLD_S}")
     page.fill("#athlete-search", name.split()[0])
     page.get_by_role("button", name=re.compile(name)).click()
@@ -49,7 +50,7 @@ def open_todays_training(page, station: str, prefix: str, name: str = ATHLETE) -
     page.wait_for_selector("#step-training:not([hidden])")
     page.wait_for_function(
         "() => document.querySelector('#tr-stage').textContent.includes('Your stage')")
-    shot(page, f"training-{prefix}-kiosk-log")
+    shot(page, f"training-{prefix.split('-')[0]}-{shot_name}")
 
 
 def log_and_list(page, prefix: str) -> None:
@@ -127,7 +128,7 @@ def test_phone_sizes_log_list_plan_and_coach(station, browser, admin_state, athl
     log_and_list(page, "phone")
     assert no_horizontal_overflow(page)
     # logged today already: the kiosk goes straight to today's list, at the stage the physio set
-    open_todays_training(page, station, "phone-again")
+    open_todays_training(page, station, "phone-again", shot_name="kiosk-list-again")
     assert page.locator("#tr-log").is_hidden() and page.locator("#tr-plan").is_visible()
     assert "Single leg, firm, eyes open, 20 s" in page.locator("#tr-stage").inner_text()
     page.goto(f"{station}/athletes/{athlete_uid}")

@@ -14,8 +14,8 @@
   function adherence(a) {
     const [low, high] = a.planned_per_week;
     const last = a.last_trained ? `last trained ${BS.date(a.last_trained)}` : "not trained yet";
-    $("tp-adherence").textContent = `${a.this_week} session${a.this_week === 1 ? "" : "s"} this week (plan: ${low}–${high}) · ${last} · ${a.weeks_on_plan} of the last ${a.full_weeks} full weeks on plan · rest day kept after ${a.rest_days_kept} of ${a.hard_sessions} hard sessions`;
-    $("tp-weeks").replaceChildren(...a.weeks.map((w) => BS.h(`<div class="wk ${w.status === "on plan" ? "onplan" : w.status === "below" ? "below" : ""}"><b>${w.sessions}</b>${w.current ? "this week" : `wk ${BS.esc(w.week_start.slice(5))}`}</div>`)));
+    $("tp-adherence").textContent = `${a.this_week} session${a.this_week === 1 ? "" : "s"} this week (plan: ${low}–${high}) · ${last} ${a.full_weeks ? ` · ${a.weeks_on_plan} of the last ${a.full_weeks} full weeks on plan` : ""}${a.hard_sessions ? ` · rest day kept after ${a.rest_days_kept} of ${a.hard_sessions} hard sessions` : ""}`;
+    $("tp-weeks").replaceChildren(...a.weeks.map((w) => BS.h(`<div class="wk ${w.status === "on plan" ? "onplan" : w.status === "below" ? "below" : w.status === "before the plan" ? "before" : ""}" title="${BS.esc(w.status)}"><b>${w.sessions}</b>${w.current ? "this week" : `wk ${BS.esc(w.week_start.slice(5))}`}</div>`)));
   }
 
   function render(plan) {
@@ -31,7 +31,8 @@
     const to = stages.find((s) => s.id === d.to_stage);
     $("tp-decision").textContent = `${verb}${d.action === "stay" ? "" : ` ${to ? to.name : d.to_stage}`}: ${d.reason}.`;
     $("tp-ladder").replaceChildren(...stages.map((s, i) => {
-      const items = s.items.map((it) => `${it.sets}× ${it.task === "hold" ? "" : `${it.task} `}${it.trial} ${it.duration_s} s`).join(" · ");
+      const what = (it) => it.stance ? `${Facts.stanceLabel(it.stance).toLowerCase()}${it.eyes === "closed" ? ", eyes closed" : ""}${it.surface && it.surface !== "firm" ? `, ${it.surface}` : ""}` : it.trial;
+      const items = s.items.map((it) => `${it.sets} × ${it.duration_s} s ${it.task === "hold" ? "" : `${it.task.replace(/_/g, " ")} `}${what(it)}`).join(" · ");
       const cls = [s.id === plan.stage ? "current" : "", s.available ? "" : "skipped"].join(" ");
       const note = s.available ? items : `not on this station yet: ${s.skip_reason}`;
       return BS.h(`<li class="${cls}"><b>${i + 1}. ${BS.esc(s.name)}</b>${s.id === plan.stage ? '<span class="pill pill-ok">now</span>' : ""}<small>${BS.esc(note)}</small></li>`);
