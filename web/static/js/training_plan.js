@@ -42,7 +42,7 @@
       select.replaceChildren(...stages.filter((s) => s.available).map((s) => BS.h(`<option value="${BS.esc(s.id)}">${BS.esc(s.name)}</option>`)));
       select.value = plan.stage;
     }
-    const rows = plan.changes.slice().reverse().map((c) => BS.h(`<tr><td class="nw">${BS.date(c.at)}</td><td>${BS.esc(CHANGE[c.change] || c.change)}: ${BS.esc((stages.find((s) => s.id === c.to_stage) || {}).name || c.to_stage)}</td><td>${BS.esc(c.reason)}</td><td>${BS.esc(c.by)}</td></tr>`));
+    const rows = plan.changes.slice().reverse().map((c) => BS.h(`<tr><td class="nw">${BS.date(c.at)}</td><td title="${BS.esc((stages.find((s) => s.id === c.to_stage) || {}).name || c.to_stage)}">${BS.esc(CHANGE[c.change] || c.change)} → stage ${stages.findIndex((s) => s.id === c.to_stage) + 1}</td><td>${BS.esc(c.reason)}</td><td>${BS.esc(c.by)}</td></tr>`));
     $("tp-changes").tBodies[0].replaceChildren(...(rows.length ? rows : [BS.h('<tr><td colspan="4" class="muted">No training yet: the plan starts at the first stage with the first session.</td></tr>')]));
     const targets = plan.targets.suggested.map((t) => {
       const { label, unit } = t;
