@@ -32,10 +32,11 @@ from station.training.plan_view import (
 from station.training.progression import LogEntry
 from station.training.today import build_today
 from station.trials.tasks import DETECTORS
+from station.web import auth
 from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
-from station.web.views.api_athletes import SESSION_LOG_FIELDS, _principal, get_athlete
+from station.web.views.api_athletes import SESSION_LOG_FIELDS, get_athlete
 
 TRAINING_LOG_FIELDS = SESSION_LOG_FIELDS  # stiffness, soreness, relief, sleep, notes
 STAGE_FIELDS = {
@@ -59,6 +60,13 @@ def _today() -> date:
 
 def _store() -> Any:
     return context().store
+
+
+def _principal() -> Principal:
+    principal = auth.current_principal()
+    if principal is None:  # the route's guard answers 401 before the view runs
+        raise ApiError(401, "authentication required: log in or send a Bearer token")
+    return principal
 
 
 def log_author(principal: Principal) -> str:

@@ -160,13 +160,14 @@
       <label>Stiffness (0–10)<input name="stiffness" type="number" min="0" max="10" inputmode="numeric" value="${s.stiffness ?? ""}"></label>
       <label>Soreness (0–10)<input name="soreness" type="number" min="0" max="10" inputmode="numeric" value="${s.soreness ?? ""}"></label>
       <label>Sleep (h)<input name="sleep_hours" type="number" min="0" max="24" step="0.5" inputmode="decimal" value="${s.sleep_hours ?? ""}"></label>
+      <label>Relief (0–10)<input name="relief" type="number" min="0" max="10" inputmode="numeric" value="${s.relief ?? ""}"></label>
       <label>Notes<input name="notes" maxlength="4000" value="${BS.esc(s.notes || "")}"></label>
       <button class="btn" type="submit">Save</button></form></td></tr>`);
     tr.querySelector("form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const f = ev.target.elements;
       const num = (v) => (v === "" ? null : Number(v));
-      const body = { stiffness: num(f.stiffness.value), soreness: num(f.soreness.value), sleep_hours: num(f.sleep_hours.value), notes: f.notes.value || null };
+      const body = { stiffness: num(f.stiffness.value), soreness: num(f.soreness.value), sleep_hours: num(f.sleep_hours.value), relief: num(f.relief.value), notes: f.notes.value || null };
       try {
         await BS.api("PATCH", `/api/sessions/${encodeURIComponent(s.uid)}`, body);
         Object.assign(s, body);

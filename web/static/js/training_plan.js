@@ -64,7 +64,7 @@
   if (form) form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await BS.api("POST", `${base}/stage`, { stage: $("tp-stage").value, reason: $("tp-reason").value.trim() });
+      await BS.api("POST", `${base}/stage`, { stage: $("tp-stage").value, reason: $("tp-reason").value.trim(), pin: $("tp-pin").checked });
       $("tp-reason").value = "";
       BS.toast("Stage set.", "ok");
       load();
