@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import PHONE, TABLET, new_page, no_horizontal_overflow, shot
+from browser_support import (
+    PHONE,
+    SCREENSHOTS,
+    TABLET,
+    new_page,
+    no_horizontal_overflow,
+    shot,
+)
 
 HOLD_S = 5
 ATHLETE = "Tia Trainer"
@@ -115,6 +122,9 @@ def test_the_plan_on_the_athlete_page_and_the_physio_sets_the_stage(
     assert "Single leg, firm, eyes open, 20 s" in page.locator("#tp-now").inner_text()
     page.locator("#training-plan").scroll_into_view_if_needed()
     shot(page, "training-tablet-athlete-plan")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#training-plan").screenshot(
+        path=str(SCREENSHOTS / "training-tablet-plan-panel.png"))
     assert no_horizontal_overflow(page)
     assert not page.errors, page.errors
     page.context.close()
