@@ -40,6 +40,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "calibrate": frozenset({"admin", "physio"}),
     "manage_users": frozenset({"admin"}),
     "kiosk_mode": frozenset({"physio", "coach"}),
+    "view_training": frozenset({"admin", "physio"}),
+    "set_training_stage": frozenset({"admin", "physio"}),
+    "train": frozenset({"admin", "physio", "kiosk"}),
+    "view_adherence": frozenset({"admin", "physio", "coach"}),
 }
 CAPABILITY_HELP: dict[str, str] = {
     "view_history": "browse athletes, sessions, trials, targets, the team dashboard",
@@ -55,6 +59,13 @@ CAPABILITY_HELP: dict[str, str] = {
     "calibrate": "calibrate the board",
     "manage_users": "add, change and delete users and API tokens",
     "kiosk_mode": "turn this browser into a kiosk (leaving needs a physio/coach/admin password)",
+    "view_training": "see an athlete's training plan: stage, why, stage changes, target "
+                     "suggestions and reviews",
+    "set_training_stage": "set or override an athlete's training stage (a reason is required)",
+    "train": "see an athlete's session for today and record their own log before it (the "
+             "athlete's entry: at a kiosk it is recorded as the athlete's own)",
+    "view_adherence": "see training adherence: sessions per week against the plan, rest days "
+                      "kept, last trained",
 }
 
 MIN_PASSWORD_LENGTH = 8
@@ -65,7 +76,7 @@ TOKEN_PREFIX = "bst_"
 USERNAME_FORBIDDEN = frozenset('/\\<>&"`')
 # How the station names authors that are not users (health logs, the security log): no user
 # may be called like one of them.
-AUTHOR_LABELS = ("kiosk of", "api token", "command line")
+AUTHOR_LABELS = ("kiosk of", "api token", "command line", "athlete's own entry")
 # Scripts whose letters pass for each other: a name mixing them is a lookalike in the making.
 LOOKALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 

@@ -59,6 +59,9 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
         ("post", "/api/sessions/{uid}/battery/skip"): {"step": 2},
         ("post", "/api/sessions/{uid}/battery/current"): {"step": 1, "rest": True},
         ("post", "/api/sessions/{uid}/battery/finish"): {},
+        ("post", "/api/athletes/{uid}/training/stage"): {"stage": "single-firm-20",
+                                                         "reason": "ready for one leg"},
+        ("post", "/api/athletes/{uid}/training/log"): {"soreness": 2, "relief": 7},
     }
 
 

@@ -50,6 +50,9 @@ class SessionRecord:
     uid: str = field(default_factory=new_uid)
     # a battery run's skipped/current steps (station.trials.battery); None: not a battery run
     battery: dict[str, Any] | None = None
+    kind: str = "assessment"  # 'assessment' | 'training' (migration 0008)
+    intensity: str | None = None  # a training session's: 'hard' | 'light'
+    relief: int | None = None  # 0-10, the athlete's log
 
 
 @dataclass

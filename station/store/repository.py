@@ -39,8 +39,10 @@ from station.store.schema import (
     DIRECTIONS,
     DOMINANT_LEGS,
     EYES,
+    INTENSITIES,
     LOG_SCALE,
     OUTCOMES,
+    SESSION_KINDS,
     SLEEP_HOURS,
     api_tokens,
     athletes,
@@ -52,6 +54,8 @@ from station.store.schema import (
     station_settings,
     targets,
     tombstones,
+    training_plans,
+    training_stage_changes,
     trial_metrics,
     trial_raw,
     trials,
@@ -325,6 +329,8 @@ class Store:
             # children first, explicitly: correct even where ON DELETE CASCADE is not enforced
             conn.execute(trial_raw.delete().where(trial_raw.c.trial_id.in_(trial_ids)))
             conn.execute(trial_metrics.delete().where(trial_metrics.c.trial_id.in_(trial_ids)))
+            for table in (training_plans, training_stage_changes):
+                conn.execute(table.delete().where(table.c.athlete_id == aid))
             counts = {
                 "raw_frames": int(raw_count),
                 "raw_bytes": int(raw_bytes),
@@ -391,7 +397,11 @@ class Store:
     # -- sessions --------------------------------------------------------------------------
 
     def create_session(self, session: SessionRecord) -> str:
+        _check_choice("kind", session.kind, set(SESSION_KINDS))
+        if session.intensity is not None:
+            _check_choice("intensity", session.intensity, set(INTENSITIES))
         for name, (low, high) in (
+            ("relief", LOG_SCALE),
             ("stiffness", LOG_SCALE),
             ("soreness", LOG_SCALE),
             ("sleep_quality", LOG_SCALE),
@@ -408,7 +418,8 @@ class Store:
         return session.uid
 
     def update_session_log(self, uid: str, **log: Any) -> None:
-        allowed = {"stiffness", "soreness", "sleep_hours", "sleep_quality", "notes", "operator"}
+        allowed = {"stiffness", "soreness", "sleep_hours", "sleep_quality", "notes", "operator",
+                   "relief"}
         if set(log) - allowed:
             raise StoreError(f"cannot change {sorted(set(log) - allowed)} of a session")
         with self.write() as conn:
@@ -553,6 +564,7 @@ class Store:
             sa.select(
                 trials.c.uid,
                 sessions.c.uid.label("session_uid"),
+                sessions.c.kind.label("session_kind"),
                 *(trials.c[name] for name in HISTORY_FIELDS),
                 trials.c.invalidated_at,  # who and when, for the history's "invalidated by"
                 trials.c.invalidated_by,  # (not in HISTORY_FIELDS: the CSV keeps its columns)

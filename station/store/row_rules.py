@@ -26,8 +26,10 @@ from station.store.schema import (
     DIRECTIONS,
     DOMINANT_LEGS,
     EYES,
+    INTENSITIES,
     LOG_SCALE,
     OUTCOMES,
+    SESSION_KINDS,
     SLEEP_HOURS,
     TOMBSTONE_KINDS,
     JSONText,
@@ -97,6 +99,9 @@ _OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
         "sleep_hours": {"minimum": SLEEP_HOURS[0], "maximum": SLEEP_HOURS[1]},
         "notes": {"max_length": MAX_TEXT},
         "battery": {"kind": "object"},
+        "kind": {"choices": SESSION_KINDS},
+        "intensity": {"choices": INTENSITIES},
+        "relief": {"minimum": LOG_SCALE[0], "maximum": LOG_SCALE[1]},
     },
     "targets": {
         "measure": {

@@ -93,7 +93,10 @@ EYES = ("open", "closed")
 DIRECTIONS = ("<=", ">=")
 TOMBSTONE_KINDS = ("athlete",)
 LOGIN_SESSION_KINDS = ("user", "kiosk")
-LOG_SCALE = (0, 10)  # stiffness, soreness, sleep quality
+LOG_SCALE = (0, 10)  # stiffness, soreness, sleep quality, relief
+SESSION_KINDS = ("assessment", "training")
+INTENSITIES = ("hard", "light")
+STAGE_CHANGES = ("start", "set", "up", "down")
 SLEEP_HOURS = (0, 24)
 
 
@@ -158,12 +161,20 @@ sessions = sa.Table(
     sa.Column("sleep_quality", sa.Integer),
     sa.Column("notes", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    # migration 0010: a battery run's skipped and current steps (station.trials.battery)
+    # migration 0007: a battery run's skipped and current steps (station.trials.battery)
     sa.Column("battery", JSONText),
+    # migration 0008: a training session is distinct from an assessment in history and
+    # trends; it is hard or light; the log gains the athlete's relief (0-10)
+    sa.Column("kind", sa.String(20), nullable=False, server_default="assessment"),
+    sa.Column("intensity", sa.String(10)),
+    sa.Column("relief", sa.Integer),
     _between("stiffness", LOG_SCALE),
     _between("soreness", LOG_SCALE),
     _between("sleep_quality", LOG_SCALE),
     _between("sleep_hours", SLEEP_HOURS),
+    _one_of("kind", SESSION_KINDS),
+    _one_of("intensity", INTENSITIES),
+    _between("relief", LOG_SCALE),
 )
 
 calibrations = sa.Table(
@@ -275,6 +286,52 @@ targets = sa.Table(
     sa.Column("achieved_at", UTCDateTime),
     sa.Column("notes", sa.Text),
     _one_of("direction", DIRECTIONS),
+)
+
+# An athlete's place on the training ladder (station/training/ladder.toml), migration 0008:
+# one row per athlete with a plan; `pinned` when the physio set the stage and the automatic
+# progression is paused.
+training_plans = sa.Table(
+    "training_plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column(
+        "athlete_id",
+        sa.Integer,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("stage", sa.String(100), nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Every change of an athlete's stage with its reason, who and when (the rule's or a
+# physio's): the plan page shows them; nothing changes or deletes a row but the athlete's
+# deletion.
+training_stage_changes = sa.Table(
+    "training_stage_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _uid(),
+    sa.Column(
+        "athlete_id",
+        sa.Integer,
+        sa.ForeignKey("athletes.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("from_stage", sa.String(100)),
+    sa.Column("to_stage", sa.String(100), nullable=False),
+    sa.Column("change", sa.String(10), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("by", sa.String(200), nullable=False),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    _one_of("change", STAGE_CHANGES),
 )
 
 users = sa.Table(

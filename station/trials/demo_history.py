@@ -2,11 +2,13 @@
 
 Each demo athlete has a story (one improves, one plateaus, one develops a growing left/right
 asymmetry with rising soreness, one stops training after three weeks). Their past sessions
-(2-3 a week over six weeks) are made the way the station makes a live trial: the simulator's
-vectorized path (`station.board.sim.simulate`) plays the athlete at the story's skill on that
-day, the real analysis (`station.analysis.pipeline.analyze_frames`) measures and scores the
-held frames, and the store saves them with their raw frames, as the trial saver does. The
-athletes carry the store's demo flag, so `Store.remove_demo_data` removes all of it.
+(2-3 a week over six weeks: Monday's an assessment, Thursday's and Saturday's training
+sessions at the athlete's stage of the training ladder, station/training) are made the way
+the station makes a live trial: the simulator's vectorized path
+(`station.board.sim.simulate`) plays the athlete at the story's skill on that day, the real
+analysis (`station.analysis.pipeline.analyze_frames`) measures and scores the held frames,
+and the store saves them with their raw frames, as the trial saver does. The athletes carry
+the store's demo flag, so `Store.remove_demo_data` removes all of it.
 
 The live demo loop (station.trials.autopilot.DemoLoop) plays the same people at the skill
 their story has reached today, so new demo trials continue the lines.
@@ -20,16 +22,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from station.analysis.history.history_rows import local_day
 from station.analysis.pipeline import analyze_frames
 from station.board.sim import simulate
-from station.protocols import get_protocol
+from station.protocols import TrialSpec, get_protocol, load_protocols
 from station.store.rawframes import RawFrames
 from station.store.records import Athlete, SessionRecord, TrialRecord
 from station.store.repository import DEMO_HISTORY_KEY  # the history was made, and when
+from station.training import Ladder, LogEntry, build_today, load_ladder
+from station.training.plan_view import apply_decision, plan_state, training_days
+from station.trials.tasks import DETECTORS
 
 log = logging.getLogger("station.demo")
 
@@ -39,6 +46,11 @@ RATE_HZ = 80.0
 SETTLE_S = 3.0  # step on, lift the free foot, then the hold starts
 DEMO_NOTES = "simulated demo athlete"
 DEMO_BOARD = "demo-history"
+# The Thursday and Saturday sessions are training (station/training): the plan's holds, the
+# athlete's own log; TRAINING_TRIALS of today's holds are played, like an assessment's three.
+# Monday's is the assessment the trends follow.
+TRAINING_WEEKDAYS = (3, 5)
+TRAINING_TRIALS = 3
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ class Story:
         return self.kind != "stopped" or week < 2.6
 
     def soreness(self, week: float, rng: np.random.Generator) -> int:
-        base = 1.0 + 5.0 * week / WEEKS if self.kind == "asymmetry" else 1.5
+        base = 1.0 + 6.5 * week / WEEKS if self.kind == "asymmetry" else 1.5
         return int(np.clip(round(base + rng.normal(0, 0.8)), 0, 10))
 
     def stiffness(self, week: float, rng: np.random.Generator) -> int:
@@ -144,16 +156,88 @@ def simulate_hold(
     return t_ns, np.asarray(result.counts[held]), fail_at
 
 
+def _side_skill(story: Story, week: float, side: str) -> float:
+    return story.skill(week, side)
+
+
+def save_simulated_trial(
+    store: Any, rng: np.random.Generator, session_uid: str, *, seq: int, spec: TrialSpec,
+    protocol: str, skill: float, mass_kg: float, duration_s: float, started_at: datetime,
+    calibration: dict[str, Any], seed: int,
+) -> str:
+    """Simulate one hold at `skill`, analyse it with the real pipeline and save it with its
+    raw frames, as the trial saver does; returns the trial's uid."""
+    t_ns, counts, fail_at = simulate_hold(
+        rng, stance=spec.stance, eyes=spec.eyes, surface=spec.surface, skill=skill,
+        mass_kg=mass_kg, duration_s=duration_s, seed=seed,
+    )
+    weight = mass_kg * G
+    metrics, score, version = analyze_frames(
+        t_ns, counts, calibration, stance=spec.stance, eyes=spec.eyes, surface=spec.surface,
+        task=spec.task, completed=fail_at is None, time_to_failure_s=fail_at,
+        planned_duration_s=duration_s, body_weight_n=weight,
+    )
+    raw = RawFrames.from_arrays(t_ns, counts)
+    return store.save_trial(TrialRecord(
+        session_uid=session_uid, seq=seq, stance=spec.stance, eyes=spec.eyes,
+        surface=spec.surface, planned_duration_s=duration_s,
+        outcome="complete" if fail_at is None else "failed", duration_s=raw.duration_s,
+        started_at=started_at, protocol=protocol, task=spec.task,
+        spec=spec.with_duration(duration_s).to_json(), body_weight_n=weight,
+        perturbation_onsets_s=[], time_to_failure_s=fail_at,
+        failure_reason=None if fail_at is None else "touch_down_board", metrics=metrics,
+        score=score, calibration=calibration, board_id=DEMO_BOARD, analysis_version=version,
+        raw=raw, rate_hz=(raw.n - 1) / raw.duration_s if raw.duration_s > 0 else None,
+    ))
+
+
+def record_training_session(
+    store: Any, athlete_uid: str, *, day: datetime, rng: np.random.Generator,
+    calibration: dict[str, Any], ladder: Ladder, skill: Callable[[str], float],
+    mass_kg: float, soreness: int, stiffness: int, seed: int,
+    max_trials: int = TRAINING_TRIALS,
+) -> int:
+    """One training session on `day` as the kiosk records it: the progression's decision is
+    applied, the athlete's log opens a training session, and the first `max_trials` holds of
+    today's list are played at `skill(side)`. Returns the trials saved (0: a rest day)."""
+    today = local_day(day)
+    log = LogEntry(day, soreness=soreness, stiffness=stiffness)
+    apply_decision(store, athlete_uid, ladder, today, at=day, todays=log)
+    sessions = store.list_sessions(athlete_uid)
+    stage = plan_state(store, athlete_uid, ladder).stage
+    plan = build_today(ladder, stage, training_days(sessions), log, today)
+    holds = [s for s in plan["steps"] if s["task"] == "hold"][:max_trials]
+    if plan["rest_day"] or not holds:
+        return 0
+    session = store.create_session(SessionRecord(
+        athlete_uid=athlete_uid, started_at=day, operator="athlete's own entry (demo kiosk)",
+        protocol="training", kind="training", intensity=plan["intensity"],
+        soreness=soreness, stiffness=stiffness, relief=int(rng.integers(4, 9)),
+    ))
+    protocols = load_protocols()
+    for seq, step in enumerate(holds, start=1):
+        spec = protocols[step["protocol"]].trial(step["trial"])
+        side = "left" if spec.stance == "single-left" else "right"
+        save_simulated_trial(
+            store, rng, session, seq=seq, spec=spec, protocol=step["protocol"],
+            skill=skill(side), mass_kg=mass_kg, duration_s=step["duration_s"],
+            started_at=day + timedelta(minutes=2 * seq), calibration=calibration,
+            seed=seed + seq,
+        )
+    return len(holds)
+
+
 @dataclass
 class DemoHistoryReport:
     athletes: int = 0
     sessions: int = 0
     trials: int = 0
     seconds: float = 0.0
+    training_sessions: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"athletes": self.athletes, "sessions": self.sessions, "trials": self.trials,
-                "seconds": round(self.seconds, 2)}
+                "training_sessions": self.training_sessions, "seconds": round(self.seconds, 2)}
 
 
 def demo_athlete_uids(store: Any) -> dict[str, str]:
@@ -195,6 +279,7 @@ def ensure_demo_history(
     }
     cal = dict(calibration)
     sim_seed = seed * 100_000
+    ladder = load_ladder(available_tasks=set(DETECTORS))
     for story in STORIES:
         first = None
         for day in session_days(rng, now, weeks):
@@ -204,6 +289,19 @@ def ensure_demo_history(
             week = (day - first).total_seconds() / (7 * 86400)
             if not story.trains(week):
                 break
+            if day.weekday() in TRAINING_WEEKDAYS:
+                made = record_training_session(
+                    store, uids[story.name], day=day, rng=rng, calibration=cal,
+                    ladder=ladder, skill=partial(_side_skill, story, week),
+                    mass_kg=story.mass_kg, soreness=story.soreness(week, rng),
+                    stiffness=story.stiffness(week, rng), seed=sim_seed,
+                )
+                sim_seed += TRAINING_TRIALS
+                if made:
+                    report.sessions += 1
+                    report.training_sessions += 1
+                    report.trials += made
+                continue
             session = store.create_session(SessionRecord(
                 athlete_uid=uids[story.name], started_at=day, operator="demo coach",
                 protocol="demo-session", stiffness=story.stiffness(week, rng),
@@ -217,32 +315,12 @@ def ensure_demo_history(
                 spec = specs[key]
                 side = "left" if spec.stance == "single-left" else "right"
                 sim_seed += 1
-                t_ns, counts, fail_at = simulate_hold(
-                    rng, stance=spec.stance, eyes=spec.eyes, surface=spec.surface,
+                save_simulated_trial(
+                    store, rng, session, seq=seq, spec=spec, protocol=key[0],
                     skill=story.skill(week, side), mass_kg=story.mass_kg,
-                    duration_s=duration_s, seed=sim_seed,
+                    duration_s=duration_s, started_at=day + timedelta(minutes=2 * seq),
+                    calibration=cal, seed=sim_seed,
                 )
-                weight = story.mass_kg * G
-                metrics, score, version = analyze_frames(
-                    t_ns, counts, cal, stance=spec.stance, eyes=spec.eyes,
-                    surface=spec.surface, task=spec.task, completed=fail_at is None,
-                    time_to_failure_s=fail_at, planned_duration_s=duration_s,
-                    body_weight_n=weight,
-                )
-                raw = RawFrames.from_arrays(t_ns, counts)
-                store.save_trial(TrialRecord(
-                    session_uid=session, seq=seq, stance=spec.stance, eyes=spec.eyes,
-                    surface=spec.surface, planned_duration_s=duration_s,
-                    outcome="complete" if fail_at is None else "failed",
-                    duration_s=raw.duration_s,
-                    started_at=day + timedelta(minutes=2 * seq), protocol=key[0],
-                    task=spec.task, spec=spec.to_json(), body_weight_n=weight,
-                    perturbation_onsets_s=[], time_to_failure_s=fail_at,
-                    failure_reason=None if fail_at is None else "touch_down_board",
-                    metrics=metrics, score=score, calibration=cal, board_id=DEMO_BOARD,
-                    analysis_version=version, raw=raw,
-                    rate_hz=(raw.n - 1) / raw.duration_s if raw.duration_s > 0 else None,
-                ))
                 report.trials += 1
     report.seconds = time.perf_counter() - started
     store.set_setting(DEMO_HISTORY_KEY, json.dumps(
@@ -284,6 +362,8 @@ __all__ = [
     "demo_info",
     "ensure_demo_history",
     "failure_chance",
+    "record_training_session",
+    "save_simulated_trial",
     "session_days",
     "simulate_hold",
     "skill_today",

@@ -146,6 +146,7 @@ def trial_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "has_raw": bool(r.get("has_raw")),
             "clock_synced": r.get("clock_synced") is not False,
             "invalid": invalid_json(r),
+            "session_kind": r.get("session_kind") or "assessment",  # or training (0008)
         })
     return out
 
@@ -156,7 +157,7 @@ def sessions_view(store: HistoryStore, athlete_uid: str) -> list[dict[str, Any]]
     return [
         {"uid": s.uid, "started_at": iso(s.started_at), "protocol": s.protocol,
          "stiffness": s.stiffness, "soreness": s.soreness, "sleep_hours": s.sleep_hours,
-         "notes": s.notes}
+         "notes": s.notes, "kind": s.kind, "intensity": s.intensity, "relief": s.relief}
         for s in reversed(sessions[-SESSION_ROWS:])
     ]
 

@@ -86,6 +86,10 @@ class Baseline:
 
 
 def _is_battery(row: dict[str, Any], protocols: Mapping[str, Protocol]) -> bool:
+    """A trial of a battery's assessment (a training session's trials of the battery's
+    protocol are training, not the baseline assessment)."""
+    if row.get("session_kind") == "training":
+        return False
     protocol = protocols.get(row.get("protocol") or "")
     return protocol is not None and protocol.kind == BATTERY_KIND
 
@@ -96,7 +100,9 @@ def baseline_of(condition: str, rows: list[dict[str, Any]],
     over the whole history, since "repeated at once" looks at the session's next trial)."""
     if not rows:
         return None
-    first = next((r for r in rows if _is_battery(r, protocols)), rows[0])
+    # an assessment, not a training session, is the baseline (training only: its first)
+    pool = [r for r in rows if r.get("session_kind") != "training"] or rows
+    first = next((r for r in pool if _is_battery(r, protocols)), pool[0])
     repeats = tuple(r for r in rows if r.get("session_uid") == first.get("session_uid"))
     protocol = protocols.get(first.get("protocol") or "")
     return Baseline(condition=condition, session_uid=first.get("session_uid"), rows=repeats,

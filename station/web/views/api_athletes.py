@@ -45,6 +45,8 @@ SESSION_LOG_FIELDS = {
     "soreness": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
     "sleep_hours": Field("float", nullable=True, minimum=0, maximum=24),
     "sleep_quality": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
+    "relief": Field("int", nullable=True, minimum=0, maximum=10,
+                    description="0-10: how much relief the athlete feels"),
     "notes": Field("str", nullable=True, max_length=4000),
 }
 AUTHOR_FIELD = "operator"  # recorded by the station, refused in a body
@@ -111,7 +113,10 @@ def session_json(record: SessionRecord) -> dict[str, Any]:
         "soreness": record.soreness,
         "sleep_hours": record.sleep_hours,
         "sleep_quality": record.sleep_quality,
+        "relief": record.relief,
         "notes": record.notes,
+        "kind": record.kind,
+        "intensity": record.intensity,
     }
 
 

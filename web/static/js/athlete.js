@@ -94,7 +94,7 @@
     const km = t.key_measure;
     const held = t.outcome === "complete" ? `✓ ${BS.num(t.planned_s, 0)} s` : t.outcome === "failed" ? `✗ ${BS.esc(t.held_text)}` : "stopped";
     const measure = km.value === null ? "–" : `${BS.num(km.value, km.digits)} <span class="muted small">${BS.esc(km.unit)}</span>`;
-    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}${t.clock_synced ? "" : ' <span class="clock-warn" title="The station clock was not set when this was recorded: the date may be wrong (durations are right)">⚠ clock</span>'}</td><td>${BS.esc(t.condition)}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td class="nw" title="${BS.esc(km.label)}">${measure}</td><td class="nw">${held}</td></tr>`);
+    const tr = BS.h(`<tr class="clickable" data-uid="${BS.esc(t.uid)}"><td>${BS.dateTime(t.started_at)}${t.clock_synced ? "" : ' <span class="clock-warn" title="The station clock was not set when this was recorded: the date may be wrong (durations are right)">⚠ clock</span>'}</td><td>${BS.esc(t.condition)}${t.session_kind === "training" ? ' <span class="pill pill-info">training</span>' : ""}</td><td class="score ${BS.scoreClass(t.score)}">${BS.num(t.score, 0)}</td><td class="nw" title="${BS.esc(km.label)}">${measure}</td><td class="nw">${held}</td></tr>`);
     tr.addEventListener("click", () => replay(t));
     tbody.append(tr);
   }
@@ -145,7 +145,9 @@
   // -- session log (physios edit stiffness, soreness, sleep and notes in place) ---------------
   const sbody = $("sessions").querySelector("tbody");
   function sessionRow(s) {
-    const tr = BS.h(`<tr data-session="${BS.esc(s.uid)}"><td>${BS.date(s.started_at)}</td><td>${s.stiffness ?? "–"}</td><td>${s.soreness ?? "–"}</td><td>${s.sleep_hours === null ? "–" : BS.num(s.sleep_hours, 1) + " h"}</td><td style="text-align:left">${BS.esc(s.notes || "")}</td></tr>`);
+    const kind = s.kind === "training" ? ` <span class="pill pill-info">training${s.intensity ? `, ${BS.esc(s.intensity)}` : ""}</span>` : "";
+    const relief = s.relief === null || s.relief === undefined ? "" : `relief ${s.relief}/10 · `;
+    const tr = BS.h(`<tr data-session="${BS.esc(s.uid)}"><td>${BS.date(s.started_at)}${kind}</td><td>${s.stiffness ?? "–"}</td><td>${s.soreness ?? "–"}</td><td>${s.sleep_hours === null ? "–" : BS.num(s.sleep_hours, 1) + " h"}</td><td style="text-align:left">${relief}${BS.esc(s.notes || "")}</td></tr>`);
     if (D.can_edit_log) {
       tr.classList.add("clickable");
       tr.title = "Tap to edit";
@@ -158,13 +160,14 @@
       <label>Stiffness (0–10)<input name="stiffness" type="number" min="0" max="10" inputmode="numeric" value="${s.stiffness ?? ""}"></label>
       <label>Soreness (0–10)<input name="soreness" type="number" min="0" max="10" inputmode="numeric" value="${s.soreness ?? ""}"></label>
       <label>Sleep (h)<input name="sleep_hours" type="number" min="0" max="24" step="0.5" inputmode="decimal" value="${s.sleep_hours ?? ""}"></label>
+      <label>Relief (0–10)<input name="relief" type="number" min="0" max="10" inputmode="numeric" value="${s.relief ?? ""}"></label>
       <label>Notes<input name="notes" maxlength="4000" value="${BS.esc(s.notes || "")}"></label>
       <button class="btn" type="submit">Save</button></form></td></tr>`);
     tr.querySelector("form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const f = ev.target.elements;
       const num = (v) => (v === "" ? null : Number(v));
-      const body = { stiffness: num(f.stiffness.value), soreness: num(f.soreness.value), sleep_hours: num(f.sleep_hours.value), notes: f.notes.value || null };
+      const body = { stiffness: num(f.stiffness.value), soreness: num(f.soreness.value), sleep_hours: num(f.sleep_hours.value), relief: num(f.relief.value), notes: f.notes.value || null };
       try {
         await BS.api("PATCH", `/api/sessions/${encodeURIComponent(s.uid)}`, body);
         Object.assign(s, body);

@@ -18,7 +18,7 @@
 
   // -- steps -------------------------------------------------------------------------------
   function show(step) {
-    for (const s of ["athlete", "test", "run", "result"]) $(`step-${s}`).hidden = s !== step;
+    for (const s of ["athlete", "test", "run", "result", "training"]) { const el = $(`step-${s}`); if (el) el.hidden = s !== step; }
     SimPanel.show(step === "run" || step === "result");
     window.scrollTo(0, 0);
   }
@@ -54,6 +54,7 @@
       b.addEventListener("click", () => pickProtocol(p));
       list.append(b);
     }
+    if (a && typeof Training !== "undefined") Training.offer(a, list);  // today's training first (training.js)
     show("test");
   }
 
@@ -75,6 +76,10 @@
   const player = new BoardView.Player(view);
 
   function current() { return st.queue[st.index]; }
+  // A queue item may carry its own protocol, duration and rest (today's training mixes
+  // protocols: training.js); ?duration_s= still shortens every hold.
+  const planned = (item) => durationOverride || item.duration_s || item.trial.duration_s;
+  const protocolOf = (item) => item.protocolId || st.protocol.id;
   function trialLabel(item) {
     const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
     return `${item.trial.label}${rep}`;  // the condition's name (page_data.protocols_view)
@@ -91,7 +96,7 @@
     view.target = null;
     setBanner("Arming the test…", "");
     $("overlay").hidden = true;
-    $("timer").innerHTML = `${BS.num(durationOverride || t.duration_s, 0)}<small> s</small>`;
+    $("timer").innerHTML = `${BS.num(planned(item), 0)}<small> s</small>`;
     $("hold-progress").style.width = "0";
     show("run");
   }
@@ -99,12 +104,12 @@
   async function startCurrent() {
     clearTimeout(st.restTimer);
     showRun();
-    const t = current().trial;
-    const key = `${st.protocol.id}/${t.id}`;
+    const item = current(), t = item.trial;
+    const key = `${protocolOf(item)}/${t.id}`;
     st.seqByTrial[key] = (st.seqByTrial[key] || 0) + 1;
-    const body = { protocol: st.protocol.id, trial: t.id, seq: st.index + 1, screen: "kiosk" };
+    const body = { protocol: protocolOf(item), trial: t.id, seq: st.index + 1, screen: "kiosk" };
     if (st.athlete) body.athlete_uid = st.athlete.uid;
-    if (durationOverride) body.duration_s = durationOverride;
+    if (durationOverride || item.duration_s) body.duration_s = planned(item);
     try {
       // One session (visit) groups the protocol's trials. None is opened ahead: the station
       // opens it when the first trial is saved (an aborted run leaves no empty session), and
@@ -157,7 +162,7 @@
     } else {
       ov.hidden = true;
     }
-    const total = durationOverride || item.trial.duration_s;
+    const total = planned(item);
     if (hold.hold_remaining_s !== null && hold.hold_remaining_s !== undefined) {
       $("timer").innerHTML = `${BS.num(hold.hold_remaining_s, 1)}<small> s left</small>`;
       $("hold-progress").style.width = `${Math.min(100, 100 * (hold.hold_elapsed_s || 0) / total)}%`;
@@ -217,17 +222,17 @@
   // -- the result card ---------------------------------------------------------------------
   async function onResult(result) {
     const item = current();
-    if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== st.protocol.id) return;
+    if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== protocolOf(item)) return;
     const o = result.outcome || {};
     if (o.state === "aborted") { stopped(result); return; }  // no result card, no next trial
     st.awaitingResult = false; st.running = false;
     st.lastShownUid = result.trial_uid;
     $("res-athlete").textContent = st.athlete ? st.athlete.name : "Guest";
     $("res-test").textContent = trialLabel(item);
-    const planned = durationOverride || item.trial.duration_s;  // time held is shown against the plan
+    const plannedS = planned(item);  // time held is shown against the plan
     let outcome;
-    if (o.state === "complete") outcome = `✓ Completed: held the full ${BS.num(planned, 0)} s`;
-    else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? `: failed at ${BS.num(o.time_to_failure_s, 1)} of ${BS.num(planned, 0)} s` : ""}`;
+    if (o.state === "complete") outcome = `✓ Completed: held the full ${BS.num(plannedS, 0)} s`;
+    else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? `: failed at ${BS.num(o.time_to_failure_s, 1)} of ${BS.num(plannedS, 0)} s` : ""}`;
     else outcome = "Stopped";
     $("res-outcome").textContent = outcome;
     $("res-outcome").className = `outcome ${o.state === "complete" ? "chg-up" : "chg-down"}`;
@@ -250,7 +255,7 @@
     $("btn-next").hidden = !hasNext;
     if (hasNext) {
       const next = st.queue[st.index + 1];
-      const rest = next.trial.rest_s || 0;
+      const rest = next.rest_s ?? next.trial.rest_s ?? 0;
       $("res-next").textContent = `Next: ${trialLabel(next)}. Rest ${BS.num(rest, 0)} s; the next trial is armed after the rest.`;
       st.restTimer = setTimeout(() => { if (!$("step-result").hidden) { st.index += 1; startCurrent(); } }, rest * 1000);
     } else {
@@ -293,8 +298,8 @@
     box.replaceChildren();
     const o = result.outcome || {};
     const item = current();
-    const planned = durationOverride || item.trial.duration_s;
-    const held = card ? card.held : { completed: o.state === "complete", held_s: o.state === "complete" ? planned : o.time_to_failure_s, planned_s: planned };
+    const plannedS = planned(item);
+    const held = card ? card.held : { completed: o.state === "complete", held_s: o.state === "complete" ? plannedS : o.time_to_failure_s, planned_s: plannedS };
     let measures;
     if (card) {
       measures = card.measures.filter((m) => m.key !== "score");
@@ -348,6 +353,17 @@
     st.run = s.run; st.running = true; st.awaitingResult = true;
     onHold(s);
   }
+
+  // Today's training (training.js) runs its steps through this same run/result flow.
+  window.Kiosk = {
+    show,
+    runQueue(athlete, title, queue, sessionUid) {
+      st.athlete = athlete;
+      st.protocol = { id: "training", name: title };
+      st.queue = queue; st.index = 0; st.sessionUid = sessionUid || null;
+      startCurrent();
+    },
+  };
 
   // -- live stream ---------------------------------------------------------------------------
   if (!D.calibrated) BS.toast("The board is not calibrated: tests cannot be recorded. See Status.", "bad");

@@ -5,7 +5,7 @@ sessions.battery (JSON, null for a session that is no battery run): {"skipped": 
 not kept here: the session's saved trials (seq, trial id, outcome) say it
 (station.trials.battery derives the progress from both).
 
-Revision ID: 0010_battery_progress
+Revision ID: 0007_battery_progress
 Revises: 0006
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_battery_progress"
+revision = "0007_battery_progress"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
