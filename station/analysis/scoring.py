@@ -14,6 +14,12 @@ a push by the reaction to it. v1 scored every task like a hold; holds score as i
      landing force in body weights (0.25); a landing not stable within the 3 s window, or
      none found, scores 0 on that component;
    - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0.
+   - the biofeedback games (docs/metrics.md, the games' sections), each by its own measures:
+     weight_shift by RMS tracking error (0.5) and % time in the band (0.5); limits_of_stability
+     by mean maximum excursion % (0.3), directional control % (0.3), reaction time (0.2) and
+     movement velocity (0.2); maze by % targets reached (0.5) and time per target (0.5);
+     toe_taps by % of the expected taps (0.4), the intervals' CV (0.3) and lost control (0.3).
+     A measure where higher is better has good > poor: the same formula counts it upwards.
 2. measure score = weighted mean of the components.
 3. hold share = 1 for a completed trial, else time_to_failure_s / duration_s (clipped 0..1).
 4. total = hold share * measure score. A trial failed at half time scores at most 50.
@@ -125,20 +131,47 @@ TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
         "perturbation.peak_excursion_mm": (0.5, 20.0, 80.0),
         "perturbation.recovery_time_s": (0.5, 1.0, 8.0),
     },
+    # the games: working anchors (docs/metrics.md, "Scores of the games"), not norms
+    "weight_shift": {
+        "weight_shift.rms_error_mm": (0.5, 8.0, 30.0),
+        "weight_shift.time_in_band_pct": (0.5, 90.0, 30.0),
+    },
+    "limits_of_stability": {
+        "limits_of_stability.max_excursion_pct": (0.3, 90.0, 40.0),
+        "limits_of_stability.directional_control_pct": (0.3, 85.0, 50.0),
+        "limits_of_stability.reaction_time_s": (0.2, 0.5, 1.5),
+        "limits_of_stability.movement_velocity_mm_s": (0.2, 80.0, 15.0),
+    },
+    "maze": {
+        "maze.targets_reached_pct": (0.5, 100.0, 25.0),
+        "maze.time_per_target_s": (0.5, 2.5, 10.0),
+    },
+    "toe_taps": {
+        "toe_taps.taps_pct": (0.4, 95.0, 40.0),
+        "toe_taps.interval_cv": (0.3, 0.1, 0.5),
+        "toe_taps.lost_control": (0.3, 0.5, 5.0),
+    },
 }
 # Which model scores a task (tasks not named here are scored as a hold).
-SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push"}
+SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push",
+                "weight_shift": "weight_shift", "limits_of_stability": "limits_of_stability",
+                "maze": "maze", "toe_taps": "toe_taps"}
 # What the pages call each model's score.
-SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score"}
+SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score",
+                "weight_shift": "tracking score", "limits_of_stability": "limits score",
+                "maze": "maze score", "toe_taps": "toe-tap score"}
 # Why a task component has no value, as the breakdown says it.
 _MISSING_NOTES = {
     "landing": "no landing found, or not stable within the 3 s window: scores 0",
     "perturbation": "no push seen, or not recovered before the end: scores 0",
+    "limits_of_stability": "no direction reached: scores 0",
+    "maze": "no target reached: scores 0",
+    "toe_taps": "fewer than three taps: no rhythm, scores 0",
 }
 
 
 def score_model(task: str | None) -> str:
-    """The model that scores `task`: "hold", "hop" or "push"."""
+    """The model that scores `task`: "hold", "hop", "push" or a game's own."""
     return SCORE_MODELS.get(task or "hold", "hold")
 
 
@@ -196,9 +229,10 @@ def anchors_for(measure: str, condition: Mapping[str, Any] | object) -> tuple[fl
 
 
 def log_scale_score(value: float, good: float, poor: float) -> float:
-    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher."""
+    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher, or
+    higher ones when good > poor (a share in %, a speed)."""
     if value <= 0:
-        return 100.0
+        return 100.0 if good < poor else 0.0
     return 100.0 * min(max(math.log(poor / value) / math.log(poor / good), 0.0), 1.0)
 
 
