@@ -118,7 +118,7 @@ def test_the_maze_is_played_inside_the_athletes_envelope() -> None:
     live = [e for e in good["events"] if e.kind == "target_reached"]
     assert m["targets_reached"] >= 6
     assert abs(len(live) - m["targets_reached"]) <= 1
-    assert np.allclose(good["status"]["game"]["targets_mm"], maze_targets_mm(spec.game))
+    assert np.allclose(good["status"]["game"]["targets_mm"], maze_targets_mm(spec.game), atol=0.01)
     assert good["score"] > 50.0
 
 

@@ -23,6 +23,7 @@ from station.protocols.games import (
 from station.trials.events import Event
 from station.trials.tasks.base import Failure, HoldClock
 from station.trials.tasks.hold import HoldDetector
+from station.wire import json_safe
 
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
@@ -48,12 +49,12 @@ class StabilityLimitsDetector(HoldDetector):
 
     def status(self, snapshot: dict[str, object]) -> None:
         k, phase = self._phase
-        snapshot["game"] = {
+        snapshot["game"] = json_safe({
             "task": "limits_of_stability", "phase": phase, "index": k,
             "direction": DIRECTIONS[k] if k is not None else None,
             "targets_mm": self._targets, "centre_mm": [self._ref_x, self._ref_y],
             "reach_mm": list(self._reach), "directions": list(DIRECTIONS),
-        }
+        }, 3)  # JSON-ready: NaN (no stance reference yet) is null
 
     def complete(self, t: float, detail: dict[str, object]) -> None:
         detail["reach_mm"] = list(self._reach)

@@ -15,6 +15,7 @@ from station.protocols.games import GameSpec, maze_targets_mm
 from station.trials.events import Event
 from station.trials.tasks.base import Failure, HoldClock
 from station.trials.tasks.hold import HoldDetector
+from station.wire import json_safe
 
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
@@ -43,14 +44,14 @@ class MazeDetector(HoldDetector):
 
     def status(self, snapshot: dict[str, object]) -> None:
         game = self.game
-        snapshot["game"] = {
+        snapshot["game"] = json_safe({
             "task": "maze", "targets_mm": [list(p) for p in self._targets],
             "index": self._index, "reached": len(self.times_s),
             "radius_mm": game.target_radius_mm,
             "inside": self._inside_since is not None,
             "dwell_frac": min(self._dwell / game.dwell_s, 1.0) if game.dwell_s > 0 else 1.0,
             "done": self._index >= len(self._targets),
-        }
+        }, 3)  # JSON-ready: NaN (no stance reference yet) is null
 
     def complete(self, t: float, detail: dict[str, object]) -> None:
         detail["targets_reached"] = len(self.times_s)

@@ -27,6 +27,7 @@ from station.protocols.games import (
 from station.trials.events import Event
 from station.trials.tasks.base import Failure, HoldClock
 from station.trials.tasks.hold import HoldDetector
+from station.wire import json_safe
 
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
@@ -60,12 +61,12 @@ class ToeTapsDetector(HoldDetector):
     def status(self, snapshot: dict[str, object]) -> None:
         interval = self.game.tap_interval_s
         since = self._last_t - self._clock.start
-        snapshot["game"] = {
+        snapshot["game"] = json_safe({
             "task": "toe_taps", "taps": self.taps, "lost_control": self.lost_control,
             "tap_interval_s": interval, "beat_phase": (since % interval) / interval,
             "in_tap": self._dip_t is not None, "centre_mm": [self._ref_x, self._ref_y],
             "radius_mm": LOST_CONTROL_MM,
-        }
+        }, 3)  # JSON-ready: NaN (no stance reference yet) is null
 
     def complete(self, t: float, detail: dict[str, object]) -> None:
         detail["taps"] = self.taps

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from station.protocols.games import GameSpec, weight_shift_at
 from station.trials.tasks.base import Failure, HoldClock
 from station.trials.tasks.hold import HoldDetector
+from station.wire import json_safe
 
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
@@ -41,13 +42,20 @@ class WeightShiftDetector(HoldDetector):
         super().begin(clock, body_weight_n, window, out)
         self._target = weight_shift_at(0.0, self.game)
 
+    def _path_ends(self) -> list[list[float]]:
+        """The two far ends of the target's swing (a quarter and three quarters of a period)."""
+        period = self.game.period_s
+        return [list(weight_shift_at(0.75 * period, self.game)),
+                list(weight_shift_at(0.25 * period, self.game))]
+
     def status(self, snapshot: dict[str, object]) -> None:
         game = self.game
-        snapshot["game"] = {
+        snapshot["game"] = json_safe({
             "task": "weight_shift", "axis": game.axis, "target_mm": list(self._target),
             "band_mm": game.band_mm, "in_band": self._prev_in, "pct_in_band": self.pct_in_band,
             "rms_error_mm": self.rms_error_mm, "period_s": game.period_s,
-        }
+            "path_mm": self._path_ends(),
+        }, 3)  # JSON-ready: NaN (no stance reference yet) is null
 
     def complete(self, t: float, detail: dict[str, object]) -> None:
         self._step(t, False, math.nan)
