@@ -58,14 +58,16 @@ def test_each_game_draws_its_targets_over_the_dot(station, browser, admin_state,
     # a few seconds of play (LOS: two directions leaned in), then the caption of a moment
     # that says what to do (LOS: a lean, not a return to the centre)
     page.wait_for_timeout(4500 if task != "limits_of_stability" else 11000)
-    page.wait_for_function(f"() => (BoardView.views[0].shown.gameText || '')"
-                           f".startsWith('{caption}')", timeout=8_000)
-    shown = page.evaluate("() => BoardView.views[0].shown")
+    shown = page.wait_for_function(
+        f"() => {{ const s = BoardView.views[0].shown; "
+        f"return s && (s.gameText || '').startsWith('{caption}') ? s : null; }}",
+        timeout=8_000).json_value()
+    page.locator("#cop").evaluate("el => el.scrollIntoView({block: 'center'})")
+    shot(page, f"games-{task}-{prefix}", full_page=False)
     assert shown["game"] == task, shown
     assert shown["gameText"].startswith(caption), shown["gameText"]
     assert shown["dotPx"] is not None
     assert no_horizontal_overflow(page)
-    shot(page, f"games-{task}-{prefix}", full_page=False)
     page.get_by_role("button", name="Stop trial").click()
     sim(page, "Step off")
     assert not page.errors, page.errors

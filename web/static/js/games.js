@@ -36,14 +36,25 @@ const Games = (() => {
     ctx.textBaseline = "alphabetic";
   }
 
-  // One line at the top of the canvas: what to do now and how it is going.
+  // One line at the top of the canvas: what to do now and how it is going. A zoomed view has
+  // the whole-board inset in the top-left corner (board.js inset(): 24 % of the width, at
+  // most 120 px): the line keeps right of it. The type shrinks (down to 11 px) to fit a
+  // phone's narrow board, then the line is cut with an ellipsis.
   function caption(view, ctx, text, color) {
     const d = view.dpr, c = view.canvas;
-    ctx.font = `700 ${15 * d}px system-ui, sans-serif`; ctx.textAlign = "center";
-    const w = ctx.measureText(text).width + 20 * d;
+    const left = view.zoom > 1.5 ? 16 * d + Math.min(c.width * 0.24, 120 * d) : 8 * d;
+    const room = c.width - 8 * d - left, pad = 16 * d;
+    let size = 15;
+    ctx.textAlign = "center";
+    ctx.font = `700 ${size * d}px system-ui, sans-serif`;
+    while (size > 11 && ctx.measureText(text).width + pad > room) {
+      size -= 1; ctx.font = `700 ${size * d}px system-ui, sans-serif`;
+    }
+    while (text.length > 8 && ctx.measureText(text).width + pad > room) text = `${text.slice(0, -2).trimEnd()}…`;
+    const w = Math.min(room, ctx.measureText(text).width + pad), mid = left + room / 2;
     ctx.fillStyle = "rgba(15, 23, 32, 0.82)";
-    ctx.beginPath(); ctx.roundRect(c.width / 2 - w / 2, 8 * d, w, 26 * d, 6 * d); ctx.fill();
-    ctx.fillStyle = color || "#e8eef4"; ctx.fillText(text, c.width / 2, 26 * d);
+    ctx.beginPath(); ctx.roundRect(mid - w / 2, 8 * d, w, (size + 11) * d, 6 * d); ctx.fill();
+    ctx.fillStyle = color || "#e8eef4"; ctx.fillText(text, mid, (size + 12) * d);
   }
 
   const pct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} %`);
@@ -58,8 +69,7 @@ const Games = (() => {
       circle(view, ctx, x, y, g.band_mm, g.in_band ? "rgba(62, 207, 142, 0.22)" : "rgba(245, 165, 36, 0.18)",
         g.in_band ? GREEN : AMBER, 3);
       circle(view, ctx, x, y, 2.5, "#e8eef4", null);
-      const what = g.axis === "ap" ? "heel to toe" : "side to side";
-      return [`Follow the target (${what}) · in the band ${pct(g.pct_in_band)}`, g.in_band ? GREEN : AMBER];
+      return [`Follow the target · ${pct(g.pct_in_band)} in the band`, g.in_band ? GREEN : AMBER];
     },
     limits_of_stability(view, ctx, g) {
       const c = g.centre_mm && g.centre_mm[0] !== null ? g.centre_mm : [0, 0];
@@ -84,10 +94,10 @@ const Games = (() => {
       });
       const back = g.phase === "return";
       circle(view, ctx, c[0], c[1], 10, back ? "rgba(62, 207, 142, 0.25)" : null, back ? GREEN : MUTED, back ? 3 : 1.5);
-      if (g.phase === "lean") return [`Lean ${NAMES[g.direction] || g.direction}: as far as you can, heels and toes down`, AMBER];
+      if (g.phase === "lean") return [`Lean ${NAMES[g.direction] || g.direction}, as far as you can`, AMBER];
       if (back) return ["Back to the centre", GREEN];
       if (g.phase === "done") return ["All 8 directions done", GREEN];
-      return ["Stand tall, arms by your sides: the first target comes", "#e8eef4"];
+      return ["Stand tall: the first target comes", "#e8eef4"];
     },
     maze(view, ctx, g) {
       const t = g.targets_mm;
@@ -111,17 +121,17 @@ const Games = (() => {
         label(view, ctx, String(g.index + 1), x, y);
       }
       if (g.done) return [`All ${t.length} targets reached`, GREEN];
-      return [`Target ${g.index + 1} of ${t.length}: steer the dot in and hold`, g.inside ? GREEN : AMBER];
+      return [`Target ${g.index + 1} of ${t.length}: steer in and hold`, g.inside ? GREEN : AMBER];
     },
     toe_taps(view, ctx, g) {
       const c = g.centre_mm && g.centre_mm[0] !== null ? g.centre_mm : null;
       if (c) circle(view, ctx, c[0], c[1], g.radius_mm, "rgba(90, 169, 255, 0.08)", BLUE, 2);
       const d = view.dpr, cv = view.canvas;  // the beat: a bar filling to each tap
-      const w = Math.min(cv.width * 0.5, 260 * d), x0 = (cv.width - w) / 2, y0 = 42 * d;
+      const w = Math.min(cv.width * 0.5, 260 * d), x0 = (cv.width - w) / 2, y0 = 42 * d;  // under the caption
       ctx.fillStyle = "rgba(15, 23, 32, 0.82)"; ctx.fillRect(x0, y0, w, 8 * d);
       ctx.fillStyle = g.in_tap ? GREEN : BLUE; ctx.fillRect(x0, y0, w * (g.beat_phase || 0), 8 * d);
       const lost = g.lost_control ? ` · lost control ${g.lost_control}` : "";
-      return [`Tap to the beat · taps ${g.taps}${lost}`, g.lost_control ? AMBER : GREEN];
+      return [`Tap to the beat · ${g.taps} taps${lost}`, g.lost_control ? AMBER : GREEN];
     },
   };
 
@@ -130,8 +140,9 @@ const Games = (() => {
     let pts = [];
     let pad = 15;
     if (g.task === "weight_shift" && g.path_mm) { pts = g.path_mm; pad = g.band_mm + 10; }
-    else if (g.task === "limits_of_stability") { pts = g.targets_mm; pad = 20; }
-    else if (g.task === "maze") { pts = g.targets_mm; pad = g.radius_mm + 12; }
+    // the field plus room for the caption over the top target
+    else if (g.task === "limits_of_stability") { pts = g.targets_mm; pad = 40; }
+    else if (g.task === "maze") { pts = g.targets_mm; pad = g.radius_mm + 25; }
     else if (g.task === "toe_taps" && g.centre_mm && g.centre_mm[0] !== null) {
       return { center: g.centre_mm, half: g.radius_mm * 1.5 };
     }
