@@ -1,71 +1,23 @@
 """The games end to end on the simulated athlete: sim -> counts -> estimator -> hold engine
-(the task's detector) -> the stored frames' analysis and score. The simulated athlete plays
-each game (station.board.sim.games) as the autopilot asks it to, once the hold has started."""
+(the task's detector) -> the stored frames' analysis and score (station.trials.sim_play).
+The simulated athlete plays each game (station.board.sim.games) as the autopilot asks it
+to, once the hold has started."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from station.analysis.pipeline import analyze_frames
-from station.board.sim.engine import SimEngine
-from station.calibration.estimator import Estimator
-from station.calibration.file import load_calibration
 from station.protocols import get_protocol
 from station.protocols.games import DEFAULT_ENVELOPE_MM, DIRECTIONS, maze_targets_mm
 from station.protocols.model import TrialSpec
-from station.samples import Sample
-from station.trials import HoldEngine, State
-
-CALIBRATION = Path(__file__).resolve().parents[1] / "calibration" / "sim-board.json"
-SIM_STANCE = {"double": "double", "single-left": "left", "single-right": "right"}
+from station.trials.sim_play import play_trial
 
 
 def play(spec: TrialSpec, skill: float, seed: int = 0) -> dict[str, Any]:
-    """Run one trial of `spec` with a simulated athlete of `skill`; engine and analysis."""
-    sim = SimEngine(seed=seed)
-    sim.schedule(0.0, "step_on", {"mass_kg": 70.0, "stance": SIM_STANCE[spec.stance],
-                                  "skill": skill})
-    engine = HoldEngine(spec)
-    estimator = Estimator(load_calibration(CALIBRATION))
-    held_t: list[int] = []
-    held_counts: list[np.ndarray] = []
-    planned = False
-    events = []
-    for _ in range(int((spec.duration_s + 15.0) * sim.rate_hz)):
-        chunk = sim.advance(1)
-        forces, total, cop = estimator.estimate_block(chunk.t_s, chunk.counts)
-        t = float(chunk.t_s[0])
-        sample = Sample(t, float(total[0]), float(cop[0, 0]), float(cop[0, 1]),
-                        tuple(float(v) for v in forces[0]))
-        events += engine.update(sample)
-        if engine.state is State.HOLDING or engine.state.terminal:
-            held_t.append(round(t * 1e9))
-            held_counts.append(chunk.counts[0])
-        if engine.state is State.HOLDING and not planned:
-            planned = True
-            status = engine.status()
-            sim.schedule(sim.next_t_s, "play_game", {
-                "task": spec.task, "game": spec.game.to_json(), "skill": skill,
-                "elapsed_s": status["hold_elapsed_s"], "duration_s": spec.duration_s})
-        if engine.state.terminal:
-            break
-    out = engine.result
-    assert out is not None and out.state is not State.EMPTY
-    start = out.hold_start_t
-    keep = [i for i, tn in enumerate(held_t) if start <= tn / 1e9 <= out.hold_end_t]
-    calibration = json.loads(CALIBRATION.read_text())
-    metrics, score, _ = analyze_frames(
-        np.array(held_t)[keep], np.array(held_counts)[keep], calibration,
-        stance=spec.stance, eyes=spec.eyes, surface=spec.surface, task=spec.task,
-        completed=out.completed, time_to_failure_s=out.time_to_failure_s,
-        planned_duration_s=spec.duration_s, body_weight_n=out.body_weight_n, game=spec.game)
-    return {"outcome": out, "metrics": metrics, "score": score, "events": events,
-            "status": engine.status()}
+    return play_trial(spec, skill, seed)
 
 
 def trial(protocol: str, trial_id: str) -> TrialSpec:
@@ -134,3 +86,33 @@ def test_the_simulated_athlete_taps_to_the_beat(trial_id: str) -> None:
     assert m["interval_cv"] < 0.2
     assert good["status"]["game"]["taps"] == len(live_taps)
     assert good["score"] > 60.0
+
+
+def test_the_autopilot_plays_the_game_being_held_once() -> None:
+    from station.board.sim.athlete import normalize_action
+    from station.trials.autopilot import SimAutopilot
+
+    spec = trial("maze", "maze-8")
+
+    class Runner:
+        current_spec = spec
+        current_key = "k"
+
+        def status(self) -> dict[str, object]:
+            return {"state": "holding", "hold_elapsed_s": 0.4}
+
+    class Runtime:
+        def __init__(self) -> None:
+            self.actions: list[tuple[str, dict[str, Any]]] = []
+
+        def perform(self, action: str, **params: Any) -> None:
+            self.actions.append((action, normalize_action(action, params)))
+
+    runtime = Runtime()
+    pilot = SimAutopilot(runtime, Runner(), seed=0, failure_rate=0.0)
+    for _ in range(3):
+        assert pilot.tick()
+    games = [p for a, p in runtime.actions if a == "play_game"]
+    assert len(games) == 1
+    assert games[0]["task"] == "maze" and games[0]["game"] == spec.game
+    assert games[0]["elapsed_s"] == 0.4 and games[0]["duration_s"] == spec.duration_s

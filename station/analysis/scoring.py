@@ -133,7 +133,7 @@ TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
     },
     # the games: working anchors (docs/metrics.md, "Scores of the games"), not norms
     "weight_shift": {
-        "weight_shift.rms_error_mm": (0.5, 8.0, 30.0),
+        "weight_shift.rms_error_mm": (0.5, 5.0, 25.0),
         "weight_shift.time_in_band_pct": (0.5, 90.0, 30.0),
     },
     "limits_of_stability": {
@@ -144,7 +144,7 @@ TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
     },
     "maze": {
         "maze.targets_reached_pct": (0.5, 100.0, 25.0),
-        "maze.time_per_target_s": (0.5, 2.5, 10.0),
+        "maze.time_per_target_s": (0.5, 1.5, 6.0),
     },
     "toe_taps": {
         "toe_taps.taps_pct": (0.4, 95.0, 40.0),
