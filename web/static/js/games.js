@@ -58,9 +58,7 @@ const Games = (() => {
   }
 
   const pct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)} %`);
-  const NAMES = { "forward": "forward", "forward-right": "forward right", "right": "right",
-    "back-right": "back right", "back": "back", "back-left": "back left", "left": "left",
-    "forward-left": "forward left" };
+  const spoken = (direction) => String(direction || "").replace("-", " ");  // "forward right"
 
   const draw = {
     weight_shift(view, ctx, g) {
@@ -94,7 +92,7 @@ const Games = (() => {
       });
       const back = g.phase === "return";
       circle(view, ctx, c[0], c[1], 10, back ? "rgba(62, 207, 142, 0.25)" : null, back ? GREEN : MUTED, back ? 3 : 1.5);
-      if (g.phase === "lean") return [`Lean ${NAMES[g.direction] || g.direction}, as far as you can`, AMBER];
+      if (g.phase === "lean") return [`Lean ${spoken(g.direction)}, as far as you can`, AMBER];
       if (back) return ["Back to the centre", GREEN];
       if (g.phase === "done") return ["All 8 directions done", GREEN];
       return ["Stand tall: the first target comes", "#e8eef4"];
