@@ -115,6 +115,22 @@ MDC_TABLE: tuple[MDC, ...] = (
     MDC("peak_excursion_mm", 0.3, True, "all",
         "assumption: 30 % of baseline; a push by hand is not a standard impulse", True),
     MDC("recovery_time_s", 1.0, False, "all", "assumption: 1 s of recovery time", True),
+    # the biofeedback games (docs/metrics.md section 12): working assumptions until the
+    # station has repeat trials of its own
+    MDC("rms_error_mm", 3.0, False, "all", "assumption: 3 mm of tracking error", True),
+    MDC("time_in_band_pct", 10.0, False, "all", "assumption: 10 points of time in the band",
+        True),
+    MDC("max_excursion_pct", 10.0, False, "all",
+        "assumption: 10 points of the theoretical limit", True),
+    MDC("directional_control_pct", 8.0, False, "all", "assumption: 8 points", True),
+    MDC("reaction_time_s", 0.2, False, "all", "assumption: 0.2 s of LOS reaction time", True),
+    MDC("movement_velocity_mm_s", 0.3, True, "all", "assumption: 30 % of baseline", True),
+    MDC("targets_reached_pct", 15.0, False, "all", "assumption: about one target of eight",
+        True),
+    MDC("time_per_target_s", 0.5, False, "all", "assumption: 0.5 s per target", True),
+    MDC("taps_pct", 10.0, False, "all", "assumption: 10 points of the beat", True),
+    MDC("interval_cv", 0.08, False, "all", "assumption: 0.08 of rhythm variability", True),
+    MDC("lost_control", 2.0, False, "all", "assumption: two losses of control", True),
 )
 
 
