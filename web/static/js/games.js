@@ -52,7 +52,7 @@ const Games = (() => {
     }
     while (text.length > 8 && ctx.measureText(text).width + pad > room) text = `${text.slice(0, -2).trimEnd()}…`;
     const w = Math.min(room, ctx.measureText(text).width + pad), mid = left + room / 2;
-    ctx.fillStyle = "rgba(15, 23, 32, 0.82)";
+    ctx.fillStyle = "rgba(15, 23, 32, 0.72)";
     ctx.beginPath(); ctx.roundRect(mid - w / 2, 8 * d, w, (size + 11) * d, 6 * d); ctx.fill();
     ctx.fillStyle = color || "#e8eef4"; ctx.fillText(text, mid, (size + 12) * d);
   }
@@ -133,21 +133,22 @@ const Games = (() => {
     },
   };
 
-  // Where a followed view should look: the game's whole field, not just the dot.
+  // Where a followed view should look: the game's whole field, not just the dot. The
+  // two-footed fields are looked at a little forward of their centre, so the caption at the
+  // top of the canvas does not sit on the forward target.
   function extent(g) {
     let pts = [];
-    let pad = 15;
+    let pad = 15, cy = 0;
     if (g.task === "weight_shift" && g.path_mm) { pts = g.path_mm; pad = g.band_mm + 10; }
-    // the field plus room for the caption over the top target
-    else if (g.task === "limits_of_stability") { pts = g.targets_mm; pad = 40; }
-    else if (g.task === "maze") { pts = g.targets_mm; pad = g.radius_mm + 25; }
+    else if (g.task === "limits_of_stability") { pts = g.targets_mm; pad = 30; cy = 20; }
+    else if (g.task === "maze") { pts = g.targets_mm; pad = g.radius_mm + 15; cy = 12; }
     else if (g.task === "toe_taps" && g.centre_mm && g.centre_mm[0] !== null) {
       return { center: g.centre_mm, half: g.radius_mm * 1.5 };
     }
     if (!pts.length) return { center: [0, 0], half: 60 };
     let half = 0;
-    for (const [x, y] of pts) half = Math.max(half, Math.abs(x) + pad, Math.abs(y) + pad);
-    return { center: [0, 0], half };
+    for (const [x, y] of pts) half = Math.max(half, Math.abs(x) + pad, Math.abs(y - cy) + pad);
+    return { center: [0, cy], half };
   }
 
   function drawGame(view, ctx) {
