@@ -71,3 +71,26 @@ def test_each_game_draws_its_targets_over_the_dot(station, browser, admin_state,
     page.get_by_role("button", name="Stop trial").click()
     sim(page, "Step off")
     assert not page.errors, page.errors
+
+
+@pytest.mark.parametrize(("viewport", "prefix"), [(PHONE, "phone"), (TABLET, "tablet")])
+def test_a_finished_game_shows_its_own_measures_on_the_result_card(
+        station, browser, admin_state, games_athlete, viewport, prefix):
+    page = new_page(browser, viewport, admin_state)
+    page.goto(f"{station}/kiosk?duration_s=10")
+    page.get_by_role("button", name=re.compile(ATHLETE)).click()
+    page.get_by_role("button", name=re.compile("^Target maze")).click()
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    sim(page, "Step on")
+    page.wait_for_function("() => document.querySelector('#state-banner')"
+                           ".textContent.includes('Hold')", timeout=25_000)
+    sim(page, "Play the game")
+    page.wait_for_selector("#step-result:not([hidden])", timeout=30_000)
+    card = page.locator("#step-result").inner_text()
+    # the maze's own measures (station.analysis.history.history_rows.TASK_MEASURES), not sway
+    assert "Targets reached" in card and "Time per target" in card, card
+    assert "maze score" in card.lower(), card
+    shot(page, f"games-maze-result-{prefix}")
+    sim(page, "Step off")
+    assert not page.errors, page.errors
