@@ -11,6 +11,8 @@
 //   filling round it;
 // - toe_taps: the circle the dot should stay in between taps and a beat bar that fills to
 //   each beat.
+// Where the page has sound cues (cues.js: the kiosk), the beats, the LOS cues and the maze's
+// collected targets are heard too.
 "use strict";
 const Games = (() => {
   const GREEN = "#3ecf8e", AMBER = "#f5a524", BLUE = "#5aa9ff", MUTED = "rgba(147, 164, 181, 0.55)";
@@ -151,10 +153,25 @@ const Games = (() => {
     return { center: [0, cy], half };
   }
 
+  // Sound (cues.js, where the page has it): a tick on each beat of the toe taps and on each
+  // new LOS direction, a chime for each maze target collected; each once, on the change.
+  function sound(view, g) {
+    if (typeof Cues === "undefined") return;
+    const was = view.gameHeard || {};
+    const now = { task: g.task, phase: g.beat_phase, index: g.index, reached: g.reached, lean: g.phase === "lean" };
+    if (was.task === g.task) {
+      if (g.task === "toe_taps" && now.phase < was.phase - 0.5) Cues.play("tick");
+      if (g.task === "limits_of_stability" && now.lean && (!was.lean || now.index !== was.index)) Cues.play("tick");
+      if (g.task === "maze" && now.reached > was.reached) Cues.play("start");
+    }
+    view.gameHeard = now;
+  }
+
   function drawGame(view, ctx) {
     const g = view.game;
     const fn = g && draw[g.task];
     if (!fn) return null;
+    sound(view, g);
     const [text, color] = fn(view, ctx, g);
     caption(view, ctx, text, color);
     return text;
