@@ -79,6 +79,10 @@ def test_a_finished_game_shows_its_own_measures_on_the_result_card(
     page = new_page(browser, viewport, admin_state)
     page.goto(f"{station}/kiosk?duration_s=10")
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
+    games = page.get_by_role("button", name=re.compile("^(Weight shift|Limits of stability|"
+                                                       "Target maze|Toe taps)"))
+    assert games.count() == 4  # the picker offers every game
+    shot(page, f"games-kiosk-picker-{prefix}")
     page.get_by_role("button", name=re.compile("^Target maze")).click()
     page.wait_for_function(
         "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
