@@ -1,4 +1,5 @@
-"""Hold-engine cost per frame: a 30 s hold at 80 Hz for each task (hold, BESS, drill, push, hop).
+"""Hold-engine cost per frame: a 30 s hold at 80 Hz for each task (hold, BESS, drill, push, hop,
+and the games: weight shift, limits of stability, maze, toe taps).
 
 Target (issue): <= 20 us per frame on this machine. Prints JSON. Each update() is timed
 with perf_counter_ns (the timer's own cost, measured here, is reported and subtracted);
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-from station.protocols import TrialSpec
+from station.protocols import TrialSpec, get_protocol
 from station.trials import HoldEngine, State
 from station.trials.synthetic_samples import FOOT_X_MM, Script
 
@@ -37,6 +38,13 @@ TASKS = {
              "push"),
     "hop": (TrialSpec(id="hop-left", stance="single-left", task="hop", duration_s=HOLD_S),
             False, "hop"),
+    # the biofeedback games (their protocol files' trials, 30 s; the stream is quiet stance,
+    # so the games' own arithmetic runs every frame: targets, band, reach, dwell, taps)
+    **{task: (get_protocol(protocol).trial(trial).with_duration(HOLD_S), False, None)
+       for task, protocol, trial in (
+           ("weight_shift", "weight-shift", "heel-toe"),
+           ("limits_of_stability", "limits-of-stability", "los-8"),
+           ("maze", "maze", "maze-8"), ("toe_taps", "toe-taps", "left-taps"))},
 }
 
 

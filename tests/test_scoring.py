@@ -255,8 +255,9 @@ def test_task_measures_have_a_direction_and_an_mdc():
     from station.analysis.scoring import TASK_ANCHORS, better_direction, mdc_for
 
     for anchors in TASK_ANCHORS.values():
-        for measure in anchors:
-            assert better_direction(measure) is False, measure  # less is better for all
+        for measure, (_, good, poor) in anchors.items():
+            # the anchors count the way the catalog says is better (good > poor: higher)
+            assert better_direction(measure) is (good > poor), measure
             assert mdc_for(measure) is not None, measure
     assert better_direction("score") is True and mdc_for("score").measure == "stability_score"
     with pytest.raises(KeyError):

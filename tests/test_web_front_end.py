@@ -18,6 +18,7 @@ from station.board.sim.athlete import normalize_action
 from station.calibration.procedure import G
 from station.geometry import DEFAULT_LAYOUT
 from station.protocols import STANCES, load_protocols
+from station.protocols.games import GAME_TASKS
 from station.trials.events import FAILURE_REASONS
 from station.web.views import frontend_facts
 
@@ -135,13 +136,15 @@ def test_kiosk_and_physio_show_the_same_panel_whose_actions_the_simulator_accept
     physio = _sim_buttons(client.get("/physio").get_data(as_text=True))
     assert kiosk == physio
     assert {a for a, _, _ in kiosk} == {"step_on", "lift_foot", "touch_down", "put_foot_down",
-                                        "step_off", "hop", "push", "set_condition"}
+                                        "step_off", "hop", "push", "set_condition", "play_game"}
     # every task a protocol asks for can be played (a hold and the target drill, which is
-    # steered by standing, need no action of their own)
+    # steered by standing, need no action of their own; "Play the game" plays the games)
     tasks = {spec.task for p in load_protocols().values() for spec in p.trials}
-    assert tasks - {"hold", "drill"} <= {a for a, _, _ in kiosk}, tasks
+    assert tasks - {"hold", "drill", *GAME_TASKS} <= {a for a, _, _ in kiosk}, tasks
     assert {p.get("sway") for a, p, _ in kiosk if a == "set_condition"} == {"more", "less"}
     for action, params, _ in kiosk:
+        if action == "play_game":
+            continue  # its parameters come from the running game (tests/test_web_games.py)
         normalize_action(action, params)  # raises on an action or parameter it does not know
 
 

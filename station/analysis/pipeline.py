@@ -19,10 +19,12 @@ import numpy as np
 
 from station import __version__
 from station.analysis.metrics import compute_all, landing_metrics, perturbation_metrics
+from station.analysis.metrics.games import GAME_MEASURES
 from station.analysis.scoring import SCORE_VERSION, score_trial
 from station.calibration.alignment import align_frames
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import calibration_from_dict
+from station.protocols.games import GameSpec
 from station.wire import json_safe
 
 if TYPE_CHECKING:
@@ -47,12 +49,14 @@ def analyze_frames(
     perturbation_onsets_s: Sequence[float] = (),
     cell_dt_ns: np.ndarray | None = None,
     wobble_setup: WobbleSetup | None = None,
+    game: Mapping[str, Any] | GameSpec | None = None,
 ) -> tuple[dict[str, Any] | None, float, str]:
     """(metrics or None when the trace is too short to analyse, score 0-100, version).
 
     `t_ns`/`counts` are the valid frames of the held part of the trial; `cell_dt_ns` their
     cells' conversion offsets from t_ns ((n, 4) ns, zero rows not known; None: none known);
-    perturbation onsets are in seconds from the first frame.
+    perturbation onsets are in seconds from the first frame; `game` is a biofeedback game's
+    spec (the trial spec's "game": targets and envelope), None for its defaults.
     """
     cal = calibration_from_dict(calibration)
     t_s = (np.asarray(t_ns, dtype=np.int64) - int(t_ns[0])) / 1e9 if len(t_ns) else np.zeros(0)
@@ -100,6 +104,13 @@ def analyze_frames(
         except ValueError as exc:
             metrics["wobble"] = {"error": str(exc)}
     # ---- end of the wobble board block ---------------------------------------------------
+    # ---- biofeedback games (issue 16): metrics[task] from the game's own targets ----------
+    if metrics is not None and task in GAME_MEASURES:
+        try:
+            metrics[task] = json_safe(GAME_MEASURES[task](t_s, total, cop, body_weight_n,
+                                                         GameSpec.from_json(game)))
+        except ValueError as exc:
+            metrics[task] = {"error": str(exc)}
     breakdown = score_trial(
         metrics,
         {"stance": stance, "eyes": eyes, "surface": surface},

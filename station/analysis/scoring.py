@@ -14,6 +14,12 @@ a push by the reaction to it. v1 scored every task like a hold; holds score as i
      landing force in body weights (0.25); a landing not stable within the 3 s window, or
      none found, scores 0 on that component;
    - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0.
+   - the biofeedback games (docs/metrics.md, the games' sections), each by its own measures:
+     weight_shift by RMS tracking error (0.5) and % time in the band (0.5); limits_of_stability
+     by mean maximum excursion % (0.3), directional control % (0.3), reaction time (0.2) and
+     movement velocity (0.2); maze by % targets reached (0.5) and time per target (0.5);
+     toe_taps by % of the expected taps (0.4), the intervals' CV (0.3) and lost control (0.3).
+     A measure where higher is better has good > poor: the same formula counts it upwards.
 2. measure score = weighted mean of the components.
 3. hold share = 1 for a completed trial, else time_to_failure_s / duration_s (clipped 0..1).
 4. total = hold share * measure score. A trial failed at half time scores at most 50.
@@ -109,6 +115,22 @@ MDC_TABLE: tuple[MDC, ...] = (
     MDC("peak_excursion_mm", 0.3, True, "all",
         "assumption: 30 % of baseline; a push by hand is not a standard impulse", True),
     MDC("recovery_time_s", 1.0, False, "all", "assumption: 1 s of recovery time", True),
+    # the biofeedback games (docs/metrics.md section 12): working assumptions until the
+    # station has repeat trials of its own
+    MDC("rms_error_mm", 3.0, False, "all", "assumption: 3 mm of tracking error", True),
+    MDC("time_in_band_pct", 10.0, False, "all", "assumption: 10 points of time in the band",
+        True),
+    MDC("max_excursion_pct", 10.0, False, "all",
+        "assumption: 10 points of the theoretical limit", True),
+    MDC("directional_control_pct", 8.0, False, "all", "assumption: 8 points", True),
+    MDC("reaction_time_s", 0.2, False, "all", "assumption: 0.2 s of LOS reaction time", True),
+    MDC("movement_velocity_mm_s", 0.3, True, "all", "assumption: 30 % of baseline", True),
+    MDC("targets_reached_pct", 15.0, False, "all", "assumption: about one target of eight",
+        True),
+    MDC("time_per_target_s", 0.5, False, "all", "assumption: 0.5 s per target", True),
+    MDC("taps_pct", 10.0, False, "all", "assumption: 10 points of the beat", True),
+    MDC("interval_cv", 0.08, False, "all", "assumption: 0.08 of rhythm variability", True),
+    MDC("lost_control", 2.0, False, "all", "assumption: two losses of control", True),
 )
 
 
@@ -125,20 +147,47 @@ TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
         "perturbation.peak_excursion_mm": (0.5, 20.0, 80.0),
         "perturbation.recovery_time_s": (0.5, 1.0, 8.0),
     },
+    # the games: working anchors (docs/metrics.md, "Scores of the games"), not norms
+    "weight_shift": {
+        "weight_shift.rms_error_mm": (0.5, 5.0, 25.0),
+        "weight_shift.time_in_band_pct": (0.5, 90.0, 30.0),
+    },
+    "limits_of_stability": {
+        "limits_of_stability.max_excursion_pct": (0.3, 90.0, 40.0),
+        "limits_of_stability.directional_control_pct": (0.3, 85.0, 50.0),
+        "limits_of_stability.reaction_time_s": (0.2, 0.5, 1.5),
+        "limits_of_stability.movement_velocity_mm_s": (0.2, 80.0, 15.0),
+    },
+    "maze": {
+        "maze.targets_reached_pct": (0.5, 100.0, 25.0),
+        "maze.time_per_target_s": (0.5, 1.5, 6.0),
+    },
+    "toe_taps": {
+        "toe_taps.taps_pct": (0.4, 95.0, 40.0),
+        "toe_taps.interval_cv": (0.3, 0.1, 0.5),
+        "toe_taps.lost_control": (0.3, 0.5, 5.0),
+    },
 }
 # Which model scores a task (tasks not named here are scored as a hold).
-SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push"}
+SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push",
+                "weight_shift": "weight_shift", "limits_of_stability": "limits_of_stability",
+                "maze": "maze", "toe_taps": "toe_taps"}
 # What the pages call each model's score.
-SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score"}
+SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score",
+                "weight_shift": "tracking score", "limits_of_stability": "limits score",
+                "maze": "maze score", "toe_taps": "toe-tap score"}
 # Why a task component has no value, as the breakdown says it.
 _MISSING_NOTES = {
     "landing": "no landing found, or not stable within the 3 s window: scores 0",
     "perturbation": "no push seen, or not recovered before the end: scores 0",
+    "limits_of_stability": "no direction reached: scores 0",
+    "maze": "no target reached: scores 0",
+    "toe_taps": "fewer than three taps: no rhythm, scores 0",
 }
 
 
 def score_model(task: str | None) -> str:
-    """The model that scores `task`: "hold", "hop" or "push"."""
+    """The model that scores `task`: "hold", "hop", "push" or a game's own."""
     return SCORE_MODELS.get(task or "hold", "hold")
 
 
@@ -196,9 +245,10 @@ def anchors_for(measure: str, condition: Mapping[str, Any] | object) -> tuple[fl
 
 
 def log_scale_score(value: float, good: float, poor: float) -> float:
-    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher."""
+    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher, or
+    higher ones when good > poor (a share in %, a speed)."""
     if value <= 0:
-        return 100.0
+        return 100.0 if good < poor else 0.0
     return 100.0 * min(max(math.log(poor / value) / math.log(poor / good), 0.0), 1.0)
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from station.protocols.games import GAME_TASKS, GameSpec
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 PROTOCOL_KINDS = ("hold", "stance", "bess", "drill", "perturbation", "hop", "battery")
@@ -34,7 +36,13 @@ TASK_INSTRUCTIONS = {
     "push": "Stay relaxed: you will get a gentle push",
     "hop": "After the countdown: one small hop, land and hold still",
     "drill": "Keep the dot inside the circle",
+    "weight_shift": "Follow the moving target with the dot",
+    "limits_of_stability": "Lean towards each target, heels and toes down, then come back",
+    "maze": "Steer the dot into each target in turn",
+    "toe_taps": "Tap the free foot's toes in front, to the beat",
 }
+# Two-footed games: the COP is steered by leaning on both feet; toe taps are single-leg.
+DOUBLE_STANCE_GAMES = ("weight_shift", "limits_of_stability", "maze")
 TASKS = tuple(TASK_INSTRUCTIONS)
 BESS_KIND = "bess"  # a BESS protocol counts errors on hold trials
 BATTERY_KIND = "battery"  # a battery's first session is the athlete's baseline assessment
@@ -50,7 +58,7 @@ MAX_TARGET_RADIUS_MM = 200.0
 
 _TRIAL_KEYS = (
     "id", "stance", "eyes", "surface", "duration_s", "count", "rest_s", "task",
-    "instructions", "target_radius_mm",
+    "instructions", "target_radius_mm", "game",
 )
 _DEFAULTABLE_KEYS = tuple(k for k in _TRIAL_KEYS if k not in ("id", "instructions"))
 _PROTOCOL_KEYS = (
@@ -67,6 +75,8 @@ class TrialSpec:
     """One trial of a protocol, repeated `count` times with `rest_s` between repetitions.
 
     target_radius_mm is the drill's target circle (None for other tasks).
+    game: the numbers of a biofeedback game (station.protocols.games.GameSpec; None for the
+    other tasks, and for a drill until the athlete's envelope scales its circle).
     instructions: what the athlete reads in big type; lines separated by newlines.
     """
 
@@ -80,6 +90,19 @@ class TrialSpec:
     task: str = "hold"
     instructions: str = ""
     target_radius_mm: float | None = None
+    game: GameSpec | None = None
+
+    def __post_init__(self) -> None:
+        if self.game is not None and not isinstance(self.game, GameSpec):
+            object.__setattr__(self, "game", GameSpec.from_json(self.game))  # a stored spec
+
+    def with_envelope(self, envelope_mm: tuple[float, ...] | list[float] | None) -> TrialSpec:
+        """This trial with the athlete's limits of stability (mm per direction) for its
+        targets; a task without targets is returned as it is."""
+        if self.task not in (*GAME_TASKS, "drill") or envelope_mm is None:
+            return self
+        game = self.game if self.game is not None else GameSpec()
+        return dataclasses.replace(self, game=game.with_envelope(envelope_mm))
 
     @property
     def single_leg(self) -> bool:
@@ -97,7 +120,9 @@ class TrialSpec:
 
     def to_json(self) -> dict[str, Any]:
         """Every field, by name (all are JSON types: the loader checked them finite)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["game"] = self.game.to_json() if self.game is not None else None
+        return out
 
 
 @dataclass(frozen=True)
@@ -156,8 +181,8 @@ def default_instructions(stance: str, eyes: str, surface: str, task: str) -> str
         lines.append("After the countdown: one small hop, land and hold still")
     elif task == "push":
         lines.append("Stay relaxed: you will get a gentle push")
-    elif task == "drill":
-        lines.append("Keep the dot inside the circle")
+    elif task in TASK_INSTRUCTIONS and task != "hold":
+        lines.append(TASK_INSTRUCTIONS[task])
     else:
         lines.append("Hands on hips, hold still")
     lines.append("Eyes closed" if eyes == "closed" else "Eyes open, look ahead")
@@ -297,14 +322,54 @@ def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
         ctx.fail(f"{where}.target_radius_mm", "a drill trial needs a target radius")
     if task == "hop" and stance not in ("single-left", "single-right"):
         ctx.fail(f"{where}.stance", f"hop landings are single-leg, not {stance!r}")
+    game = _parse_game(raw, task, stance, duration, ctx, where)
     instructions = _opt_str(raw, "instructions", ctx, f"{where}.", "").strip()
     if not instructions:
         instructions = default_instructions(stance, eyes, surface, task)
     return TrialSpec(
         id=trial_id, stance=stance, eyes=eyes, surface=surface, duration_s=duration,
         count=count, rest_s=rest, task=task, instructions=instructions,
-        target_radius_mm=radius,
+        target_radius_mm=radius, game=game,
     )
+
+
+def _parse_game(raw: dict[str, Any], task: str, stance: str, duration: float, ctx: _Ctx,
+                where: str) -> GameSpec | None:
+    """The trial's [game] table (games only): known fields, positive finite numbers."""
+    if task in DOUBLE_STANCE_GAMES and stance != "double":
+        ctx.fail(f"{where}.stance", f"{task} is played on both feet, not {stance!r}")
+    if task == "toe_taps" and stance not in ("single-left", "single-right"):
+        ctx.fail(f"{where}.stance", f"toe taps are done on one leg, not {stance!r}")
+    if "game" not in raw:
+        return GameSpec() if task in GAME_TASKS else None
+    if task not in GAME_TASKS:
+        ctx.fail(f"{where}.game", f"only the games ({', '.join(GAME_TASKS)}) have a game "
+                 f"table (task is {task!r})")
+    table = raw["game"]
+    if not isinstance(table, dict):
+        ctx.fail(f"{where}.game", "must be a table")
+    allowed = tuple(f.name for f in dataclasses.fields(GameSpec) if f.name != "envelope_mm")
+    _reject_unknown(table, allowed, ctx, f"{where}.game.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        field = f"{where}.game.{key}"
+        if key == "axis":
+            values[key] = _enum(value, ("ap", "ml"), ctx, field)
+        elif key == "targets":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 40:
+                ctx.fail(field, f"{value!r} is not a whole number from 1 to 40")
+            values[key] = value
+        else:
+            number = _number(value, ctx, field)
+            if not 0.0 < number <= (1.0 if key.endswith("_frac") else 600.0):
+                ctx.fail(field, f"{number:g} is out of range")
+            values[key] = number
+    game = GameSpec(**values)
+    needed = game.duration_needed_s(task)
+    if duration < needed:
+        ctx.fail(f"{where}.duration_s", f"{duration:g} s is shorter than the {needed:g} s the "
+                 f"{task} game takes")
+    return game
 
 
 def _check_duration(value: object, what: str) -> None:

@@ -54,6 +54,7 @@ def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | 
         body_weight_n=trial.body_weight_n,
         perturbation_onsets_s=trial.perturbation_onsets_s or (),
         cell_dt_ns=None if raw.cell_dt_ns is None else raw.cell_dt_ns[valid],
+        game=(trial.spec or {}).get("game"),
     )
     return metrics, score, version
 

@@ -3,7 +3,8 @@
 On the simulated board nobody stands on the platform, so something must
 play the athlete: `SimAutopilot.tick()` watches the running trial's state and
 asks the simulator for what a real athlete would do next (step on, lift the
-free foot, hop or wait for the push, sometimes lose balance, step off).
+free foot, hop or wait for the push, play the biofeedback game on its targets, sometimes
+lose balance, step off).
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
 forever, so the station shows live data and fills its history by itself; it
 gives way at once to a person starting a trial, and waits until nobody has
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.protocols.games import GAME_TASKS, GameSpec
 from station.trials.demo_history import (
     STORIES,
     demo_athlete_uids,
@@ -118,6 +120,10 @@ class SimAutopilot:
             if spec.task == "push" and elapsed > 3.0:
                 self._once("push", "push", direction=self.rng.choice(["forward", "back"]),
                            magnitude=round(self.rng.uniform(6, 12), 1))
+            if spec.task in GAME_TASKS:
+                game = spec.game if spec.game is not None else GameSpec()
+                self._once("game", "play_game", task=spec.task, game=game.to_json(),
+                           skill=play.skill, elapsed_s=elapsed, duration_s=spec.duration_s)
             if play.fail_after_s is not None and elapsed > play.fail_after_s:
                 self._once("fail", "touch_down", on_board=play.fail_on_board)
         elif State(state) in TERMINAL_STATES:

@@ -33,6 +33,10 @@ EVENT_KINDS = (
     "landing",  # hop: {flight_s}
     "perturbation",  # push: {displacement_mm}
     "rim_contact",  # wobble: {onset_t_s, side, direction_deg, beyond_mm[, bess_errors, counted]}
+    "game_cue",  # limits of stability: {direction, index} (lean towards it now)
+    "target_reached",  # maze: {index, time_s}
+    "tap",  # toe taps: {taps, onset_t_s, interval_s}
+    "lost_control",  # toe taps: {why: foot_down|cop_excursion, onset_t_s, lost_control}
     "signal_gap",  # {gap_s}
     "trial_complete",  # {duration_s[, bess_errors][, drill_time_in_target_pct]}
     "trial_failed",  # {reason, time_to_failure_s}

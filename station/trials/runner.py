@@ -111,6 +111,9 @@ class TrialRequest:
     seq: int = 1
     demo: bool = False  # started by the demo loop: gives way to any operator's trial
     owner: TrialOwner | None = None  # None: no screen (tools, tests): anyone may control it
+    # the athlete's limits of stability (mm per direction, station.protocols.games): places
+    # the targets of the games and scales the drill's circle; None: the default envelope
+    envelope_mm: list[float] | None = None
 
 
 @dataclass
@@ -233,6 +236,10 @@ class TrialRunner:
             ) from exc
         if request.duration_s is not None:
             spec = spec.with_duration(request.duration_s)
+        try:
+            spec = spec.with_envelope(request.envelope_mm)
+        except ValueError as exc:
+            raise TrialError(str(exc)) from None
         with self._lock:
             if not request.demo:
                 self.last_operator_activity = time.monotonic()
@@ -574,6 +581,7 @@ def analyze_finished(finished: FinishedTrial) -> None:
             t - finished.t_ns[0] / 1e9 for t in finished.outcome.perturbation_onsets_s
         ],
         cell_dt_ns=finished.cell_dt_ns,
+        game=finished.spec.game,
     )
     finished.metrics, finished.score, finished.analysis_version = result
 

@@ -35,6 +35,18 @@ KEY_MEASURES = {
     "landing.peak_force_bw": ("Peak landing force", "BW"),
     "perturbation.peak_excursion_mm": ("Peak excursion", "mm"),
     "perturbation.recovery_time_s": ("Recovery time", "s"),
+    # the biofeedback games (docs/metrics.md)
+    "weight_shift.rms_error_mm": ("Tracking error (RMS)", "mm"),
+    "weight_shift.time_in_band_pct": ("Time in the band", "%"),
+    "limits_of_stability.max_excursion_pct": ("Maximum excursion", "%"),
+    "limits_of_stability.directional_control_pct": ("Directional control", "%"),
+    "limits_of_stability.reaction_time_s": ("Reaction time", "s"),
+    "limits_of_stability.movement_velocity_mm_s": ("Movement velocity", "mm/s"),
+    "maze.targets_reached_pct": ("Targets reached", "%"),
+    "maze.time_per_target_s": ("Time per target", "s"),
+    "toe_taps.taps_pct": ("Taps (of the beat)", "%"),
+    "toe_taps.interval_cv": ("Rhythm variability (CV)", ""),
+    "toe_taps.lost_control": ("Lost control", ""),
 }
 # per score model: the measures of its result card, in order (the score comes first)
 TASK_MEASURES = {
@@ -43,12 +55,25 @@ TASK_MEASURES = {
             "time_to_failure_s"),
     "push": ("perturbation.peak_excursion_mm", "perturbation.recovery_time_s",
              "time_to_failure_s"),
+    "weight_shift": ("weight_shift.rms_error_mm", "weight_shift.time_in_band_pct"),
+    "limits_of_stability": ("limits_of_stability.max_excursion_pct",
+                            "limits_of_stability.directional_control_pct",
+                            "limits_of_stability.reaction_time_s",
+                            "limits_of_stability.movement_velocity_mm_s"),
+    "maze": ("maze.targets_reached_pct", "maze.time_per_target_s"),
+    "toe_taps": ("toe_taps.taps_pct", "toe_taps.interval_cv", "toe_taps.lost_control",
+                 "time_to_failure_s"),
 }
 # per score model: the measures charted over time, and the one left is compared with right on
 CHARTED_BY_MODEL = {
     "hold": ("score", "mean_velocity_mm_s.total", "ellipse95_area_mm2"),
     "hop": ("score", "landing.tts_cop_s", "landing.peak_force_bw"),
     "push": ("score", "perturbation.peak_excursion_mm", "perturbation.recovery_time_s"),
+    "weight_shift": ("score", "weight_shift.rms_error_mm", "weight_shift.time_in_band_pct"),
+    "limits_of_stability": ("score", "limits_of_stability.max_excursion_pct",
+                            "limits_of_stability.directional_control_pct"),
+    "maze": ("score", "maze.targets_reached_pct", "maze.time_per_target_s"),
+    "toe_taps": ("score", "toe_taps.taps_pct", "toe_taps.lost_control"),
 }
 LEFT_RIGHT_MEASURE = {"hold": "mean_velocity_mm_s.total", "hop": "landing.tts_cop_s"}
 CHARTED_MEASURES = CHARTED_BY_MODEL["hold"]  # a hold's (the team overview's asymmetry)

@@ -41,6 +41,27 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "time_to_failure_s": True,
     "hold_time_s": True,
     "stability_score": True,
+    # biofeedback games (docs/metrics.md: weight shift, limits of stability, maze, toe taps)
+    "rms_error_mm": False,
+    "rms_error_axis_mm": False,
+    "rms_error_off_axis_mm": False,
+    "time_in_band_pct": True,
+    "lag_s": False,
+    "reaction_time_s": False,
+    "movement_velocity_mm_s": True,
+    "endpoint_excursion_pct": True,
+    "max_excursion_pct": True,
+    "max_excursion_mm": True,
+    "directional_control_pct": True,
+    "targets_reached_pct": True,
+    "time_per_target_s": False,
+    "completion_time_s": False,
+    "path_efficiency_pct": True,
+    "taps_pct": True,
+    "interval_cv": False,
+    "rhythm_error_s": False,
+    "lost_control": False,
+    "between_taps_velocity_mm_s": False,
 }
 
 
@@ -74,6 +95,26 @@ VALUE_RANGE: dict[str, tuple[float, float]] = {
     "hold_time_s": _S,
     "stability_score": (0.0, 100.0),
     "score": (0.0, 100.0),  # the trial's stability score, as targets name it
+    "rms_error_mm": _MM,
+    "rms_error_axis_mm": _MM,
+    "rms_error_off_axis_mm": _MM,
+    "time_in_band_pct": (0.0, 100.0),
+    "lag_s": (0.0, 10.0),
+    "reaction_time_s": _S,
+    "movement_velocity_mm_s": (0.0, 2000.0),
+    "endpoint_excursion_pct": (-1000.0, 1000.0),  # a lean the wrong way is negative
+    "max_excursion_pct": (0.0, 1000.0),
+    "max_excursion_mm": _MM,
+    "directional_control_pct": (0.0, 100.0),
+    "targets_reached_pct": (0.0, 100.0),
+    "time_per_target_s": _S,
+    "completion_time_s": _S,
+    "path_efficiency_pct": (0.0, 100.0),
+    "taps_pct": (0.0, 1000.0),
+    "interval_cv": (0.0, 10.0),
+    "rhythm_error_s": _S,
+    "lost_control": (0.0, 1000.0),
+    "between_taps_velocity_mm_s": (0.0, 2000.0),
 }
 
 

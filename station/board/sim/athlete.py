@@ -20,6 +20,8 @@ Timings (assumptions, from the balance and landing literature):
   then a damped 2.2 Hz oscillation with a 0.2 s decay (settled in ~1 s);
 - push: an impulse (N s) divided by body mass kicks the COM velocity; the delayed PD control
   moves the COP tens of mm and back within ~1.5 s (5 N s on 70 kg: ~40 mm).
+- play_game(task, game, skill, elapsed_s, duration_s): the biofeedback games, played on the
+  game's own targets (station.board.sim.games);
 - lapses (step_on/set_condition `lapses=True`): in single-leg stance the athlete loses
   balance at the condition's rate (`sway.lapse_rate_per_s`: foam and closed eyes more
   often), touches the floor with the free foot and lifts it again after LAPSE_RECOVER_S.
@@ -38,10 +40,12 @@ from typing import Any
 
 import numpy as np
 
+from station.board.sim.games import plan_game
 from station.board.sim.reference_traces import CopTrace, load_cop_trace
 from station.board.sim.sway import SURFACES, condition_gains, lapse_rate_per_s, skill_factor
 from station.board.sim.tracks import Track, min_jerk
 from station.board.sim.wobble import PlacedBoard, tilt_gains
+from station.protocols.games import GAME_TASKS, GameSpec
 from station.wobble import BoardProfileError, WobbleBoard, preset
 
 GRAVITY = 9.81
@@ -73,6 +77,7 @@ ACTIONS = (
     "hold",
     "place_wobble_board",
     "remove_wobble_board",
+    "play_game",
 )
 
 
@@ -121,6 +126,7 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
         "hold": ("duration_s", "note"),
         "place_wobble_board": ("board", "level_x_mm", "level_y_mm", "surface_height_mm"),
         "remove_wobble_board": (),
+        "play_game": ("task", "game", "skill", "elapsed_s", "duration_s"),
     }
     if action not in known:
         raise SimActionError(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
@@ -167,6 +173,15 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
         p["loop"] = bool(p.get("loop", False))
     elif action == "hold":
         p["duration_s"] = _number("duration_s", p.get("duration_s", 0.0), 0.0, 1e6)
+    elif action == "play_game":
+        p["task"] = _choice("task", p.get("task"), GAME_TASKS)
+        try:
+            p["game"] = GameSpec.from_json(p.get("game"))
+        except (TypeError, ValueError) as exc:
+            raise SimActionError(f"game: {exc}") from None
+        p["skill"] = _number("skill", p.get("skill", 0.5), 0.0, 1.0)
+        p["elapsed_s"] = _number("elapsed_s", p.get("elapsed_s", 0.0), 0.0, 600.0)
+        p["duration_s"] = _number("duration_s", p.get("duration_s", 30.0), 1.0, 600.0)
     elif action == "place_wobble_board":
         board = p.get("board", "round-40-hemisphere")
         if not isinstance(board, WobbleBoard):
@@ -295,7 +310,7 @@ class Athlete:
             return
         self.steady_from = t
         getattr(self, f"_do_{action}")(t, **params)
-        if action not in ("hold", "push", "follow_trace"):
+        if action not in ("hold", "push", "follow_trace", "play_game"):
             self._plan_lapse(self.steady_from)
 
     def _do_step_on(
@@ -399,6 +414,10 @@ class Athlete:
         cop = trace.resampled(self.rate_hz)
         self.traces.append(_TraceWindow(t, cop, loop))
         self._mark(t, "follow_trace", source=trace.source, duration_s=trace.duration_s)
+
+    def _do_play_game(self, t: float, task: str, game: GameSpec, skill: float,
+                      elapsed_s: float, duration_s: float) -> None:
+        plan_game(self, t, task, game, skill, elapsed_s, duration_s)
 
     def _do_set_condition(
         self,

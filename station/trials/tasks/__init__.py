@@ -19,7 +19,11 @@ from station.trials.tasks.bess import BESS_ERROR_KINDS, BessCounter, BessDetecto
 from station.trials.tasks.drill import DrillDetector, TargetTracker
 from station.trials.tasks.hold import HoldDetector
 from station.trials.tasks.hop import HopDetector
+from station.trials.tasks.limits_of_stability import StabilityLimitsDetector
+from station.trials.tasks.maze import MazeDetector
 from station.trials.tasks.push import PushDetector
+from station.trials.tasks.toe_taps import ToeTapsDetector
+from station.trials.tasks.weight_shift import WeightShiftDetector
 from station.trials.tasks.wobble import WOBBLE_ERROR_KINDS, WobbleDetector
 
 if TYPE_CHECKING:
@@ -36,6 +40,10 @@ DETECTORS: dict[str, DetectorFactory] = {
     "push": PushDetector,
     "hop": HopDetector,
     "drill": DrillDetector,
+    "weight_shift": WeightShiftDetector,
+    "limits_of_stability": StabilityLimitsDetector,
+    "maze": MazeDetector,
+    "toe_taps": ToeTapsDetector,
     BESS_TASK: BessDetector,
     WOBBLE_TASK: WobbleDetector,
     WOBBLE_BESS_TASK: partial(WobbleDetector, count_errors=True),
@@ -81,9 +89,13 @@ __all__ = [
     "HoldClock",
     "HoldDetector",
     "HopDetector",
+    "MazeDetector",
     "PushDetector",
+    "StabilityLimitsDetector",
     "TargetTracker",
     "TaskDetector",
+    "ToeTapsDetector",
+    "WeightShiftDetector",
     "WobbleDetector",
     "bess_total",
     "detector_for",

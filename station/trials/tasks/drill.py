@@ -1,9 +1,10 @@
 """The drill task (biofeedback): the time the COP spends inside a target circle.
 
-The target (the trial's target_radius_mm) is centred on the stance reference for a
-single-leg drill and on the board centre for a two-footed one. A drill ends early only
-on a step-off; touch-downs are reported, and time with the weight off the board or
-without a COP counts as outside.
+The target (the trial's target_radius_mm, scaled by the athlete's limits of stability when
+the trial carries them: station.protocols.games.drill_radius_mm) is centred on the stance
+reference for a single-leg drill and on the board centre for a two-footed one. A drill ends
+early only on a step-off; touch-downs are reported, and time with the weight off the board
+or without a COP counts as outside.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from station.protocols.games import drill_radius_mm
 from station.trials.events import Event
 from station.trials.tasks.base import Failure, HoldClock
 from station.trials.tasks.hold import HoldDetector
@@ -108,7 +110,9 @@ class DrillDetector(HoldDetector):
         super().begin(clock, body_weight_n, window, out)
         rx, ry = self._ref_x, self._ref_y
         cx, cy = (rx, ry) if self._single and rx == rx else (0.0, 0.0)
-        radius = float(self.spec.target_radius_mm or DEFAULT_RADIUS_MM)
+        game = self.spec.game
+        radius = drill_radius_mm(float(self.spec.target_radius_mm or DEFAULT_RADIUS_MM),
+                                 game.envelope_mm if game is not None else None)
         self._target = TargetTracker(cx, cy, radius, self.config.drill_hysteresis_mm)
         out.append(Event(clock.start, "target", {"x_mm": cx, "y_mm": cy, "radius_mm": radius}))
 

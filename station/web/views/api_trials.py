@@ -24,10 +24,12 @@ from flask import Flask, session
 from werkzeug.wrappers import Response
 
 from station.analysis import history
+from station.analysis.history.envelope import latest_envelope
 from station.analysis.metrics.catalog import flatten
 from station.calibration.conversion import force_and_cop
 from station.calibration.file import CalibrationError, calibration_from_dict
 from station.protocols import load_protocols, protocols_json
+from station.protocols.games import GAME_TASKS
 from station.store.records import TrialRecord
 from station.trials.runner import NotTheOwner, TrialError, TrialOwner, TrialRequest, TrialRunner
 from station.web import auth, result_access
@@ -36,6 +38,9 @@ from station.web.context import context
 from station.web.routes import ApiRoutes, request_body
 from station.web.views.api_athletes import csv_download, csv_text, get_athlete
 from station.web.views.hold_length import planned_duration_s
+
+# tasks whose targets come from the athlete's limits of stability (their latest LOS trial)
+ENVELOPE_TASKS = (*GAME_TASKS, "drill")
 
 SCREENS = ("kiosk", "physio", "api")
 START_FIELDS = {
@@ -315,6 +320,10 @@ def register(app: Flask) -> None:
             known = {s.uid for s in context().store.list_sessions(athlete_uid)}
             if session_uid not in known:
                 raise ApiError(400, "no such session of this athlete", "session_uid")
+        envelope = None
+        if athlete_uid is not None and protocol.trial(fields["trial"]).task in ENVELOPE_TASKS:
+            found = latest_envelope(context().store, athlete_uid)  # the games' targets
+            envelope = list(found.envelope_mm) if found is not None else None
         request = TrialRequest(
             protocol_id=fields["protocol"],
             trial_id=fields["trial"],
@@ -324,6 +333,7 @@ def register(app: Flask) -> None:
             operator_start=fields.get("operator_start", False),
             seq=fields.get("seq", 1),
             owner=trial_owner(fields.get("screen"), athlete_name),
+            envelope_mm=envelope,
         )
         try:
             status = _runner().start(request, takeover=fields.get("takeover", False))

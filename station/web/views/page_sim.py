@@ -10,7 +10,8 @@ offered over the web. The body goes through the API's JSON limits (size, nesting
 While a trial runs, the simulated athlete does it in the trial's condition: stepping on
 takes the trial's surface and eyes, and before any other action the athlete is put on
 that surface with those eyes (a foam, eyes-closed trial is then harder, as it is for a
-person), unless the click names them itself.
+person), unless the click names them itself. "Play the game" (`play_game`) plays the
+game being held, on its own targets (station.board.sim.games); 409 when none is.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flask import Flask, jsonify
 
 from station.board.sim.athlete import SimActionError, normalize_action
 from station.board.spec import is_simulated
+from station.protocols.games import GAME_TASKS
 from station.web import auth
 from station.web.api import json_body
 from station.web.context import context
@@ -34,7 +36,22 @@ def trial_condition() -> dict[str, str]:
     return {} if spec is None else {"surface": spec.surface, "eyes": spec.eyes}
 
 WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
-               "set_condition")
+               "set_condition", "play_game")
+
+
+def game_play() -> dict[str, Any] | None:
+    """play_game's parameters for the running game (its task, targets and how far the hold
+    is), or None when no game is being held: the button plays whatever game the screen runs."""
+    trials = context().trials
+    spec = trials.current_spec if trials is not None and trials.is_running else None
+    status = trials.status() if spec is not None else None
+    if spec is None or spec.game is None or spec.task not in GAME_TASKS or status is None:
+        return None
+    if status.get("state") != "holding":
+        return None
+    return {"task": spec.task, "game": spec.game.to_json(), "skill": 0.7,
+            "elapsed_s": float(status.get("hold_elapsed_s") or 0.0),
+            "duration_s": spec.duration_s}
 
 
 def register(app: Flask) -> None:
@@ -61,6 +78,13 @@ def register(app: Flask) -> None:
             return auth.api_error(400, f"action must be one of {', '.join(WEB_ACTIONS)}")
         if not isinstance(params, dict):
             return auth.api_error(400, "params must be an object")
+        if action == "play_game":
+            play = game_play()
+            if play is None:
+                return auth.api_error(409, "no game is being held: start a game (weight shift, "
+                                      "limits of stability, maze, toe taps) and wait for the "
+                                      "countdown")
+            params = {**play, **{k: v for k, v in params.items() if k == "skill"}}
         try:
             normalize_action(action, params)
         except SimActionError as exc:

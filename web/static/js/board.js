@@ -1,5 +1,6 @@
 // The one board renderer: the board seen from above on a canvas (platform outline, cells,
-// feet with the stance foot highlighted, an optional target circle, the COP dot with a short
+// feet with the stance foot highlighted, an optional target circle, a game's targets
+// (view.game, drawn by games.js), the COP dot with a short
 // fading trail, a replay's whole path). Used by the kiosk, the physio page, the athlete
 // page's replay, the live view (/live) and the watch view (/watch). Board frame: x right,
 // y forward, mm. The cells' positions are the station's (Facts, from station.geometry); the
@@ -28,6 +29,7 @@ const BoardView = (() => {
       this.trailS = opts.trailS ?? 1.5;
       this.stance = null;      // "single-left" | "single-right" | "double" | "tandem" | null
       this.target = null;      // {x_mm, y_mm, radius_mm, inside}
+      this.game = null;        // a game's target state (hold.game), drawn by games.js
       this.trail = [];         // [t, x, y]
       this.dot = null;         // [x, y]
       this.path = null;        // full trace for replay: [[x, y], ...]
@@ -84,6 +86,9 @@ const BoardView = (() => {
         if (this.target) {
           goalCenter = [this.target.x_mm, this.target.y_mm];
           half = Math.max(half, this.target.radius_mm * 2);
+        } else if (this.game && typeof Games !== "undefined") {  // the game's whole field
+          const field = Games.extent(this.game);
+          goalCenter = field.center; half = Math.max(half, field.half);
         } else {
           const k = 1 - Math.exp(-dt / 1.5);
           this.focus = this.focus ? [this.focus[0] + k * (this.dot[0] - this.focus[0]), this.focus[1] + k * (this.dot[1] - this.focus[1])] : [...this.dot];
@@ -151,6 +156,7 @@ const BoardView = (() => {
         ctx.fillStyle = this.target.inside ? "rgba(62, 207, 142, 0.22)" : "rgba(245, 165, 36, 0.16)";
         ctx.fill(); ctx.strokeStyle = this.target.inside ? "#3ecf8e" : "#f5a524"; ctx.lineWidth = 3 * d; ctx.stroke();
       }
+      const gameText = this.game && typeof Games !== "undefined" ? Games.draw(this, ctx) : null;
       if (this.path && this.path.length > 1) {
         ctx.strokeStyle = "rgba(62, 207, 142, 0.6)"; ctx.lineWidth = 1.5 * d; ctx.beginPath();
         this.path.forEach(([x, y], i) => { const [px, py] = this.px(x, y); if (i) ctx.lineTo(px, py); else ctx.moveTo(px, py); });
@@ -188,6 +194,7 @@ const BoardView = (() => {
       this.shown = {
         pxPerMm: sc / d, zoom: this.zoom, dotMm: this.dot ? [...this.dot] : null, dotPx,
         dotRadiusPx: dotR / d, targetRadiusPx: this.target ? this.target.radius_mm * sc / d : null,
+        game: this.game ? this.game.task : null, gameText,
       };
     }
   }

@@ -94,6 +94,7 @@
     $("instructions").innerHTML = t.instructions.split("\n").filter(Boolean).map((l) => `<span class="line">${BS.esc(l)}</span>`).join("");
     view.stance = t.stance;
     view.target = null;
+    view.game = null;
     setBanner("Arming the test…", "");
     $("overlay").hidden = true;
     $("timer").innerHTML = `${BS.num(planned(item), 0)}<small> s</small>`;
@@ -168,6 +169,7 @@
       $("hold-progress").style.width = `${Math.min(100, 100 * (hold.hold_elapsed_s || 0) / total)}%`;
     }
     view.target = hold.target || null;
+    view.game = hold.game || null;  // a biofeedback game's targets (games.js)
     if (["complete", "failed", "aborted"].includes(state)) {
       st.running = false;
       if (st.awaitingResult && state !== "aborted") fetchResultSoon();

@@ -255,6 +255,7 @@
     banner(h.state === "aborted" ? TrialOwner.abortText(h) : Cues.prompt(h, spec), spec ? spec.label : "", `s-${h.state}`);
     $("timer").textContent = h.state === "countdown" && h.countdown_remaining_s !== null ? Math.ceil(h.countdown_remaining_s) : h.hold_remaining_s !== null ? `${BS.num(h.hold_remaining_s, 1)} s` : "–";
     view.target = h.target || null;
+    view.game = h.game || null;  // a biofeedback game's targets (games.js)
   }
   function onResult(r) {
     const k = run.step;
