@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -112,7 +113,37 @@ def derive_tables(rows: list[dict[str, str]]) -> dict[str, Any]:
                     "protocol": protocol, "conversion": conversion,
                     "min_duration_s": dmin, "max_duration_s": dmax,
                     "percentiles": list(PERCENTILES), "groups": groups})
-    return {"meta": META, "tables": tables}
+    return {"meta": META, "tables": tables, "reliability": derive_reliability(rows)}
+
+
+def within_subject_cv(rows: list[dict[str, str]], column: str) -> tuple[float, int, int]:
+    """(typical error as a fraction, degrees of freedom, people): the pooled within-person SD
+    of ln(value) over each person's repeats of one condition (their three trials of a visit,
+    so a within-session error; between sessions it can only be larger)."""
+    by_person: dict[str, list[float]] = {}
+    for r in rows:
+        by_person.setdefault(r["Subject"], []).append(math.log(float(r[column])))
+    ss, df = 0.0, 0
+    for values in by_person.values():
+        if len(values) >= 2:
+            arr = np.asarray(values)
+            ss += float(((arr - arr.mean()) ** 2).sum())
+            df += arr.size - 1
+    return math.sqrt(ss / df), df, sum(len(v) >= 2 for v in by_person.values())
+
+
+def derive_reliability(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Per condition and measure, the data set's trial-to-trial typical error (a CV)."""
+    out = []
+    for surface in ("Firm", "Foam"):
+        for eyes in ("Open", "Closed"):
+            cond = [r for r in rows if r["Surface"] == surface and r["Vision"] == eyes]
+            for measure, (_, column, *_rest) in MEASURES.items():
+                cv, df, people = within_subject_cv(cond, column)
+                out.append({"measure": measure, "stance": "double", "surface": surface.lower(),
+                            "eyes": eyes.lower(), "typical_error_cv": round(cv, 5), "df": df,
+                            "n_people": people})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
