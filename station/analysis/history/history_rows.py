@@ -209,4 +209,5 @@ def measure_json(key: str) -> dict[str, Any]:
 def athlete_json(athlete: Any) -> dict[str, Any]:
     """The athlete as the history pages show them (no notes: those stay on the API)."""
     return {"uid": athlete.uid, "name": athlete.name, "team": athlete.team,
-            "dominant_leg": athlete.dominant_leg, "birth_year": athlete.birth_year}
+            "dominant_leg": athlete.dominant_leg, "birth_year": athlete.birth_year,
+            "sex": getattr(athlete, "sex", None)}

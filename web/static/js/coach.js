@@ -86,6 +86,12 @@
     ev.preventDefault();
     const body = { name: $("a-name").value.trim(), team: $("a-team").value.trim() || null, dominant_leg: $("a-leg").value || null };
     if ($("a-year").value) body.birth_year = Number($("a-year").value);
+    // the optional profile norms use (age group, sex); empty fields are left out
+    if ($("a-sex").value) body.sex = $("a-sex").value;
+    if ($("a-height").value) body.height_cm = Number($("a-height").value);
+    if ($("a-mass").value) body.body_mass_kg = Number($("a-mass").value);
+    if ($("a-sport").value.trim()) body.sport = $("a-sport").value.trim();
+    if ($("a-level").value.trim()) body.level = $("a-level").value.trim();
     try {
       const a = await BS.api("POST", "/api/athletes", body);
       BS.toast(`${a.name} added.`, "ok");
