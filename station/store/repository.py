@@ -38,10 +38,10 @@ from station.store.records import (
 from station.store.schema import (
     DIRECTIONS,
     DOMINANT_LEGS,
-    SEXES,
     EYES,
     LOG_SCALE,
     OUTCOMES,
+    SEXES,
     SLEEP_HOURS,
     api_tokens,
     athletes,

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from station.analysis.metrics.catalog import is_measure
 from station.store.schema import (
-    DIRECTIONS,
     BODY_MASS_KG,
+    DIRECTIONS,
     DOMINANT_LEGS,
     EYES,
     HEIGHT_CM,
