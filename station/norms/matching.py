@@ -9,6 +9,8 @@ What differs but does not refuse (device, sampling rate, the foam pad) is a cave
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +97,8 @@ def match_norm(table: NormTable, test: TrialConditions) -> NormMatch:
     if why is not None:
         return refuse(why)
     if test.age is None:
-        return refuse("the athlete's age is unknown (set a birth year)")
+        return refuse("the athlete's age is unknown (a birth year on the profile; --age for "
+                      "balance-station analyze)")
     group = table.group_for(test.age, test.sex)
     if group is None:
         ages = f"{min(g.age_min for g in table.groups):g}-" \
@@ -109,7 +112,8 @@ def match_norm(table: NormTable, test: TrialConditions) -> NormMatch:
     if table.protocol.surface_note:
         caveats.append(table.protocol.surface_note)
     if group.sex is None:
-        caveats.append("both sexes together")
+        caveats.append("both sexes together (the data set's 47 men, 16 of them older, are "
+                       "too few for groups of their own)")
     return NormMatch(table.measure, table, group, None, tuple(caveats))
 
 
@@ -177,3 +181,28 @@ def norm_result(measure: str, value: float | None, test: TrialConditions,
         "group": m.group.id, "group_label": m.group.label, "n_people": m.group.n_people,
         "n_trials": m.group.n_trials, "compared": m.compared(test), "caveats": list(m.caveats),
     }
+
+
+def norm_measures(tables: tuple[NormTable, ...] | None = None) -> tuple[str, ...]:
+    """Every measure some shipped table describes, in table order."""
+    tables = load_tables() if tables is None else tables
+    return tuple(dict.fromkeys(t.measure for t in tables))
+
+
+def _value(metrics: Mapping[str, Any], key: str) -> float | None:
+    node: Any = metrics
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    ok = isinstance(node, int | float) and not isinstance(node, bool) and math.isfinite(node)
+    return float(node) if ok else None
+
+
+def norms_object(metrics: Mapping[str, Any], test: TrialConditions,
+                 tables: tuple[NormTable, ...] | None = None) -> dict[str, Any]:
+    """{"test": what was compared, "measures": {measure: norm_result}} for every measure a
+    norm exists for: a trial's metrics (nested, as compute_all returns them) against norms."""
+    return {"test": test.text(), "age": test.age, "sex": test.sex,
+            "measures": {m: norm_result(m, _value(metrics, m), test, tables)
+                         for m in norm_measures(tables)}}
