@@ -34,7 +34,8 @@
     for (const c of s.charts) {
       const title = c.key === "score" ? `${BS.esc(s.score_label)} (0–100)` : `${BS.esc(c.label)}${c.unit ? ` (${BS.esc(c.unit)})` : ""}`;
       const el = chartBox(`${title} <span class="muted hint">${BS.esc(c.hint)}</span>`);
-      Charts.trend(el, series(key, c.key, c.label), c.key === "score" ? { yRange: [0, 100], digits: 0 } : { digits: c.digits });
+      const band = s.norms && s.norms[c.key];  // the norm's typical band (or why none)
+      Charts.trend(el, series(key, c.key, c.label), c.key === "score" ? { yRange: [0, 100], digits: 0 } : { digits: c.digits, band });
     }
     // left against right in the same eyes/surface/task, in the legs' colours
     const lr = s.left_right && Facts.measures[s.left_right];
