@@ -42,7 +42,7 @@ def _table(measure: str):
 
 
 def test_result_card_shows_the_percentile_band_and_the_verdict(web_store):
-    athlete, uids = _double_leg_athlete(web_store)
+    _athlete, uids = _double_leg_athlete(web_store)
     card = history.result_card(web_store, uids[-1])
     norms = {m["key"]: m for m in card["norms"]["measures"]}
     velocity = norms["mean_velocity_mm_s.total"]
@@ -59,7 +59,7 @@ def test_result_card_shows_the_percentile_band_and_the_verdict(web_store):
 
 
 def test_a_card_without_a_matching_norm_says_why(web_store):
-    athlete, uids = _double_leg_athlete(web_store, duration_s=30.0, birth_year=None)
+    _athlete, uids = _double_leg_athlete(web_store, duration_s=30.0, birth_year=None)
     card = history.result_card(web_store, uids[-1])
     reasons = {m["key"]: m["reason"] for m in card["norms"]["measures"]}
     assert "age is unknown" in reasons["mean_velocity_mm_s.total"]
