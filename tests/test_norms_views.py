@@ -89,3 +89,14 @@ def test_trends_carry_the_band_and_the_report_its_section(web_store):
     assert report["conditions"][0]["measures"][0]["percentile"] is not None
     assert any("CC BY 4.0" in s["licence"] for s in report["sources"])
     assert "MDC95" in report["reliable_change"]
+
+
+def test_the_report_partial_renders_the_section(app, web_store):
+    athlete, _ = _double_leg_athlete(web_store)
+    data = report_norms(web_store.athlete_history(athlete, metrics=True),
+                        web_store.get_athlete(athlete))
+    html = app.jinja_env.get_template("_report_norms.html").render(norms=data)
+    assert "Norms and reliable change" in html and "Santos DA, Duarte M." in html
+    assert "percentile" in html.lower() and "within measurement noise" in html
+    assert "No single-leg norms" in html
+    assert app.jinja_env.get_template("_report_norms.html").render(norms=None).strip() == ""

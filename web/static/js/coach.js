@@ -8,7 +8,7 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair (≈ an absolute symmetry index of 16 %, Nolff et al. 2023), and only when the difference is beyond measurement noise. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
 
   // -- the condition every card shows (the battery's key condition unless the coach picks one)
   const cond = D.condition;
