@@ -9,7 +9,7 @@ velocity x N/(N-1) (the station divides the path by the (N-1)/fs it spans) and, 
 station's F-based ellipse95, the prediction area x N(N-2)/((N-1)(N+1)). With N = 6000 the
 factors are 1.00017 and 0.99967; tests check them against the eight raw trials.
 
-scripts/norms_duration_check.py measures how velocity and area of a 30 s test compare with
+scripts/norms_checks.py measures how velocity and area of a 30 s test compare with
 the whole 60 s on the raw trials: the basis of each measure's comparable test lengths.
 """
 
@@ -149,11 +149,39 @@ def derive_reliability(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m station.norms.derive",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("tsv", type=Path, help="bds-trials.tsv (BDSinfoCOP columns)")
+    parser.add_argument("tsv", type=Path, nargs="?", help="bds-trials.tsv (BDSinfoCOP columns)")
+    parser.add_argument("--summary", action="store_true",
+                        help="print the shipped tables' groups, n and P10/P50/P90 instead")
     args = parser.parse_args(argv)
+    if args.summary:
+        print(summary())
+        return 0
+    if args.tsv is None:
+        parser.error("give the TSV (or --summary)")
     json.dump(derive_tables(read_trials(args.tsv)), sys.stdout, indent=1, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
+
+
+def summary() -> str:
+    """A Markdown table of the shipped tables (docs/metrics.md quotes it)."""
+    from station.norms.reliable_change import error_for
+    from station.norms.tables import load_tables
+
+    lines = ["| condition | measure | group | people | trials | P10 | P50 | P90 | "
+             "within-person error |", "|---|---|---|---|---|---|---|---|---|"]
+    for t in load_tables():
+        if t.measure == "prediction_ellipse95_area_mm2":
+            continue
+        p = t.protocol
+        err = error_for(t.measure, p.stance, p.surface, p.eyes)
+        cv = "" if err is None else f"{100 * err.sem:.1f} %"
+        for g in t.groups:
+            d = 1 if t.unit == "mm/s" else 0
+            lines.append(f"| {p.surface}, eyes {p.eyes} | `{t.measure}` ({t.unit}) | {g.label} "
+                         f"| {g.n_people} | {g.n_trials} | {g.points[10]:.{d}f} | "
+                         f"{g.points[50]:.{d}f} | {g.points[90]:.{d}f} | {cv} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
