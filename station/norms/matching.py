@@ -19,6 +19,10 @@ from station.norms.tables import NormGroup, NormTable, load_tables, percentile
 TYPICAL_LOW, TYPICAL_HIGH = 10.0, 90.0
 """The "typical for age" band: the group's 10th to 90th percentile."""
 
+MEASURE_WORDS = {"mean_velocity_mm_s.total": "COP velocity",
+                 "ellipse95_area_mm2": "the ellipse area",
+                 "prediction_ellipse95_area_mm2": "the prediction-ellipse area"}
+
 
 def stance_family(stance: str) -> str:
     """"single-left" -> "single"; "double", "tandem-left" -> "double", "tandem"."""
@@ -58,6 +62,8 @@ class NormMatch:
     group: NormGroup | None = None
     reason: str | None = None
     caveats: tuple[str, ...] = field(default=())
+    why: str | None = None
+    """The reason alone, without the two protocols (for a chart's note)."""
 
     @property
     def ok(self) -> bool:
@@ -80,8 +86,10 @@ def _refusal(table: NormTable, test: TrialConditions) -> str | None:
     if test.duration_s is None:
         return "the test's length is unknown"
     if not table.min_duration_s - 0.5 <= test.duration_s <= table.max_duration_s + 0.5:
-        return (f"{table.measure} is compared only for tests of {table.min_duration_s:g}-"
-                f"{table.max_duration_s:g} s (it depends on the trial's length)")
+        words = MEASURE_WORDS.get(table.measure, table.measure)
+        return (f"{words} is compared only for tests of {table.min_duration_s:g}-"
+                f"{table.max_duration_s:g} s (it depends on the trial's length); this one is "
+                f"{test.duration_s:.0f} s")
     if test.filter != p.filter:
         return f"the norm's COP is low-pass filtered at 10 Hz; this analysis used {test.filter!r}"
     return None
@@ -91,7 +99,8 @@ def match_norm(table: NormTable, test: TrialConditions) -> NormMatch:
     """This table against this test: the group to use, or the reason it cannot be used."""
     def refuse(why: str) -> NormMatch:
         return NormMatch(table.measure, table, None,
-                         f"norm: {table.protocol.text()}; your test: {test.text()}: {why}")
+                         f"norm: {table.protocol.text()}; your test: {test.text()}: {why}",
+                         why=why)
 
     why = _refusal(table, test)
     if why is not None:
@@ -137,7 +146,8 @@ def norms_for(measure: str, test: TrialConditions,
     have = ", ".join(f"{s}-leg {f} eyes {e}" for s, f, e in kinds)
     return NormMatch(measure, reason=f"no norm for {test.text()}; the norms are {have} "
                                      f"({mine[0].protocol.duration_s:g} s on a "
-                                     f"{mine[0].protocol.device})")
+                                     f"{mine[0].protocol.device})",
+                     why=f"norms exist only for {have}")
 
 
 def band(pct: float) -> str:

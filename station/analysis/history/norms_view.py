@@ -91,7 +91,7 @@ def condition_bands(rows: list[dict[str, Any]], athlete: Any,
             continue
         match = norms_for(measure, test)
         if not match.ok or match.table is None or match.group is None:
-            out[measure] = {"reason": match.reason}
+            out[measure] = {"reason": match.why or match.reason}
             continue
         p = match.group.points
         out[measure] = {
