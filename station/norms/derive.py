@@ -33,6 +33,7 @@ RATE_HZ = 100.0
 DURATION_S = 60.0
 
 META = {
+    "citation": "Santos & Duarte 2016",
     "source": "Santos DA, Duarte M. (2016) A public data set of human balance evaluations. "
               "PeerJ 4:e2648, doi:10.7717/peerj.2648 (BDSinfoCOP: the authors' per-trial "
               "results)",

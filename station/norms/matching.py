@@ -156,10 +156,10 @@ def band(pct: float) -> str:
 
 
 def band_text(pct: float, group: NormGroup, lower_is_better: bool) -> str:
-    """What a physio reads: "typical for age (adults 60-86)", "less sway than 93 % of ..."."""
+    """What a physio reads: "typical for age", "less sway than 93 % of ..."."""
     b = band(pct)
     if b == "typical":
-        return f"typical for age ({group.label}: 10th-90th percentile)"
+        return "typical for age"
     if lower_is_better:
         if b == "low":
             return f"less sway than {100 - pct:.0f} % of {group.label}"
@@ -174,7 +174,8 @@ def norm_result(measure: str, value: float | None, test: TrialConditions,
     band, the norm's id and source, or the reason there is none."""
     m = norms_for(measure, test, tables)
     if not m.ok or m.table is None or m.group is None:
-        return {"measure": measure, "percentile": None, "reason": m.reason}
+        return {"measure": measure, "percentile": None, "reason": m.reason,
+                "why": m.why or m.reason}
     if value is None:
         return {"measure": measure, "percentile": None, "norm_id": m.table.id,
                 "reason": "no value for this measure"}
@@ -190,6 +191,9 @@ def norm_result(measure: str, value: float | None, test: TrialConditions,
         "norm_id": m.table.id, "source": m.table.source, "licence": m.table.licence,
         "group": m.group.id, "group_label": m.group.label, "n_people": m.group.n_people,
         "n_trials": m.group.n_trials, "compared": m.compared(test), "caveats": list(m.caveats),
+        "norm_text": f"{m.group.n_people} {m.group.label} ({m.table.citation}), "
+                     f"{m.table.protocol.duration_s:g} s on a {m.table.protocol.device}; "
+                     f"this test: {test.duration_s:.0f} s on {test.device}",
     }
 
 

@@ -75,6 +75,8 @@ class NormTable:
     min_duration_s: float
     """Shortest test this measure may be compared at (it depends on the trial's length)."""
     max_duration_s: float
+    citation: str = ""
+    """The source in short ("Santos & Duarte 2016"), for a line on a card."""
 
     def group(self, group_id: str) -> NormGroup:
         for g in self.groups:
@@ -120,7 +122,7 @@ def table_from_json(raw: dict[str, Any], meta: dict[str, Any]) -> NormTable:
         groups=tuple(_group(g) for g in raw["groups"]), source=meta["source"],
         licence=meta["licence"], population=meta["population"],
         conversion=raw["conversion"], min_duration_s=raw["min_duration_s"],
-        max_duration_s=raw["max_duration_s"])
+        max_duration_s=raw["max_duration_s"], citation=meta.get("citation", ""))
 
 
 @lru_cache(maxsize=1)

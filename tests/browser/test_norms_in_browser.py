@@ -103,11 +103,11 @@ def test_result_card_shows_percentile_band_and_real_change(norms_station, browse
     page.wait_for_selector("#step-result:not([hidden])", timeout=70_000)
     page.wait_for_selector("#res-norms li")
     block = page.locator("#res-norms").inner_text()
-    assert "For age" in block and "COP velocity" in block
-    assert re.search(r"\d+(st|nd|rd|th) percentile of 2\d\d trials", block), block
+    assert "for age" in block.lower() and "COP velocity" in block  # headings: upper case
+    assert re.search(r"\d+(st|nd|rd|th) percentile", block), block
     assert "adults 18-59" in block
     assert "Ellipse area: no norm" in block and "55-65 s" in block
-    assert "Real change?" in block
+    assert "real change?" in block.lower()
     assert re.search(r"vs baseline: (real improvement|within measurement noise|real decline)",
                      block), block
     assert no_horizontal_overflow(page)
@@ -155,11 +155,11 @@ def test_the_add_athlete_form_takes_the_profile(norms_station, browser, logged_i
     page.select_option("#a-sex", "F")
     page.fill("#a-height", "171")
     page.fill("#a-mass", "64.5")
-    page.fill("#a-sport", "handball")
     page.fill("#a-level", "club")
+    page.fill("#a-sport", "handball")  # last: the level's suggestion list is closed
     shot(page, "phone-norms-add-athlete")
     page.click("#a-form button[type=submit]")
-    page.wait_for_function("() => document.body.innerText.includes('Pia Profil added')")
+    page.wait_for_selector(".card:has-text('Pia Profil')")  # the page reloads with the card
     got = page.evaluate("() => BS.api('GET', '/api/athletes?q=pia')")
     (pia,) = got["athletes"]
     assert (pia["sex"], pia["height_cm"], pia["body_mass_kg"], pia["sport"], pia["level"]) == (

@@ -11,12 +11,12 @@ const Norms = (() => {
   };
   function bandLine(m) {
     if (m.percentile === null || m.percentile === undefined) {
-      return `<li class="norm-none"><b>${BS.esc(m.label)}</b>: no norm. <span class="muted">${BS.esc(m.reason || "")}</span></li>`;
+      return `<li class="norm-none"><b>${BS.esc(m.label)}</b>: no norm <span class="muted small">(${BS.esc(m.why || m.reason || "")})</span></li>`;
     }
     const cls = m.band === "typical" ? "chg-flat" : m.band === "low" ? "chg-up" : "chg-down";
-    return `<li><b>${BS.esc(m.label)}</b>: <span class="${cls}">${BS.esc(m.band_text)}</span>
-      <span class="muted">(${ordinal(m.percentile)} percentile of ${m.n_trials} trials, ${m.n_people} people; lower sway = lower percentile)</span>
-      <div class="muted small">${BS.esc(m.compared)}. ${BS.esc(m.caveats.join("; "))}.</div></li>`;
+    return `<li><b>${BS.esc(m.label)}</b>: <span class="${cls}">${BS.esc(m.band_text)}</span>,
+      ${ordinal(m.percentile)} percentile <span class="muted small">(lower = less sway)</span>
+      <details class="muted small"><summary>${BS.esc(m.norm_text)}</summary>${BS.esc(m.caveats.join("; "))}.</details></li>`;
   }
   function verdictLine(m) {
     const v = m.vs_baseline;
