@@ -119,7 +119,7 @@ def test_revision_1_database_upgrades_with_all_its_data(store_location: str) -> 
         open_store(store_location)
     store = open_store(store_location, upgrade=True)
     try:
-        assert store.revision() == migrate.head_revision() == "0008_training_plan"
+        assert store.revision() == migrate.head_revision() == "0009_athlete_profile"
         assert store.counts() == {
             "athletes": 1,
             "sessions": 1,

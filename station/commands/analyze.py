@@ -3,6 +3,10 @@
 With a wobble board (--dome-radius-mm R or --board-profile NAME) the file's COP is taken as
 the dome's contact point and a `wobble` object (tilt, rim contacts, stability indices;
 docs/metrics.md section 11) joins the JSON; --tilt-out writes the tilt trace.
+
+With the test and the person (--age, --sex, --stance, --surface, --eyes) a `norms` object
+joins it: per measure with a norm its percentile, the norm's id and source, or the reason
+there is none (station.norms; docs/metrics.md "Norms and reliable change").
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from station.analysis.trace_files import (
 from station.analysis.wobble import analyze_wobble, write_tilt
 from station.calibration.file import CalibrationError, load_calibration
 from station.commands._errors import UserError
+from station.norms.matching import TrialConditions, norms_object
 from station.wobble import (
     SURFACE_HEIGHT_MM,
     BoardProfileError,
@@ -71,7 +76,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--deck-tared", action="store_true",
                    help="the zero was taken with the deck on (its weight is added back)")
     w.add_argument("--tilt-out", type=Path, help="write t_s,tilt_ml_deg,tilt_ap_deg")
+    n = p.add_argument_group(
+        "norms", "compare with normative data: adds 'norms' to the JSON (percentile per "
+                 "measure, or why there is no matching norm)")
+    n.add_argument("--age", type=float, metavar="YEARS", help="the person's age in years")
+    n.add_argument("--sex", choices=("F", "M"), help="the person's sex")
+    n.add_argument("--stance", choices=("double", "left", "right"),
+                   help="double-leg or single-leg (left/right) stance")
+    n.add_argument("--surface", choices=("firm", "foam", "wobble"), help="standing surface")
+    n.add_argument("--eyes", choices=("open", "closed"))
     p.set_defaults(func=run)
+
+
+def norm_conditions(args: argparse.Namespace, duration_s: float) -> TrialConditions | None:
+    """The test the norms options describe (None: no norms option given). Stance, surface
+    and eyes are needed to compare like with like; UserError names the missing ones."""
+    given = [args.age, args.sex, args.stance, args.surface, args.eyes]
+    if all(v is None for v in given):
+        return None
+    missing = [f"--{name}" for name in ("stance", "surface", "eyes")
+               if getattr(args, name) is None]
+    if missing:
+        raise UserError(f"norms need the test's {', '.join(missing)} (a norm is compared "
+                        "only with the same kind of test)")
+    if args.age is not None and not 0 < args.age < 130:
+        raise UserError(f"--age {args.age:g}: give the age in years (e.g. 34)")
+    stance = {"left": "single-left", "right": "single-right"}.get(args.stance, args.stance)
+    return TrialConditions(stance=stance, surface=args.surface, eyes=args.eyes,
+                           duration_s=duration_s, filter=args.filter,
+                           device="the analysed recording", age=args.age, sex=args.sex)
 
 
 def wobble_setup(args: argparse.Namespace) -> WobbleSetup | None:
@@ -99,6 +132,7 @@ def wobble_setup(args: argparse.Namespace) -> WobbleSetup | None:
 
 def run(args: argparse.Namespace) -> int:
     setup = wobble_setup(args)
+    norm_test_given = norm_conditions(args, 0.0) is not None  # refuses missing options early
     calibration = None
     if args.calibration is not None:
         try:
@@ -132,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
     }
     if setup is not None:
         out["wobble"] = _wobble(args, trace, setup)
+    if norm_test_given:
+        test = norm_conditions(args, float(metrics["duration_s"]))
+        assert test is not None
+        out["norms"] = norms_object(metrics, test)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -32,6 +32,12 @@ class Athlete:
     updated_at: datetime | None = None
     demo: bool = False  # a simulated demo athlete: `Store.remove_demo_data` deletes them
     archived_at: datetime | None = None  # archived: hidden from picker and team, history kept
+    # the profile norms need (all optional): sex as the reference groups record it
+    sex: str | None = None  # 'F' | 'M'
+    height_cm: float | None = None
+    body_mass_kg: float | None = None
+    sport: str | None = None
+    level: str | None = None  # e.g. recreational, club, national, elite (free text)
 
 
 @dataclass

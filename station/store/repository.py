@@ -43,6 +43,7 @@ from station.store.schema import (
     LOG_SCALE,
     OUTCOMES,
     SESSION_KINDS,
+    SEXES,
     SLEEP_HOURS,
     api_tokens,
     athletes,
@@ -67,6 +68,8 @@ STATION_UID_KEY = "station.uid"
 DEMO_HISTORY_KEY = "demo.history"  # when the demo's weeks of history were made (JSON)
 OVERRIDE_PREFIX = "config."  # Settings-page values of config keys: config.station.name
 PSEUDONYM_KEY = "anonymise.key"
+# the athlete profile's optional fields of migration 0009 (what norms need)
+PROFILE_FIELDS = ("sex", "height_cm", "body_mass_kg", "sport", "level")
 
 # A trial's fields are written once, in the trials table (schema.py) and TrialRecord
 # (records.py); everything else derives from those two. The table's columns that the record
@@ -229,6 +232,7 @@ class Store:
 
     def add_athlete(self, athlete: Athlete) -> str:
         _check_choice("dominant_leg", athlete.dominant_leg, {None, *DOMINANT_LEGS})
+        _check_choice("sex", athlete.sex, {None, *SEXES})
         now = utcnow()
         with self.write() as conn:
             conn.execute(
@@ -242,6 +246,7 @@ class Store:
                     active=athlete.active,
                     demo=athlete.demo,
                     archived_at=athlete.archived_at,
+                    **{name: getattr(athlete, name) for name in PROFILE_FIELDS},
                     created_at=athlete.created_at or now,
                     updated_at=now,
                 )
@@ -249,12 +254,15 @@ class Store:
         return athlete.uid
 
     def update_athlete(self, uid: str, **changes: Any) -> None:
-        allowed = {"name", "team", "dominant_leg", "birth_year", "notes", "active"}
+        allowed = {"name", "team", "dominant_leg", "birth_year", "notes", "active",
+                   *PROFILE_FIELDS}
         unknown = set(changes) - allowed
         if unknown:
             raise StoreError(f"cannot change {sorted(unknown)} of an athlete")
         if "dominant_leg" in changes:
             _check_choice("dominant_leg", changes["dominant_leg"], {None, *DOMINANT_LEGS})
+        if "sex" in changes:
+            _check_choice("sex", changes["sex"], {None, *SEXES})
         with self.write() as conn:
             done = conn.execute(
                 athletes.update()

@@ -23,13 +23,16 @@ import sqlalchemy as sa
 
 from station.analysis.metrics.catalog import is_measure
 from station.store.schema import (
+    BODY_MASS_KG,
     DIRECTIONS,
     DOMINANT_LEGS,
     EYES,
+    HEIGHT_CM,
     INTENSITIES,
     LOG_SCALE,
     OUTCOMES,
     SESSION_KINDS,
+    SEXES,
     SLEEP_HOURS,
     TOMBSTONE_KINDS,
     JSONText,
@@ -89,6 +92,11 @@ _OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
         "dominant_leg": {"choices": DOMINANT_LEGS},
         "birth_year": {"minimum": 1900, "maximum": 2100},
         "notes": {"max_length": MAX_TEXT},
+        "sex": {"choices": SEXES},
+        "height_cm": {"minimum": HEIGHT_CM[0], "maximum": HEIGHT_CM[1]},
+        "body_mass_kg": {"minimum": BODY_MASS_KG[0], "maximum": BODY_MASS_KG[1]},
+        "sport": {"max_length": 100},
+        "level": {"max_length": 100},
     },
     "sessions": {
         "operator": {"max_length": 100},

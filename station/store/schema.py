@@ -88,6 +88,9 @@ class JSONText(TypeDecorator):
 # The values a few columns may hold: the CHECK constraints below, the store's own checks and
 # the import's row rules all read them here.
 DOMINANT_LEGS = ("left", "right", "both")
+SEXES = ("F", "M")  # as the norms' reference groups record it
+HEIGHT_CM = (50, 250)
+BODY_MASS_KG = (20, 250)
 OUTCOMES = ("complete", "failed", "aborted")
 EYES = ("open", "closed")
 DIRECTIONS = ("<=", ">=")
@@ -137,7 +140,14 @@ athletes = sa.Table(
     # (hidden from the kiosk picker and the team, history kept)
     sa.Column("demo", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("archived_at", UTCDateTime),
+    # migration 0009: what norms need (all optional; birth_year and dominant_leg above)
+    sa.Column("sex", sa.String(1)),
+    sa.Column("height_cm", sa.Float),
+    sa.Column("body_mass_kg", sa.Float),
+    sa.Column("sport", sa.String(100)),
+    sa.Column("level", sa.String(100)),
     _one_of("dominant_leg", DOMINANT_LEGS),
+    _one_of("sex", SEXES),
 )
 
 sessions = sa.Table(

@@ -20,6 +20,7 @@ from station.analysis.history.history_rows import (
 )
 from station.analysis.history.kiosk_picker import athletes_recent_first
 from station.analysis.history.limb_symmetry import symmetry_rows
+from station.analysis.history.norms_view import report_norms
 from station.analysis.history.replay_trace import trace_view
 from station.analysis.history.report import report_view
 from station.analysis.history.result_card import result_card
@@ -51,6 +52,7 @@ __all__ = [
     "history_view",
     "iso",
     "measure_value",
+    "report_norms",
     "report_view",
     "result_card",
     "sessions_view",

@@ -12,7 +12,7 @@ number of trials, so a phone gets a small page.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ from station.analysis.history.history_rows import (
     score_label,
 )
 from station.analysis.history.limb_symmetry import symmetry_rows
+from station.analysis.history.norms_view import condition_bands
 from station.analysis.history.store_reads import HistoryStore
 from station.analysis.history.targets import targets_view
 from station.analysis.scoring import better_direction
@@ -174,6 +175,9 @@ def history_view(store: HistoryStore, athlete_uid: str,
     for key, base in baselines(rows).items():
         if key in series:
             series[key]["baseline"] = base.to_json()
+    for key, group in by_condition(rows).items():  # the norm's band behind each trend
+        if key in series:
+            series[key]["norms"] = condition_bands(group, athlete, datetime.now(UTC))
     return json_safe({
         "athlete": athlete_json(athlete),
         "n_trials": len(rows),

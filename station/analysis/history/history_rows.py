@@ -255,7 +255,8 @@ def athlete_json(athlete: Any) -> dict[str, Any]:
     the badges the pages show: archived (off the picker and the team) and demo."""
     return {"uid": athlete.uid, "name": athlete.name, "team": athlete.team,
             "dominant_leg": athlete.dominant_leg, "birth_year": athlete.birth_year,
-            "archived": is_archived(athlete), "demo": bool(getattr(athlete, "demo", False))}
+            "archived": is_archived(athlete), "demo": bool(getattr(athlete, "demo", False)),
+            "sex": getattr(athlete, "sex", None)}
 
 
 def is_archived(athlete: Any) -> bool:

@@ -26,6 +26,8 @@ from station.analysis.history.history_rows import (
     score_label,
     task_measures,
 )
+from station.analysis.history.measurement_error import error_for_row, trials_averaged
+from station.analysis.history.norms_view import trial_norms
 from station.analysis.history.store_reads import HistoryStore
 from station.wire import json_safe
 
@@ -62,15 +64,19 @@ def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
                                        None, stance)
             vs_last = held_against(my_held, held(previous) if previous else None, stance)
         else:
+            error = error_for_row(rows, me, key)
+            k_base = trials_averaged(reference.rule, len(reference.rows)) if reference else 1
             vs_baseline = change_against(value, reference.value(key) if reference else None,
-                                         key, stance)
+                                         key, stance, error=error, k_reference=k_base)
             vs_last = change_against(value, measure_value(previous, key) if previous else None,
-                                     key, stance)
+                                     key, stance, error=error)
         measures.append({**measure_json(key), "value": value, "vs_baseline": vs_baseline,
                          "vs_last": vs_last})
     baseline_json = None if base is None else {**base.to_json(), "includes_this": in_baseline}
+    athlete = store.get_athlete(trial.athlete_uid)
     return json_safe({
-        "trial_uid": trial_uid, "athlete": athlete_json(store.get_athlete(trial.athlete_uid)),
+        "trial_uid": trial_uid, "athlete": athlete_json(athlete),
+        "norms": trial_norms(me, athlete),
         "condition": condition_label(me), "condition_key": condition_key(me),
         "task": me.get("task") or "hold", "model": model_of(me), "score_label": score_label(me),
         "outcome": me["outcome"], "failure_reason": trial.failure_reason,

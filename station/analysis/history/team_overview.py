@@ -42,7 +42,9 @@ from station.protocols import BATTERY_KIND, Protocol, load_protocols
 from station.wire import json_safe
 
 ASYMMETRY_MEASURE = "mean_velocity_mm_s.total"  # sway speed: the measure L/R is judged on
-ASYMMETRY_LSI_PCT = 85.0  # below this L/R index the coach sees a flag (a common RTS cut-off: 85-90)
+# below this L/R index the coach sees a flag: 85 % is the ASI 16 % threshold (85.2 %) of
+# station.norms.asymmetry (Nolff et al. 2023), rounded; and only beyond measurement noise
+ASYMMETRY_LSI_PCT = 85.0
 MISSED_DAYS_DEFAULT = 14
 TREND_N = 6  # the trend is the slope over this many last scores
 SPARK_N = 12  # scores in the sparkline
@@ -66,6 +68,16 @@ def worst_lsi(history: list[dict[str, Any]], measure: str = ASYMMETRY_MEASURE) -
     lsis = [m["lsi_pct"] for pair in symmetry_rows(history) for m in pair["measures"]
             if m["measure"] == measure and m["lsi_pct"] is not None]
     return min(lsis) if lsis else None
+
+
+def real_asymmetry(history: list[dict[str, Any]], lsi_threshold_pct: float,
+                   measure: str = ASYMMETRY_MEASURE) -> bool:
+    """A pair below the L/R threshold whose difference is beyond measurement noise (a pair
+    within noise is never flagged, station.norms.asymmetry)."""
+    return any(m["lsi_pct"] is not None and m["lsi_pct"] < lsi_threshold_pct
+               and not m["within_noise"]
+               for pair in symmetry_rows(history) for m in pair["measures"]
+               if m["measure"] == measure)
 
 
 def key_condition(protocols: Mapping[str, Protocol]) -> str | None:
@@ -124,7 +136,7 @@ def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str |
             "score": other.get("score") if other else None},
         "trend_points_per_test": None if slope is None else round(slope, 3),
         "velocity_lsi_pct": lsi,
-        "asymmetry": lsi is not None and lsi < lsi_threshold_pct,
+        "asymmetry": lsi is not None and real_asymmetry(history, lsi_threshold_pct),
         "n_trials": len(done),
         "n_in_condition": len(in_condition),
         "spark": [round(v, 1) for v in scores[-SPARK_N:]],

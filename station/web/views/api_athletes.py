@@ -27,6 +27,7 @@ from station.analysis.metrics.catalog import VALUE_RANGE, is_measure, value_rang
 from station.analysis.scoring import better_direction
 from station.store.export import export_athlete_csv
 from station.store.records import Athlete, SessionRecord, Target
+from station.store.schema import BODY_MASS_KG, HEIGHT_CM, SEXES
 from station.web import auth
 from station.web.api import ApiError, Field, json_body, ok, query_int, store_404
 from station.web.context import context
@@ -39,6 +40,15 @@ ATHLETE_FIELDS = {
     "birth_year": Field("int", nullable=True, minimum=1900, maximum=2100),
     "notes": Field("str", nullable=True, max_length=4000),
     "active": Field("bool"),
+    # the profile norms need (all optional): age comes from birth_year
+    "sex": Field("str", nullable=True, choices=SEXES,
+                 description="F or M, as the norms' reference groups record it"),
+    "height_cm": Field("float", nullable=True, minimum=HEIGHT_CM[0], maximum=HEIGHT_CM[1]),
+    "body_mass_kg": Field("float", nullable=True, minimum=BODY_MASS_KG[0],
+                          maximum=BODY_MASS_KG[1]),
+    "sport": Field("str", nullable=True, max_length=100),
+    "level": Field("str", nullable=True, max_length=100,
+                   description="e.g. recreational, club, national, elite"),
 }
 SESSION_LOG_FIELDS = {
     "stiffness": Field("int", nullable=True, minimum=0, maximum=10, description="0-10"),
@@ -88,6 +98,11 @@ def athlete_json(athlete: Athlete, full: bool = True) -> dict[str, Any]:
         "team": athlete.team,
         "dominant_leg": athlete.dominant_leg,
         "birth_year": athlete.birth_year,
+        "sex": athlete.sex,
+        "height_cm": athlete.height_cm,
+        "body_mass_kg": athlete.body_mass_kg,
+        "sport": athlete.sport,
+        "level": athlete.level,
         "notes": athlete.notes,
         "active": athlete.active,
         "archived": athlete.archived_at is not None,  # POST /api/athletes/<uid>/archive

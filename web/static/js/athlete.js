@@ -34,7 +34,8 @@
     for (const c of s.charts) {
       const title = c.key === "score" ? `${BS.esc(s.score_label)} (0–100)` : `${BS.esc(c.label)}${c.unit ? ` (${BS.esc(c.unit)})` : ""}`;
       const el = chartBox(`${title} <span class="muted hint">${BS.esc(c.hint)}</span>`);
-      Charts.trend(el, series(key, c.key, c.label), c.key === "score" ? { yRange: [0, 100], digits: 0 } : { digits: c.digits });
+      const band = s.norms && s.norms[c.key];  // the norm's typical band (or why none)
+      Charts.trend(el, series(key, c.key, c.label), c.key === "score" ? { yRange: [0, 100], digits: 0 } : { digits: c.digits, band });
     }
     // left against right in the same eyes/surface/task, in the legs' colours
     const lr = s.left_right && Facts.measures[s.left_right];
@@ -61,11 +62,11 @@
     const box = BS.h(`<div style="margin-bottom:.8rem"><h3>${BS.esc(row.condition)}</h3></div>`);
     for (const m of row.measures) {
       const max = Math.max(m.left || 0, m.right || 0) || 1;
-      const flag = m.lsi_pct !== null && m.lsi_pct < 85 ? "chg-down" : "muted";
+      const flag = m.asymmetric ? "chg-down" : "muted";  // a cited threshold, beyond noise
       const unit = m.unit ? ` ${m.unit}` : "";
       box.append(BS.h(`<div class="sym-row"><span class="small">${BS.esc(m.label)}</span>
         <div class="sym-bar" title="left ${BS.num(m.left, m.digits)}${BS.esc(unit)} · right ${BS.num(m.right, m.digits)}${BS.esc(unit)}"><div class="l" style="width:${50 * (m.left || 0) / max}%"></div><div class="r" style="width:${50 * (m.right || 0) / max}%"></div></div>
-        <span class="small ${flag}" title="limb symmetry index">${m.lsi_pct === null ? "–" : BS.num(m.lsi_pct, 0) + "%"}</span></div>`));
+        <span class="small ${flag}" title="${BS.esc(m.flag_text || "limb symmetry index")}">${m.lsi_pct === null ? "–" : BS.num(m.lsi_pct, 0) + "%"}</span></div>`));
       box.append(BS.h(`<div class="row small" style="justify-content:space-between;margin:-.2rem 0 .3rem 6.9rem;max-width:calc(100% - 10.5rem)"><span class="leg-left">L ${BS.num(m.left, m.digits)}</span><span class="leg-right">R ${BS.num(m.right, m.digits)}</span></div>`));
     }
     sym.append(box);

@@ -69,6 +69,18 @@ const Charts = (() => {
     };
   }
 
+  // The norm's typical band (opts.band: {lo, hi, text}) shaded behind the line.
+  function normBand(band) {
+    return (u) => {
+      const ctx = u.ctx;
+      const top = u.valToPos(band.hi, "y", true), bottom = u.valToPos(band.lo, "y", true);
+      ctx.save();
+      ctx.fillStyle = "rgba(147, 164, 181, 0.16)";
+      ctx.fillRect(u.bbox.left, Math.min(top, bottom), u.bbox.width, Math.abs(bottom - top));
+      ctx.restore();
+    };
+  }
+
   // A tooltip for the day under the cursor; a tap (touch, pen) moves the cursor there.
   function tooltip(el, series, digits) {
     const tip = BS.h('<div class="chart-tip" role="status" hidden></div>');
@@ -117,7 +129,8 @@ const Charts = (() => {
     const width = () => Math.max(240, el.clientWidth);
     const height = opts.height || 190;
     const colors = series.map((s, i) => s.color || COLORS[i % COLORS.length]);
-    const extent = series.flatMap((s) => [...(s.lo || s.y), ...(s.hi || s.y)]);
+    const band = opts.band && opts.band.lo !== undefined ? opts.band : null;
+    const extent = [...series.flatMap((s) => [...(s.lo || s.y), ...(s.hi || s.y)]), ...(band ? [band.lo, band.hi] : [])];
     const digits = opts.digits ?? 1;
     const plot = new uPlot({
       width: width(), height,
@@ -129,11 +142,14 @@ const Charts = (() => {
         label: s.label, stroke: colors[i], width: 2, spanGaps: true,
         points: { show: true, size: 7, fill: colors[i] },
       }))],
-      hooks: { draw: [whiskers(series, colors)] },
+      hooks: { draw: [whiskers(series, colors)], drawAxes: band ? [normBand(band)] : [] },
       plugins: [tooltip(el, series, digits)],
     }, merge(series), el);
     new ResizeObserver(() => plot.setSize({ width: width(), height })).observe(el);
     el.uplot = plot;  // for the browser tests (scales, data)
+    if (opts.band) {  // what the band is, or why there is none
+      el.append(BS.h(`<p class="small muted chart-band-note">${band ? `Shaded: ${BS.esc(band.text)}` : `No norm band: ${BS.esc(opts.band.reason || "")}`}</p>`));
+    }
     return plot;
   }
 

@@ -8,7 +8,7 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair (≈ an absolute symmetry index of 16 %, Nolff et al. 2023), and only when the difference is beyond measurement noise. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
 
   // -- the condition every card shows (the battery's key condition unless the coach picks one)
   const cond = D.condition;
@@ -93,6 +93,12 @@
     ev.preventDefault();
     const body = { name: $("a-name").value.trim(), team: $("a-team").value.trim() || null, dominant_leg: $("a-leg").value || null };
     if ($("a-year").value) body.birth_year = Number($("a-year").value);
+    // the optional profile norms use (age group, sex); empty fields are left out
+    if ($("a-sex").value) body.sex = $("a-sex").value;
+    if ($("a-height").value) body.height_cm = Number($("a-height").value);
+    if ($("a-mass").value) body.body_mass_kg = Number($("a-mass").value);
+    if ($("a-sport").value.trim()) body.sport = $("a-sport").value.trim();
+    if ($("a-level").value.trim()) body.level = $("a-level").value.trim();
     try {
       const a = await BS.api("POST", "/api/athletes", body);
       BS.toast(`${a.name} added.`, "ok");

@@ -247,6 +247,7 @@
       try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
     }
     renderMeasures(result, card);
+    if (typeof Norms !== "undefined") Norms.showOnCard($("res-measures"), card);  // percentile band, real change
     if (result.trial_uid && st.athlete && !st.sessionUid) st.sessionUid = await sessionOf(result.trial_uid);
     const exports = $("res-export");
     if (exports) {
