@@ -100,3 +100,15 @@ def test_the_report_partial_renders_the_section(app, web_store):
     assert "percentile" in html.lower() and "within measurement noise" in html
     assert "No single-leg norms" in html
     assert app.jinja_env.get_template("_report_norms.html").render(norms=None).strip() == ""
+
+
+def test_the_report_page_carries_the_norms_section(client, web_store):
+    """The printed report includes the section with the athlete's own data (report_view)."""
+    from web_fixtures import login_as
+
+    athlete, _ = _double_leg_athlete(web_store)
+    login_as(client, "physio")
+    html = client.get(f"/report/{athlete}").get_data(as_text=True)
+    section = html[html.index('id="norms"'):]
+    assert "Norms and reliable change" in section and "Santos DA, Duarte M." in section
+    assert html.index('id="norms"') > html.index("Baseline and latest, per condition")

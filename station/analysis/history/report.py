@@ -25,6 +25,7 @@ from station.analysis.history.history_rows import (
     measure_value,
     task_measures,
 )
+from station.analysis.history.norms_view import report_norms
 from station.analysis.history.report_summary import key_trace, summary_view, task_results
 from station.analysis.history.store_reads import HistoryStore
 from station.wire import json_safe
@@ -67,10 +68,12 @@ def report_view(store: HistoryStore, athlete_uid: str,
                 now: datetime | None = None) -> dict[str, Any]:
     """Baseline against latest per condition, L/R symmetry and targets: the printable report
     (the history view plus `conditions`, the first page's `summary`, the hop and push
-    `task_results`, the latest key trial's `trace` and when it was `generated`)."""
+    `task_results`, the latest key trial's `trace`, the `norms` section and when it was
+    `generated`)."""
     rows = valid_rows(store.athlete_history(athlete_uid, metrics=True))
     history = history_view(store, athlete_uid, rows)
     generated = (now or datetime.now(UTC)).isoformat(timespec="minutes")
     report = {**history, "conditions": baseline_against_latest(rows), "generated": generated}
     return json_safe({**report, "summary": summary_view(store, athlete_uid, report, rows),
-                      "task_results": task_results(rows), "trace": key_trace(store, rows)})
+                      "task_results": task_results(rows), "trace": key_trace(store, rows),
+                      "norms": report_norms(rows, store.get_athlete(athlete_uid))})
