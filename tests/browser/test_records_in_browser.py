@@ -151,10 +151,17 @@ def test_an_athlete_is_edited_and_archived(records_station, browser, admin_login
     form.locator("[name=birth_year]").fill("2009")
     form.locator("[name=team]").fill("U19 squad")
     form.locator("[name=notes]").fill("ankle sprain in 2024")
+    form.locator("[name=sex]").select_option("F")  # the profile norms use
+    form.locator("[name=height_cm]").fill("171")
     form.locator("button[type=submit]").click()
     page.wait_for_function("() => document.querySelector('#a-meta').textContent"
                            ".startsWith('U19 squad')")
     assert page.locator("#edit-athlete").is_hidden()
+    page.click("#a-edit")  # the saved profile comes back in the form
+    page.wait_for_function("() => document.querySelector('#edit-form [name=height_cm]').value"
+                           " === '171'")
+    assert form.locator("[name=sex]").input_value() == "F"
+    page.click("#edit-cancel")
 
     page.click("#a-archive")  # asked first, in place
     confirm = page.locator("#a-archive-form .confirm")

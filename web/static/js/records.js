@@ -101,7 +101,7 @@
   async function openEditor() {
     try {
       const full = await BS.api("GET", athleteUrl);
-      for (const name of ["name", "team", "dominant_leg", "birth_year", "notes"]) form.elements[name].value = full[name] ?? "";
+      for (const name of ["name", "team", "dominant_leg", "birth_year", "sex", "height_cm", "body_mass_kg", "sport", "level", "notes"]) form.elements[name].value = full[name] ?? "";
     } catch (e) { BS.toast(e.message, "bad"); return; }
     showErrors(null, "");
     panel.hidden = false;
@@ -117,7 +117,10 @@
     const f = form.elements;
     const text = (v) => (v.trim() === "" ? null : v.trim());
     const body = { name: f.name.value.trim(), team: text(f.team.value), dominant_leg: f.dominant_leg.value || null,
-      birth_year: f.birth_year.value === "" ? null : Number(f.birth_year.value), notes: text(f.notes.value) };
+      birth_year: f.birth_year.value === "" ? null : Number(f.birth_year.value), notes: text(f.notes.value),
+      sex: f.sex.value || null, height_cm: f.height_cm.value === "" ? null : Number(f.height_cm.value),
+      body_mass_kg: f.body_mass_kg.value === "" ? null : Number(f.body_mass_kg.value),
+      sport: text(f.sport.value), level: text(f.level.value) };
     if (!body.name) { showErrors("name", "A name is required."); return; }
     if (body.birth_year !== null && !Number.isInteger(body.birth_year)) { showErrors("birth_year", "A year, e.g. 2008."); return; }
     try {
