@@ -11,8 +11,7 @@ byte), each starting on an 8-byte boundary. See `ring.FrameRing` for the protoco
 
 from __future__ import annotations
 
-from multiprocessing import shared_memory
-
+from station.board.shared_block import SharedBlock
 from station.frames import N_CELLS, Frame
 
 HEADER_WORDS = 64  # int64 words; [0] = frames written, the rest is the stats block
@@ -55,7 +54,7 @@ class RingWriter:
     def __init__(self, capacity: int, name: str) -> None:
         self.capacity = int(capacity)
         layout, size = ring_layout(self.capacity)
-        self.shm = shared_memory.SharedMemory(name=name, create=False, size=size)
+        self.shm = SharedBlock(name, size)  # no multiprocessing.shared_memory here
         buf = self.shm.buf
         self._slices = {
             key: buf[offset:offset + items * _ITEM_SIZE[fmt]]

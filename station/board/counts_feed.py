@@ -16,7 +16,9 @@ is not k holds no counts for k: the emulator then holds the previous value (a la
 
 from __future__ import annotations
 
-from multiprocessing import shared_memory
+from typing import Any
+
+from station.board.shared_block import SharedBlock
 
 HEADER_WORDS = 2
 DEFAULT_CAPACITY = 256  # 3.2 s at 80 SPS
@@ -32,7 +34,13 @@ class CountsFeed:
         self.n_chips = int(n_chips)
         size = 8 * (HEADER_WORDS + self.capacity) + 4 * self.capacity * self.n_chips
         self._owner = name is None
-        self.shm = shared_memory.SharedMemory(name=name, create=self._owner, size=size)
+        self.shm: Any
+        if self._owner:
+            from multiprocessing import shared_memory  # the station creates and frees it
+
+            self.shm = shared_memory.SharedMemory(create=True, size=size)
+        else:
+            self.shm = SharedBlock(name, size)
         split = 8 * (HEADER_WORDS + self.capacity)
         self._words_raw = self.shm.buf[:split]
         self._counts_raw = self.shm.buf[split:size]
@@ -99,4 +107,4 @@ class CountsFeed:
         self._counts_raw.release()
         self.shm.close()
         if self._owner:
-            self.shm.unlink()
+            self.shm.unlink()  # type: ignore[union-attr]
