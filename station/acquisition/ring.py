@@ -97,6 +97,10 @@ class FrameRing:
             self.header[:] = 0
             self._seq[:] = -1
         self._read_pos = 0
+        self._empty = RingBatch(  # copies, not views: a kept batch never pins the block
+            self._t_ns[:0].copy(), self._counts[:0].copy(), self._flags[:0].copy(),
+            self._bad[:0].copy(), 0, self._cell_dt[:0].copy(), self._dt_known[:0] != 0,
+        )
 
     @property
     def name(self) -> str:
@@ -138,6 +142,8 @@ class FrameRing:
             start = end - self.capacity
         if max_frames is not None and end - start > max_frames:
             end = start + max_frames
+        if end == start:  # nothing new (most polls): no numpy indexing, ~1 us instead of ~50
+            return self._empty
         idx = np.arange(start, end) % self.capacity
         batch_t = self._t_ns[idx]
         batch_counts = self._counts[idx]
