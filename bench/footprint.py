@@ -66,19 +66,26 @@ while True:
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    """RSS, PSS, USS (private clean + dirty) and locked memory of one process (MB)."""
+    """RSS, PSS, USS (private clean + dirty), locked and virtual memory of one process (MB),
+    and its thread count."""
     fields: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, _, rest = line.partition(":")
         parts = rest.split()
         if parts and parts[0].isdigit():
             fields[name] = int(parts[0])
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmSize:", "Threads:")):
+            name, value = line.split(":")
+            fields[name] = int(value.split()[0])
     kb = 1024.0
     return {
         "rss": round(fields.get("Rss", 0) / kb, 1),
         "pss": round(fields.get("Pss", 0) / kb, 1),
         "uss": round((fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)) / kb, 1),
         "locked": round(fields.get("Locked", 0) / kb, 1),
+        "virtual": round(fields.get("VmSize", 0) / kb, 1),
+        "threads": fields.get("Threads", 0),
     }
 
 
@@ -341,7 +348,7 @@ def one_start(work: Path, board: str, token: str, athlete: str, seconds: float,
         out["memory_mb"] = {name: memory_mb(pid) for name, pid in procs.items()}
         out["memory_mb"]["all"] = {
             key: round(sum(m[key] for m in out["memory_mb"].values()), 1)
-            for key in ("rss", "pss", "uss", "locked")
+            for key in ("rss", "pss", "uss", "locked", "virtual", "threads")
         }
         granted = re.findall(r"acquisition: (.*)", log_path.read_text())
         out["acquisition_granted"] = granted[-1] if granted else None
