@@ -18,9 +18,10 @@ token and one athlete made before it starts) `--starts` times and measures:
 - the time to analyse and save that trial (the station's own log line, "(N ms)").
 
 The same run measures two bare baselines, so the figures carry over to another machine (a
-Pi): an empty Python process (its RSS/PSS/USS) and a bare 80 Hz loop (sleep to the next
-1/80 s deadline, its CPU). Ratios are station / baseline. Prints one JSON document; the
-targets of issue 17 are in `targets`, and `meets` says which hold.
+Pi): an empty Python process (its RSS/PSS/USS and the time it takes to start and exit) and a
+bare 80 Hz loop (sleep to the next 1/80 s deadline, its CPU). Ratios are station / baseline.
+Prints one JSON document; the targets of issue 17 are in `targets`, and `meets` says which
+hold.
 """
 
 from __future__ import annotations
@@ -146,7 +147,13 @@ def bare_baselines(seconds: float) -> dict[str, Any]:
         for proc in (empty, loop):
             proc.kill()
             proc.wait()
+    starts = []
+    for _ in range(3):  # start-up of an empty Python (to its exit), the start-up yardstick
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        starts.append(time.monotonic() - t0)
     return {
+        "empty_python_start_s": round(statistics.median(starts), 3),
         "empty_python_mb": memory,
         "bare_80hz_loop": {"cpu_s_per_min": round(60 * cpu / wall, 3),
                            "cpu_pct": round(100 * cpu / wall, 2)},
@@ -403,6 +410,8 @@ def main() -> int:
         "analyse_and_save_ms": runs[0].get("trial", {}).get("analyse_and_save_ms"),
     }
     summary["ratios"] = {
+        "startup_over_empty_python_start": round(
+            (summary["startup_s"] or 0) / baselines["empty_python_start_s"], 1),
         "rss_over_empty_python": {name: round(v / empty["rss"], 2)
                                   for name, v in summary["rss_mb"].items() if v is not None},
         "uss_over_empty_python": {name: round(v / empty["uss"], 2)
