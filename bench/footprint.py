@@ -15,7 +15,9 @@ token and one athlete made before it starts) `--starts` times and measures:
 - CPU of each process in CPU seconds per minute and % of one core, over `--seconds` each:
   idle (no live client), the kiosk idle (one live client, nobody on the board), 5 and 25
   live clients, and during a trial (an athlete steps on the emulated board and holds);
-- the time to analyse and save that trial (the station's own log line, "(N ms)").
+- the time to analyse and save that trial (the station's own log line, "(N ms)");
+- in a separate Python: what the web side imports at start (RSS) and what the first trial
+  analysis adds (scipy, imported when first used).
 
 The same run measures two bare baselines, so the figures carry over to another machine (a
 Pi): an empty Python process (its RSS/PSS/USS and the time it takes to start and exit) and a
@@ -127,6 +129,26 @@ def role(pid: int, main_pid: int) -> str:
 
 def station_processes(main_pid: int) -> dict[str, int]:
     return {role(pid, main_pid): pid for pid in [main_pid, *descendants(main_pid)]}
+
+
+FIRST_ANALYSIS = """
+import json
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+import station.commands.run, station.web.app
+web = rss()
+import scipy.signal, scipy.stats
+from station.analysis import pipeline
+print(json.dumps({"web_side_mb": round(web, 1), "analysis_adds_mb": round(rss() - web, 1)}))
+"""
+
+
+def first_analysis_memory() -> dict[str, float]:
+    """What the web side imports at start, and what the first trial analysis adds to it
+    (scipy, loaded when first used)."""
+    out = subprocess.run([sys.executable, "-c", FIRST_ANALYSIS], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
 
 
 # -- baselines -----------------------------------------------------------------------------------
@@ -408,6 +430,7 @@ def main() -> int:
                     for phase in ("idle", "kiosk_idle", "clients_5", "clients_25", "trial")
                     if "cpu" in runs[0].get(phase, {})},
         "analyse_and_save_ms": runs[0].get("trial", {}).get("analyse_and_save_ms"),
+        "main_process_imports": first_analysis_memory(),
     }
     summary["ratios"] = {
         "startup_over_empty_python_start": round(
