@@ -163,6 +163,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "host": Key("0.0.0.0", _text, "address to listen on (0.0.0.0 = every network)"),
         "port": Key(8080, _int_range(1, 65535), "TCP port of the web app"),
         "threads": Key(64, _int_range(8, 512), "web server threads (a live stream holds one)"),
+        "thread_stack_kb": Key(
+            1024,
+            _int_range(256, 8192),
+            "stack reserved per thread of the station (kB; Linux's default is 8192: 64 threads "
+            "would reserve 512 MB of a 32-bit Pi's address space)",
+        ),
         "connection_limit": Key(
             1000,
             _int_range(100, 100_000),

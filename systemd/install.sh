@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Balance Station installer for Raspberry Pi OS (Bookworm or later) on a Pi 3, 4 or 5.
+# Balance Station installer for Raspberry Pi OS (Bookworm or later) on a Pi 3, 4, 5 or Zero 2 W.
 #
 #   sudo systemd/install.sh              install (or repair: running it again is safe)
+#   sudo systemd/install.sh --wheelhouse DIR   the same without internet: Python packages from
+#                                        DIR (scripts/make-wheelhouse.sh on another machine),
+#                                        Debian packages already installed or in DIR/debs
 #   sudo systemd/install.sh --upgrade    stop, back up the database, update, migrate, start;
 #                                        a failure rolls back to the old code and the backup
 #   sudo systemd/install.sh --uninstall  remove the service and code (keeps config and data;
@@ -31,13 +34,16 @@ DRY_RUN=0
 ASSUME_YES=0
 PURGE=0
 PORT_FOR_NEW_CONFIG=80
+WHEELHOUSE="" # a directory of wheels (and debs/): install without internet
+DEBIAN_PACKAGES=(python3 python3-venv python3-pip python3-lgpio avahi-daemon)
 UNIT_SOURCE=$SRC_DIR/systemd # where the unit templates come from (the old code on rollback)
 UNITS=(balance-station.service balance-station-maintenance.service balance-station-maintenance.timer)
 TIMER=balance-station-maintenance.timer
 
 usage() {
     cat <<EOF
-Usage: $PROG [--dry-run] [--yes] [--prefix DIR] [--user NAME] [--upgrade | --uninstall [--purge]]
+Usage: $PROG [--dry-run] [--yes] [--prefix DIR] [--user NAME] [--wheelhouse DIR]
+       [--upgrade | --uninstall [--purge]]
 
   --dry-run     print every step instead of doing it (no root needed)
   --upgrade     update an installed station (database backup first, rollback on failure)
@@ -46,6 +52,9 @@ Usage: $PROG [--dry-run] [--yes] [--prefix DIR] [--user NAME] [--upgrade | --uni
   --yes         do not ask before uninstalling or purging
   --prefix DIR  install location (default $PREFIX)
   --user NAME   service user (default $SERVICE_USER)
+  --wheelhouse DIR  no internet: pip installs only from DIR (wheels for this Pi's architecture
+                and Python 3.11, made by scripts/make-wheelhouse.sh); no apt-get update, the
+                Debian packages must be installed already or be .deb files in DIR/debs
 EOF
 }
 
@@ -101,6 +110,11 @@ parse_args() {
             SERVICE_USER=$2
             shift
             ;;
+        --wheelhouse)
+            [[ $# -ge 2 && $2 == /* ]] || die "--wheelhouse needs an absolute directory"
+            WHEELHOUSE=${2%/}
+            shift
+            ;;
         -h | --help)
             usage
             exit 0
@@ -136,9 +150,9 @@ check_system() {
         model=$(tr -d '\0' <"$DT_MODEL")
     fi
     if [[ -z $model ]]; then
-        problems+=("this is not a Raspberry Pi ($DT_MODEL is missing): the station needs a Pi 3, 4 or 5")
-    elif [[ ! $model =~ ^Raspberry\ Pi\ (3|4|5|400|500|Compute\ Module\ [345]) ]]; then
-        problems+=("unsupported board \"$model\": the station needs a Raspberry Pi 3, 4 or 5")
+        problems+=("this is not a Raspberry Pi ($DT_MODEL is missing): the station needs a Pi 3, 4, 5 or Zero 2 W")
+    elif [[ ! $model =~ ^Raspberry\ Pi\ (3|4|5|400|500|Zero\ 2|Compute\ Module\ [345]) ]]; then
+        problems+=("unsupported board \"$model\": the station needs a Raspberry Pi 3, 4, 5 or Zero 2 W")
     fi
     if [[ ! -r $OS_RELEASE ]]; then
         problems+=("cannot read $OS_RELEASE to identify the operating system")
@@ -190,10 +204,33 @@ has_command() { # has_command NAME: does the installed CLI have this sub-command
 
 # --- install steps --------------------------------------------------------------------------
 install_packages() {
-    step "System packages"
-    run apt-get update
-    run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        python3 python3-venv python3-pip python3-lgpio avahi-daemon
+    step "System packages (from Debian: ${DEBIAN_PACKAGES[*]})"
+    if [[ -z $WHEELHOUSE ]]; then
+        run apt-get update
+        run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "${DEBIAN_PACKAGES[@]}"
+        return
+    fi
+    [[ -d $WHEELHOUSE ]] || ((DRY_RUN)) || die "no wheelhouse directory $WHEELHOUSE"
+    local debs=() missing=() pkg
+    if [[ -d $WHEELHOUSE/debs ]]; then
+        debs=("$WHEELHOUSE"/debs/*.deb)
+        [[ -e ${debs[0]} ]] || debs=()
+    fi
+    if ((${#debs[@]})); then
+        run env DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}"
+    fi
+    if ((DRY_RUN)); then
+        say "  would check that ${DEBIAN_PACKAGES[*]} are installed (no internet: no apt-get)"
+        return
+    fi
+    for pkg in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    if ((${#missing[@]})); then
+        die "not installed: ${missing[*]}. Without internet, put their .deb files in $WHEELHOUSE/debs (on a machine with the same Raspberry Pi OS: apt-get download ${missing[*]}; see systemd/README.md)"
+    fi
+    say "  installed: ${DEBIAN_PACKAGES[*]}"
 }
 
 create_user() {
@@ -230,7 +267,11 @@ install_code() {
         run "$PYTHON" -m venv --system-site-packages "$VENV"
     fi
     # Editable: the station finds its web assets and calibration files next to the code.
-    run "$VENV/bin/pip" install --disable-pip-version-check --quiet --editable "$PREFIX/src[pi]"
+    # With a wheelhouse, pip sees nothing else (setuptools and wheel for the build included).
+    local offline=()
+    [[ -z $WHEELHOUSE ]] || offline=(--no-index --find-links "$WHEELHOUSE")
+    run "$VENV/bin/pip" install --disable-pip-version-check --quiet "${offline[@]}" \
+        --editable "$PREFIX/src[pi]"
 }
 
 install_config() {

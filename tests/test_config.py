@@ -36,6 +36,7 @@ CASES: dict[tuple[str, str], tuple[str, object, str, str]] = {
     ("server", "host"): ('"127.0.0.1"', "127.0.0.1", "[1]", "must be a string"),
     ("server", "port"): ("9000", 9000, "0", "must be an integer from 1 to 65535"),
     ("server", "threads"): ("16", 16, "4", "must be an integer from 8 to 512"),
+    ("server", "thread_stack_kb"): ("512", 512, "64", "must be an integer from 256 to 8192"),
     ("server", "connection_limit"): ("2000", 2000, "10", "must be an integer from 100"),
     ("server", "connections_per_address"): ("8", 8, "1", "must be an integer from 2"),
     ("server", "header_timeout_s"): ("5", 5, "0", "must be an integer from 1 to 300"),

@@ -106,7 +106,13 @@ def test_per_frame_and_block_paths_agree() -> None:
 
 
 def test_live_filter_is_the_documented_butterworth() -> None:
+    from scipy.signal import butter
+
     b, a = live_filter_coefficients(80.0)
+    for rate in (20.0, 80.0, 100.0):  # the closed form is scipy's design
+        ref_b, ref_a = butter(2, LIVE_FILTER_CUTOFF_HZ, fs=rate)
+        np.testing.assert_allclose(live_filter_coefficients(rate)[0], ref_b, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(live_filter_coefficients(rate)[1], ref_a, rtol=1e-12, atol=1e-15)
     assert len(b) == 3 and LIVE_FILTER_CUTOFF_HZ == 5.0
     est = Estimator(simple_cal(min_load_n=10.0))
     t = np.arange(400) / 80.0

@@ -52,6 +52,7 @@ PI5 = "Raspberry Pi 5 Model B Rev 1.0"
 PI4 = "Raspberry Pi 4 Model B Rev 1.5"
 PI3 = "Raspberry Pi 3 Model B Plus Rev 1.3"
 ZERO2 = "Raspberry Pi Zero 2 W Rev 1.0"
+ZERO_W = "Raspberry Pi Zero W Rev 1.1"  # ARMv6, one core: not enough
 
 
 def fake_system(tmp_path: Path, os_release: str, model: str | None) -> dict[str, str]:
@@ -84,8 +85,8 @@ def test_script_is_executable():
 # --- dry runs ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("os_release", "model"),
-    [(BOOKWORM_64, PI5), (BOOKWORM_32, PI3), (TRIXIE, PI4)],
-    ids=["pi5-bookworm-64", "pi3-bookworm-32", "pi4-trixie"],
+    [(BOOKWORM_64, PI5), (BOOKWORM_32, PI3), (TRIXIE, PI4), (BOOKWORM_64, ZERO2)],
+    ids=["pi5-bookworm-64", "pi3-bookworm-32", "pi4-trixie", "zero2w-bookworm-64"],
 )
 def test_dry_run_on_supported_systems_shows_every_step_and_changes_nothing(
     tmp_path, os_release, model
@@ -125,9 +126,9 @@ def test_dry_run_on_supported_systems_shows_every_step_and_changes_nothing(
             ["this is not a Raspberry Pi", 'unsupported operating system "Ubuntu 24.04'],
         ),
         (BULLSEYE, PI4, ['"bullseye" is too old: Bookworm (12) or later is needed']),
-        (BOOKWORM_32, ZERO2, ['unsupported board "Raspberry Pi Zero 2 W']),
+        (BOOKWORM_32, ZERO_W, ['unsupported board "Raspberry Pi Zero W']),
     ],
-    ids=["ubuntu-x86", "pi4-bullseye", "pi-zero-2"],
+    ids=["ubuntu-x86", "pi4-bullseye", "pi-zero-w"],
 )
 def test_refuses_unsupported_systems_saying_why(tmp_path, os_release, model, reasons):
     env = fake_system(tmp_path, os_release, model)
@@ -138,6 +139,23 @@ def test_refuses_unsupported_systems_saying_why(tmp_path, os_release, model, rea
         for reason in reasons:
             assert reason in proc.stderr
         assert "would run" not in proc.stdout
+
+
+def test_dry_run_from_a_wheelhouse_needs_no_internet(tmp_path):
+    env = fake_system(tmp_path, BOOKWORM_64, ZERO2)
+    wheels = tmp_path / "wheelhouse"
+    (wheels / "debs").mkdir(parents=True)
+    (wheels / "debs" / "python3-lgpio_0.2.2-1_arm64.deb").write_bytes(b"")
+    prefix = tmp_path / "opt"
+    proc = run(["--dry-run", "--prefix", str(prefix), "--wheelhouse", str(wheels)], env)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "apt-get update" not in out and "apt-get install" not in out
+    assert f"dpkg -i {wheels}/debs/python3-lgpio_0.2.2-1_arm64.deb" in out
+    assert "would check that python3 python3-venv python3-pip python3-lgpio avahi-daemon" in out
+    assert f"--no-index --find-links {wheels} --editable {prefix}/src\\[pi\\]" in out
+    proc = run(["--dry-run", "--wheelhouse", "relative"], env)
+    assert proc.returncode == 1 and "--wheelhouse needs an absolute directory" in proc.stderr
 
 
 def test_bad_options_are_refused(tmp_path):

@@ -1,325 +1,54 @@
-"""The acquisition process: reads the board and fills the shared frame ring.
+"""The station's handle on the acquisition process: start it, read its frames, send commands.
 
-Why a process of its own: the HX711 powers down when its clock stays high for
-more than 60 us, and a thread in the web server's process can be paused for
-milliseconds by the GIL switch interval or the garbage collector. This process
-runs no other threads, freezes and disables the GC once set up, pins itself to
-one core and asks for SCHED_FIFO; each step is best effort and one log line
-says what was granted. Every frame is still checked by the board source and a
-bad one is flagged and counted, never passed on as data.
-
-Messages to the station (rare: state changes, a cell failing or recovering)
-go through a pipe; commands from the station (stop, simulator actions, a fresh start of
-the cell-timing statistics) come back through it and are polled between frames.
-
-Each frame's per-cell conversion offsets (`Frame.cell_dt_ns`) go into the ring with it,
-and the loop keeps the skew between the cells (mean, max), each chip's measured rate and
-lockstep in the shared statistics (docs/cell-timing.md): plain integers and floats per
-frame, the driver's clock models asked once a second.
+The process itself (`station.acquisition.child`) imports only what reads the board; this
+side owns the shared ring (read with numpy, in batches) and, for `--board emulator`, the
+simulated athlete whose counts the emulated chips convert (`station.board.sim.feeder`
+fills a `station.board.counts_feed.CountsFeed`): the athlete's physics needs numpy, the
+real-time process does not.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import gc
 import logging
 import multiprocessing as mp
 import os
-import time
-from dataclasses import dataclass
+import sys
+import types
 from multiprocessing.connection import Connection
 from typing import Any
 
-from station.acquisition.ring import FrameRing, RingBatch
-from station.acquisition.stats import (
-    GRANT_AFFINITY,
-    GRANT_GC_FROZEN,
-    GRANT_MLOCK,
-    GRANT_SCHED_FIFO,
-    AcqState,
-    AcquisitionStats,
+from station.acquisition.child import (
+    BOARD_RETRY_S,
+    MLOCK_MIN_RAM_MB,
+    RATE_WINDOW_NS,
+    SINGLE_THREAD_ENV,
+    RealtimeOptions,
+    _handle_command,
+    _Loop,
+    _request_realtime,
+    acquisition_main,
+    board_cell_timer,
 )
-from station.board.cell_clock import LOCKSTEP_FRAMES, LOCKSTEP_SKEW_NS, CellTimer
-from station.board.factory import open_board
-from station.board.spec import BoardOptions
-from station.frames import N_CELLS, BoardSource, Frame, FrameFlag, bad_cell_indices
+from station.acquisition.ring import FrameRing, RingBatch
+from station.acquisition.stats import AcqState, AcquisitionStats
+from station.board.spec import BoardOptions, board_kind
 
 log = logging.getLogger("station.acquisition")
 
-RATE_WINDOW_NS = 1_000_000_000
-SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-BOARD_RETRY_S = 2.0
-
-
-@dataclass(frozen=True)
-class RealtimeOptions:
-    """What the acquisition process asks the kernel for (all best effort)."""
-
-    cpu: int | None = None  # None: the last CPU when there are several
-    sched_fifo_priority: int = 50  # 0 disables the request
-    mlock: bool = True
-
-
-def _request_realtime(opts: RealtimeOptions) -> tuple[int, list[str]]:
-    """Freeze the GC, pin to a core, SCHED_FIFO, mlockall; report what was granted."""
-    granted = 0
-    notes: list[str] = []
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    granted |= GRANT_GC_FROZEN
-    cpus = sorted(os.sched_getaffinity(0))
-    cpu = opts.cpu if opts.cpu is not None else (cpus[-1] if len(cpus) > 1 else None)
-    if cpu is not None:
-        try:
-            os.sched_setaffinity(0, {cpu})
-            granted |= GRANT_AFFINITY
-            notes.append(f"pinned to CPU {cpu}")
-        except OSError as exc:
-            notes.append(f"CPU pinning refused ({exc.strerror})")
-    if opts.sched_fifo_priority > 0:
-        try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(opts.sched_fifo_priority))
-            granted |= GRANT_SCHED_FIFO
-            notes.append(f"SCHED_FIFO priority {opts.sched_fifo_priority}")
-        except (OSError, AttributeError) as exc:
-            notes.append(f"SCHED_FIFO refused ({getattr(exc, 'strerror', exc)})")
-    ram_mb = _ram_mb()
-    if opts.mlock and ram_mb < MLOCK_MIN_RAM_MB:
-        notes.append(f"memory not locked (only {ram_mb} MB RAM)")
-    elif opts.mlock:
-        libc_name = ctypes.util.find_library("c")
-        if libc_name:
-            libc = ctypes.CDLL(libc_name, use_errno=True)
-            mcl_current, mcl_future = 1, 2
-            if libc.mlockall(mcl_current | mcl_future) == 0:
-                granted |= GRANT_MLOCK
-                notes.append("memory locked")
-            else:
-                notes.append(f"mlockall refused ({os.strerror(ctypes.get_errno())})")
-    return granted, notes
-
-
-MLOCK_MIN_RAM_MB = 1800  # mlockall pins ~300 MB of numpy/scipy mappings: not on a 1 GB Pi
-
-
-def _ram_mb() -> int:
-    try:
-        with open("/proc/meminfo") as meminfo:
-            return int(meminfo.readline().split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def board_cell_timer(board: BoardSource) -> CellTimer | None:
-    """The driver's clock models behind a board (HX711, emulator), or None (the simulated
-    board's exact offsets, a replay): then rates and lockstep come from the frames alone."""
-    timer = getattr(board, "cell_timer", None)
-    return timer if isinstance(timer, CellTimer) else None
-
-
-class _Loop:
-    """The per-frame bookkeeping, separate from process start-up so tests can drive it."""
-
-    def __init__(
-        self, ring: FrameRing, conn: Connection | None, cell_timer: CellTimer | None = None
-    ) -> None:
-        self.ring = ring
-        self.stats = AcquisitionStats(ring.stats_words)
-        self.conn = conn
-        self.cell_timer = cell_timer
-        self.last_valid_ns = 0
-        self.window_start_ns = 0
-        self.window_valid = 0
-        self._skew_run = 0  # consecutive frames within the lockstep skew (no clock models)
-
-    def reset_timing(self) -> None:
-        """Start the skew and lockstep statistics afresh (doctor does at the start of its
-        test); the chips' rates are kept, they are a state, not a statistic."""
-        for name in ("timed_frames", "skew_sum_ns", "skew_max_ns", "lockstep_frames"):
-            self.stats[name] = 0
-        if self.cell_timer is not None:
-            self.cell_timer.reset_stats()
-
-    def _time_cells(self, dt: tuple[int, ...]) -> None:
-        stats = self.stats
-        skew = max(dt) - min(dt)
-        stats.add("timed_frames")
-        stats.add("skew_sum_ns", skew)
-        if skew > stats["skew_max_ns"]:
-            stats["skew_max_ns"] = skew
-        if self.cell_timer is None:  # lockstep from the frames: the skew stays tiny
-            self._skew_run = self._skew_run + 1 if skew <= LOCKSTEP_SKEW_NS else 0
-            lockstep = self._skew_run >= LOCKSTEP_FRAMES
-            stats["lockstep"] = lockstep
-            if lockstep:
-                stats.add("lockstep_frames")
-
-    def _publish_clock_models(self) -> None:
-        """Each chip's rate and lockstep as the driver's clock models see them (once a
-        second: `timing()` builds a small record)."""
-        timer = self.cell_timer
-        if timer is None:
-            return
-        timing = timer.timing()
-        for i, rate in enumerate(timing.rates_hz[:N_CELLS]):
-            self.stats[f"chip{i}_rate_uhz"] = 0 if rate is None else round(rate * 1e6)
-        self.stats["lockstep"] = timing.lockstep
-        self.stats["lockstep_frames"] = timing.lockstep_frames
-
-    def send(self, kind: str, *payload: Any) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self.conn.send((kind, *payload))
-
-    def record(self, frame: Frame) -> None:
-        ring, stats = self.ring, self.stats
-        ring.write(frame)
-        stats.add("frames_total")
-        t = frame.t_ns
-        if frame.flags == 0:
-            stats.add("frames_valid")
-            if self.last_valid_ns:
-                gap = t - self.last_valid_ns
-                if gap > stats["max_gap_ns"]:
-                    stats["max_gap_ns"] = gap
-            self.last_valid_ns = t
-            stats["last_valid_ns"] = t
-            self.window_valid += 1
-            if frame.cell_dt_ns is not None:
-                self._time_cells(frame.cell_dt_ns)
-            elif self._skew_run:  # offsets lost (the chips were reset): lockstep unproven
-                self._skew_run = 0
-                stats["lockstep"] = 0
-            if stats.failing_cells():
-                self._cells_recovered(t)
-        else:
-            stats.record_discard(frame.flags)
-            self._cells_failing(frame, t)
-        if not self.window_start_ns:  # frames counted after the start = intervals
-            self.window_start_ns, self.window_valid = t, 0
-        elif t - self.window_start_ns >= RATE_WINDOW_NS:
-            stats["rate_mhz"] = int(self.window_valid * 1e12 / (t - self.window_start_ns))
-            self.window_start_ns, self.window_valid = t, 0
-            self._publish_clock_models()
-
-    def _cells_failing(self, frame: Frame, t: int) -> None:
-        for i in bad_cell_indices(frame.bad_cells):
-            key = f"cell{i}_failing_since_ns"
-            self.stats.add(f"cell{i}_failures")
-            if not self.stats[key]:
-                self.stats[key] = t
-                reason = FrameFlag(frame.flags).name or "failure"
-                self.send("cell_failing", i, reason.lower())
-
-    def _cells_recovered(self, t: int) -> None:
-        for i in range(N_CELLS):
-            key = f"cell{i}_failing_since_ns"
-            since = self.stats[key]
-            if since:
-                self.stats[key] = 0
-                self.send("cell_recovered", i, (t - since) / 1e9)
-
-
-def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
-    """Apply one command from the station; False means stop."""
-    kind, *args = message
-    if kind == "stop":
-        return False
-    if kind == "reset_timing":
-        loop.reset_timing()
-    elif kind == "perform" and hasattr(board, "perform"):
-        action, params = args
-        try:
-            board.perform(action, **params)
-        except (TypeError, ValueError) as exc:
-            loop.send("log", logging.WARNING, f"simulator refused {action}: {exc}")
-    elif kind == "fault" and hasattr(board, "inject_fault"):
-        try:
-            board.inject_fault(*args)
-        except (TypeError, ValueError) as exc:
-            loop.send("log", logging.WARNING, f"fault not injected: {exc}")
-    elif kind == "scenario" and hasattr(board, "run_scenario"):
-        try:
-            board.run_scenario(args[0])
-        except (TypeError, ValueError) as exc:
-            loop.send("log", logging.WARNING, f"simulator refused the scenario: {exc}")
-    return True
-
-
-def _open_board_until_ready(options: BoardOptions, loop: _Loop) -> BoardSource | None:
-    """Open the board, retrying while it fails; None when told to stop meanwhile."""
-    while True:
-        try:
-            return open_board(options)
-        except Exception as exc:  # any failure is reported and retried
-            loop.stats["state"] = AcqState.BOARD_ERROR
-            loop.stats.add("board_open_failures")
-            if loop.stats["board_open_failures"] == 1:
-                loop.send("board_error", f"{type(exc).__name__}: {exc}")
-        deadline = time.monotonic() + BOARD_RETRY_S
-        while time.monotonic() < deadline:
-            if loop.conn is not None and loop.conn.poll(0.1):
-                if loop.conn.recv()[0] == "stop":
-                    return None
-            else:
-                time.sleep(0.1)
-
-
-def acquisition_main(
-    ring_name: str,
-    capacity: int,
-    options: BoardOptions,
-    conn: Connection,
-    realtime: RealtimeOptions,
-) -> None:
-    """Entry point of the acquisition process."""
-    ring = FrameRing(capacity, name=ring_name)
-    loop = _Loop(ring, conn)
-    loop.stats["pid"] = os.getpid()
-    loop.stats["started_ns"] = time.monotonic_ns()
-    board = _open_board_until_ready(options, loop)
-    if board is None:
-        loop.stats["state"] = AcqState.STOPPED
-        return
-    if loop.stats["board_open_failures"]:
-        loop.send("log", logging.INFO, f"board {options.spec} opened after retrying")
-    loop.cell_timer = board_cell_timer(board)
-    granted, notes = _request_realtime(realtime)
-    loop.stats["granted"] = granted
-    loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))
-    loop.stats["state"] = AcqState.RUNNING
-    try:
-        running = True
-        while running:
-            while conn.poll():
-                if not _handle_command(board, loop, conn.recv()):
-                    running = False
-                    break
-            if not running:
-                break
-            try:
-                frame = board.read()
-            except EOFError:
-                loop.stats["state"] = AcqState.ENDED
-                loop.send("ended")
-                conn.recv()  # wait for stop
-                break
-            except Exception as exc:  # a source bug must not kill acquisition
-                frame = Frame(time.monotonic_ns(), (0, 0, 0, 0), FrameFlag.SOURCE_ERROR, 0)
-                if loop.stats["discarded_source_error"] == 0:
-                    loop.send("log", logging.ERROR, f"board read failed: {exc!r}")
-                time.sleep(0.01)
-            loop.record(frame)
-    except (EOFError, OSError, KeyboardInterrupt):
-        pass  # the station went away: stop quietly
-    finally:
-        if loop.stats["state"] != AcqState.ENDED:
-            loop.stats["state"] = AcqState.STOPPED
-        board.close()
-        ring.close()
+__all__ = [
+    "BOARD_RETRY_S",
+    "MLOCK_MIN_RAM_MB",
+    "RATE_WINDOW_NS",
+    "SINGLE_THREAD_ENV",
+    "Acquisition",
+    "RealtimeOptions",
+    "_Loop",
+    "_handle_command",
+    "_request_realtime",
+    "acquisition_main",
+    "board_cell_timer",
+]
 
 
 class Acquisition:
@@ -346,22 +75,46 @@ class Acquisition:
         self._process: Any = None  # multiprocessing's SpawnProcess
         self._conn: Connection | None = None
         self.ended = False
+        self.feeder: Any = None  # station.board.sim.feeder.SimFeeder on --board emulator
+        self._chips: Any = None  # the emulated chips' clocks (ChipClocks), made here
+        if board_kind(options.spec) == "emulator" and options.realtime:
+            self._start_feeder()
+
+    def _start_feeder(self) -> None:
+        """The emulator's simulated athlete runs here (numpy), feeding the emulated chips
+        in the acquisition process (no numpy there)."""
+        from station.board.counts_feed import CountsFeed
+        from station.board.oscillator import ChipClocks
+        from station.board.sim.feeder import SimFeeder
+
+        self.feeder = SimFeeder(CountsFeed(), seed=self.options.seed, demo=self.options.demo)
+        self.feeder.start()
+        if self.options.shared_clock:
+            self._chips = ChipClocks.shared_clock()
 
     def start(self) -> None:
         conn, child_conn = self._ctx.Pipe(duplex=True)
+        feed = None if self.feeder is None else self.feeder.feed.name
         process = self._ctx.Process(
             target=acquisition_main,
             name="balance-station-acquisition",
-            args=(self.ring.name, self.capacity, self.options, child_conn, self._realtime),
+            args=(self.ring.name, self.capacity, self.options, child_conn, self._realtime,
+                  feed, self._chips),
             daemon=True,
         )
         # "No other threads" in the acquisition process: keep BLAS single-threaded there
         # (the spawned child reads the environment when it imports numpy).
         saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
         os.environ.update(SINGLE_THREAD_ENV)
+        # spawn re-runs the parent's main module in the child (for `balance-station run`,
+        # the console script: the whole command line, Flask and all). The target is
+        # importable by name, so the child gets a bare __main__ and imports only it.
+        main_module = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
         try:
             process.start()
         finally:
+            sys.modules["__main__"] = main_module
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
@@ -423,12 +176,27 @@ class Acquisition:
         return batch
 
     def send(self, *message: Any) -> None:
-        """A command for the acquisition process (e.g. 'perform', action, params)."""
+        """A command for the acquisition process (e.g. 'perform', action, params); athlete
+        actions and scenarios go to the emulator's simulator when it runs here."""
+        if self.feeder is not None and message and message[0] in ("perform", "scenario"):
+            self._to_feeder(message)
+            return
         conn = self._conn
         if conn is None:
             return
         with contextlib.suppress(OSError, ValueError):
             conn.send(message)
+
+    def _to_feeder(self, message: tuple) -> None:
+        kind, *args = message
+        try:
+            if kind == "perform":
+                action, params = args
+                self.feeder.perform(action, **params)
+            else:
+                self.feeder.run_scenario(args[0])
+        except (TypeError, ValueError) as exc:  # as the acquisition process would log it
+            log.warning("simulator refused %s: %s", args[0] if kind == "perform" else kind, exc)
 
     def messages(self) -> list[tuple]:
         """Messages the acquisition process sent since the last call."""
@@ -451,3 +219,7 @@ class Acquisition:
             process.join(timeout)
         self.discard_process()
         self.ring.close()
+        if self.feeder is not None:
+            self.feeder.stop()
+            self.feeder.feed.close()
+            self.feeder = None

@@ -12,6 +12,9 @@ clears "known"). The
 writer fills a slot, then stores the slot's sequence number, then bumps the
 write counter; the reader re-checks the slot's sequence after copying, so a
 slot overwritten during the copy is detected and counted as lost, never used.
+
+This is the station's side (numpy, batches); the acquisition process writes the same block
+with `ring_layout.RingWriter`, which needs no numpy.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
+from station.acquisition.ring_layout import (
+    CELL_DT_LIMIT_NS,
+    HEADER_WORDS,
+    STATS_OFFSET,
+    ring_layout,
+)
 from station.frames import N_CELLS, Frame
 
-HEADER_WORDS = 64  # int64 words; [0] = frames written, the rest is the stats block
-STATS_OFFSET = 1
-CELL_DT_LIMIT_NS = 1 << 31  # offsets beyond int32 (2.1 s: no real chip) are stored as unknown
+__all__ = ["CELL_DT_LIMIT_NS", "HEADER_WORDS", "STATS_OFFSET", "FrameRing", "RingBatch"]
+_DTYPES = {"q": np.dtype(np.int64), "i": np.dtype(np.int32), "B": np.dtype(np.uint8)}
 
 
 @dataclass
@@ -53,26 +61,15 @@ class RingBatch:
         return len(self.t_ns)
 
 
-def _layout(capacity: int) -> dict[str, tuple[int, tuple[int, ...], np.dtype]]:
-    """Byte offsets, shapes and dtypes of the arrays inside the shared block."""
-    spec = [
-        ("header", (HEADER_WORDS,), np.dtype(np.int64)),
-        ("t_ns", (capacity,), np.dtype(np.int64)),
-        ("seq", (capacity,), np.dtype(np.int64)),
-        ("counts", (capacity, N_CELLS), np.dtype(np.int32)),
-        ("flags", (capacity,), np.dtype(np.uint8)),
-        ("bad_cells", (capacity,), np.dtype(np.uint8)),
-        ("cell_dt_ns", (capacity, N_CELLS), np.dtype(np.int32)),
-        ("cell_dt_known", (capacity,), np.dtype(np.uint8)),
-    ]
+def _layout(capacity: int) -> tuple[dict[str, tuple[int, tuple[int, ...], np.dtype]], int]:
+    """Byte offsets, shapes and dtypes of the arrays inside the shared block (the one
+    layout of `ring_layout`, which the acquisition process writes without numpy)."""
+    layout, size = ring_layout(capacity)
     out: dict[str, tuple[int, tuple[int, ...], np.dtype]] = {}
-    offset = 0
-    for name, shape, dtype in spec:
-        offset = (offset + 7) // 8 * 8
-        out[name] = (offset, shape, dtype)
-        offset += int(np.prod(shape)) * dtype.itemsize
-    out["_size"] = (offset, (), np.dtype(np.uint8))
-    return out
+    for name, (offset, items, fmt) in layout.items():
+        shape = (items // N_CELLS, N_CELLS) if name in ("counts", "cell_dt_ns") else (items,)
+        out[name] = (offset, shape, _DTYPES[fmt])
+    return out, size
 
 
 class FrameRing:
@@ -80,8 +77,7 @@ class FrameRing:
 
     def __init__(self, capacity: int = 1 << 16, name: str | None = None) -> None:
         self.capacity = int(capacity)
-        layout = _layout(self.capacity)
-        size = layout.pop("_size")[0]
+        layout, size = _layout(self.capacity)
         self._owner = name is None
         self.shm = shared_memory.SharedMemory(name=name, create=self._owner, size=size)
         buf = self.shm.buf
@@ -101,6 +97,10 @@ class FrameRing:
             self.header[:] = 0
             self._seq[:] = -1
         self._read_pos = 0
+        self._empty = RingBatch(  # copies, not views: a kept batch never pins the block
+            self._t_ns[:0].copy(), self._counts[:0].copy(), self._flags[:0].copy(),
+            self._bad[:0].copy(), 0, self._cell_dt[:0].copy(), self._dt_known[:0] != 0,
+        )
 
     @property
     def name(self) -> str:
@@ -142,6 +142,8 @@ class FrameRing:
             start = end - self.capacity
         if max_frames is not None and end - start > max_frames:
             end = start + max_frames
+        if end == start:  # nothing new (most polls): no numpy indexing, ~1 us instead of ~50
+            return self._empty
         idx = np.arange(start, end) % self.capacity
         batch_t = self._t_ns[idx]
         batch_counts = self._counts[idx]

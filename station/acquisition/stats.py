@@ -8,8 +8,7 @@ into a plain dict for logs, the status page and `balance-station doctor`.
 from __future__ import annotations
 
 import enum
-
-import numpy as np
+from collections.abc import MutableSequence
 
 from station.frames import N_CELLS, FrameFlag
 
@@ -60,9 +59,10 @@ GRANT_MLOCK = 8
 
 
 class AcquisitionStats:
-    """Named access to the stats words of a `FrameRing`."""
+    """Named access to the stats words of a `FrameRing`: a numpy view on the station's side,
+    a memoryview of int64 in the acquisition process (which carries no numpy)."""
 
-    def __init__(self, words: np.ndarray) -> None:
+    def __init__(self, words: MutableSequence[int]) -> None:
         if len(words) < len(_FIELDS):
             raise ValueError("stats block too small")
         self.words = words

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from station.board.recording import HEADER_V2 as RAW_HEADER_V2
 from station.board.recording import RecordingFormatError, read_raw_recording
@@ -210,6 +209,8 @@ def filter_trace(trace: Trace, kind: str) -> Trace:
             f"butter10 needs a sample rate above {2.5 * BUTTER10_CUTOFF_HZ:g} Hz "
             f"(this trace: {fs:.1f} Hz); use --filter none"
         )
+    from scipy.signal import butter, sosfiltfilt  # when used: the station starts without scipy
+
     sos = butter(BUTTER10_ORDER, BUTTER10_CUTOFF_HZ, fs=fs, output="sos")
     min_len = 3 * (2 * len(sos) + 1) + 1  # sosfiltfilt's default pad length + 1
 

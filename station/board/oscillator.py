@@ -25,8 +25,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 DriftFn = Callable[[float], float]  # board time (s) -> fractional rate offset (0.001 = +0.1 %)
 
 NOMINAL_RATE_HZ = 80.0
@@ -183,6 +181,8 @@ class ChipClocks:
         """n chips on their own oscillators: rates within +-spread of rate_hz (the extremes
         always included, so the spread is what it says), random power-on phases, and each
         its own `ThermalDrift` of `drift_amplitude` with a random phase."""
+        import numpy as np  # the presets' draws only: the acquisition process never makes them
+
         rng = np.random.default_rng(seed)
         offsets = np.linspace(-spread, spread, n)
         rng.shuffle(offsets)
@@ -209,6 +209,8 @@ class ChipClocks:
     ) -> ChipClocks:
         """n chips on one external clock: one rate, one drift; random power-on phases (the
         chips leave reset at slightly different moments) until a synchronized start."""
+        import numpy as np  # the presets' draws only: the acquisition process never makes them
+
         rng = np.random.default_rng(seed)
         phases = tuple(int(rng.uniform(0, 1e9 / rate_hz)) for _ in range(n))
         drift = ThermalDrift(drift_amplitude, drift_period_s) if drift_amplitude else None

@@ -29,7 +29,6 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import butter
 
 from station.calibration.alignment import LiveAligner
 from station.calibration.conversion import force_and_cop
@@ -82,8 +81,14 @@ class _Biquad:
 
 
 def live_filter_coefficients(rate_hz: float = DEFAULT_RATE_HZ) -> tuple[np.ndarray, np.ndarray]:
-    """(b, a) of the live low-pass at `rate_hz`."""
-    b, a = butter(LIVE_FILTER_ORDER, LIVE_FILTER_CUTOFF_HZ, fs=rate_hz)
+    """(b, a) of the live low-pass at `rate_hz`: scipy.signal.butter(2, 5, fs=rate_hz), in
+    closed form (the bilinear transform with pre-warping), so the station's start does not
+    import scipy.signal (~1 s and ~15 MB on a Pi; tests/test_estimator.py compares them)."""
+    k = math.tan(math.pi * LIVE_FILTER_CUTOFF_HZ / rate_hz)
+    norm = 1.0 / (1.0 + math.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    b = np.array([b0, 2.0 * b0, b0])
+    a = np.array([1.0, 2.0 * (k * k - 1.0) * norm, (1.0 - math.sqrt(2.0) * k + k * k) * norm])
     return b, a
 
 

@@ -9,11 +9,14 @@ from typing import Any
 
 from station.acquisition.diagnostics import Check, assess, collect, healthy
 from station.commands._common import add_board_args, add_config_args, resolve
+from station.service import footprint
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "doctor", help="hardware self-test: cells, noise, rate, integrity, cell timing"
+        "doctor",
+        help="hardware self-test: cells, noise, rate, integrity, cell timing; the running "
+        "station's memory and CPU",
     )
     add_board_args(p)
     add_config_args(p)
@@ -38,9 +41,13 @@ def handle(args: argparse.Namespace) -> int:
         from station.commands._errors import UserError
 
         raise UserError("--seconds must be positive")
+    before = footprint.sample()  # the running station's memory and CPU, over the test
     data = collect(settings.board, args.seconds)
+    after = footprint.sample()
     checks = assess(data)
     checks.append(_storage_check(settings.data_dir))
+    checks += [Check(c.name, c.ok, c.detail, c.warn)
+               for c in footprint.footprint_checks(before, after)]
     ok = healthy(checks)
     if args.json:
         print(
@@ -50,6 +57,12 @@ def handle(args: argparse.Namespace) -> int:
                     "board": data.board,
                     "checks": [c.__dict__ for c in checks],
                     "acquisition": data.stats,
+                    "station_footprint": {
+                        "processes": [p.__dict__ for p in after.processes],
+                        "cpu_pct_of_one_core": footprint.cpu_percent(before, after),
+                        "mem_total_mb": after.mem_total_mb,
+                        "mem_available_mb": after.mem_available_mb,
+                    },
                 },
                 indent=2,
             )

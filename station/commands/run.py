@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ def handle(args: argparse.Namespace) -> int:
     # not by the simulator's own demo script.
     settings.board = dataclasses.replace(settings.board, demo=False)
     server_cfg = settings.config["server"]
+    # Every thread the station starts from here on (reader, simulator, waitress's pool)
+    # reserves this much stack, not Linux's 8 MB: sized for a Pi, not for a server.
+    threading.stack_size(server_cfg["thread_stack_kb"] * 1024)
     acq_cfg = settings.config["acquisition"]
     host = args.host or server_cfg["host"]
     port = server_cfg["port"] if args.port is None else args.port

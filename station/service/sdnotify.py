@@ -153,7 +153,7 @@ class StationHealth:
         from station.acquisition.stats import AcqState
 
         self.runtime = runtime
-        # The acquisition process imports numpy and opens the board before its first frame:
+        # The acquisition process starts Python and opens the board before its first frame:
         # seconds on a Pi 3. Only a start longer than this counts as a hang.
         self.startup_s = startup_s
         self._state_name = lambda: AcqState(runtime.acquisition.stats["state"]).name.lower()

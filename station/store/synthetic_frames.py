@@ -8,7 +8,6 @@ of the centre of pressure, so the codec is measured on data with real structure 
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 from station.board.cell_model import CellModel
 from station.frames import FrameFlag
@@ -34,6 +33,8 @@ def sway_cop_mm(
     """
     warmup = int(10 * rate_hz)
     white = rng.normal(0.0, 1.0, (n + warmup, 2))
+    from scipy import signal  # when used: the station starts without scipy
+
     b, a = signal.butter(1, corner_hz, fs=rate_hz)
     walk = signal.lfilter(b, a, white, axis=0)
     b, a = signal.butter(2, smooth_hz, fs=rate_hz)

@@ -29,7 +29,6 @@ import numpy as np
 
 from station.analysis.history.history_rows import local_day
 from station.analysis.pipeline import analyze_frames
-from station.board.sim import simulate
 from station.protocols import TrialSpec, get_protocol, load_protocols
 from station.store.rawframes import RawFrames
 from station.store.records import Athlete, SessionRecord, TrialRecord
@@ -150,6 +149,8 @@ def simulate_hold(
         fail_at = float(rng.uniform(0.25, 0.9) * duration_s)
         events.append((SETTLE_S + fail_at, "touch_down", {"on_board": True}))
     end_s = SETTLE_S + (fail_at if fail_at is not None else duration_s)
+    from station.board.sim import simulate  # the simulator (numpy, scipy) only for a demo
+
     result = simulate(events, rate_hz=RATE_HZ, seed=seed, duration_s=end_s)
     held = result.t_s >= SETTLE_S
     t_ns = 10**12 + np.rint(result.t_s[held] * 1e9).astype(np.int64)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
 
 from station.geometry import DEFAULT_LAYOUT, cop_from_forces, forces_from_cop
 from station.samples import Sample
@@ -210,6 +209,8 @@ def sway_trace(n: int, rate_hz: float, rng: np.random.Generator,
     30-40 mm/s: single-leg stance values (the issue's 5-8 mm RMS, 30-40 mm/s).
     """
     pad = int(5 * rate_hz)
+    from scipy import signal  # when used: the station starts without scipy
+
     sos = signal.butter(2, cutoff_hz, fs=rate_hz, output="sos")
     raw = signal.sosfilt(sos, rng.normal(size=(n + pad, 2)), axis=0)[pad:]
     return raw / raw.std(axis=0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 FILTERS: tuple[str, ...] = ("none", "butter10")
 CUTOFF_HZ = 10.0
@@ -20,6 +19,8 @@ ORDER = 4
 
 @lru_cache(maxsize=32)
 def _butter_sos(rate_hz: float, cutoff_hz: float, order: int) -> np.ndarray:
+    from scipy import signal  # when used: the station starts without scipy
+
     return signal.butter(order, cutoff_hz, btype="low", fs=rate_hz, output="sos")
 
 
@@ -44,4 +45,6 @@ def lowpass(values: np.ndarray, rate_hz: float, name: str = "butter10") -> np.nd
     if name == "none":
         return np.array(values, dtype=float, copy=True)
     sos = _butter_sos(round(rate_hz, 3), CUTOFF_HZ, ORDER)
+    from scipy import signal  # when used: the station starts without scipy
+
     return signal.sosfiltfilt(sos, values, axis=-1)

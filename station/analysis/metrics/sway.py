@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 
 def resultant_distance(ml: np.ndarray, ap: np.ndarray) -> np.ndarray:
@@ -103,6 +102,8 @@ class Ellipse(NamedTuple):
 
 @lru_cache(maxsize=256)
 def _f_quantile(p: float, n: int) -> float:
+    from scipy import stats  # when used: the station starts without scipy
+
     return float(stats.f.ppf(p, 2, n - 2))
 
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 GRAVITY = 9.81
 COM_HEIGHT_M = 1.0
@@ -128,6 +127,8 @@ def pendulum_filter(rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _variances(b: np.ndarray, a: np.ndarray, pre: tuple | None, rate_hz: float):
+    from scipy import signal  # when used: importing the sim loads no scipy
+
     impulse = np.zeros(int(200 * rate_hz))
     impulse[0] = 1.0
     x = signal.lfilter(*pre, impulse) if pre is not None else impulse
@@ -138,6 +139,8 @@ def _variances(b: np.ndarray, a: np.ndarray, pre: tuple | None, rate_hz: float):
 @lru_cache(maxsize=8)
 def sway_filters(rate_hz: float) -> SwayFilters:
     """Design the filters and measure their noise gains (cached per rate)."""
+    from scipy import signal  # when used: importing the sim loads no scipy
+
     drift = signal.butter(2, DRIFT_LOWPASS_HZ, fs=rate_hz)
     pend = pendulum_filter(rate_hz)
     if np.abs(np.roots(pend[1])).max() >= 1.0:
@@ -231,6 +234,8 @@ class SwayGenerator:
         gains: (n, 4) = pendulum ML, pendulum AP, jitter ML, jitter AP noise gains.
         push_dv_mm_s: (n, 2) COM velocity kicks (mm/s) applied at those samples, or None.
         """
+        from scipy import signal  # when used: importing the sim loads no scipy
+
         f = self.filters
         g = np.column_stack([gains, self._vertical_k * 0.5 * (gains[:, 2] + gains[:, 3])])
         noise = self.rng.standard_normal((gains.shape[0], 5)) * g

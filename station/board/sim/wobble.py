@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 from station.board.sim.sway import (
     COM_HEIGHT_M,
@@ -102,6 +101,8 @@ class _TiltFilters:
 @lru_cache(maxsize=8)
 def tilt_filters(rate_hz: float) -> _TiltFilters:
     """The sway model's filters plus the centre-of-mass filter C = dt^2 q / a."""
+    from scipy import signal  # when used: importing the sim loads no scipy
+
     f = sway_filters(rate_hz)
     b_p, a_p = f.pendulum
     b_c = np.zeros_like(b_p)
@@ -120,6 +121,8 @@ def tilt_filters(rate_hz: float) -> _TiltFilters:
 def _smoothed_jitter(jitter: tuple[np.ndarray, np.ndarray], rate_hz: float
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The sway's jitter band-pass followed by the deck's DECK_SMOOTHING_HZ low-pass."""
+    from scipy import signal  # when used: importing the sim loads no scipy
+
     b_l, a_l = signal.butter(2, min(DECK_SMOOTHING_HZ, 0.4 * rate_hz), fs=rate_hz)
     return np.polymul(jitter[0], b_l), np.polymul(jitter[1], a_l)
 
@@ -162,6 +165,8 @@ class TiltGenerator:
     def step(self, gains: np.ndarray, push_dv_mm_s: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
         """(p (n, 2) mm, c'' (n, 2) mm/s^2) for gains (n, 4): drift ML, AP, jitter ML, AP."""
+        from scipy import signal  # when used: importing the sim loads no scipy
+
         f = self.f
         noise = self.rng.standard_normal((gains.shape[0], 4)) * gains
         u, self._zi_drift = signal.lfilter(*f.drift, noise[:, :2].T, zi=self._zi_drift)

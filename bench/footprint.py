@@ -1,0 +1,471 @@
+"""The station's footprint on this machine, and as ratios that carry over to a Pi.
+
+`python bench/footprint.py [--seconds 10] [--starts 3] [--board emulator]`
+
+(`--board hx711` off a Pi: the board never opens, so this measures the web side without a
+simulator, as on a Pi with the real board, minus the driver's own work.)
+
+Starts `balance-station run --board emulator` on loopback (its own data dir, a coach API
+token and one athlete made before it starts) `--starts` times and measures:
+
+- start-up: from the process start to the first answer of `/api/health` (median);
+- memory of every station process (the web/main process, the acquisition child, the
+  multiprocessing resource tracker): RSS, PSS, USS (private pages) and what is locked
+  (mlockall), from /proc/<pid>/smaps_rollup, once the station has settled;
+- CPU of each process in CPU seconds per minute and % of one core, over `--seconds` each:
+  idle (no live client), the kiosk idle (one live client, nobody on the board), 5 and 25
+  live clients, and during a trial (an athlete steps on the emulated board and holds);
+- the time to analyse and save that trial (the station's own log line, "(N ms)");
+- in a separate Python: what the web side imports at start (RSS) and what the first trial
+  analysis adds (scipy, imported when first used).
+
+The same run measures two bare baselines, so the figures carry over to another machine (a
+Pi): an empty Python process (its RSS/PSS/USS and the time it takes to start and exit) and a
+bare 80 Hz loop (sleep to the next 1/80 s deadline, its CPU). Ratios are station / baseline.
+Prints one JSON document; the targets of issue 17 are in `targets`, and `meets` says which
+hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TRIAL = {"protocol": "baseline", "trial": "left-open-firm"}
+TARGETS = {
+    "acquisition_rss_mb": 30.0,
+    "all_processes_rss_mb": 200.0,
+    "cpu_pct_kiosk_idle": 3.0,
+    "cpu_pct_25_clients": 8.0,
+    "startup_s": 2.0,
+}
+BARE_LOOP = """
+import time
+period = 1 / 80
+due = time.monotonic()
+while True:
+    due += period
+    time.sleep(max(0.0, due - time.monotonic()))
+"""
+
+
+# -- /proc ---------------------------------------------------------------------------------------
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS, PSS, USS (private clean + dirty), locked and virtual memory of one process (MB),
+    and its thread count."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            fields[name] = int(parts[0])
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmSize:", "Threads:")):
+            name, value = line.split(":")
+            fields[name] = int(value.split()[0])
+    kb = 1024.0
+    return {
+        "rss": round(fields.get("Rss", 0) / kb, 1),
+        "pss": round(fields.get("Pss", 0) / kb, 1),
+        "uss": round((fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)) / kb, 1),
+        "locked": round(fields.get("Locked", 0) / kb, 1),
+        "virtual": round(fields.get("VmSize", 0) / kb, 1),
+        "threads": fields.get("Threads", 0),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            try:
+                kids = [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                kids = []
+            out.extend(kids)
+            todo.extend(kids)
+    return out
+
+
+def role(pid: int, main_pid: int) -> str:
+    """Which station process this is (by its command line)."""
+    if pid == main_pid:
+        return "main"
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    if "resource_tracker" in cmdline:
+        return "resource_tracker"
+    if "spawn_main" in cmdline or "multiprocessing" in cmdline:
+        return "acquisition"
+    return f"other:{pid}"
+
+
+def station_processes(main_pid: int) -> dict[str, int]:
+    return {role(pid, main_pid): pid for pid in [main_pid, *descendants(main_pid)]}
+
+
+FIRST_ANALYSIS = """
+import json
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+import station.commands.run, station.web.app
+web = rss()
+import scipy.signal, scipy.stats
+from station.analysis import pipeline
+print(json.dumps({"web_side_mb": round(web, 1), "analysis_adds_mb": round(rss() - web, 1)}))
+"""
+
+
+def first_analysis_memory() -> dict[str, float]:
+    """What the web side imports at start, and what the first trial analysis adds to it
+    (scipy, loaded when first used)."""
+    out = subprocess.run([sys.executable, "-c", FIRST_ANALYSIS], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
+
+
+# -- baselines -----------------------------------------------------------------------------------
+
+
+def bare_baselines(seconds: float) -> dict[str, Any]:
+    """An empty Python process's memory, and a bare 80 Hz loop's CPU over `seconds`."""
+    empty = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    loop = subprocess.Popen([sys.executable, "-c", BARE_LOOP])
+    try:
+        time.sleep(1.0)
+        memory = memory_mb(empty.pid)
+        cpu0, t0 = cpu_seconds(loop.pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = cpu_seconds(loop.pid) - cpu0
+        wall = time.monotonic() - t0
+    finally:
+        for proc in (empty, loop):
+            proc.kill()
+            proc.wait()
+    starts = []
+    for _ in range(3):  # start-up of an empty Python (to its exit), the start-up yardstick
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        starts.append(time.monotonic() - t0)
+    return {
+        "empty_python_start_s": round(statistics.median(starts), 3),
+        "empty_python_mb": memory,
+        "bare_80hz_loop": {"cpu_s_per_min": round(60 * cpu / wall, 3),
+                           "cpu_pct": round(100 * cpu / wall, 2)},
+    }
+
+
+# -- the station ---------------------------------------------------------------------------------
+
+
+def seed(data_dir: Path) -> tuple[str, str]:
+    """A coach API token and one athlete in a fresh data dir; (token, athlete uid)."""
+    from station.access import create_api_token, create_user
+    from station.store import open_store
+    from station.store.records import Athlete
+
+    store = open_store(data_dir, upgrade=True)
+    try:
+        create_user(store, "admin", "admin", "correct horse battery")
+        token, _ = create_api_token(store, "coach", "footprint bench")
+        athlete = store.add_athlete(Athlete(name="Foot Print", team="bench"))
+    finally:
+        store.close()
+    return token, athlete
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_station(work: Path, board: str, log_path: Path) -> tuple[subprocess.Popen, str, float]:
+    """`balance-station run` on a free port; (process, URL, seconds to the first /api/health)."""
+    port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+        env.pop(name, None)  # never talk to the systemd of the machine running this
+    url = f"http://127.0.0.1:{port}/"
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station", "run", "--board", board, "--host", "127.0.0.1",
+         "--port", str(port), "--data-dir", str(work / "data"),
+         "--config", str(work / "empty.toml")],
+        stdout=subprocess.DEVNULL, stderr=log_path.open("w"), env=env, cwd=ROOT,
+    )
+    while time.monotonic() - t0 < 60:
+        if proc.poll() is not None:
+            raise RuntimeError("the station ended:\n" + log_path.read_text()[-2000:])
+        try:
+            with urllib.request.urlopen(url + "api/health", timeout=1) as resp:
+                resp.read()
+                return proc, url, time.monotonic() - t0
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.01)
+    proc.kill()
+    raise RuntimeError("no answer from /api/health within 60 s")
+
+
+def stop_station(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def call(url: str, token: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method="GET" if body is None else "POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def wait_running(url: str, token: str, board: str, timeout: float = 30.0) -> None:
+    """Until health says the acquisition runs at rate (`--board hx711` off a Pi: until it
+    says the board cannot open, the web side's footprint without a simulator)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = call(url + "api/health", token)
+        acq = body.get("acquisition", {}) if status == 200 else {}
+        if acq.get("state") == "running" and (acq.get("achieved_rate_hz") or 0) > 60:
+            return
+        if board == "hx711" and acq.get("state") == "board_error":
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the acquisition did not reach its rate")
+
+
+class LiveClient(threading.Thread):
+    """One /api/live stream, read and thrown away (a kiosk or phone screen)."""
+
+    def __init__(self, port: int, token: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.stop = port, token, stop
+        self.bytes = 0
+        self.error: str | None = None
+        self.connected = threading.Event()
+
+    def run(self) -> None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            conn.request("GET", "/api/live", headers={"Authorization": f"Bearer {self.token}",
+                                                      "Accept": "text/event-stream"})
+            resp = conn.getresponse()
+            if resp.status != 200:
+                self.error = f"HTTP {resp.status}"
+                return
+            self.connected.set()
+            while not self.stop.is_set():
+                data = resp.read1(65536)
+                if not data:
+                    self.error = "stream ended"
+                    break
+                self.bytes += len(data)
+            conn.close()
+        except Exception as exc:  # reported in the JSON
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.connected.set()
+
+
+def cpu_window(procs: dict[str, int], seconds: float) -> dict[str, dict[str, float]]:
+    """CPU of each station process (and all together) over `seconds`."""
+    before = {name: cpu_seconds(pid) for name, pid in procs.items()}
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - t0
+    out: dict[str, dict[str, float]] = {}
+    total = 0.0
+    for name, pid in procs.items():
+        used = cpu_seconds(pid) - before[name]
+        total += used
+        out[name] = {"cpu_s_per_min": round(60 * used / wall, 3),
+                     "cpu_pct": round(100 * used / wall, 2)}
+    out["all"] = {"cpu_s_per_min": round(60 * total / wall, 3),
+                  "cpu_pct": round(100 * total / wall, 2)}
+    return out
+
+
+def with_clients(url: str, token: str, procs: dict[str, int], n: int,
+                 seconds: float) -> dict[str, Any]:
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    stop = threading.Event()
+    clients = [LiveClient(port, token, stop) for _ in range(n)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.connected.wait(10)
+    time.sleep(1.0)  # the streams settle
+    cpu = cpu_window(procs, seconds)
+    stop.set()
+    for client in clients:
+        client.join(5)
+    errors = sorted({c.error for c in clients if c.error and c.error != "stream ended"})
+    return {"clients": n, "cpu": cpu, "client_errors": errors,
+            "kb_per_client_s": round(sum(c.bytes for c in clients) / max(n, 1) / seconds / 1024,
+                                     1) if n else 0}
+
+
+def trial(url: str, token: str, athlete: str, procs: dict[str, int], seconds: float,
+          log_path: Path) -> dict[str, Any]:
+    """An athlete steps on and holds: the CPU meanwhile, then the analyse-and-save time."""
+    status, body = call(url + "api/trials/start", token, {**TRIAL, "athlete_uid": athlete})
+    if status != 201:
+        return {"error": f"trial not started: HTTP {status} {body}"}
+    call(url + "api/sim/perform", token,
+         {"action": "step_on", "params": {"stance": "left", "skill": 0.9}})
+    time.sleep(2.0)
+    cpu = cpu_window(procs, seconds)
+    deadline = time.monotonic() + 60
+    analysed_ms = None
+    while time.monotonic() < deadline:
+        found = re.findall(r"trial baseline/left-open-firm \w+, .*\((\d+) ms\)",
+                           log_path.read_text())
+        if found:
+            analysed_ms = int(found[-1])
+            break
+        time.sleep(0.5)
+    call(url + "api/sim/perform", token, {"action": "step_off", "params": {}})
+    return {"cpu": cpu, "analyse_and_save_ms": analysed_ms}
+
+
+def one_start(work: Path, board: str, token: str, athlete: str, seconds: float,
+              full: bool, run: int) -> dict[str, Any]:
+    log_path = work / f"station-{run}.log"
+    proc, url, startup_s = start_station(work, board, log_path)
+    try:
+        wait_running(url, token, board)
+        time.sleep(2.0)  # settled: the first requests and live messages are behind it
+        procs = station_processes(proc.pid)
+        out: dict[str, Any] = {"startup_s": round(startup_s, 3)}
+        if full:
+            out["idle"] = {"clients": 0, "cpu": cpu_window(procs, seconds)}
+            out["kiosk_idle"] = with_clients(url, token, procs, 1, seconds)
+            out["clients_5"] = with_clients(url, token, procs, 5, seconds)
+            out["clients_25"] = with_clients(url, token, procs, 25, seconds)
+            if board in ("sim", "emulator"):  # someone to step on the board
+                out["trial"] = trial(url, token, athlete, procs, seconds, log_path)
+        out["memory_mb"] = {name: memory_mb(pid) for name, pid in procs.items()}
+        out["memory_mb"]["all"] = {
+            key: round(sum(m[key] for m in out["memory_mb"].values()), 1)
+            for key in ("rss", "pss", "uss", "locked", "virtual", "threads")
+        }
+        granted = re.findall(r"acquisition: (.*)", log_path.read_text())
+        out["acquisition_granted"] = granted[-1] if granted else None
+        return out
+    finally:
+        stop_station(proc)
+
+
+def median_of(runs: list[dict[str, Any]], *path: str) -> float | None:
+    values = []
+    for run in runs:
+        node: Any = run
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, int | float):
+            values.append(float(node))
+    return round(statistics.median(values), 3) if values else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="each CPU window (s)")
+    parser.add_argument("--starts", type=int, default=3,
+                        help="station starts (start-up and memory each; the CPU phases once)")
+    parser.add_argument("--board", default="emulator", help="the board (default emulator)")
+    args = parser.parse_args()
+    baselines = bare_baselines(args.seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "empty.toml").write_text("# defaults only\n")
+        token, athlete = seed(work / "data")
+        runs = [one_start(work, args.board, token, athlete, args.seconds, i == 0, i)
+                for i in range(args.starts)]
+    empty = baselines["empty_python_mb"]
+    loop_pct = baselines["bare_80hz_loop"]["cpu_pct"]
+    summary: dict[str, Any] = {
+        "startup_s": median_of(runs, "startup_s"),
+        **{f"{kind}_mb": {name: median_of(runs, "memory_mb", name, kind)
+                          for name in runs[0]["memory_mb"]}
+           for kind in ("rss", "pss", "uss")},
+        "acquisition_locked_mb": median_of(runs, "memory_mb", "acquisition", "locked"),
+        "cpu_pct": {phase: runs[0][phase]["cpu"]["all"]["cpu_pct"]
+                    for phase in ("idle", "kiosk_idle", "clients_5", "clients_25", "trial")
+                    if "cpu" in runs[0].get(phase, {})},
+        "analyse_and_save_ms": runs[0].get("trial", {}).get("analyse_and_save_ms"),
+        "main_process_imports": first_analysis_memory(),
+    }
+    summary["ratios"] = {
+        "startup_over_empty_python_start": round(
+            (summary["startup_s"] or 0) / baselines["empty_python_start_s"], 1),
+        "rss_over_empty_python": {name: round(v / empty["rss"], 2)
+                                  for name, v in summary["rss_mb"].items() if v is not None},
+        "uss_over_empty_python": {name: round(v / empty["uss"], 2)
+                                  for name, v in summary["uss_mb"].items() if v is not None},
+        "cpu_over_bare_80hz_loop": {phase: round(v / loop_pct, 1) if loop_pct else None
+                                    for phase, v in summary["cpu_pct"].items()},
+    }
+    meets = {
+        "acquisition_rss_mb": (summary["rss_mb"].get("acquisition") or 1e9)
+        <= TARGETS["acquisition_rss_mb"],
+        "all_processes_rss_mb": (summary["rss_mb"].get("all") or 1e9)
+        <= TARGETS["all_processes_rss_mb"],
+        "cpu_pct_kiosk_idle": summary["cpu_pct"].get("kiosk_idle", 1e9)
+        <= TARGETS["cpu_pct_kiosk_idle"],
+        "cpu_pct_25_clients": summary["cpu_pct"].get("clients_25", 1e9)
+        <= TARGETS["cpu_pct_25_clients"],
+        "startup_s": (summary["startup_s"] or 1e9) <= TARGETS["startup_s"],
+    }
+    result = {
+        "bench": "footprint",
+        "board": args.board,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "baselines": baselines,
+        "summary": summary,
+        "targets": TARGETS,
+        "meets": meets,
+        "runs": runs,
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The simulated athlete of `--board emulator`, run in the station and fed to the emulator.
+
+The athlete's model is numpy; the acquisition process, which runs the emulated chips and
+the real driver (`station.board.fed_emulator`), must not load it. So the station runs the
+`SimEngine` here, in a thread of its own, and writes each conversion's counts into a
+`CountsFeed` a few conversions ahead of the one the emulator latched last. Athlete actions
+and scenarios are queued and take effect at the next simulated sample, as on
+`SimulatedBoard`; the lead (`LEAD_CONVERSIONS`, 0.25 s) is how much later the emulated
+chips see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any
+
+from station.board.counts_feed import CountsFeed
+from station.board.sim.athlete import normalize_action
+from station.board.sim.engine import SimEngine
+from station.board.sim.scenario import EventsLike, as_scenario
+
+log = logging.getLogger("station.board.sim")
+
+LEAD_CONVERSIONS = 20  # 250 ms at 80 SPS: the simulator's head start on the emulated chips
+WAKE_S = 0.1  # how often the thread looks at the emulator's progress (8 samples a call)
+
+
+class SimFeeder:
+    """A SimEngine filling a CountsFeed from a thread; `perform` / `run_scenario` as on
+    `SimulatedBoard` (checked now, applied at the next sample)."""
+
+    def __init__(self, feed: CountsFeed, *, seed: int | None = None, demo: bool = False,
+                 rate_hz: float = 80.0, lead: int = LEAD_CONVERSIONS) -> None:
+        self.feed = feed
+        self.engine = SimEngine(rate_hz=rate_hz, seed=seed, demo=demo, history_s=4.0)
+        self.lead = int(lead)
+        self._pending: deque[tuple[str, Any]] = deque()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.fill()
+
+    def perform(self, action: str, **params: Any) -> None:
+        """Queue an athlete action; raises SimActionError (a ValueError) if invalid."""
+        self._pending.append(("action", (action, normalize_action(action, params))))
+
+    def run_scenario(self, events: EventsLike | str) -> None:
+        """Queue a scenario whose times count from the next sample (checked now)."""
+        self._pending.append(("scenario", as_scenario(events)))
+
+    def fill(self) -> int:
+        """Apply what is queued, then simulate up to `lead` conversions past the emulator's
+        newest; how many were written."""
+        engine = self.engine
+        while self._pending:
+            what, payload = self._pending.popleft()
+            if what == "action":
+                engine.schedule(engine.next_t_s, *payload)
+            else:
+                engine.schedule_events(payload)
+        target = self.feed.wanted + self.lead
+        n = target + 1 - engine.n
+        if n <= 0:
+            return 0
+        if n > self.feed.capacity:  # far behind (the station was paused): skip ahead
+            engine.advance(n - self.feed.capacity)
+            n = self.feed.capacity
+        first = engine.n
+        for k, row in enumerate(engine.advance(n).counts.tolist(), start=first):
+            self.feed.write(k, row)
+        return n
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sim-feeder", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(WAKE_S):
+            try:
+                self.fill()
+            except Exception:  # the simulator must not take the station down
+                log.exception("the simulated athlete failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)

@@ -1,0 +1,104 @@
+"""The acquisition process carries only what reads the board (issue 17).
+
+Starts the real acquisition process on the emulator board (the simulated athlete runs in
+this process and feeds the emulated chips) and on the HX711 board (no GPIO here: it keeps
+retrying to open the chips, having imported the driver), asks it for its `sys.modules`
+and reads its /proc/<pid>/maps: no numpy, scipy, Flask, SQLAlchemy, waitress in either.
+The simulated board (`--board sim`) may load numpy, inside the simulator.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from station.acquisition.process import Acquisition, RealtimeOptions
+from station.board.spec import BoardOptions
+
+HEAVY = ("numpy", "scipy", "flask", "werkzeug", "sqlalchemy", "alembic", "waitress", "argon2")
+
+
+def child_modules(acq: Acquisition, timeout: float = 30.0) -> list[str]:
+    """The child's sys.modules, asked for through the command pipe."""
+    deadline = time.monotonic() + timeout
+    asked = 0.0
+    while time.monotonic() < deadline:
+        if time.monotonic() - asked > 1.0:
+            acq.send("modules")
+            asked = time.monotonic()
+        for message in acq.messages():
+            if message[0] == "modules":
+                return message[1]
+        time.sleep(0.05)
+    pytest.fail("the acquisition process did not list its modules")
+
+
+def heavy_in(modules: list[str]) -> list[str]:
+    return sorted({m.split(".")[0] for m in modules} & set(HEAVY))
+
+
+def mapped_heavy(pid: int) -> list[str]:
+    """Shared objects of the heavy packages mapped into the process."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return sorted({name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps})
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_emulator_child_loads_no_numpy_and_is_fed_by_the_station():
+    acq = Acquisition(BoardOptions(spec="emulator", seed=4),
+                      realtime=RealtimeOptions(sched_fifo_priority=0))
+    acq.start()
+    try:
+        wait_for(lambda: acq.stats["frames_valid"] > 40, 60, "frames from the emulated board")
+        modules = child_modules(acq)
+        assert "station.board.fed_emulator" in modules  # the emulator and driver path ...
+        assert "station.board.hx711" in modules and "gpiozero.pins.mock" in modules
+        assert not heavy_in(modules), heavy_in(modules)  # ... without the heavy packages
+        assert not mapped_heavy(acq.stats["pid"])
+        assert "station.board.sim" not in modules  # the athlete runs in the station
+        time.sleep(0.5)
+        empty = acq.read_new()
+        acq.send("perform", "step_on", {"mass_kg": 80.0})  # to the station's simulator
+        time.sleep(2.0)
+        loaded = acq.read_new()
+        empty_sum = empty.counts[empty.flags == 0].sum(axis=1).mean()
+        loaded_sum = loaded.counts[loaded.flags == 0][-20:].sum(axis=1).mean()
+        assert loaded_sum - empty_sum > 500_000  # ~785 N more on the cells (~3,400 counts/N)
+    finally:
+        acq.stop()
+
+
+def test_hx711_child_imports_the_driver_without_numpy():
+    acq = Acquisition(BoardOptions(spec="hx711"),
+                      realtime=RealtimeOptions(sched_fifo_priority=0))
+    acq.start()
+    try:
+        modules = child_modules(acq)
+        assert "station.board.hx711" in modules
+        assert not heavy_in(modules), heavy_in(modules)
+    finally:
+        acq.stop()
+
+
+def test_sim_child_may_load_numpy_inside_the_simulator():
+    """The contrast: the simulated board is the one source with numpy (and scipy) in the
+    child; still no web or database code."""
+    acq = Acquisition(BoardOptions(spec="sim", seed=4),
+                      realtime=RealtimeOptions(sched_fifo_priority=0))
+    acq.start()
+    try:
+        modules = child_modules(acq)
+        assert "station.board.sim" in modules and "numpy" in modules
+        assert not set(heavy_in(modules)) - {"numpy", "scipy"}
+    finally:
+        acq.stop()
