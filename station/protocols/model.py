@@ -34,6 +34,7 @@ TASK_INSTRUCTIONS = {
     "push": "Stay relaxed: you will get a gentle push",
     "hop": "After the countdown: one small hop, land and hold still",
     "drill": "Keep the dot inside the circle",
+    "wobble": "Keep the deck level: do not let its rim touch",
 }
 TASKS = tuple(TASK_INSTRUCTIONS)
 BESS_KIND = "bess"  # a BESS protocol counts errors on hold trials
@@ -47,10 +48,14 @@ MAX_DURATION_S = 600.0
 MAX_COUNT = 20
 MAX_REST_S = 600.0
 MAX_TARGET_RADIUS_MM = 200.0
+# A wobble trial's target zone: keep the deck's tilt inside it (the live level draws it, the
+# result's zone time measures it; docs/metrics.md section 11).
+TARGET_TILT_DEG = (1.0, 30.0)
+WOBBLE_TASK = "wobble"
 
 _TRIAL_KEYS = (
     "id", "stance", "eyes", "surface", "duration_s", "count", "rest_s", "task",
-    "instructions", "target_radius_mm",
+    "instructions", "target_radius_mm", "target_tilt_deg",
 )
 _DEFAULTABLE_KEYS = tuple(k for k in _TRIAL_KEYS if k not in ("id", "instructions"))
 _PROTOCOL_KEYS = (
@@ -66,7 +71,8 @@ class ProtocolError(ValueError):
 class TrialSpec:
     """One trial of a protocol, repeated `count` times with `rest_s` between repetitions.
 
-    target_radius_mm is the drill's target circle (None for other tasks).
+    target_radius_mm is the drill's target circle (None for other tasks); target_tilt_deg a
+    wobble trial's target zone, the tilt the deck should stay inside (None: no target).
     instructions: what the athlete reads in big type; lines separated by newlines.
     """
 
@@ -80,6 +86,7 @@ class TrialSpec:
     task: str = "hold"
     instructions: str = ""
     target_radius_mm: float | None = None
+    target_tilt_deg: float | None = None
 
     @property
     def single_leg(self) -> bool:
@@ -158,12 +165,14 @@ def default_instructions(stance: str, eyes: str, surface: str, task: str) -> str
         lines.append("Stay relaxed: you will get a gentle push")
     elif task == "drill":
         lines.append("Keep the dot inside the circle")
+    elif task == WOBBLE_TASK:
+        lines.append("Keep the deck level: do not let its rim touch")
     else:
         lines.append("Hands on hips, hold still")
     lines.append("Eyes closed" if eyes == "closed" else "Eyes open, look ahead")
     if surface == "foam":
         lines.append("On the foam pad")
-    elif surface == "wobble":
+    elif surface == "wobble" and task != WOBBLE_TASK:
         lines.append("On the wobble board")
     return "\n".join(lines)
 
@@ -240,9 +249,9 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
         if not isinstance(raw, dict):
             ctx.fail(where, "must be a table")
         spec = _parse_trial({**defaults, **raw}, ctx, where)
-        if kind == BESS_KIND and spec.task != "hold":
-            ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold trials, not on "
-                     f"{spec.task!r}")
+        if kind == BESS_KIND and spec.task not in ("hold", WOBBLE_TASK):
+            ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold (or wobble) "
+                     f"trials, not on {spec.task!r}")
         if spec.id in seen:
             ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
         seen.add(spec.id)
@@ -295,6 +304,18 @@ def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
                      f"{task!r})")
     elif task == "drill":
         ctx.fail(f"{where}.target_radius_mm", "a drill trial needs a target radius")
+    tilt: float | None = None
+    if "target_tilt_deg" in raw:
+        tilt = _number(raw["target_tilt_deg"], ctx, f"{where}.target_tilt_deg")
+        lo, hi = TARGET_TILT_DEG
+        if not lo <= tilt <= hi:
+            ctx.fail(f"{where}.target_tilt_deg", f"{tilt:g} deg is outside {lo:g}..{hi:g} deg")
+        if task != WOBBLE_TASK:
+            ctx.fail(f"{where}.target_tilt_deg", f"only wobble trials have a tilt target (task "
+                     f"is {task!r})")
+    if task == WOBBLE_TASK and surface != "wobble":
+        ctx.fail(f"{where}.surface", f"a wobble trial stands on the wobble board: set surface = "
+                 f"\"wobble\" (not {surface!r})")
     if task == "hop" and stance not in ("single-left", "single-right"):
         ctx.fail(f"{where}.stance", f"hop landings are single-leg, not {stance!r}")
     instructions = _opt_str(raw, "instructions", ctx, f"{where}.", "").strip()
@@ -303,7 +324,7 @@ def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
     return TrialSpec(
         id=trial_id, stance=stance, eyes=eyes, surface=surface, duration_s=duration,
         count=count, rest_s=rest, task=task, instructions=instructions,
-        target_radius_mm=radius,
+        target_radius_mm=radius, target_tilt_deg=tilt,
     )
 
 

@@ -55,7 +55,9 @@ class HoldEngine:
         self._result: TrialOutcome | None = None
         self._window = RunningWindow(config.steady_window_s)
         self._side = spec.stance_side  # -1 left foot, +1 right foot, 0 two feet
-        self._single = self._side != 0
+        # On a wobble board the COP is the dome's contact point, not the foot, so the
+        # single-leg "COP over the stance foot" readiness check does not apply there.
+        self._single = self._side != 0 and not on_wobble_board(spec)
         self._start_requested = False
         self._last_t = -math.inf
         self._last_valid_t: float | None = None
@@ -307,6 +309,11 @@ class HoldEngine:
     def _emit(self, out: list[Event]) -> list[Event]:
         self._events.extend(out)
         return out
+
+
+def on_wobble_board(spec: TrialSpec) -> bool:
+    """The trial stands on a wobble board (its surface, or a wobble task)."""
+    return spec.surface == "wobble" or spec.task == "wobble"
 
 
 def engine_for(
