@@ -250,8 +250,8 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
             ctx.fail(where, "must be a table")
         spec = _parse_trial({**defaults, **raw}, ctx, where)
         if kind == BESS_KIND and spec.task not in ("hold", WOBBLE_TASK):
-            ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold (or wobble) "
-                     f"trials, not on {spec.task!r}")
+            ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold trials, not on "
+                     f"{spec.task!r} (wobble trials count theirs too)")
         if spec.id in seen:
             ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
         seen.add(spec.id)
