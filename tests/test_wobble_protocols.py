@@ -78,3 +78,13 @@ def test_the_drill_reports_its_time_in_the_target_zone_live_and_at_the_end():
     assert live[-1]["in_target_pct"] == pytest.approx(pct, abs=2.0)
     # a skilled athlete on both feet keeps a 20-degree board mostly inside 5 degrees
     assert pct > 50.0
+
+
+def test_the_engine_uses_the_station_set_up_it_is_given():
+    from station.wobble import WobbleSetup, preset
+
+    spec = get_protocol("baseline").trial("left-open-wobble")
+    setup = WobbleSetup(preset("round-50-trainer"), level_mm=(3.0, 2.0), source="set-up")
+    engine = HoldEngine(spec, wobble_setup=setup)
+    assert engine._detector.setup is setup
+    assert HoldEngine(spec)._detector.setup.source == "default"
