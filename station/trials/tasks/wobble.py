@@ -89,6 +89,9 @@ class WobbleDetector(HoldDetector):
             "rim": self._rim_latched,
             "rim_contacts": self._contacts,
             "max_tilt_deg": self.setup.board.max_tilt_deg,
+            "level_mm": [self._lx, self._ly],
+            "mm_per_deg": self.setup.board.mm_per_deg,
+            "board": self.setup.board.name,
         }
         if self._target is not None:
             elapsed = (self._last_t - self._clock.start) if self._last_t is not None else 0.0

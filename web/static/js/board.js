@@ -28,6 +28,7 @@ const BoardView = (() => {
       this.trailS = opts.trailS ?? 1.5;
       this.stance = null;      // "single-left" | "single-right" | "double" | "tandem" | null
       this.target = null;      // {x_mm, y_mm, radius_mm, inside}
+      this.wobble = null;      // a wobble trial's hold.wobble: drawn as a level (level.js)
       this.trail = [];         // [t, x, y]
       this.dot = null;         // [x, y]
       this.path = null;        // full trace for replay: [[x, y], ...]
@@ -127,6 +128,8 @@ const BoardView = (() => {
       }
     }
     draw() {
+      // a wobble trial: the deck as a level (web/static/js/level.js) instead of the board
+      if (this.wobble && typeof Level !== "undefined") { Level.drawView(this); return; }
       const { ctx, canvas } = this;
       const d = this.dpr;
       if (this.follow) this.followStep();

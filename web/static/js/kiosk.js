@@ -101,6 +101,7 @@
     $("instructions").innerHTML = t.instructions.split("\n").filter(Boolean).map((l) => `<span class="line">${BS.esc(l)}</span>`).join("");
     view.stance = t.stance;
     view.target = null;
+    view.wobble = null;
     setBanner("Arming the test…", "");
     $("overlay").hidden = true;
     $("timer").innerHTML = `${BS.num(durationOverride || t.duration_s, 0)}<small> s</small>`;
@@ -180,6 +181,7 @@
       $("hold-progress").style.width = `${Math.min(100, 100 * (hold.hold_elapsed_s || 0) / total)}%`;
     }
     view.target = hold.target || null;
+    view.wobble = hold.wobble || null;  // a wobble trial: the level (level.js)
     if (["complete", "failed", "aborted"].includes(state)) {
       st.running = false;
       if (st.awaitingResult && state !== "aborted") fetchResultSoon();

@@ -115,6 +115,7 @@
     $("state-banner").className = `state-banner s-${h.state}`;
     $("timer").textContent = h.state === "countdown" && h.countdown_remaining_s !== null ? Math.ceil(h.countdown_remaining_s) : h.hold_remaining_s !== null ? `${BS.num(h.hold_remaining_s, 1)} s` : "–";
     view.target = h.target || null;
+    view.wobble = h.wobble || null;  // a wobble trial: the level (level.js)
   }
   function onResult(r) {
     const s = run.steps[run.index];
