@@ -88,3 +88,11 @@ def test_the_engine_uses_the_station_set_up_it_is_given():
     engine = HoldEngine(spec, wobble_setup=setup)
     assert engine._detector.setup is setup
     assert HoldEngine(spec)._detector.setup.source == "default"
+
+
+def test_the_live_status_is_strict_json_before_the_hold():
+    import json
+
+    engine = HoldEngine(get_protocol("wobble-drill").trial("double-wobble-5deg"))
+    text = json.dumps(engine.status(), allow_nan=False)  # the live stream refuses NaN
+    assert json.loads(text)["wobble"]["tilt_deg"] == [None, None]

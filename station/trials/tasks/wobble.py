@@ -85,7 +85,9 @@ class WobbleDetector(HoldDetector):
 
     def status(self, snapshot: dict[str, object]) -> None:
         snapshot["wobble"] = {
-            "tilt_deg": [self._tilt_ml, self._tilt_ap],
+            # null before the hold (the live message is strict JSON: no NaN)
+            "tilt_deg": ([self._tilt_ml, self._tilt_ap] if self._tilt_ml == self._tilt_ml
+                         else [None, None]),
             "rim": self._rim_latched,
             "rim_contacts": self._contacts,
             "max_tilt_deg": self.setup.board.max_tilt_deg,
