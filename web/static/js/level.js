@@ -71,9 +71,13 @@ const Level = (() => {
     // cross hairs and ring labels
     ctx.strokeStyle = "rgba(232, 238, 244, 0.25)"; ctx.lineWidth = 1 * d;
     ctx.beginPath(); ctx.moveTo(cx - R, cy); ctx.lineTo(cx + R, cy); ctx.moveTo(cx, cy - R); ctx.lineTo(cx, cy + R); ctx.stroke();
-    ctx.fillStyle = "rgba(232, 238, 244, 0.8)"; ctx.font = `${Math.max(11, R / 14) * 1}px system-ui, sans-serif`;
+    ctx.fillStyle = "rgba(232, 238, 244, 0.8)"; ctx.font = `${Math.max(11 * d, R / 13)}px system-ui, sans-serif`;
     ctx.textAlign = "left"; ctx.textBaseline = "bottom";
-    for (const z of ringDeg) ctx.fillText(`${Math.round(z * 10) / 10}°`, cx + z * perDeg * 0.707 + 2 * d, cy - z * perDeg * 0.707);
+    ringDeg.forEach((z, i) => {  // the zones up the top right, the rim's at the bottom right
+      const last = i === ringDeg.length - 1;
+      const a = last ? -Math.PI / 4 : Math.PI / 4;
+      ctx.fillText(last ? `rim ${Math.round(z * 10) / 10}°` : `${z}°`, cx + z * perDeg * Math.cos(a) + 3 * d, cy - z * perDeg * Math.sin(a) + (last ? 14 * d : 0));
+    });
     // the trial's target zone (a wobble drill)
     const target = Number.isFinite(w.target_deg) ? w.target_deg : null;
     if (target !== null) {

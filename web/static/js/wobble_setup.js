@@ -41,7 +41,7 @@
     const rows = Object.values(r.rim_checks || {}).map((c) =>
       `<tr><td>${BS.esc(c.side)}</td><td>${BS.num(c.tilt_deg, 1)}°</td><td><b>${c.residual_deg > 0 ? "+" : ""}${BS.num(c.residual_deg, 1)}°</b></td><td>${c.rim_seen ? "" : "rim not seen"}</td></tr>`).join("");
     $("wb-report").innerHTML =
-      `<p class="${r.ok ? "wb-ok" : "wb-err"}">${r.ok ? "The board checks out." : "Look at the findings below."}</p>` +
+      `<p class="${r.ok ? "wb-ok" : "wb-err"}">${!r.ok ? "Look at the findings below." : r.rims_checked ? "The board checks out." : "Level point kept."}</p>` +
       (rows ? `<table class="wb-board small"><tr><th>Rim</th><th>Tilt</th><th>Residual</th><th></th></tr>${rows}</table>` +
         `<p class="small">Profile maximum ${BS.num(r.max_tilt_deg, 1)}°; effective dome radius ${BS.num(r.effective_radius_mm, 0)} mm.</p>` : "") +
       (r.relevel_deg !== undefined ? `<p class="small">Level point found again ${BS.num(r.relevel_deg, 2)}° from the first.</p>` : "") +
@@ -70,9 +70,10 @@
     $("wb-sides").querySelectorAll("button").forEach((x) => { x.disabled = busy || !done.level; });
     renderReport(s ? s.report : (st.setups[st.active] || {}).report);
     const faults = st.session && st.session.report ? st.session.report.fault_signs : ((st.setups[st.active] || {}).report || {}).fault_signs;
-    $("wb-faults").innerHTML = Object.entries(faults || FAULTS).map(([k, v]) => `<dt>${BS.esc(k.replace("_", "-"))}</dt><dd>${BS.esc(v)}</dd>`).join("");
+    $("wb-faults").innerHTML = Object.entries(faults || FAULTS).map(([k, v]) => `<dt>${BS.esc(FAULT_NAMES[k] || k)}</dt><dd>${BS.esc(v)}</dd>`).join("");
     gauge.set({ ...gauge.w, max_tilt_deg: b.max_tilt_deg });
   }
+  const FAULT_NAMES = { slipping: "A slipping dome", soft: "A soft dome", non_spherical: "A dome that is not a sphere", level_off: "A level point taken off level" };
   // shown before the first report (the server sends the same text with every report)
   const FAULTS = {
     slipping: "the level point found again after the rim checks is not where it was",
