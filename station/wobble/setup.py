@@ -89,10 +89,10 @@ FAULT_SIGNS = {
                 "disagree; while it slides the tilt reads low. Put a thin rubber mat under "
                 "the dome.",
     "soft": "A soft dome (rubber, an air cushion) flattens under the load: the contact "
-            "spreads and moves less than R per radian, so every rim check reads short by "
-            "about the same on all sides (negative residuals, an effective radius below the "
-            "profile's) and more so with a heavier person. Use the effective radius in a "
-            "user profile.",
+            "becomes a patch the COP can move across, so the dome's effective radius is not "
+            "the profile's and changes with the load. Every rim check is off by about the "
+            "same on all sides (all long or all short), and differently for a light and a "
+            "heavy person. Use the effective radius in a user profile, or a harder dome.",
     "non_spherical": "A dome that is not a sphere (flatter on top, or oval) gives residuals "
                      "that differ by direction: front/back against left/right, or small "
                      "near level and large near the rim. The tilt is then right only where "
@@ -218,9 +218,11 @@ def setup_report(board: WobbleBoard, level: CopCapture, rims: dict[str, dict[str
         if all(abs(v) <= RESIDUAL_OK_DEG for v in residuals.values()):
             findings.append(f"the rim checks agree with the profile within {RESIDUAL_OK_DEG:g} "
                             "deg")
-        elif all(v < -RESIDUAL_OK_DEG for v in residuals.values()):
-            findings.append(f"every rim check reads short (effective radius {radius:.0f} mm, "
-                            f"profile {board.dome_radius_mm:g} mm): a soft or flatter dome, "
+        elif (all(v < -RESIDUAL_OK_DEG for v in residuals.values())
+              or all(v > RESIDUAL_OK_DEG for v in residuals.values())):
+            way = "short" if worst < 0 else "long"
+            findings.append(f"every rim check reads {way} (effective radius {radius:.0f} mm, "
+                            f"profile {board.dome_radius_mm:g} mm): a soft or flattened dome, "
                             "or the wrong profile")
         else:
             findings.append("the rim checks differ by side: see the fault signs")

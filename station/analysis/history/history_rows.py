@@ -34,6 +34,8 @@ KEY_MEASURES = {
     "landing.peak_force_bw": ("Peak landing force", "BW"),
     "perturbation.peak_excursion_mm": ("Peak excursion", "mm"),
     "perturbation.recovery_time_s": ("Recovery time", "s"),
+    "wobble.stability_index_deg.overall": ("Stability index", "°"),
+    "wobble.zone_time_pct.0-5": ("Time inside 5°", "%"),
 }
 # per score model: the measures of its result card, in order (the score comes first)
 TASK_MEASURES = {
@@ -42,14 +44,18 @@ TASK_MEASURES = {
             "time_to_failure_s"),
     "push": ("perturbation.peak_excursion_mm", "perturbation.recovery_time_s",
              "time_to_failure_s"),
+    "wobble": ("wobble.stability_index_deg.overall", "wobble.zone_time_pct.0-5",
+               "time_to_failure_s"),
 }
 # per score model: the measures charted over time, and the one left is compared with right on
 CHARTED_BY_MODEL = {
     "hold": ("score", "mean_velocity_mm_s.total", "ellipse95_area_mm2"),
     "hop": ("score", "landing.tts_cop_s", "landing.peak_force_bw"),
     "push": ("score", "perturbation.peak_excursion_mm", "perturbation.recovery_time_s"),
+    "wobble": ("score", "wobble.stability_index_deg.overall", "wobble.zone_time_pct.0-5"),
 }
-LEFT_RIGHT_MEASURE = {"hold": "mean_velocity_mm_s.total", "hop": "landing.tts_cop_s"}
+LEFT_RIGHT_MEASURE = {"hold": "mean_velocity_mm_s.total", "hop": "landing.tts_cop_s",
+                      "wobble": "wobble.stability_index_deg.overall"}
 CHARTED_MEASURES = CHARTED_BY_MODEL["hold"]  # a hold's (the team overview's asymmetry)
 HELD = "time_to_failure_s"
 STANCE_LABELS = {"single-left": "Left leg", "single-right": "Right leg", "double": "Both feet",

@@ -37,6 +37,15 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     # perturbation
     "peak_excursion_mm": False,
     "recovery_time_s": False,
+    # wobble board (docs/metrics.md section 11): less tilt is steadier; more time inside 5 deg
+    "stability_index_deg": False,
+    "wobble.zone_time_pct.0-5": True,
+    "zone_time_pct": None,  # the outer zones: neither way (time moves between them)
+    "quadrant_time_pct": None,
+    "mean_tilt_velocity_deg_s": False,
+    "max_tilt_reached_deg": False,
+    "time_to_first_rim_contact_s": True,
+    "rim_contacts": False,
     # holds and scores
     "time_to_failure_s": True,
     "hold_time_s": True,
@@ -73,6 +82,9 @@ VALUE_RANGE: dict[str, tuple[float, float]] = {
     "time_to_failure_s": _S,
     "hold_time_s": _S,
     "stability_score": (0.0, 100.0),
+    "stability_index_deg": (0.0, 45.0),
+    "zone_time_pct": (0.0, 100.0),
+    "mean_tilt_velocity_deg_s": (0.0, 1000.0),
     "score": (0.0, 100.0),  # the trial's stability score, as targets name it
 }
 
