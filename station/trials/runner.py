@@ -405,6 +405,12 @@ class TrialRunner:
         return self._spec
 
     @property
+    def current_wobble_setup(self) -> WobbleSetup | None:
+        """The wobble board and set-up of the current (or last) trial; None off a wobble board
+        or when the station has none stored (then the default preset)."""
+        return self._wobble_setup
+
+    @property
     def current_key(self) -> object:
         """Changes whenever a new trial starts (the engine object itself)."""
         return self._engine
