@@ -122,7 +122,7 @@ def condition_label(row: dict[str, Any]) -> str:
     parts = [stance, "eyes closed" if row["eyes"] == "closed" else "eyes open"]
     if row["surface"] != "firm":
         parts.append(row["surface"])
-    if task_of(row) != "hold":
+    if task_of(row) != "hold" and row["task"] not in parts:  # a wobble task on the wobble
         parts.append(row["task"])
     return ", ".join(parts)
 

@@ -25,6 +25,7 @@ from station.analysis.history.history_rows import (
     task_measures,
 )
 from station.analysis.history.store_reads import HistoryStore
+from station.analysis.history.wobble_report import wobble_section
 from station.wire import json_safe
 
 
@@ -62,4 +63,5 @@ def report_view(store: HistoryStore, athlete_uid: str,
     history = history_view(store, athlete_uid, rows)
     generated = (now or datetime.now(UTC)).isoformat(timespec="minutes")
     return json_safe({**history, "conditions": baseline_against_latest(rows),
+                      "wobble": wobble_section(rows),  # web/templates/_report_wobble.html
                       "generated": generated})
