@@ -21,6 +21,8 @@ from web_fixtures import *  # noqa: F403 (fixtures: web_store, fake_runtime, app
 from web_fixtures import PASSWORDS, FakeRuntime, login_as, make_app, send_json
 
 from station import access
+from station.board.sim.engine import default_cell_model
+from station.geometry import DEFAULT_LAYOUT, forces_from_cop
 from station.wobble import preset
 from station.wobble import stored as stored_boards
 from tests.wobble_fixtures import session
@@ -32,6 +34,8 @@ BOARD = preset("round-40-hemisphere")
 class CopRuntime(FakeRuntime):
     def __init__(self, store: Any) -> None:
         super().__init__(store)
+        self.model = default_cell_model()
+        self.rng = np.random.default_rng(3)
         self.force = np.full(1, 700.0)
         self.cop = np.zeros((1, 2))
         self._i = 0
@@ -44,13 +48,18 @@ class CopRuntime(FakeRuntime):
         self.force, self.cop, self._i = np.asarray(force), np.asarray(cop), 0
 
     def _feed(self) -> None:
+        """Raw counts of the simulated board's cells for the force at the COP being played."""
         while not self._stop.wait(0.004):
-            for _ in range(20):
-                i = min(self._i, len(self.force) - 1)
-                self.history.append(self._t, (0, 0, 0, 0), float(self.force[i]),
-                                    (float(self.cop[i, 0]), float(self.cop[i, 1])))
-                self._i += 1
-                self._t += 1.0 / RATE_HZ
+            idx = np.minimum(self._i + np.arange(20), len(self.force) - 1)
+            t = self._t + np.arange(20) / RATE_HZ
+            forces = np.array([forces_from_cop(self.force[i], self.cop[i],
+                                               DEFAULT_LAYOUT.positions) for i in idx])
+            counts = self.model.counts(forces, t, self.rng)
+            for ti, row in zip(t, counts, strict=True):
+                self.history.append(float(ti), tuple(int(c) for c in row), float("nan"),
+                                    (float("nan"), float("nan")))
+            self._i += 20
+            self._t += 20 / RATE_HZ
 
     def close(self) -> None:
         self._stop.set()
@@ -106,12 +115,12 @@ def test_the_guided_set_up_finds_the_level_point_and_keeps_it(physio, runtime, w
     assert next(b for b in saved["boards"] if b["name"] == BOARD.name)["set_up"]
 
 
-def test_the_level_step_refuses_an_empty_deck(physio, runtime):
-    runtime.play(np.full(1, 20.0), np.zeros((1, 2)))
+def test_the_level_step_refuses_an_empty_platform(physio, runtime):
+    runtime.play(np.full(1, 3.0), np.zeros((1, 2)))
     post(physio, "/api/wobble/setup")
     refused = post(physio, "/api/wobble/setup/level")
     assert refused.status_code == 409
-    assert "someone must stand on the deck" in refused.get_json()["error"]
+    assert "put the board on the platform" in refused.get_json()["error"]
     assert post(physio, "/api/wobble/setup/rim", {"side": "front"}).status_code == 409
 
 

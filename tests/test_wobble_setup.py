@@ -21,6 +21,21 @@ from tests.wobble_fixtures import session
 BOARD = preset("round-40-hemisphere")
 
 
+def test_the_empty_deck_held_level_gives_the_level_point_within_a_tenth_of_a_degree():
+    """The simulator's empty deck rests level on its dome: its weight alone (2.5 kg) puts the
+    COP on the contact, read through the cells with no minimum load (as the page does)."""
+    from station.calibration.conversion import force_and_cop
+    from tests.wobble_fixtures import SIM_CAL
+
+    run = session(stance="double", skill=0.5, duration_s=3.0, level_mm=(6.0, -4.0))
+    t = run.sim.t_s
+    quiet = (t > 0.3) & (t < 0.95)  # before the step-on at 1 s
+    got = force_and_cop(SIM_CAL, run.sim.counts[quiet], min_load_n=0.0)
+    level = level_capture(BOARD, t[quiet], got.force_n, got.cop_mm)
+    assert 20.0 < level.force_n < 30.0
+    assert math.dist(level.mean_mm, (6.0, -4.0)) < 0.1 * BOARD.mm_per_deg
+
+
 def test_the_level_point_of_a_simulated_board_is_found_within_two_degrees():
     run = session(stance="double", skill=0.8, duration_s=10.0, level_mm=(6.0, -4.0))
     t = run.sim.t_s
@@ -32,8 +47,8 @@ def test_the_level_point_of_a_simulated_board_is_found_within_two_degrees():
 
 def test_the_level_needs_someone_on_the_deck_and_the_deck_still():
     t = np.arange(200) / 80.0
-    with pytest.raises(SetupRefused, match="someone must stand on the deck"):
-        level_capture(BOARD, t, np.full(200, 30.0), np.zeros((200, 2)))
+    with pytest.raises(SetupRefused, match="put the board on the platform"):
+        level_capture(BOARD, t, np.full(200, 4.0), np.zeros((200, 2)))
     wobbling = np.column_stack([8.0 * np.sin(2 * np.pi * t), np.zeros(200)])
     with pytest.raises(SetupRefused, match="the deck moved"):
         level_capture(BOARD, t, np.full(200, 700.0), wobbling)

@@ -61,15 +61,17 @@ def test_the_set_up_page_records_the_level_point_and_reports(station, browser, s
     page = new_page(browser, PHONE, state)
     page.goto(station + "/wobble")
     assert "round-40-hemisphere" in page.locator("#wb-active-line").inner_text()
-    sim(page, "Put the wobble board on")
-    page.wait_for_timeout(300)
-    sim(page, "Step on")
-    # the live level follows the deck once someone stands on it
-    page.wait_for_function("() => Level.shown && Level.shown.totalDeg !== null", timeout=10_000)
-    page.wait_for_timeout(2500)  # weight settled
+    sim(page, "Put the wobble board on")  # the empty deck rests level on its dome
+    page.wait_for_timeout(1000)
     page.click("#btn-level")
     page.wait_for_function("() => document.querySelector('#step-level').classList.contains('done')",
                            timeout=15_000)
+    recorded = page.locator("#step-level [data-msg]").inner_text()
+    sim(page, "Step on")
+    # the live level follows the deck once someone stands on it
+    page.wait_for_function("() => Level.shown && Level.shown.totalDeg !== null", timeout=10_000)
+    page.wait_for_timeout(2500)
+    assert recorded == "Recorded.", recorded
     page.click("#btn-save")
     page.wait_for_selector("#wb-report p")
     report = page.locator("#wb-report").inner_text()

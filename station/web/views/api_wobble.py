@@ -21,6 +21,8 @@ import numpy as np
 from flask import Flask, current_app
 from werkzeug.wrappers import Response
 
+from station.calibration.conversion import force_and_cop
+from station.calibration.file import calibration_from_dict
 from station.web import auth
 from station.web.api import ApiError, Field, ok
 from station.web.context import context
@@ -140,9 +142,18 @@ def _is_sim() -> bool:
     return is_simulated(context().runtime.board_kind)
 
 
-def capture_cop(history: Any, seconds: float, *, timeout_s: float = CAPTURE_TIMEOUT_S
+def capture_cop(history: Any, calibration: dict[str, Any] | None, seconds: float, *,
+                timeout_s: float = CAPTURE_TIMEOUT_S
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t, force, COP) of the frames that arrive after this call, spanning `seconds`."""
+    """(t, force, COP) of the frames that arrive after this call, spanning `seconds`.
+
+    From the raw counts with the calibration in force (its current zero) and no minimum
+    load: the live COP is blank under the calibration's minimum (50 N), but an empty deck
+    held level (its own weight, 20-35 N on the presets) still rests on its dome's contact.
+    """
+    if calibration is None:
+        raise ApiError(409, "the station is not calibrated: calibrate the board first")
+    cal = calibration_from_dict(calibration)
     start = history.written
     began = time.monotonic()
     while True:
@@ -150,7 +161,8 @@ def capture_cop(history: Any, seconds: float, *, timeout_s: float = CAPTURE_TIME
         if new > 1:
             frames = history.latest(min(new, len(history)))
             if frames["t_s"][-1] - frames["t_s"][0] >= seconds:
-                return frames["t_s"], frames["force_n"], frames["cop_mm"]
+                got = force_and_cop(cal, frames["counts"], min_load_n=0.0)
+                return frames["t_s"], got.force_n, got.cop_mm
         waited = time.monotonic() - began
         if waited > timeout_s or (new <= 0 and waited > FIRST_FRAME_TIMEOUT_S):
             raise ApiError(409, f"the board sent {max(new, 0)} frames in {timeout_s:g} s: is "
@@ -165,7 +177,8 @@ def _capture(seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise ApiError(409, "a measurement is already running: wait for it")
         holder.capturing = True
     try:
-        return capture_cop(context().runtime.history, seconds)
+        runtime = context().runtime
+        return capture_cop(runtime.history, runtime.calibration_snapshot(), seconds)
     finally:
         with holder.lock:
             holder.capturing = False
