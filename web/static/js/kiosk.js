@@ -162,7 +162,10 @@
     const state = hold.state;
     if (hold.body_weight_n) st.bodyWeight = hold.body_weight_n;
     let text = STATES[state] || state;
-    if (state === "on_board" && item.trial.stance.startsWith("single")) {
+    // on a wobble board the station cannot see the foot lift (the COP is the dome's contact):
+    // the athlete is told while the trial gets ready and counts down too
+    const lifting = state === "on_board" || (["ready", "countdown"].includes(state) && item.trial.surface === "wobble");
+    if (lifting && item.trial.stance.startsWith("single")) {
       text = item.trial.stance === "single-left" ? "Now lift your RIGHT foot" : "Now lift your LEFT foot";
       if (!hold.body_weight_n) text = "Stand still on both feet: weighing…";
     }
