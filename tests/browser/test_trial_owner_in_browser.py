@@ -188,7 +188,12 @@ def play_trial(page, trial_id: str) -> tuple[str, str]:
     page.wait_for_selector("#step-result:not([hidden])", timeout=HOLD_S * 1000 + 30_000)
     outcome = page.locator("#res-outcome").inner_text()
     sim(page, "Step off")
-    page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
+    if "wobble" in trial_id:  # the wobble board stays on the platform: it weighs 2.5 kg
+        page.wait_for_function("() => { const kg = document.querySelector('#kg').textContent; "
+                               "return kg === '\u2013' || parseFloat(kg) < 4; }")
+        page.wait_for_timeout(1500)  # the step-off's last foot leaves
+    else:
+        page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
     return outcome, condition
 
 

@@ -88,7 +88,7 @@
     const t = item.trial;
     const stance = Facts.stanceLabel(t.stance);
     const rep = item.of > 1 ? ` (${item.rep}/${item.of})` : "";
-    const task = t.task && t.task !== "hold" ? `, ${t.task}` : "";  // a hop or a push says so
+    const task = t.task && t.task !== "hold" && t.task !== t.surface ? `, ${t.task}` : "";  // a hop or a push says so
     return `${stance}, eyes ${t.eyes}${t.surface !== "firm" ? ", " + t.surface : ""}${task}${rep}`;
   }
 
