@@ -67,3 +67,18 @@ def test_a_firm_trial_has_no_tilt():
     trial = wobble_trial()
     trial.surface, trial.task = "firm", "hold"
     assert "wobble" not in trace_view(Store(trial), "t1")
+
+
+def test_a_reanalysis_keeps_the_set_up_the_trial_was_analysed_with():
+    from station.analysis.wobble import stored_setup
+    from station.store.reanalysis import _wobble_setup
+
+    trial = wobble_trial()
+    trial.metrics["wobble"]["level_mm"] = [4.0, -2.0]
+    trial.metrics["wobble"]["setup"] = "set-up"
+    setup = _wobble_setup(trial)
+    assert setup.level_mm == (4.0, -2.0) and setup.source == "set-up"
+    assert setup.board.name == "round-40-hemisphere"
+    assert stored_setup(None).source == "default"
+    trial.surface, trial.task = "firm", "hold"
+    assert _wobble_setup(trial) is None

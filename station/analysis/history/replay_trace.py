@@ -49,18 +49,11 @@ def wobble_trace(metrics: dict[str, Any] | None, t_s: np.ndarray, force_n: np.nd
                  cop_mm: np.ndarray, at_s: np.ndarray) -> dict[str, Any]:
     """The deck's tilt (deg, ML and AP) at the trace's times, the rim's state and the board's
     maximum; {"problem": ...} when the trial's wobble analysis cannot be redone."""
-    from station.analysis.wobble import analyze_wobble
-    from station.wobble import BoardProfileError, WobbleSetup, board_from_dict, default_setup
+    from station.analysis.wobble import analyze_wobble, stored_setup
+    from station.wobble import BoardProfileError
 
-    stored = (metrics or {}).get("wobble") or {}
     try:
-        if isinstance(stored.get("board"), dict) and "level_mm" in stored:
-            board = board_from_dict(dict(stored["board"]), "the trial's board")
-            x, y = stored["level_mm"]
-            setup = WobbleSetup(board, level_mm=(float(x), float(y)),
-                                deck_tared=bool(stored.get("deck_tared")))
-        else:
-            setup = default_setup()
+        setup = stored_setup((metrics or {}).get("wobble"))
         result = analyze_wobble(t_s, force_n, cop_mm, setup)
     except (BoardProfileError, ValueError) as exc:
         return {"problem": f"no tilt for the replay: {exc}"}
