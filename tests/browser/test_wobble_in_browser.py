@@ -123,5 +123,7 @@ def test_a_live_wobble_hold_shows_the_deck_as_a_level(station, browser, state, v
     assert shown["rings"][:3] == [5, 10, 15] and shown["rings"][-1] == pytest.approx(17.5, 0.01)
     assert shown["target"] == 5 and shown["totalDeg"] is not None and shown["totalDeg"] < 17.5
     assert shown["digitsPx"] >= min_digits_px, shown  # readable from the board
+    print(name, "digits", round(shown["digitsPx"]), "px, level radius",
+          round(shown["radiusPx"]), "px")
     assert not page.errors, page.errors
     page.context.close()
