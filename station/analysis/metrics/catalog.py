@@ -84,7 +84,12 @@ VALUE_RANGE: dict[str, tuple[float, float]] = {
     "stability_score": (0.0, 100.0),
     "stability_index_deg": (0.0, 45.0),
     "zone_time_pct": (0.0, 100.0),
+    "wobble.zone_time_pct.0-5": (0.0, 100.0),
+    "quadrant_time_pct": (0.0, 100.0),
     "mean_tilt_velocity_deg_s": (0.0, 1000.0),
+    "max_tilt_reached_deg": (0.0, 90.0),
+    "time_to_first_rim_contact_s": _S,
+    "rim_contacts": (0.0, 600.0),  # a count per trial, or seconds of a <= 600 s trial
     "score": (0.0, 100.0),  # the trial's stability score, as targets name it
 }
 
