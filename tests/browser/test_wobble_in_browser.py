@@ -127,3 +127,14 @@ def test_a_live_wobble_hold_shows_the_deck_as_a_level(station, browser, state, v
           round(shown["radiusPx"]), "px")
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_the_physio_page_links_the_wobble_board_page(station, browser, state):
+    page = new_page(browser, PHONE, state)
+    page.goto(station + "/physio")
+    assert no_horizontal_overflow(page)
+    shot(page, "wobble-phone-physio-link", full_page=False)
+    page.click("#p-wobble")
+    page.wait_for_url("**/wobble")
+    assert not page.errors, page.errors
+    page.context.close()
