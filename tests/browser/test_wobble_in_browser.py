@@ -138,3 +138,30 @@ def test_the_physio_page_links_the_wobble_board_page(station, browser, state):
     page.wait_for_url("**/wobble")
     assert not page.errors, page.errors
     page.context.close()
+
+
+def test_a_rim_contact_flashes_the_level(station, browser, state):
+    page = new_page(browser, TABLET, state)
+    page.goto(f"{station}/kiosk?duration_s=30&from=left-wobble-5deg")
+    page.get_by_role("button", name=re.compile(ATHLETE)).click()
+    page.get_by_role("button", name=re.compile("Wobble drill")).click()
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    sim(page, "Step on")
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent.includes('lift your RIGHT')")
+    sim(page, "Lift right foot")
+    page.wait_for_function(
+        "() => document.querySelector('#state-banner').textContent.includes('Hold')",
+        timeout=30_000)
+    for _ in range(5):  # on one leg, losing control: the deck goes to its rim
+        sim(page, "Sway more")
+    page.wait_for_function("() => Level.flashes > 0", timeout=30_000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "wobble-kiosk-rim-flash", full_page=False)
+    page.wait_for_selector("#step-result:not([hidden])", timeout=40_000)
+    outcome = page.locator("#res-outcome").inner_text().lower()
+    assert "rim" in outcome, outcome
+    sim(page, "Step off")
+    assert not page.errors, page.errors
+    page.context.close()

@@ -7,7 +7,8 @@
 // `wobble` set (board.js hands its draw over: `view.wobble = hold.wobble`, the live status of a
 // wobble trial, docs/live-messages.md), and by `new Level.Gauge(canvas)` (the set-up page: a
 // BoardView of its own with the tilt given). Tilt arrives at the status rate (~20/s) and is eased to the display rate.
-// Level.shown holds what the last draw showed, in CSS px (browser tests).
+// Level.shown holds what the last draw showed, in CSS px, and Level.flashes counts the rim
+// flashes started (browser tests).
 "use strict";
 const Level = (() => {
   const ZONES_DEG = [5, 10, 15, 20];
@@ -46,7 +47,10 @@ const Level = (() => {
     } else {
       st.tilt = null;
     }
-    if (w.rim || (st.contacts !== null && (w.rim_contacts || 0) > st.contacts)) st.flashUntil = now + FLASH_S;
+    if (w.rim || (st.contacts !== null && (w.rim_contacts || 0) > st.contacts)) {
+      if (now >= st.flashUntil) Level.flashes += 1;  // a new flash (tests count them)
+      st.flashUntil = now + FLASH_S;
+    }
     st.contacts = w.rim_contacts || 0;
     const flashing = now < st.flashUntil;
 
@@ -86,11 +90,14 @@ const Level = (() => {
       ctx.setLineDash([10 * d, 6 * d]); ctx.stroke(); ctx.setLineDash([]);
     }
     // the dot: where the deck dips, clamped to the rim ring
-    let dotPx = null, total = null;
+    // past the maximum the COP has jumped towards the rim: the deck itself rests at the maximum
+    let dotPx = null, total = null, tilt = null;
     if (st.tilt) {
-      total = Math.hypot(st.tilt[0], st.tilt[1]);
-      const k = total > maxDeg ? maxDeg / total : 1;
-      const x = cx + st.tilt[0] * k * perDeg, y = cy - st.tilt[1] * k * perDeg;
+      const raw = Math.hypot(st.tilt[0], st.tilt[1]);
+      const k = raw > maxDeg ? maxDeg / raw : 1;
+      tilt = [st.tilt[0] * k, st.tilt[1] * k];
+      total = Math.min(raw, maxDeg);
+      const x = cx + tilt[0] * perDeg, y = cy - tilt[1] * perDeg;
       const r = Math.max(9 * d, R * 0.085);
       ctx.fillStyle = "#ffffff"; ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
       ctx.fillStyle = flashing ? "#f05050" : total <= ringDeg[0] ? "#3ecf8e" : "#f5a524";
@@ -110,20 +117,20 @@ const Level = (() => {
     ctx.textAlign = "center"; ctx.textBaseline = "alphabetic";
     const bigY = wide ? cy + big * 0.2 : top + big * 0.9;
     ctx.fillStyle = flashing ? "#ff8a8a" : total !== null && total <= ringDeg[0] ? "#b8f5d6" : "#ffffff";
-    ctx.font = `700 ${big}px system-ui, sans-serif`;
+    ctx.font = `700 ${flashing ? big * 0.75 : big}px system-ui, sans-serif`;  // "RIM" is wider
     ctx.fillText(flashing ? "RIM" : total === null ? "–" : `${Math.round(total)}°`, tx, bigY);
     const small = Math.max(12 * d, big * 0.2);
     ctx.font = `${small}px system-ui, sans-serif`; ctx.fillStyle = "#cfd9e3";
     const lines = [];
-    if (st.tilt) {
+    if (tilt) {
       lines.push(`${total.toFixed(1)}° tilt`);
-      lines.push(`${Math.abs(st.tilt[0]).toFixed(1)}° ${side(st.tilt[0], "ml")}`.trim() + ` · ${Math.abs(st.tilt[1]).toFixed(1)}° ${side(st.tilt[1], "ap")}`.trimEnd());
+      lines.push(`${Math.abs(tilt[0]).toFixed(1)}° ${side(tilt[0], "ml")}`.trim() + ` · ${Math.abs(tilt[1]).toFixed(1)}° ${side(tilt[1], "ap")}`.trimEnd());
     }
     if (target !== null && Number.isFinite(w.in_target_pct)) lines.push(`${Math.round(w.in_target_pct)}% inside ${target}°`);
     if (w.rim_contacts) lines.push(`rim touched ${w.rim_contacts}×`);
     lines.forEach((line, i) => ctx.fillText(line, tx, bigY + small * (1.5 + 1.3 * i)));
     const shown = {
-      tiltDeg: st.tilt ? [...st.tilt] : null, totalDeg: total, dotPx, radiusPx: R / d,
+      tiltDeg: tilt, totalDeg: total, dotPx, radiusPx: R / d,
       digitsPx: big / d, rings: ringDeg, flashing, target,
     };
     Level.shown = shown;
@@ -159,5 +166,5 @@ const Level = (() => {
     return [(copMm[0] - levelMm[0]) / mmPerDeg, (copMm[1] - levelMm[1]) / mmPerDeg];
   }
 
-  return { Gauge, drawView, draw, rings, tiltFrom, ZONES_DEG, shown: null };
+  return { Gauge, drawView, draw, rings, tiltFrom, ZONES_DEG, shown: null, flashes: 0 };
 })();
