@@ -4,8 +4,9 @@ Not a timing benchmark: it measures the figures quoted in docs/metrics.md sectio
 
 1. Tilt: simulated wobble holds on every preset board (dome and rocker), double- and single-leg,
    skills 0.3 / 0.6 / 0.9, eyes open and closed, through the cells and calibration/sim-board.json.
-   Each run does the guided set-up first (the empty deck held level for 2 s: the mean COP is the
-   level point, plus a spirit-level error of SPIRIT_LEVEL_DEG per axis), the athlete steps on at
+   Each run does the guided set-up first (the empty deck held level for 2 s, the set-up page's
+   level step `level_capture`: the mean COP is the level point, plus a spirit-level error of
+   SPIRIT_LEVEL_DEG per axis), the athlete steps on at
    2.5 s, the hold is 5-35 s. The error is |estimated - true tilt| (vector, degrees) while the
    dome alone touches, for the recording analysed from the step-on (`balance-station analyze`)
    and from the hold start only (the trial pipeline's frames); and, for scale, without the
@@ -42,6 +43,7 @@ from station.trials.tasks.base import HoldClock
 from station.trials.thresholds import HoldConfig
 from station.trials.window import RunningWindow
 from station.wobble import WobbleSetup, presets
+from station.wobble.setup import level_capture
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE_HZ = 80.0
@@ -68,9 +70,11 @@ def run(board_name: str, stance: str, skill: float, eyes: str, seed: int, *,
     cal = CAL
     _, total, cop = force_and_cop(cal, sim.counts)
     quiet = (sim.t_s >= SETUP_S[0]) & (sim.t_s < SETUP_S[1])
-    _, _, cop_empty = force_and_cop(cal, sim.counts[quiet], min_load_n=0.0)
+    empty = force_and_cop(cal, sim.counts[quiet], min_load_n=0.0)
+    # the station's own level step (station.wobble.setup.level_capture, as the /wobble page)
+    level = level_capture(board, sim.t_s[quiet], empty.force_n, empty.cop_mm).mean_mm
     spirit = rng.normal(0.0, SPIRIT_LEVEL_DEG, 2) * board.mm_per_deg
-    setup = WobbleSetup(board, level_mm=tuple(cop_empty.mean(axis=0) + spirit))
+    setup = WobbleSetup(board, level_mm=tuple(np.asarray(level) + spirit))
     return {"sim": sim, "total": total, "cop": cop, "setup": setup}
 
 

@@ -223,7 +223,7 @@ def test_every_protocols_hold_status_is_documented():
                 assert engine.state is State.HOLDING
                 check(engine, f"{protocol.id}/{spec.id} holding")
     check(HoldEngine(TrialSpec(id="hop", stance="single-left", eyes="open", task="hop")), "hop")
-    # no protocol file names the wobble task yet (issue 14, phase 2): its status, from code
+    # the wobble task (the baseline battery and the wobble drill name it too), from code
     check(HoldEngine(TrialSpec(id="wob", stance="double", surface="wobble", task="wobble")),
           "wobble")
     assert seen == hold_rows.keys()  # every documented key occurs

@@ -62,6 +62,14 @@ def valid_bodies() -> dict[tuple[str, str], Any]:
         ("post", "/api/athletes/{uid}/training/stage"): {"stage": "single-firm-20",
                                                          "reason": "ready for one leg"},
         ("post", "/api/athletes/{uid}/training/log"): {"soreness": 2, "relief": 7},
+        ("post", "/api/wobble/boards"): {"name": "test-board", "dome_radius_mm": 120,
+                                         "deck_diameter_mm": 450, "rim_height_mm": 70,
+                                         "mass_kg": 3},
+        ("post", "/api/wobble/active"): {"name": "round-40-hemisphere"},
+        ("post", "/api/wobble/setup"): {},
+        ("post", "/api/wobble/setup/level"): {},
+        ("post", "/api/wobble/setup/rim"): {"side": "front"},
+        ("post", "/api/wobble/setup/save"): {},
     }
 
 
@@ -71,6 +79,7 @@ def concrete(ep: ApiRoute, ids: dict[str, str]) -> str:
         kind = path.split("/")[2]  # athletes, sessions, targets, trials, tokens...
         path = path.replace("{uid}", ids[kind])
     path = path.replace("{index}", "0")  # /api/calibration/placements/{index}
+    path = path.replace("{name}", "test-board")  # /api/wobble/boards/{name}: the one added
     return path.replace("{trial_uid}", ids["trials"]).replace("{username}", ids["users"])
 
 
@@ -145,7 +154,8 @@ def test_each_endpoint_allows_exactly_the_roles_with_its_capability(
     # the allowed calls did their job (not merely "not refused")
     for method, path, status, verdict, _ in outcomes:
         if verdict == "allow" and path not in ("/api/trials/current/start", "/api/sim/perform"):
-            if path.startswith("/api/calibration/") and status in (404, 409):
+            if path.startswith(("/api/calibration/", "/api/wobble/setup/")) and status in (
+                    404, 409):
                 continue  # the fake runtime's board sends no frames: the steps are refused
             assert status in (200, 201), (method, path, status)
 

@@ -136,11 +136,13 @@ def test_kiosk_and_physio_show_the_same_panel_whose_actions_the_simulator_accept
     physio = _sim_buttons(client.get("/physio").get_data(as_text=True))
     assert kiosk == physio
     assert {a for a, _, _ in kiosk} == {"step_on", "lift_foot", "touch_down", "put_foot_down",
-                                        "step_off", "hop", "push", "set_condition", "play_game"}
+                                        "step_off", "hop", "push", "set_condition", "play_game",
+                                        "place_wobble_board", "remove_wobble_board"}
     # every task a protocol asks for can be played (a hold and the target drill, which is
-    # steered by standing, need no action of their own; "Play the game" plays the games)
+    # steered by standing, need no action of their own; "Play the game" plays the games; a
+    # wobble hold's step-on puts the board on)
     tasks = {spec.task for p in load_protocols().values() for spec in p.trials}
-    assert tasks - {"hold", "drill", *GAME_TASKS} <= {a for a, _, _ in kiosk}, tasks
+    assert tasks - {"hold", "drill", "wobble", *GAME_TASKS} <= {a for a, _, _ in kiosk}, tasks
     assert {p.get("sway") for a, p, _ in kiosk if a == "set_condition"} == {"more", "less"}
     for action, params, _ in kiosk:
         if action == "play_game":

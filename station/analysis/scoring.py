@@ -13,13 +13,18 @@ a push by the reaction to it. v1 scored every task like a hold; holds score as i
    - hop: time to stabilization of the COP (0.5), of the vertical force (0.25) and the peak
      landing force in body weights (0.25); a landing not stable within the 3 s window, or
      none found, scores 0 on that component;
-   - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0.
+   - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0;
    - the biofeedback games (docs/metrics.md, the games' sections), each by its own measures:
      weight_shift by RMS tracking error (0.5) and % time in the band (0.5); limits_of_stability
      by mean maximum excursion % (0.3), directional control % (0.3), reaction time (0.2) and
      movement velocity (0.2); maze by % targets reached (0.5) and time per target (0.5);
      toe_taps by % of the expected taps (0.4), the intervals' CV (0.3) and lost control (0.3).
      A measure where higher is better has good > poor: the same formula counts it upwards.
+   - push: peak COP excursion (0.5) and recovery time (0.5); not recovered scores 0;
+   - wobble (a hold on a wobble board): the overall stability index (RMS tilt, degrees; 0.5)
+     and the % time inside 5 degrees (0.5; higher is better, so its log scale runs the other
+     way: 100 * clip(ln(x / poor) / ln(good / poor), 0, 1)); the anchors depend on the stance
+     and the eyes (WOBBLE_ANCHORS).
 2. measure score = weighted mean of the components.
 3. hold share = 1 for a completed trial, else time_to_failure_s / duration_s (clipped 0..1).
 4. total = hold share * measure score. A trial failed at half time scores at most 50.
@@ -131,6 +136,11 @@ MDC_TABLE: tuple[MDC, ...] = (
     MDC("taps_pct", 10.0, False, "all", "assumption: 10 points of the beat", True),
     MDC("interval_cv", 0.08, False, "all", "assumption: 0.08 of rhythm variability", True),
     MDC("lost_control", 2.0, False, "all", "assumption: two losses of control", True),
+    MDC("wobble.stability_index_deg.overall", 1.0, False, "all",
+        "assumption: 1 deg of stability index (Biodex test-retest SEMs are a few tenths of a "
+        "degree on a platform; a free board varies more)", True),
+    MDC("wobble.zone_time_pct.0-5", 15.0, False, "all",
+        "assumption: 15 percentage points of time inside 5 deg", True),
 )
 
 
@@ -168,16 +178,31 @@ TASK_ANCHORS: dict[str, dict[str, tuple[float, float, float]]] = {
         "toe_taps.lost_control": (0.3, 0.5, 5.0),
     },
 }
+# Wobble trials: measure key -> (weight, {stance family: (good, poor)}), eyes open; eyes
+# closed multiply the index's anchors by WOBBLE_EYES_CLOSED[0] and the zone time's by [1].
+# ASSUMPTIONS (docs/metrics.md section 11, "Scoring"): Biodex stability indices of healthy
+# adults on a stable-to-moderate platform are ~1-3 deg double-leg and ~2-5 deg single-leg; a
+# free wobble board is less stable than those settings, so "good" sits at their upper end and
+# "poor" at 4x it, close to the rim of a 15-20 deg board. Zone time: a steady athlete keeps a
+# free board inside 5 deg most of the time; under ~40 % (double) it is mostly out.
+WOBBLE_ANCHORS: dict[str, tuple[float, dict[str, tuple[float, float]]]] = {
+    "wobble.stability_index_deg.overall": (0.5, {"double": (2.0, 8.0), "tandem": (2.5, 10.0),
+                                                 "single": (3.0, 12.0)}),
+    "wobble.zone_time_pct.0-5": (0.5, {"double": (95.0, 40.0), "tandem": (90.0, 30.0),
+                                       "single": (85.0, 25.0)}),
+}
+WOBBLE_EYES_CLOSED = (1.4, 0.8)
 # Which model scores a task (tasks not named here are scored as a hold).
 SCORE_MODELS = {"hold": "hold", "bess": "hold", "drill": "hold", "hop": "hop", "push": "push",
                 "weight_shift": "weight_shift", "limits_of_stability": "limits_of_stability",
-                "maze": "maze", "toe_taps": "toe_taps"}
+                "maze": "maze", "toe_taps": "toe_taps", "wobble": "wobble"}
 # What the pages call each model's score.
 SCORE_LABELS = {"hold": "stability score", "hop": "landing score", "push": "push-recovery score",
                 "weight_shift": "tracking score", "limits_of_stability": "limits score",
-                "maze": "maze score", "toe_taps": "toe-tap score"}
+                "maze": "maze score", "toe_taps": "toe-tap score", "wobble": "wobble score"}
 # Why a task component has no value, as the breakdown says it.
 _MISSING_NOTES = {
+    "wobble": "no tilt trace (the wobble analysis failed or was too short): scores 0",
     "landing": "no landing found, or not stable within the 3 s window: scores 0",
     "perturbation": "no push seen, or not recovered before the end: scores 0",
     "limits_of_stability": "no direction reached: scores 0",
@@ -187,7 +212,7 @@ _MISSING_NOTES = {
 
 
 def score_model(task: str | None) -> str:
-    """The model that scores `task`: "hold", "hop", "push" or a game's own."""
+    """The model that scores `task`: "hold", "hop", "push", "wobble" or a game's own."""
     return SCORE_MODELS.get(task or "hold", "hold")
 
 
@@ -245,11 +270,24 @@ def anchors_for(measure: str, condition: Mapping[str, Any] | object) -> tuple[fl
 
 
 def log_scale_score(value: float, good: float, poor: float) -> float:
-    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher, or
-    higher ones when good > poor (a share in %, a speed)."""
+    """100 * clip(ln(poor / value) / ln(poor / good), 0, 1); lower values score higher.
+
+    With good > poor (a measure where higher is better, the wobble's zone time) the same
+    formula runs the other way: 100 at or above good, 0 at or below poor."""
     if value <= 0:
-        return 100.0 if good < poor else 0.0
+        return 0.0 if good > poor else 100.0
     return 100.0 * min(max(math.log(poor / value) / math.log(poor / good), 0.0), 1.0)
+
+
+def wobble_anchors(measure: str, condition: Mapping[str, Any] | object) -> tuple[float, float]:
+    """(good, poor) of a wobble component for a condition (stance family, eyes)."""
+    cond = _normalise_condition(condition)
+    _, by_stance = WOBBLE_ANCHORS[measure]
+    good, poor = by_stance[cond["stance"]]
+    if cond["eyes"] == "closed":
+        k = WOBBLE_EYES_CLOSED[0 if "stability_index" in measure else 1]
+        good, poor = good * k, poor * k
+    return good, poor
 
 
 @dataclass(frozen=True)
@@ -303,6 +341,8 @@ def _components(model: str, flat: dict[str, Any],
     """The model's components, each scored on its log scale (0 without a value)."""
     if model == "hold":
         specs = [(m, w, *anchors_for(m, cond)) for m, (w, _, _) in BASE_ANCHORS.items()]
+    elif model == "wobble":
+        specs = [(m, w, *wobble_anchors(m, cond)) for m, (w, _) in WOBBLE_ANCHORS.items()]
     else:
         specs = [(m, w, good, poor) for m, (w, good, poor) in TASK_ANCHORS[model].items()]
     components = []

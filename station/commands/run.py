@@ -33,6 +33,7 @@ from station.trials.runner import TrialRunner
 from station.trials.saver import store_saver
 from station.trials.spool import DiskSpace, TrialSpool
 from station.trials.thresholds import HoldConfig
+from station.wobble import stored as stored_wobble
 
 log = logging.getLogger("station")
 
@@ -130,6 +131,7 @@ def handle(args: argparse.Namespace) -> int:
         clock_synced=lambda: wall_clock_status().synced is not False,
         start_checks=(runtime.source_problem, disk.refusal),
         spool=spool.put,
+        wobble_setup=lambda: stored_wobble.active_setup(store),  # the /wobble page's
     )
     runtime.subscribe(runner)
     runtime.when_source_lost(runner.source_lost)  # the board stopped answering: abort

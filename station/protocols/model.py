@@ -40,6 +40,7 @@ TASK_INSTRUCTIONS = {
     "limits_of_stability": "Lean towards each target, heels and toes down, then come back",
     "maze": "Steer the dot into each target in turn",
     "toe_taps": "Tap the free foot's toes in front, to the beat",
+    "wobble": "Keep the deck level: do not let its rim touch",
 }
 # Two-footed games: the COP is steered by leaning on both feet; toe taps are single-leg.
 DOUBLE_STANCE_GAMES = ("weight_shift", "limits_of_stability", "maze")
@@ -55,10 +56,14 @@ MAX_DURATION_S = 600.0
 MAX_COUNT = 20
 MAX_REST_S = 600.0
 MAX_TARGET_RADIUS_MM = 200.0
+# A wobble trial's target zone: keep the deck's tilt inside it (the live level draws it, the
+# result's zone time measures it; docs/metrics.md section 11).
+TARGET_TILT_DEG = (1.0, 30.0)
+WOBBLE_TASK = "wobble"
 
 _TRIAL_KEYS = (
     "id", "stance", "eyes", "surface", "duration_s", "count", "rest_s", "task",
-    "instructions", "target_radius_mm", "game",
+    "instructions", "target_radius_mm", "target_tilt_deg", "game",
 )
 _DEFAULTABLE_KEYS = tuple(k for k in _TRIAL_KEYS if k not in ("id", "instructions"))
 _PROTOCOL_KEYS = (
@@ -74,7 +79,8 @@ class ProtocolError(ValueError):
 class TrialSpec:
     """One trial of a protocol, repeated `count` times with `rest_s` between repetitions.
 
-    target_radius_mm is the drill's target circle (None for other tasks).
+    target_radius_mm is the drill's target circle (None for other tasks); target_tilt_deg a
+    wobble trial's target zone, the tilt the deck should stay inside (None: no target).
     game: the numbers of a biofeedback game (station.protocols.games.GameSpec; None for the
     other tasks, and for a drill until the athlete's envelope scales its circle).
     instructions: what the athlete reads in big type; lines separated by newlines.
@@ -90,6 +96,7 @@ class TrialSpec:
     task: str = "hold"
     instructions: str = ""
     target_radius_mm: float | None = None
+    target_tilt_deg: float | None = None
     game: GameSpec | None = None
 
     def __post_init__(self) -> None:
@@ -188,7 +195,7 @@ def default_instructions(stance: str, eyes: str, surface: str, task: str) -> str
     lines.append("Eyes closed" if eyes == "closed" else "Eyes open, look ahead")
     if surface == "foam":
         lines.append("On the foam pad")
-    elif surface == "wobble":
+    elif surface == "wobble" and task != WOBBLE_TASK:
         lines.append("On the wobble board")
     return "\n".join(lines)
 
@@ -265,9 +272,9 @@ def parse_protocol(data: dict[str, Any], source: str = "<protocol>") -> Protocol
         if not isinstance(raw, dict):
             ctx.fail(where, "must be a table")
         spec = _parse_trial({**defaults, **raw}, ctx, where)
-        if kind == BESS_KIND and spec.task != "hold":
+        if kind == BESS_KIND and spec.task not in ("hold", WOBBLE_TASK):
             ctx.fail(f"{where}.task", f"a BESS protocol counts errors on hold trials, not on "
-                     f"{spec.task!r}")
+                     f"{spec.task!r} (wobble trials count theirs too)")
         if spec.id in seen:
             ctx.fail(f"{where}.id", f"{spec.id!r} is used twice")
         seen.add(spec.id)
@@ -320,6 +327,18 @@ def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
                      f"{task!r})")
     elif task == "drill":
         ctx.fail(f"{where}.target_radius_mm", "a drill trial needs a target radius")
+    tilt: float | None = None
+    if "target_tilt_deg" in raw:
+        tilt = _number(raw["target_tilt_deg"], ctx, f"{where}.target_tilt_deg")
+        lo, hi = TARGET_TILT_DEG
+        if not lo <= tilt <= hi:
+            ctx.fail(f"{where}.target_tilt_deg", f"{tilt:g} deg is outside {lo:g}..{hi:g} deg")
+        if task != WOBBLE_TASK:
+            ctx.fail(f"{where}.target_tilt_deg", f"only wobble trials have a tilt target (task "
+                     f"is {task!r})")
+    if task == WOBBLE_TASK and surface != "wobble":
+        ctx.fail(f"{where}.surface", f"a wobble trial stands on the wobble board: set surface = "
+                 f"\"wobble\" (not {surface!r})")
     if task == "hop" and stance not in ("single-left", "single-right"):
         ctx.fail(f"{where}.stance", f"hop landings are single-leg, not {stance!r}")
     game = _parse_game(raw, task, stance, duration, ctx, where)
@@ -329,7 +348,7 @@ def _parse_trial(raw: dict[str, Any], ctx: _Ctx, where: str) -> TrialSpec:
     return TrialSpec(
         id=trial_id, stance=stance, eyes=eyes, surface=surface, duration_s=duration,
         count=count, rest_s=rest, task=task, instructions=instructions,
-        target_radius_mm=radius, game=game,
+        target_radius_mm=radius, target_tilt_deg=tilt, game=game,
     )
 
 

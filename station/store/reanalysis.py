@@ -55,8 +55,19 @@ def default_analyze(trial: TrialRecord) -> tuple[dict[str, Any] | None, float | 
         perturbation_onsets_s=trial.perturbation_onsets_s or (),
         cell_dt_ns=None if raw.cell_dt_ns is None else raw.cell_dt_ns[valid],
         game=(trial.spec or {}).get("game"),
+        wobble_setup=_wobble_setup(trial),
     )
     return metrics, score, version
+
+
+def _wobble_setup(trial: TrialRecord) -> Any:
+    """A wobble trial is analysed again with the board and level point it was analysed with
+    (its stored metrics), not today's; None for other trials."""
+    if trial.surface != "wobble" and trial.task != "wobble":
+        return None
+    from station.analysis.wobble import stored_setup
+
+    return stored_setup((trial.metrics or {}).get("wobble"))
 
 
 def reanalyze(

@@ -4,7 +4,9 @@ On the simulated board nobody stands on the platform, so something must
 play the athlete: `SimAutopilot.tick()` watches the running trial's state and
 asks the simulator for what a real athlete would do next (step on, lift the
 free foot, hop or wait for the push, play the biofeedback game on its targets, sometimes
-lose balance, step off).
+lose balance, step off). For a wobble trial it first puts the station's wobble board on the
+platform (the simulator's `place_wobble_board`: a board that really rolls, so the COP is its
+dome's contact) and takes it off for any other.
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
 forever, so the station shows live data and fills its history by itself; it
 gives way at once to a person starting a trial, and waits until nobody has
@@ -35,6 +37,7 @@ from station.trials.demo_history import (
 )
 from station.trials.events import TERMINAL_STATES, State
 from station.trials.runner import TrialError, TrialRequest, TrialRunner
+from station.wobble import DEFAULT_BOARD
 
 log = logging.getLogger("station.demo")
 
@@ -108,7 +111,14 @@ class SimAutopilot:
         play = self.play
         assert play is not None
         state = status["state"]
+        wobble = spec.surface == "wobble" or spec.task == "wobble"
         if state == "empty":
+            if wobble:
+                setup = self.runner.current_wobble_setup
+                board = setup.board if setup is not None else DEFAULT_BOARD
+                self._once("board", "place_wobble_board", board=board)
+            else:
+                self._once("board", "remove_wobble_board")  # skipped when none is on
             self._once("step_on", "step_on", mass_kg=play.mass_kg, stance="double",
                        surface=spec.surface, skill=play.skill, eyes=spec.eyes)
         elif state == "on_board" and spec.stance in OTHER_SIDE:
@@ -125,7 +135,9 @@ class SimAutopilot:
                 self._once("game", "play_game", task=spec.task, game=game.to_json(),
                            skill=play.skill, elapsed_s=elapsed, duration_s=spec.duration_s)
             if play.fail_after_s is not None and elapsed > play.fail_after_s:
-                self._once("fail", "touch_down", on_board=play.fail_on_board)
+                # on a wobble board a foot on the deck changes nothing the cells see (the COP
+                # is the dome's contact): the lapse puts it on the floor
+                self._once("fail", "touch_down", on_board=play.fail_on_board and not wobble)
         elif State(state) in TERMINAL_STATES:
             now = time.monotonic()
             if play.ended_at is None:
@@ -143,6 +155,7 @@ DEMO_TRIALS = (
     ("single-leg-left", "left-open-firm"),
     ("single-leg-right", "right-open-firm"),
     ("romberg", None),
+    ("wobble-drill", "double-wobble-5deg"),  # the live level, on the simulator's rolling board
 )
 SIDE_OF = {"left-open-firm": "left", "right-open-firm": "right"}
 

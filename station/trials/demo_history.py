@@ -36,6 +36,7 @@ from station.store.repository import DEMO_HISTORY_KEY  # the history was made, a
 from station.training import Ladder, LogEntry, build_today, load_ladder
 from station.training.plan_view import apply_decision, plan_state, training_days
 from station.trials.tasks import DETECTORS
+from station.wobble import DEFAULT_BOARD
 
 log = logging.getLogger("station.demo")
 
@@ -138,7 +139,10 @@ def simulate_hold(
     mass_kg: float, duration_s: float, seed: int,
 ) -> tuple[np.ndarray, np.ndarray, float | None]:
     """(t_ns, counts, time to failure or None) of the held part of one simulated hold."""
+    wobble = surface == "wobble"
     events: list[tuple[float, str, dict[str, Any]]] = [
+        # a wobble trial stands on the simulator's rolling board (the COP is its dome's contact)
+        *([(0.0, "place_wobble_board", {"board": DEFAULT_BOARD})] if wobble else []),
         (0.0, "step_on", {"mass_kg": mass_kg, "stance": "double", "surface": surface,
                           "skill": skill, "eyes": eyes}),
     ]
@@ -147,7 +151,8 @@ def simulate_hold(
     fail_at = None
     if rng.random() < failure_chance(skill, stance in LIFTED):
         fail_at = float(rng.uniform(0.25, 0.9) * duration_s)
-        events.append((SETTLE_S + fail_at, "touch_down", {"on_board": True}))
+        # on a wobble board a foot on the deck is not seen: the lapse goes to the floor
+        events.append((SETTLE_S + fail_at, "touch_down", {"on_board": not wobble}))
     end_s = SETTLE_S + (fail_at if fail_at is not None else duration_s)
     from station.board.sim import simulate  # the simulator (numpy, scipy) only for a demo
 
@@ -186,7 +191,9 @@ def save_simulated_trial(
         started_at=started_at, protocol=protocol, task=spec.task,
         spec=spec.with_duration(duration_s).to_json(), body_weight_n=weight,
         perturbation_onsets_s=[], time_to_failure_s=fail_at,
-        failure_reason=None if fail_at is None else "touch_down_board", metrics=metrics,
+        failure_reason=None if fail_at is None else (
+            "touch_down_floor" if spec.surface == "wobble" else "touch_down_board"),
+        metrics=metrics,
         score=score, calibration=calibration, board_id=DEMO_BOARD, analysis_version=version,
         raw=raw, rate_hz=(raw.n - 1) / raw.duration_s if raw.duration_s > 0 else None,
     ))

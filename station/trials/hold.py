@@ -16,6 +16,7 @@ event and threshold.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from station.protocols.model import BESS_KIND, Protocol, TrialSpec
 from station.samples import Sample
@@ -23,6 +24,9 @@ from station.trials.events import TERMINAL_STATES, Event, State, TrialOutcome
 from station.trials.tasks import HoldClock, detector_for
 from station.trials.thresholds import HoldConfig
 from station.trials.window import RunningWindow
+
+if TYPE_CHECKING:
+    from station.wobble import WobbleSetup
 
 _Window = RunningWindow  # its name here before it had a module (tests/test_hold_engine.py)
 
@@ -34,6 +38,8 @@ class HoldEngine:
     operator judges readiness); otherwise it starts by itself once the athlete is
     ready. bess=True: touch-downs, step-offs and large excursions are counted as
     BESS errors and the trial always runs its full duration (the "bess" detector).
+    wobble_setup: the station's wobble board and level point for wobble trials (None: the
+    default preset, level at the centre).
     `update()` returns the events of that frame (usually none).
     """
 
@@ -44,18 +50,21 @@ class HoldEngine:
         *,
         operator_start: bool = False,
         bess: bool = False,
+        wobble_setup: WobbleSetup | None = None,
     ) -> None:
         self.spec = spec
         self.config = config = config if config is not None else HoldConfig()
         config.check()
         self.operator_start = operator_start
-        self._detector = detector_for(spec, config, bess=bess)
+        self._detector = detector_for(spec, config, bess=bess, wobble_setup=wobble_setup)
         self._state = State.EMPTY
         self._events: list[Event] = []
         self._result: TrialOutcome | None = None
         self._window = RunningWindow(config.steady_window_s)
         self._side = spec.stance_side  # -1 left foot, +1 right foot, 0 two feet
-        self._single = self._side != 0
+        # On a wobble board the COP is the dome's contact point, not the foot, so the
+        # single-leg "COP over the stance foot" readiness check does not apply there.
+        self._single = self._side != 0 and not on_wobble_board(spec)
         self._start_requested = False
         self._last_t = -math.inf
         self._last_valid_t: float | None = None
@@ -309,13 +318,19 @@ class HoldEngine:
         return out
 
 
+def on_wobble_board(spec: TrialSpec) -> bool:
+    """The trial stands on a wobble board (its surface, or a wobble task)."""
+    return spec.surface == "wobble" or spec.task == "wobble"
+
+
 def engine_for(
     protocol: Protocol,
     spec: TrialSpec,
     config: HoldConfig | None = None,
     *,
     operator_start: bool = False,
+    wobble_setup: WobbleSetup | None = None,
 ) -> HoldEngine:
     """The engine for one trial of `protocol`: BESS protocols count errors."""
     return HoldEngine(spec, config, operator_start=operator_start,
-                      bess=protocol.kind == BESS_KIND)
+                      bess=protocol.kind == BESS_KIND, wobble_setup=wobble_setup)

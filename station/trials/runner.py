@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,8 +42,11 @@ from station.frames import Frame
 from station.protocols import Protocol, TrialSpec, get_protocol
 from station.samples import Sample
 from station.trials.events import TERMINAL_STATES, State, TrialOutcome
-from station.trials.hold import HoldEngine, engine_for
+from station.trials.hold import HoldEngine, engine_for, on_wobble_board
 from station.trials.thresholds import HoldConfig
+
+if TYPE_CHECKING:
+    from station.wobble import WobbleSetup
 
 log = logging.getLogger("station.trials")
 
@@ -142,6 +145,9 @@ class FinishedTrial:
     # each frame's cells' conversion offsets from t_ns ((n, 4) int32, zero rows not known),
     # None when no frame knew them (docs/cell-timing.md)
     cell_dt_ns: np.ndarray | None = None
+    # the station's wobble board and level point when the trial stood on one (None: the
+    # default preset level at the centre; station.wobble.stored keeps the station's)
+    wobble_setup: WobbleSetup | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result card's data (JSON-safe)."""
@@ -183,8 +189,10 @@ class TrialRunner:
         clock_synced: Callable[[], bool] = lambda: True,
         start_checks: Sequence[StartCheck] = (),
         spool: Spool | None = None,
+        wobble_setup: Callable[[], WobbleSetup | None] = lambda: None,
     ) -> None:
         self._calibration_snapshot = calibration_snapshot
+        self._wobble_setup_of_station = wobble_setup
         self._config = hold_config or HoldConfig()
         self._analyze = analyze or analyze_finished
         self._save = save
@@ -201,6 +209,7 @@ class TrialRunner:
         self._request: TrialRequest | None = None
         self._protocol: Protocol | None = None
         self._spec: TrialSpec | None = None
+        self._wobble_setup: WobbleSetup | None = None
         self._calibration: dict[str, Any] | None = None
         self._started_at = datetime.now(UTC)
         self._t: list[int] = []
@@ -210,6 +219,15 @@ class TrialRunner:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-save")
         self.last_operator_activity = -float("inf")  # monotonic time an operator last acted
         self.last_result: FinishedTrial | None = None
+
+    def _station_wobble_setup(self) -> WobbleSetup | None:
+        """The station's wobble set-up for a wobble trial; a broken one falls back to the
+        default (logged), so a stored setting never stops a trial."""
+        try:
+            return self._wobble_setup_of_station()
+        except Exception as exc:  # a corrupt setting: the trial runs on the default preset
+            log.warning("wobble set-up unavailable, using the default board: %s", exc)
+            return None
 
     # -- control (web threads) -----------------------------------------------------------
     def start(self, request: TrialRequest, *, takeover: bool = False) -> dict[str, Any]:
@@ -255,9 +273,12 @@ class TrialRunner:
                     running = False
             if running:
                 raise TrialError("a trial is already running: finish or abort it first")
+            wobble = self._station_wobble_setup() if on_wobble_board(spec) else None
             self._engine = engine_for(
-                protocol, spec, self._config, operator_start=request.operator_start
+                protocol, spec, self._config, operator_start=request.operator_start,
+                wobble_setup=wobble,
             )
+            self._wobble_setup = wobble
             self._request, self._protocol, self._spec = request, protocol, spec
             self._calibration = calibration
             self._abort_reason = self._aborted_by = None
@@ -391,6 +412,12 @@ class TrialRunner:
         return self._spec
 
     @property
+    def current_wobble_setup(self) -> WobbleSetup | None:
+        """The wobble board and set-up of the current (or last) trial; None off a wobble board
+        or when the station has none stored (then the default preset)."""
+        return self._wobble_setup
+
+    @property
     def current_key(self) -> object:
         """Changes whenever a new trial starts (the engine object itself)."""
         return self._engine
@@ -459,6 +486,7 @@ class TrialRunner:
             abort_reason=self._abort_reason if engine.state is State.ABORTED else None,
             aborted_by=self._aborted_by if engine.state is State.ABORTED else None,
             cell_dt_ns=_offsets(self._cell_dt),
+            wobble_setup=self._wobble_setup,
         )
         self._t, self._counts, self._cell_dt = [], [], []
         self._worker.submit(self._complete, finished)
@@ -582,6 +610,7 @@ def analyze_finished(finished: FinishedTrial) -> None:
         ],
         cell_dt_ns=finished.cell_dt_ns,
         game=finished.spec.game,
+        wobble_setup=finished.wobble_setup,
     )
     finished.metrics, finished.score, finished.analysis_version = result
 

@@ -20,7 +20,13 @@ from station.wobble.profiles import (
     presets,
     resolve_board,
 )
-from station.wobble.setup import COM_HEIGHT_MM, SURFACE_HEIGHT_MM, WobbleSetup, default_setup
+from station.wobble.setup import (
+    COM_HEIGHT_MM,
+    SURFACE_HEIGHT_MM,
+    SetupRefused,
+    WobbleSetup,
+    default_setup,
+)
 
 __all__ = [
     "COM_HEIGHT_MM",
@@ -28,6 +34,7 @@ __all__ = [
     "RIM_MIN_FRAMES",
     "SURFACE_HEIGHT_MM",
     "BoardProfileError",
+    "SetupRefused",
     "WobbleBoard",
     "WobbleSetup",
     "board_from_dict",

@@ -24,7 +24,11 @@ from browser_support import (
     shot,
 )
 
+from station.protocols import load_protocols
+
 HOLD_S = 5
+# the baseline battery's steps, as its protocol file lists them (a repeat count per trial)
+STEPS = sum(t.count for t in load_protocols()["baseline"].trials)
 ATHLETE = "Mia Lindqvist"
 
 
@@ -95,7 +99,7 @@ def test_a_battery_runs_fails_rests_and_resumes_after_a_reload(station, browser,
     page.fill("#b-stiff", "2")
     page.click("#b-begin")
     step(page, 1).wait_for()
-    assert page.locator("#b-steps li").count() == 9
+    assert page.locator("#b-steps li").count() == STEPS
     labels = page.locator("#b-steps li .what").all_inner_texts()
     assert labels[0].startswith("Left leg, eyes open") and "left-open-firm" not in " ".join(labels)
     assert page.locator("#b-setup").is_hidden()  # one battery at a time on the page
@@ -135,14 +139,15 @@ def test_a_battery_runs_fails_rests_and_resumes_after_a_reload(station, browser,
     page.reload()
     offer = page.locator("#b-resume")
     offer.wait_for()
-    assert page.locator("#b-resume-go").inner_text() == "Resume battery from step 2 of 9"
+    assert page.locator("#b-resume-go").inner_text() == f"Resume battery from step 2 of {STEPS}"
     assert "1 done, 1 failed" in page.locator("#b-resume-text").inner_text()
     shot(page, "battery-tablet-3-resume-offer")
     page.click("#b-resume-go")
     page.wait_for_selector("#b-steps li[data-step='2'].current.failed")
     assert "done" in step(page, 1).get_attribute("class")
     assert "The free foot touched" in step(page, 2).inner_text()
-    assert page.locator("#b-progress").inner_text().startswith("Baseline battery: step 2 of 9")
+    progress = page.locator("#b-progress").inner_text()
+    assert progress.startswith(f"Baseline battery: step 2 of {STEPS}")
     assert no_horizontal_overflow(page)
     shot(page, "battery-tablet-4-after-reload")
 
@@ -166,7 +171,7 @@ def test_a_battery_runs_fails_rests_and_resumes_after_a_reload(station, browser,
 def test_another_device_picks_the_battery_up_and_finishes_it(station, browser, login):
     page = physio(browser, station, login, PHONE)  # a phone: another device, same physio
     page.locator("#b-resume").wait_for()
-    assert page.locator("#b-resume-go").inner_text() == "Resume battery from step 4 of 9"
+    assert page.locator("#b-resume-go").inner_text() == f"Resume battery from step 4 of {STEPS}"
     page.click("#b-resume-go")
     page.wait_for_selector("#b-steps li[data-step='4'].current")
     statuses = [page.locator(f"#b-steps li[data-step='{k}']").get_attribute("data-status")

@@ -203,7 +203,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     page.click("#b-begin")
     first = page.locator("#b-steps li").first
     first.wait_for()
-    assert page.locator("#b-steps li").count() == 9  # the baseline battery's nine trials
+    assert page.locator("#b-steps li").count() == 11  # the baseline battery's eleven trials
     first.get_by_role("button", name="Start").click()
     page.wait_for_function(
         "() => document.querySelector('#state-banner').textContent.includes('Left leg, eyes open')")

@@ -169,9 +169,11 @@ def play_trial(page, trial_id: str) -> tuple[str, str]:
     """Do one baseline trial with the sim panel's buttons only: the result's outcome, and
     the condition the panel says the athlete stepped on in."""
     single = not trial_id.startswith("push")
-    sim(page, "Step on")
+    sim(page, "Step on")  # a wobble trial's step-on puts the station's wobble board on first
     page.wait_for_function("() => document.querySelector('#sim-condition').textContent")
     condition = page.locator("#sim-condition").inner_text()
+    if "wobble" in trial_id:
+        sim(page, "Sway less")  # a steady athlete: the rim must not touch in this test
     if single:
         foot = "RIGHT" if trial_id.startswith(("left", "hop-left")) else "LEFT"
         banner_has(page, f"lift your {foot}")
@@ -186,7 +188,12 @@ def play_trial(page, trial_id: str) -> tuple[str, str]:
     page.wait_for_selector("#step-result:not([hidden])", timeout=HOLD_S * 1000 + 30_000)
     outcome = page.locator("#res-outcome").inner_text()
     sim(page, "Step off")
-    page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
+    if "wobble" in trial_id:  # the wobble board stays on the platform: it weighs 2.5 kg
+        page.wait_for_function("() => { const kg = document.querySelector('#kg').textContent; "
+                               "return kg === '\u2013' || parseFloat(kg) < 4; }")
+        page.wait_for_timeout(1500)  # the step-off's last foot leaves
+    else:
+        page.wait_for_function("() => document.querySelector('#kg').textContent === '\u2013'")
     return outcome, condition
 
 
@@ -197,7 +204,8 @@ def test_the_sim_panel_plays_the_whole_baseline_battery(station, browser, screen
     page.get_by_role("button", name=re.compile("Baseline battery")).click()
     banner_has(page, "Step onto")
     trials = ["left-open-firm", "right-open-firm", "left-closed-firm", "right-closed-firm",
-              "left-open-foam", "right-open-foam", "push-double", "hop-left", "hop-right"]
+              "left-open-foam", "right-open-foam", "left-open-wobble", "right-open-wobble",
+              "push-double", "hop-left", "hop-right"]
     outcomes, conditions = {}, {}
     for k, trial_id in enumerate(trials):
         assert page.locator("#run-progress").inner_text() == f"trial {k + 1} of {len(trials)}"
@@ -212,7 +220,7 @@ def test_the_sim_panel_plays_the_whole_baseline_battery(station, browser, screen
     assert len(completed) == len(trials), outcomes
     # the panel played each trial in its condition (the server says which)
     for trial_id, said in conditions.items():
-        surface = "foam" if "foam" in trial_id else "firm"
+        surface = next((s for s in ("foam", "wobble") if s in trial_id), "firm")
         eyes = "closed" if "closed" in trial_id else "open"
         assert said == f"Doing it on {surface}, eyes {eyes} (the trial's condition).", trial_id
     assert not page.errors, page.errors

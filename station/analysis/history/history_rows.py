@@ -47,6 +47,8 @@ KEY_MEASURES = {
     "toe_taps.taps_pct": ("Taps (of the beat)", "%"),
     "toe_taps.interval_cv": ("Rhythm variability (CV)", ""),
     "toe_taps.lost_control": ("Lost control", ""),
+    "wobble.stability_index_deg.overall": ("Stability index", "°"),
+    "wobble.zone_time_pct.0-5": ("Time inside 5°", "%"),
 }
 # per score model: the measures of its result card, in order (the score comes first)
 TASK_MEASURES = {
@@ -63,6 +65,8 @@ TASK_MEASURES = {
     "maze": ("maze.targets_reached_pct", "maze.time_per_target_s"),
     "toe_taps": ("toe_taps.taps_pct", "toe_taps.interval_cv", "toe_taps.lost_control",
                  "time_to_failure_s"),
+    "wobble": ("wobble.stability_index_deg.overall", "wobble.zone_time_pct.0-5",
+               "time_to_failure_s"),
 }
 # per score model: the measures charted over time, and the one left is compared with right on
 CHARTED_BY_MODEL = {
@@ -74,8 +78,10 @@ CHARTED_BY_MODEL = {
                             "limits_of_stability.directional_control_pct"),
     "maze": ("score", "maze.targets_reached_pct", "maze.time_per_target_s"),
     "toe_taps": ("score", "toe_taps.taps_pct", "toe_taps.lost_control"),
+    "wobble": ("score", "wobble.stability_index_deg.overall", "wobble.zone_time_pct.0-5"),
 }
-LEFT_RIGHT_MEASURE = {"hold": "mean_velocity_mm_s.total", "hop": "landing.tts_cop_s"}
+LEFT_RIGHT_MEASURE = {"hold": "mean_velocity_mm_s.total", "hop": "landing.tts_cop_s",
+                      "wobble": "wobble.stability_index_deg.overall"}
 CHARTED_MEASURES = CHARTED_BY_MODEL["hold"]  # a hold's (the team overview's asymmetry)
 HELD = "time_to_failure_s"
 STANCE_LABELS = {"single-left": "Left leg", "single-right": "Right leg", "double": "Both feet",
@@ -142,7 +148,7 @@ def condition_label(row: dict[str, Any]) -> str:
     parts = [stance, "eyes closed" if row["eyes"] == "closed" else "eyes open"]
     if row["surface"] != "firm":
         parts.append(row["surface"])
-    if task_of(row) != "hold":
+    if task_of(row) != "hold" and row["task"] not in parts:  # a wobble task on the wobble
         parts.append(row["task"])
     return ", ".join(parts)
 

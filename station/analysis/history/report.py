@@ -28,6 +28,7 @@ from station.analysis.history.history_rows import (
 from station.analysis.history.norms_view import report_norms
 from station.analysis.history.report_summary import key_trace, summary_view, task_results
 from station.analysis.history.store_reads import HistoryStore
+from station.analysis.history.wobble_report import wobble_section
 from station.wire import json_safe
 
 
@@ -76,4 +77,5 @@ def report_view(store: HistoryStore, athlete_uid: str,
     report = {**history, "conditions": baseline_against_latest(rows), "generated": generated}
     return json_safe({**report, "summary": summary_view(store, athlete_uid, report, rows),
                       "task_results": task_results(rows), "trace": key_trace(store, rows),
-                      "norms": report_norms(rows, store.get_athlete(athlete_uid))})
+                      "norms": report_norms(rows, store.get_athlete(athlete_uid)),
+                      "wobble": wobble_section(rows)})  # web/templates/_report_wobble.html

@@ -37,6 +37,15 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     # perturbation
     "peak_excursion_mm": False,
     "recovery_time_s": False,
+    # wobble board (docs/metrics.md section 11): less tilt is steadier; more time inside 5 deg
+    "stability_index_deg": False,
+    "wobble.zone_time_pct.0-5": True,
+    "zone_time_pct": None,  # the outer zones: neither way (time moves between them)
+    "quadrant_time_pct": None,
+    "mean_tilt_velocity_deg_s": False,
+    "max_tilt_reached_deg": False,
+    "time_to_first_rim_contact_s": True,
+    "rim_contacts": False,
     # holds and scores
     "time_to_failure_s": True,
     "hold_time_s": True,
@@ -94,6 +103,14 @@ VALUE_RANGE: dict[str, tuple[float, float]] = {
     "time_to_failure_s": _S,
     "hold_time_s": _S,
     "stability_score": (0.0, 100.0),
+    "stability_index_deg": (0.0, 45.0),
+    "zone_time_pct": (0.0, 100.0),
+    "wobble.zone_time_pct.0-5": (0.0, 100.0),
+    "quadrant_time_pct": (0.0, 100.0),
+    "mean_tilt_velocity_deg_s": (0.0, 1000.0),
+    "max_tilt_reached_deg": (0.0, 90.0),
+    "time_to_first_rim_contact_s": _S,
+    "rim_contacts": (0.0, 600.0),  # a count per trial, or seconds of a <= 600 s trial
     "score": (0.0, 100.0),  # the trial's stability score, as targets name it
     "rms_error_mm": _MM,
     "rms_error_axis_mm": _MM,

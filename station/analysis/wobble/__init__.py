@@ -20,7 +20,7 @@ from station.analysis.metrics.wobble import wobble_measures
 from station.analysis.wobble.contacts import RimContact, find_rim_contacts, radial
 from station.analysis.wobble.tilt import contact_from_cop, correct_friction, tilt_from_contact
 from station.wire import json_safe
-from station.wobble import WobbleSetup
+from station.wobble import WobbleSetup, board_from_dict, default_setup
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,21 @@ def analyze_wobble(t_s: np.ndarray, force_n: np.ndarray | None, cop_mm: np.ndarr
     return WobbleResult(trace.t_s, tilt, rim, tuple(contacts), json_safe(measures))
 
 
+def stored_setup(wobble: dict[str, Any] | None) -> WobbleSetup:
+    """The set-up a stored trial was analysed with (its `metrics["wobble"]`: the board's
+    profile and the level point), so a replay or a re-analysis keeps the station's set-up of
+    that day; the default set-up when the trial has none. BoardProfileError when the stored
+    board no longer checks."""
+    wobble = wobble or {}
+    board, level = wobble.get("board"), wobble.get("level_mm")
+    if not isinstance(board, dict) or not isinstance(level, list | tuple) or len(level) != 2:
+        return default_setup()
+    return WobbleSetup(board_from_dict(dict(board), "the trial's board"),
+                       level_mm=(float(level[0]), float(level[1])),
+                       deck_tared=bool(wobble.get("deck_tared")),
+                       source=str(wobble.get("setup") or "given"))
+
+
 def write_tilt(result: WobbleResult, path: str) -> None:
     """Write `t_s,tilt_ml_deg,tilt_ap_deg` (one row per analysed sample)."""
     data = np.column_stack([result.t_s, result.tilt_deg])
@@ -92,4 +107,4 @@ def write_tilt(result: WobbleResult, path: str) -> None:
                fmt=["%.6f", "%.4f", "%.4f"])
 
 
-__all__ = ["RimContact", "WobbleResult", "analyze_wobble", "write_tilt"]
+__all__ = ["RimContact", "WobbleResult", "analyze_wobble", "stored_setup", "write_tilt"]

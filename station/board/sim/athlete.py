@@ -46,7 +46,7 @@ from station.board.sim.sway import SURFACES, condition_gains, lapse_rate_per_s, 
 from station.board.sim.tracks import Track, min_jerk
 from station.board.sim.wobble import PlacedBoard, tilt_gains
 from station.protocols.games import GAME_TASKS, GameSpec
-from station.wobble import BoardProfileError, WobbleBoard, preset
+from station.wobble import BoardProfileError, WobbleBoard, board_from_dict, preset
 
 GRAVITY = 9.81
 FOOT_X_MM = 90.0  # feet centres at x = -+90 mm (about hip width)
@@ -185,8 +185,9 @@ def normalize_action(action: str, params: dict[str, Any]) -> dict[str, Any]:
     elif action == "place_wobble_board":
         board = p.get("board", "round-40-hemisphere")
         if not isinstance(board, WobbleBoard):
-            try:
-                board = preset(str(board))
+            try:  # a preset's name, or a board's table (a station's own board)
+                board = (board_from_dict(board, "board") if isinstance(board, dict)
+                         else preset(str(board)))
             except BoardProfileError as exc:
                 raise SimActionError(f"board: {exc}") from None
         p["board"] = board

@@ -5,8 +5,8 @@ A trial's task is its protocol data: `task` of the trial spec (station/protocols
 A new task is a module here with a detector (station/trials/tasks/base.py says what it
 implements; subclass HoldDetector to keep the stance checks), a row in DETECTORS, and
 its name in station.protocols.TASKS so protocol files may use it. The wobble task ("wobble",
-and "wobble_bess" when BESS counts its errors) has its rows here; protocol files cannot name
-it until "wobble" joins station.protocols.TASKS (issue 14, phase 2), code can.
+and "wobble_bess" when BESS counts its errors) gets the station's wobble-board set-up
+(`wobble_setup`: the board and its level point; None: the default preset at the centre).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from station.trials.tasks.wobble import WOBBLE_ERROR_KINDS, WobbleDetector
 if TYPE_CHECKING:
     from station.protocols.model import TrialSpec
     from station.trials.thresholds import HoldConfig
+    from station.wobble import WobbleSetup
 
 BESS_TASK = "bess"
 WOBBLE_TASK = "wobble"
@@ -63,14 +64,17 @@ def task_name(spec: TrialSpec, *, bess: bool = False) -> str:
     return BESS_TASK
 
 
-def detector_for(spec: TrialSpec, config: HoldConfig, *, bess: bool = False) -> TaskDetector:
-    """The detector of one trial, from the table."""
+def detector_for(spec: TrialSpec, config: HoldConfig, *, bess: bool = False,
+                 wobble_setup: WobbleSetup | None = None) -> TaskDetector:
+    """The detector of one trial, from the table (wobble tasks with the station's set-up)."""
     name = task_name(spec, bess=bess)
     try:
         make = DETECTORS[name]
     except KeyError:
         raise ValueError(f"trial {spec.id!r}: no detector for task {name!r} (known: "
                          f"{', '.join(DETECTORS)}); add one in station/trials/tasks/") from None
+    if name in (WOBBLE_TASK, WOBBLE_BESS_TASK) and wobble_setup is not None:
+        return make(spec, config, setup=wobble_setup)
     return make(spec, config)
 
 

@@ -69,6 +69,11 @@ class WobbleDetector(HoldDetector):
         self._rim_s = 0.0
         self._tilt_ml = self._tilt_ap = math.nan
         self._counter: WobbleErrorCounter | None = None
+        # the trial's target zone (a wobble drill: keep the tilt inside it), time in it
+        self._target = spec.target_tilt_deg
+        self._inside = False
+        self._inside_s = 0.0
+        self._last_t: float | None = None
 
     # ------------------------------------------------------------ the interface
     def begin(self, clock: HoldClock, body_weight_n: float, window: RunningWindow,
@@ -80,11 +85,21 @@ class WobbleDetector(HoldDetector):
 
     def status(self, snapshot: dict[str, object]) -> None:
         snapshot["wobble"] = {
-            "tilt_deg": [self._tilt_ml, self._tilt_ap],
+            # null before the hold (the live message is strict JSON: no NaN)
+            "tilt_deg": ([self._tilt_ml, self._tilt_ap] if self._tilt_ml == self._tilt_ml
+                         else [None, None]),
             "rim": self._rim_latched,
             "rim_contacts": self._contacts,
             "max_tilt_deg": self.setup.board.max_tilt_deg,
+            "level_mm": [self._lx, self._ly],
+            "mm_per_deg": self.setup.board.mm_per_deg,
+            "board": self.setup.board.name,
         }
+        if self._target is not None:
+            elapsed = (self._last_t - self._clock.start) if self._last_t is not None else 0.0
+            snapshot["wobble"].update(
+                target_deg=self._target, inside=self._inside,
+                in_target_pct=100.0 * self._inside_s / elapsed if elapsed > 0 else None)
         if self._counter is not None:
             snapshot["bess_errors"] = self._counter.count
 
@@ -92,6 +107,10 @@ class WobbleDetector(HoldDetector):
         self._end_run(t)
         detail["rim_contacts"] = self._contacts
         detail["rim_contact_s"] = self._rim_s
+        if self._target is not None:
+            elapsed = t - self._clock.start
+            detail["wobble_time_in_target_pct"] = (100.0 * self._inside_s / elapsed
+                                                   if elapsed > 0 else None)
         if self._counter is not None:
             detail["bess_errors"] = self._counter.count
 
@@ -112,6 +131,11 @@ class WobbleDetector(HoldDetector):
         dist = math.hypot(dx, dy) if axis is None else abs(dx * axis[0] + dy * axis[1])
         k = 57.29577951308232 / self._radius  # degrees per mm of contact travel
         self._tilt_ml, self._tilt_ap = dx * k, dy * k
+        if self._target is not None:  # sample-and-hold time inside the target zone
+            if self._inside and self._last_t is not None:
+                self._inside_s += t - self._last_t
+            self._inside = math.hypot(dx, dy) * k <= self._target
+            self._last_t = t
         if dist <= self._stay:
             self._end_run(t)
             return None

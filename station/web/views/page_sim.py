@@ -12,6 +12,9 @@ takes the trial's surface and eyes, and before any other action the athlete is p
 that surface with those eyes (a foam, eyes-closed trial is then harder, as it is for a
 person), unless the click names them itself. "Play the game" (`play_game`) plays the
 game being held, on its own targets (station.board.sim.games); 409 when none is.
+person), unless the click names them itself. A wobble trial's step-on first puts the
+station's active wobble board on the platform (the one its set-up describes, level at the
+centre; skipped when one is on), any other trial's takes it off (skipped when none is).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def trial_condition() -> dict[str, str]:
     return {} if spec is None else {"surface": spec.surface, "eyes": spec.eyes}
 
 WEB_ACTIONS = ("step_on", "lift_foot", "touch_down", "put_foot_down", "step_off", "hop", "push",
-               "set_condition", "play_game")
+               "set_condition", "play_game", "place_wobble_board", "remove_wobble_board")
 
 
 def game_play() -> dict[str, Any] | None:
@@ -52,6 +55,33 @@ def game_play() -> dict[str, Any] | None:
     return {"task": spec.task, "game": spec.game.to_json(), "skill": 0.7,
             "elapsed_s": float(status.get("hold_elapsed_s") or 0.0),
             "duration_s": spec.duration_s}
+
+
+def _wobble_board_params() -> dict[str, Any]:
+    """The station's active wobble board for the simulator: a preset by name, else its table."""
+    from station.wobble import presets
+    from station.wobble import stored as stored_boards
+
+    store = context().store
+    boards = stored_boards.load(store) if store is not None else stored_boards.StationBoards()
+    if boards.active in presets():
+        return {"board": boards.active}
+    table = next(t for t in boards.user if str(t.get("name", "")).strip() == boards.active)
+    return {"board": dict(table)}
+
+
+def _board_for_trial(runtime: Any) -> None:
+    """Before a trial's step-on: the wobble board on for a wobble trial, off for any other."""
+    trials = context().trials
+    spec = trials.current_spec if trials is not None and trials.is_running else None
+    if spec is None:
+        return
+    if spec.surface == "wobble" or spec.task == "wobble":
+        params = _wobble_board_params()
+        normalize_action("place_wobble_board", params)
+        runtime.perform("place_wobble_board", **params)
+    else:
+        runtime.perform("remove_wobble_board")
 
 
 def register(app: Flask) -> None:
@@ -90,6 +120,10 @@ def register(app: Flask) -> None:
         except SimActionError as exc:
             return auth.api_error(400, str(exc))
         condition = trial_condition()
+        if action == "step_on":
+            _board_for_trial(runtime)
+        if action == "place_wobble_board" and "board" not in params:
+            params = {**params, **_wobble_board_params()}  # the station's active board
         if action in ("step_on", "set_condition"):
             params = {**condition, **params}
         elif condition:

@@ -111,7 +111,7 @@
       link.hidden = link.dataset.kind !== "metrics" && !t.has_raw;  // samples go with retention
     });
     try { trace = await BS.api("GET", `/api/pages/trace/${encodeURIComponent(t.uid)}`); } catch (e) { BS.toast(e.message, "bad"); return; }
-    if (!trace.t.length) { $("replay-info").textContent += ` · ${trace.problem || "no trace"}`; view.path = null; view.dot = null; view.draw(); return; }
+    if (!trace.t.length) { $("replay-info").textContent += ` · ${trace.problem || "no trace"}`; view.path = null; view.dot = null; view.wobble = null; view.draw(); return; }
     view.stance = trace.stance;
     // magnify so the trace fills about half the view (a hold sways a few mm), at most 8x
     const xs = trace.x, ys = trace.y;
@@ -133,6 +133,8 @@
       const now = performance.now() / 1000 - t0;
       while (i < n - 1 && trace.t[i + 1] <= now) i++;
       view.dot = [trace.x[i], trace.y[i]];
+      const w = trace.wobble;  // a wobble trial replays as the level (level.js)
+      view.wobble = w && w.ml ? { tilt_deg: [w.ml[i], w.ap[i]], rim: w.rim[i], max_tilt_deg: w.max_tilt_deg } : null;
       view.trail = [];
       for (let j = i; j >= 0 && trace.t[i] - trace.t[j] < view.trailS; j--) view.trail.unshift([trace.t[j], trace.x[j], trace.y[j]]);
       view.draw();

@@ -30,6 +30,7 @@ const BoardView = (() => {
       this.stance = null;      // "single-left" | "single-right" | "double" | "tandem" | null
       this.target = null;      // {x_mm, y_mm, radius_mm, inside}
       this.game = null;        // a game's target state (hold.game), drawn by games.js
+      this.wobble = null;      // a wobble trial's hold.wobble: drawn as a level (level.js)
       this.trail = [];         // [t, x, y]
       this.dot = null;         // [x, y]
       this.path = null;        // full trace for replay: [[x, y], ...]
@@ -132,6 +133,8 @@ const BoardView = (() => {
       }
     }
     draw() {
+      // a wobble trial: the deck as a level (web/static/js/level.js) instead of the board
+      if (this.wobble && typeof Level !== "undefined") { Level.drawView(this); return; }
       const { ctx, canvas } = this;
       const d = this.dpr;
       if (this.follow) this.followStep();

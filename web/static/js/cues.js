@@ -66,9 +66,12 @@ const Cues = (() => {
     aborted: "Stopped",
   });
   // The prompt for a trial's live status (hold) of `trial` (its spec: stance): on a single
-  // leg, once weighed on both feet, "lift your foot".
+  // leg, once weighed on both feet, "lift your foot". On a wobble board the station cannot see
+  // the foot lift (the COP is the dome's contact): the athlete is told through ready and the
+  // countdown too.
   function prompt(hold, trial) {
-    if (hold.state === "on_board" && trial && trial.stance.startsWith("single")) {
+    const lifting = hold.state === "on_board" || (["ready", "countdown"].includes(hold.state) && trial && trial.surface === "wobble");
+    if (lifting && trial && trial.stance.startsWith("single")) {
       if (!hold.body_weight_n) return "Stand still on both feet: weighing…";
       return trial.stance === "single-left" ? "Now lift your RIGHT foot" : "Now lift your LEFT foot";
     }

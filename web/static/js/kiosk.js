@@ -95,6 +95,7 @@
     view.stance = t.stance;
     view.target = null;
     view.game = null;
+    view.wobble = null;
     setBanner("Arming the test…", "");
     $("overlay").hidden = true;
     $("timer").innerHTML = `${BS.num(planned(item), 0)}<small> s</small>`;
@@ -170,6 +171,7 @@
     }
     view.target = hold.target || null;
     view.game = hold.game || null;  // a biofeedback game's targets (games.js)
+    view.wobble = hold.wobble || null;  // a wobble trial: the level (level.js)
     if (["complete", "failed", "aborted"].includes(state)) {
       st.running = false;
       if (st.awaitingResult && state !== "aborted") fetchResultSoon();

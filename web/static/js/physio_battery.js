@@ -256,6 +256,7 @@
     $("timer").textContent = h.state === "countdown" && h.countdown_remaining_s !== null ? Math.ceil(h.countdown_remaining_s) : h.hold_remaining_s !== null ? `${BS.num(h.hold_remaining_s, 1)} s` : "–";
     view.target = h.target || null;
     view.game = h.game || null;  // a biofeedback game's targets (games.js)
+    view.wobble = h.wobble || null;  // a wobble trial: the level (level.js)
   }
   function onResult(r) {
     const k = run.step;
