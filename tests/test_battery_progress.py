@@ -219,8 +219,9 @@ def test_bad_requests_say_what_is_wrong(app: Flask, web_store: Store, session: s
     other = web_store.add_athlete(Athlete(name="Ben Example"))
     wrong = send_json(physio, "POST", f"{url}/skip", {"athlete_uid": other, "step": 1})
     assert wrong.status_code == 400 and wrong.get_json()["field"] == "athlete_uid"
+    n_steps = sum(t.count for t in get_protocol("baseline").trials)
     beyond = send_json(physio, "POST", f"{url}/skip", {"athlete_uid": athlete, "step": 99})
-    assert beyond.status_code == 400 and "steps 1 to 9" in beyond.get_json()["error"]
+    assert beyond.status_code == 400 and f"steps 1 to {n_steps}" in beyond.get_json()["error"]
     not_int = send_json(physio, "POST", f"{url}/current", {"step": "two"})
     assert not_int.status_code == 400 and not_int.get_json()["field"] == "step"
     plain = web_store.create_session(SessionRecord(athlete_uid=athlete))  # no protocol
@@ -247,10 +248,12 @@ def test_roles_see_what_they_may(app: Flask, web_store: Store, session: str) -> 
 
 def test_a_stopped_trial_fails_its_step_with_how_long_it_held(app: Flask, web_store: Store,
                                                              session: str) -> None:
-    save_step(web_store, session, 7, "aborted", ttf=None,
+    trials = get_protocol("baseline").trials
+    push_step = next(i for i, t in enumerate(trials, start=1) if t.task == "push")
+    save_step(web_store, session, push_step, "aborted", ttf=None,
               at=datetime.now(UTC) - timedelta(minutes=1))
     physio = login_as(app.test_client(), "physio")
-    push = physio.get(f"/api/sessions/{session}/battery").get_json()["steps"][6]
+    push = physio.get(f"/api/sessions/{session}/battery").get_json()["steps"][push_step - 1]
     assert push["label"] == "Both feet, eyes open, push" and push["status"] == "failed"
     assert push["reason"] == "Stopped after 1.0 s of 20 s"
     assert push["result"]["outcome"] == "aborted" and push["result"]["held_s"] is None

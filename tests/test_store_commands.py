@@ -31,7 +31,7 @@ def run(*argv: object) -> int:
 
 def test_db_current_check_upgrade(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("db", "current", "--data-dir", data_dir) == 0
-    assert "revision 0008_training_plan" in capsys.readouterr().out
+    assert "revision 0009_athlete_profile" in capsys.readouterr().out
     assert run("db", "check", "--data-dir", data_dir) == 0
     assert "integrity: ok" in capsys.readouterr().out
     assert run("db", "upgrade", "--data-dir", data_dir) == 0
