@@ -233,7 +233,8 @@
     $("res-test").textContent = trialLabel(item);
     const plannedS = planned(item);  // time held is shown against the plan
     let outcome;
-    if (o.state === "complete") outcome = `✓ Completed: held the full ${BS.num(plannedS, 0)} s`;
+    const game = ["weight_shift", "limits_of_stability", "maze", "toe_taps"].includes(item.trial.task);
+    if (o.state === "complete") outcome = game ? "✓ Done" : `✓ Completed: held the full ${BS.num(plannedS, 0)} s`;
     else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? `: failed at ${BS.num(o.time_to_failure_s, 1)} of ${BS.num(plannedS, 0)} s` : ""}`;
     else outcome = "Stopped";
     $("res-outcome").textContent = outcome;
@@ -246,6 +247,7 @@
     if (result.trial_uid) {
       try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
     }
+    if (card && card.outcome_text) $("res-outcome").textContent = card.outcome_text;  // a game's own measures
     renderMeasures(result, card);
     if (typeof Norms !== "undefined") Norms.showOnCard($("res-measures"), card);  // percentile band, real change
     if (result.trial_uid && st.athlete && !st.sessionUid) st.sessionUid = await sessionOf(result.trial_uid);
@@ -307,8 +309,11 @@
     if (card) {
       measures = card.measures.filter((m) => m.key !== "score");
       const b = card.baseline;
+      const training = card.session_kind === "training" || b && b.assessment === false;
       $("res-compare").textContent = !b ? "First test in this condition: it becomes the baseline."
+        : b.includes_this && training ? "First training session in this condition: the next ones are compared with it."
         : b.includes_this ? `This trial is part of the baseline assessment (${BS.baselineText(b)}).`
+        : !b.assessment ? `Compared with your first training session on ${BS.date(b.date)}${card.last_date ? ` and the last one on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`
         : `Compared with the ${BS.baselineText(b)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`;
     } else {
       const task = Facts.tasks[item.trial.task] || Facts.tasks.hold;
