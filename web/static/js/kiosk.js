@@ -104,6 +104,7 @@
 
   async function startCurrent() {
     clearTimeout(st.restTimer);
+    TrainingQueue.save(st, st.index);
     showRun();
     const item = current(), t = item.trial;
     const key = `${protocolOf(item)}/${t.id}`;
@@ -257,6 +258,7 @@
       exports.querySelectorAll("a").forEach((link) => { link.href = `/api/trials/${encodeURIComponent(result.trial_uid)}/${link.dataset.kind}.csv`; });
     }
     const hasNext = st.index + 1 < st.queue.length;
+    if (hasNext) TrainingQueue.save(st, st.index + 1); else TrainingQueue.clear();
     $("btn-next").hidden = !hasNext;
     if (hasNext) {
       const next = st.queue[st.index + 1];
@@ -333,7 +335,7 @@
 
   $("btn-next").addEventListener("click", () => { st.index += 1; startCurrent(); });
   $("btn-repeat").addEventListener("click", () => startCurrent());
-  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; show("athlete"); });
+  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; TrainingQueue.clear(); show("athlete"); });
   $("btn-change").addEventListener("click", async () => { await abort(); show("test"); });
   $("btn-abort").addEventListener("click", abort);
   async function abort() {
@@ -348,7 +350,20 @@
     let cur;
     try { cur = await BS.api("GET", "/api/trials/current"); } catch (e) { return; }
     const s = cur.status;
-    if (!cur.yours || !s || ["complete", "failed", "aborted"].includes(s.state)) return;
+    const running = cur.yours && s && !["complete", "failed", "aborted"].includes(s.state);
+    const saved = TrainingQueue.load(D);  // today's training, reloaded in the middle of it
+    if (saved && (!running || saved.matches(s))) {
+      st.athlete = D.athletes.find((a) => a.uid === saved.athlete_uid) || null;
+      st.protocol = { id: "training", name: saved.title };
+      st.queue = saved.queue; st.index = saved.index;
+      st.sessionUid = running ? s.session_uid || saved.sessionUid : saved.sessionUid;
+      if (!running) { startCurrent(); return; }  // back to the queue: its next step is armed
+      showRun();
+      st.run = s.run; st.running = true; st.awaitingResult = true;
+      onHold(s);
+      return;
+    }
+    if (!running) return;
     const p = D.protocols.find((x) => x.id === s.protocol);
     if (!p) return;
     st.athlete = D.athletes.find((a) => a.uid === s.athlete_uid) || null;
@@ -366,6 +381,7 @@
   window.Kiosk = {
     show,
     runQueue(athlete, title, queue, sessionUid) {
+      TrainingQueue.clear();
       st.athlete = athlete;
       st.protocol = { id: "training", name: title };
       st.queue = queue; st.index = 0; st.sessionUid = sessionUid || null;
