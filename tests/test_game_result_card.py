@@ -53,6 +53,12 @@ def test_the_first_training_game_is_not_a_baseline_assessment() -> None:
     assert not second["baseline"]["assessment"]
 
 
+def test_a_game_run_outside_training_is_no_baseline_assessment_either() -> None:
+    card = history.result_card(MemoryStore({"ada": [game_row("g", day=0, kind="assessment")]}),
+                               "g")
+    assert card["baseline"]["includes_this"] and not card["baseline"]["assessment"]
+
+
 def test_an_assessment_baseline_stays_an_assessment() -> None:
     rows = [row("b1", day=0), row("b2", day=7)]
     for r in rows:

@@ -12,7 +12,7 @@ from typing import Any
 
 from station.analysis.history.baseline import baselines
 from station.analysis.history.comparison import change_against, held_against, held_text
-from station.analysis.history.game_summary import game_outcome_text, game_summary
+from station.analysis.history.game_summary import game_outcome_text, game_summary, is_game
 from station.analysis.history.history_rows import (
     HELD,
     athlete_json,
@@ -75,9 +75,10 @@ def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
                                      key, stance, error=error)
         measures.append({**measure_json(key), "value": value, "vs_baseline": vs_baseline,
                          "vs_last": vs_last})
-    # a baseline made of training trials (a game no assessment has: its first session) is
-    # the first session to compare with, never "the baseline assessment"
-    base_is_assessment = base is not None and all(
+    # a baseline made of training trials (a game no assessment has: its first session), or
+    # any game's first trials, is the first session to compare with, never "the baseline
+    # assessment" (the games are training tasks, not the battery's tests)
+    base_is_assessment = base is not None and not is_game(me) and all(
         r.get("session_kind") != "training" for r in base.rows)
     baseline_json = None if base is None else {**base.to_json(), "includes_this": in_baseline,
                                                 "assessment": base_is_assessment}

@@ -313,7 +313,7 @@
       const b = card.baseline;
       const training = card.session_kind === "training" || b && b.assessment === false;
       $("res-compare").textContent = !b ? "First test in this condition: it becomes the baseline."
-        : b.includes_this && training ? "First training session in this condition: the next ones are compared with it."
+        : b.includes_this && training ? (card.session_kind === "training" ? "First training session in this condition: the next ones are compared with it." : "Your first go at this: the next ones are compared with it.")
         : b.includes_this ? `This trial is part of the baseline assessment (${BS.baselineText(b)}).`
         : !b.assessment ? `Compared with your first training session on ${BS.date(b.date)}${card.last_date ? ` and the last one on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`
         : `Compared with the ${BS.baselineText(b)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`;
