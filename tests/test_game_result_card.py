@@ -59,6 +59,16 @@ def test_a_game_run_outside_training_is_no_baseline_assessment_either() -> None:
     assert card["baseline"]["includes_this"] and not card["baseline"]["assessment"]
 
 
+def test_a_game_after_training_is_compared_with_its_first_training_session() -> None:
+    rows = [game_row("t1", day=0), game_row("t2", day=3, rms=7.0),
+            game_row("kiosk", day=7, kind="assessment", rms=6.0)]
+    card = history.result_card(MemoryStore({"ada": rows}), "kiosk")
+    assert not card["baseline"]["includes_this"] and not card["baseline"]["assessment"]
+    assert card["baseline"]["trials"] == ["t1"] and card["last_date"] is not None
+    rms = next(m for m in card["measures"] if m["key"] == "weight_shift.rms_error_mm")
+    assert rms["vs_baseline"] is not None
+
+
 def test_an_assessment_baseline_stays_an_assessment() -> None:
     rows = [row("b1", day=0), row("b2", day=7)]
     for r in rows:
