@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.analysis import history
-from station.analysis.history.game_summary import game_outcome_text, game_summary
 from test_history_comparisons import MemoryStore, row
 
+from station.analysis import history
+from station.analysis.history.game_summary import game_outcome_text, game_summary
+from station.analysis.history.history_rows import condition_label
 
 
 def game_row(uid: str, *, day: int, kind: str = "training", rms: float = 8.83,
@@ -26,7 +27,8 @@ def test_a_weight_shift_reads_as_tracking_error_and_time_in_band() -> None:
     assert game_outcome_text(r) == "✓ Done: tracking error 8.8 mm, 81 % in band"
     assert "held" not in game_outcome_text(r)
     stopped = game_row("g2", day=0, outcome="failed")
-    assert game_outcome_text(stopped, "Foot down") == "Foot down: tracking error 8.8 mm, 81 % in band"
+    assert game_outcome_text(stopped, "Foot down") == (
+        "Foot down: tracking error 8.8 mm, 81 % in band")
 
 
 def test_each_game_has_its_own_words_and_a_hold_has_none() -> None:
@@ -76,3 +78,8 @@ def test_an_assessment_baseline_stays_an_assessment() -> None:
     card = history.result_card(MemoryStore({"ada": rows}), "b1")
     assert card["baseline"]["assessment"] and card["baseline"]["includes_this"]
     assert card["summary"] is None and card["outcome_text"] is None
+
+
+def test_a_games_condition_is_named_in_words() -> None:
+    assert condition_label(game_row("g", day=0)) == "Both feet, eyes open, weight shift"
+    assert condition_label(row("t", task="toe_taps")) == "Left leg, eyes open, toe taps"

@@ -6,7 +6,8 @@ asks the simulator for what a real athlete would do next (step on, lift the
 free foot, hop or wait for the push, play the biofeedback game on its targets, sometimes
 lose balance, step off).
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
-forever (every GAME_EVERY-th a biofeedback game: weight shift, toe taps), so the station shows live data and fills its history by itself; it
+forever (every GAME_EVERY-th a biofeedback game: weight shift, toe taps),
+so the station shows live data and fills its history by itself; it
 gives way at once to a person starting a trial, and waits until nobody has
 run one for two minutes. Its athletes are the demo stories of station.trials.demo_history:
 on its first start it gives them weeks of history, and then plays each at the skill their

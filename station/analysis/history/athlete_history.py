@@ -19,7 +19,7 @@ import numpy as np
 
 from station.analysis.history.baseline import baselines
 from station.analysis.history.comparison import held_text
-from station.analysis.history.day_series import MAX_POINTS, decimate
+from station.analysis.history.day_series import decimate
 from station.analysis.history.history_rows import (
     CHARTED_BY_MODEL,
     KEY_MEASURES,

@@ -143,7 +143,7 @@ def condition_label(row: dict[str, Any]) -> str:
     if row["surface"] != "firm":
         parts.append(row["surface"])
     if task_of(row) != "hold":
-        parts.append(row["task"])
+        parts.append(row["task"].replace("_", " "))  # "weight shift", not "weight_shift"
     return ", ".join(parts)
 
 

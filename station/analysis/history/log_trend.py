@@ -46,5 +46,5 @@ def log_series(sessions: Iterable[Any]) -> dict[str, Any]:
                                  lo=np.array([v.min() for v in values]),
                                  hi=np.array([v.max() for v in values]),
                                  n=np.array([len(v) for v in values]))
-    return {"fields": {f: {"label": label, "unit": unit} for f, (label, unit) in LOG_FIELDS.items()},
-            "series": series}
+    fields = {f: {"label": label, "unit": unit} for f, (label, unit) in LOG_FIELDS.items()}
+    return {"fields": fields, "series": series}

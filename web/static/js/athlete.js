@@ -54,7 +54,8 @@
     const log = D.log && D.log.series;
     if (!log || !Object.keys(log).length) return;
     const days = Object.values(D.series[key].measures).flatMap((m) => m.t);
-    const lines = Object.entries(log).map(([field, m]) => ({
+    const order = ["soreness", "stiffness", "relief", "sleep_hours"];  // the JSON's keys come sorted
+    const lines = order.filter((f) => log[f]).map((field) => [field, log[field]]).map(([field, m]) => ({
       label: `${D.log.fields[field].label}${field === "sleep_hours" ? " (h)" : ""}`,
       t: m.t, y: m.y, lo: m.lo, hi: m.hi, n: m.n, color: LOG_COLORS[field],
     }));
