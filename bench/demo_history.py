@@ -32,6 +32,7 @@ def main() -> None:
     assert calibration is not None, problem
     spent = {"simulate_and_analyse_s": 0.0}
     simulate, analyze = demo_history.simulate_hold, demo_history.analyze_frames
+    simulate_game = demo_history.simulate_game  # the training sessions' games (demo_games)
 
     def timed(fn):
         def run(*a, **k):
@@ -44,6 +45,7 @@ def main() -> None:
 
     demo_history.simulate_hold = timed(simulate)  # type: ignore[assignment]
     demo_history.analyze_frames = timed(analyze)  # type: ignore[assignment]
+    demo_history.simulate_game = timed(simulate_game)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(tmp, upgrade=True)
         report = demo_history.ensure_demo_history(

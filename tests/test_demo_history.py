@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from station.analysis.history.envelope import envelope_of
+from station.analysis.history.game_summary import game_summary
 from station.analysis.pipeline import ANALYSIS_VERSION
 from station.calibration import try_load_calibration
 from station.store import open_store
@@ -48,7 +50,7 @@ def _velocity(rows) -> float:
 
 def _single_leg(store, uid, stance):
     return [r for r in store.athlete_history(uid, metrics=True)
-            if r["stance"] == stance and r["metrics"]]
+            if r["stance"] == stance and r["metrics"] and (r["task"] or "hold") == "hold"]
 
 
 def test_the_history_is_bounded_flagged_and_analysed(demo_store) -> None:
@@ -100,6 +102,35 @@ def test_each_athlete_tells_their_story(demo_store) -> None:
     sam = next(s for s in STORIES if s.kind == "plateau")
     assert sam.skill(3.0, "left") > sam.skill(0.0, "left")
     assert sam.skill(6.0, "left") == sam.skill(3.0, "left")
+
+
+def test_training_sessions_have_games_los_first(demo_store) -> None:
+    store, _, _ = demo_store
+    for athlete in _by_name(store).values():
+        rows = store.athlete_history(athlete.uid, metrics=True)
+        games = [r for r in rows if r["task"] not in (None, "hold")]
+        assert games and all(r["session_kind"] == "training" for r in games)
+        assert games[0]["task"] == "limits_of_stability"  # an envelope before any other game
+        assert envelope_of(games[0]["metrics"]) is not None
+        assert {"weight_shift", "toe_taps"} <= {r["task"] for r in games}
+        for r in games:  # measured by the real analysis, each by its own measures
+            assert game_summary(r) is not None and r["score"] is not None
+        assert len(games) == sum(1 for s in store.list_sessions(athlete.uid)
+                                 if s.kind == "training")
+    shift = next(r for r in games if r["task"] == "weight_shift")
+    trial = store.load_trial(shift["uid"], with_raw=False)
+    assert trial.spec["game"]["envelope_mm"] == list(envelope_of(games[0]["metrics"]))
+
+
+def test_the_demo_loop_plays_a_game_now_and_then() -> None:
+    loop = DemoLoop(None, runner=None, store=None, duration_s=12.0)  # type: ignore[arg-type]
+    picks = [loop.next_trial(n) for n in range(16)]
+    games = [p for p in picks if p[0] in ("weight-shift", "toe-taps")]
+    assert len(games) == 4 and all(duration is None for *_, duration in games)
+    holds = [p for p in picks if p not in games]
+    assert [p[0] for p in holds[:3]] == ["single-leg-left", "single-leg-right", "romberg"]
+    assert all(duration == 12.0 for *_, duration in holds)
+    assert {p[1] for p in games} == {"heel-toe", "side-to-side", "left-taps", "right-taps"}
 
 
 def test_it_is_made_once_and_again_after_removal(demo_store, tmp_path, calibration) -> None:

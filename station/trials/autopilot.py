@@ -8,7 +8,8 @@ lose balance, step off). For a wobble trial it first puts the station's wobble b
 platform (the simulator's `place_wobble_board`: a board that really rolls, so the COP is its
 dome's contact) and takes it off for any other.
 `DemoLoop` (`balance-station run --demo`) keeps demo athletes doing tests
-forever, so the station shows live data and fills its history by itself; it
+forever (every GAME_EVERY-th a biofeedback game: weight shift, toe taps),
+so the station shows live data and fills its history by itself; it
 gives way at once to a person starting a trial, and waits until nobody has
 run one for two minutes. Its athletes are the demo stories of station.trials.demo_history:
 on its first start it gives them weeks of history, and then plays each at the skill their
@@ -157,7 +158,16 @@ DEMO_TRIALS = (
     ("romberg", None),
     ("wobble-drill", "double-wobble-5deg"),  # the live level, on the simulator's rolling board
 )
-SIDE_OF = {"left-open-firm": "left", "right-open-firm": "right"}
+SIDE_OF = {"left-open-firm": "left", "right-open-firm": "right", "left-taps": "left",
+           "right-taps": "right"}
+# every GAME_EVERY-th demo trial is a biofeedback game instead (its own length, not the hold's)
+GAME_EVERY = 4
+DEMO_GAMES = (
+    ("weight-shift", "heel-toe"),
+    ("toe-taps", "left-taps"),
+    ("weight-shift", "side-to-side"),
+    ("toe-taps", "right-taps"),
+)
 
 
 class DemoLoop:
@@ -226,6 +236,15 @@ class DemoLoop:
         skill = skill_today(story, side)
         self.autopilot.plan(story.mass_kg, skill, failure_chance(skill, trial_id in SIDE_OF))
 
+    def next_trial(self, n: int) -> tuple[str, str | None, float | None]:
+        """(protocol, trial or None: any of its trials, duration or None: the trial's own) of
+        the demo's n-th trial: the holds in turn, a game every GAME_EVERY-th."""
+        if n % GAME_EVERY == GAME_EVERY - 1:
+            protocol_id, trial_id = DEMO_GAMES[(n // GAME_EVERY) % len(DEMO_GAMES)]
+            return protocol_id, trial_id, None
+        protocol_id, trial_id = DEMO_TRIALS[(n - n // GAME_EVERY) % len(DEMO_TRIALS)]
+        return protocol_id, trial_id, self.duration_s
+
     def _run(self) -> None:
         n = 0
         while not self._stop.is_set():
@@ -238,7 +257,7 @@ class DemoLoop:
                 self._stop.wait(2.0)  # a person is using the station
                 continue
             athletes = self._athletes()  # again each time: the demo data may be removed
-            protocol_id, trial_id = DEMO_TRIALS[n % len(DEMO_TRIALS)]
+            protocol_id, trial_id, duration_s = self.next_trial(n)
             athlete, story_name = athletes[(n // len(DEMO_TRIALS)) % len(athletes)]
             n += 1
             try:
@@ -248,13 +267,13 @@ class DemoLoop:
                     trial_id = self.rng.choice(get_protocol(protocol_id).trials).id
                 self._plan(story_name, trial_id)
                 self.runner.start(TrialRequest(protocol_id, trial_id, athlete_uid=athlete,
-                                               duration_s=self.duration_s, demo=True))
+                                               duration_s=duration_s, demo=True))
             except TrialError as exc:  # e.g. not calibrated, or an operator's trial runs
                 log.warning("demo: cannot start a trial (%s); retrying", exc)
                 self._stop.wait(5.0)
                 continue
             key = self.runner.current_key
-            deadline = time.monotonic() + self.duration_s + 40.0
+            deadline = time.monotonic() + (duration_s or 60.0) + 40.0
             while not self._stop.is_set() and time.monotonic() < deadline:
                 if self.runner.current_key is not key:
                     self.runtime.perform("step_off")  # an operator took over the board

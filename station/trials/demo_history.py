@@ -3,7 +3,8 @@
 Each demo athlete has a story (one improves, one plateaus, one develops a growing left/right
 asymmetry with rising soreness, one stops training after three weeks). Their past sessions
 (2-3 a week over six weeks: Monday's an assessment, Thursday's and Saturday's training
-sessions at the athlete's stage of the training ladder, station/training) are made the way
+sessions at the athlete's stage of the training ladder, station/training, each with one
+biofeedback game: demo_games.py) are made the way
 the station makes a live trial: the simulator's vectorized path
 (`station.board.sim.simulate`) plays the athlete at the story's skill on that day, the real
 analysis (`station.analysis.pipeline.analyze_frames`) measures and scores the held frames,
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from station.analysis.history.envelope import latest_envelope
 from station.analysis.history.history_rows import local_day
 from station.analysis.pipeline import analyze_frames
 from station.protocols import TrialSpec, get_protocol, load_protocols
@@ -35,6 +37,7 @@ from station.store.records import Athlete, SessionRecord, TrialRecord
 from station.store.repository import DEMO_HISTORY_KEY  # the history was made, and when
 from station.training import Ladder, LogEntry, build_today, load_ladder
 from station.training.plan_view import apply_decision, plan_state, training_days
+from station.trials.demo_games import LOS, game_for_session, is_game, simulate_game
 from station.trials.tasks import DETECTORS
 from station.wobble import DEFAULT_BOARD
 
@@ -171,17 +174,21 @@ def save_simulated_trial(
     protocol: str, skill: float, mass_kg: float, duration_s: float, started_at: datetime,
     calibration: dict[str, Any], seed: int,
 ) -> str:
-    """Simulate one hold at `skill`, analyse it with the real pipeline and save it with its
-    raw frames, as the trial saver does; returns the trial's uid."""
-    t_ns, counts, fail_at = simulate_hold(
-        rng, stance=spec.stance, eyes=spec.eyes, surface=spec.surface, skill=skill,
-        mass_kg=mass_kg, duration_s=duration_s, seed=seed,
-    )
+    """Simulate one hold (or game: demo_games.py) at `skill`, analyse it with the real
+    pipeline and save it with its raw frames, as the trial saver does; returns its uid."""
+    if is_game(spec):  # played from the hold's start, as the autopilot plays it live
+        t_ns, counts, fail_at = simulate_game(spec.with_duration(duration_s), skill=skill,
+                                              mass_kg=mass_kg, rate_hz=RATE_HZ, seed=seed)
+    else:
+        t_ns, counts, fail_at = simulate_hold(
+            rng, stance=spec.stance, eyes=spec.eyes, surface=spec.surface, skill=skill,
+            mass_kg=mass_kg, duration_s=duration_s, seed=seed,
+        )
     weight = mass_kg * G
     metrics, score, version = analyze_frames(
         t_ns, counts, calibration, stance=spec.stance, eyes=spec.eyes, surface=spec.surface,
         task=spec.task, completed=fail_at is None, time_to_failure_s=fail_at,
-        planned_duration_s=duration_s, body_weight_n=weight,
+        planned_duration_s=duration_s, body_weight_n=weight, game=spec.game,
     )
     raw = RawFrames.from_arrays(t_ns, counts)
     return store.save_trial(TrialRecord(
@@ -206,17 +213,21 @@ def record_training_session(
     max_trials: int = TRAINING_TRIALS,
 ) -> int:
     """One training session on `day` as the kiosk records it: the progression's decision is
-    applied, the athlete's log opens a training session, and the first `max_trials` holds of
-    today's list are played at `skill(side)`. Returns the trials saved (0: a rest day)."""
+    applied, the athlete's log opens a training session, and the first `max_trials` - 1
+    holds of today's list are played at `skill(side)`, then one biofeedback game
+    (demo_games.game_for_session: LOS first, so the athlete has an envelope, then weight
+    shifts and toe taps) inside the athlete's own envelope. Returns the trials saved (0: a
+    rest day)."""
     today = local_day(day)
     log = LogEntry(day, soreness=soreness, stiffness=stiffness)
     apply_decision(store, athlete_uid, ladder, today, at=day, todays=log)
     sessions = store.list_sessions(athlete_uid)
     stage = plan_state(store, athlete_uid, ladder).stage
     plan = build_today(ladder, stage, training_days(sessions), log, today)
-    holds = [s for s in plan["steps"] if s["task"] == "hold"][:max_trials]
+    holds = [s for s in plan["steps"] if s["task"] == "hold"][:max(max_trials - 1, 1)]
     if plan["rest_day"] or not holds:
         return 0
+    n_before = sum(1 for s in sessions if s.kind == "training")
     session = store.create_session(SessionRecord(
         athlete_uid=athlete_uid, started_at=day, operator="athlete's own entry (demo kiosk)",
         protocol="training", kind="training", intensity=plan["intensity"],
@@ -232,7 +243,22 @@ def record_training_session(
             started_at=day + timedelta(minutes=2 * seq), calibration=calibration,
             seed=seed + seq,
         )
-    return len(holds)
+    if max_trials <= len(holds):
+        return len(holds)
+    protocol, trial = game_for_session(n_before)
+    spec = protocols[protocol].trial(trial)
+    envelope = latest_envelope(store, athlete_uid)  # the athlete's own reach scales the game
+    if envelope is not None and protocol != LOS[0]:
+        spec = spec.with_envelope(envelope.envelope_mm)
+    seq = len(holds) + 1
+    save_simulated_trial(
+        store, rng, session, seq=seq, spec=spec, protocol=protocol,
+        skill=(skill("left") + skill("right")) / 2 if spec.stance == "double"
+        else skill("left" if spec.stance == "single-left" else "right"),
+        mass_kg=mass_kg, duration_s=spec.duration_s,
+        started_at=day + timedelta(minutes=2 * seq), calibration=calibration, seed=seed + seq,
+    )
+    return len(holds) + 1
 
 
 @dataclass

@@ -104,7 +104,7 @@ def test_the_athlete_page_trends_per_day_with_tap_tooltips_and_leg_colours(
     page.locator(".card", has_text=MIA).click()
     page.wait_for_url("**/athletes/*")
     page.wait_for_selector("#charts .uplot")
-    assert page.locator("#charts .uplot").count() == 4  # score, velocity, ellipse, left/right
+    assert page.locator("#charts .uplot").count() == 5  # score, velocity, ellipse, L/R, the log
     assert page.locator("#cond-baseline").inner_text().startswith(
         "Changes are measured from the baseline: ")
     # one point per day: six weekly days, not one per trial

@@ -19,6 +19,7 @@ import numpy as np
 
 from station.analysis.history.baseline import baselines
 from station.analysis.history.comparison import held_text
+from station.analysis.history.day_series import decimate
 from station.analysis.history.history_rows import (
     CHARTED_BY_MODEL,
     KEY_MEASURES,
@@ -38,50 +39,30 @@ from station.analysis.history.history_rows import (
     score_label,
 )
 from station.analysis.history.limb_symmetry import symmetry_rows
+from station.analysis.history.log_trend import log_series
 from station.analysis.history.norms_view import condition_bands
 from station.analysis.history.store_reads import HistoryStore
 from station.analysis.history.targets import targets_view
 from station.analysis.scoring import better_direction
 from station.wire import json_safe
 
-MAX_POINTS = 200
 TABLE_ROWS = 100  # the newest trials listed in the table
 SESSION_ROWS = 50  # the newest day logs listed
 
 
-def decimate(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS,
-             lo: np.ndarray | None = None, hi: np.ndarray | None = None,
-             n: np.ndarray | None = None) -> dict[str, list]:
-    """At most max_points points: neighbours merged into their (n-weighted) mean, with the
-    lowest `lo` and highest `hi` of the merged points (`lo`/`hi` default to `y`)."""
-    lo = y if lo is None else lo
-    hi = y if hi is None else hi
-    n = np.ones(len(y)) if n is None else np.asarray(n, dtype=float)
-    if len(t) <= max_points:
-        return {"t": t.tolist(), "y": y.tolist(), "lo": lo.tolist(), "hi": hi.tolist(),
-                "n": n.astype(int).tolist()}
-    edges = np.linspace(0, len(t), max_points + 1).astype(int)
-    starts = edges[:-1]
-    counts = np.add.reduceat(n, starts)
-    mean = np.add.reduceat(y * n, starts) / counts
-    tm = np.add.reduceat(t, starts) / np.diff(edges)
-    return {
-        "t": np.round(tm, 0).tolist(),
-        "y": np.round(mean, 3).tolist(),
-        "lo": np.minimum.reduceat(lo, starts).tolist(),
-        "hi": np.maximum.reduceat(hi, starts).tolist(),
-        "n": counts.astype(int).tolist(),
-    }
-
-
 def day_points(rows: list[dict[str, Any]], measure: str) -> dict[str, list] | None:
     """One point per day with a value: t (epoch s, the day's noon, station time), the
-    day's mean, min, max and number of trials; None when no trial has the measure."""
+    day's mean, min, max, number of trials and how many of them were training
+    (`n_training`: the chart marks training days apart from assessments); None when no
+    trial has the measure."""
     days: dict[Any, list[float]] = {}
+    training: dict[Any, int] = {}  # the day's trials that were training, not assessment
     for row in rows:
         value = measure_value(row, measure)
         if value is not None:
-            days.setdefault(local_day(row["started_at"]), []).append(value)
+            day = local_day(row["started_at"])
+            days.setdefault(day, []).append(value)
+            training[day] = training.get(day, 0) + (row.get("session_kind") == "training")
     if not days:
         return None
     ordered = sorted(days.items())
@@ -91,7 +72,8 @@ def day_points(rows: list[dict[str, Any]], measure: str) -> dict[str, list] | No
     return decimate(t, np.round([v.mean() for v in values], 3),
                     lo=np.array([v.min() for v in values]),
                     hi=np.array([v.max() for v in values]),
-                    n=np.array([len(v) for v in values]))
+                    n=np.array([len(v) for v in values]),
+                    n_training=np.array([training[day] for day, _ in ordered]))
 
 
 def _hint(measure: str) -> str:
@@ -186,5 +168,6 @@ def history_view(store: HistoryStore, athlete_uid: str,
         "trials": trial_table(rows),
         "targets": targets_view(store, athlete_uid, rows),
         "sessions": sessions_view(store, athlete_uid),
+        "log": log_series(store.list_sessions(athlete_uid)),  # beside the trends
         "measures": {k: {"label": v[0], "unit": v[1]} for k, v in KEY_MEASURES.items()},
     })

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from station.analysis.history.game_summary import is_game
 from station.analysis.history.history_rows import (
     HELD,
     by_condition,
@@ -100,8 +101,10 @@ def baseline_of(condition: str, rows: list[dict[str, Any]],
     over the whole history, since "repeated at once" looks at the session's next trial)."""
     if not rows:
         return None
-    # an assessment, not a training session, is the baseline (training only: its first)
-    pool = [r for r in rows if r.get("session_kind") != "training"] or rows
+    # an assessment, not a training session, is the baseline (training only: its first); a
+    # game is a training task: its first session, wherever it was played
+    pool = rows if is_game(rows[0]) else (
+        [r for r in rows if r.get("session_kind") != "training"] or rows)
     first = next((r for r in pool if _is_battery(r, protocols)), pool[0])
     repeats = tuple(r for r in rows if r.get("session_uid") == first.get("session_uid"))
     protocol = protocols.get(first.get("protocol") or "")

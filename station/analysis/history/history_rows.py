@@ -149,7 +149,7 @@ def condition_label(row: dict[str, Any]) -> str:
     if row["surface"] != "firm":
         parts.append(row["surface"])
     if task_of(row) != "hold" and row["task"] not in parts:  # a wobble task on the wobble
-        parts.append(row["task"])
+        parts.append(row["task"].replace("_", " "))  # "weight shift", not "weight_shift"
     return ", ".join(parts)
 
 

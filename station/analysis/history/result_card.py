@@ -12,6 +12,7 @@ from typing import Any
 
 from station.analysis.history.baseline import baselines
 from station.analysis.history.comparison import change_against, held_against, held_text
+from station.analysis.history.game_summary import game_outcome_text, game_summary, is_game
 from station.analysis.history.history_rows import (
     HELD,
     athlete_json,
@@ -46,7 +47,9 @@ def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
     """A finished trial with its change against the athlete's baseline of that condition
     (baseline.py: the baseline assessment, not simply the first trial) and the previous
     test of it. A trial of the baseline session is part of the baseline: no change against
-    it. StoreError when there is no such trial."""
+    it. A game speaks its own measures (`summary`, `outcome_text`: game_summary.py); a
+    training trial is never called part of a baseline assessment (`baseline.assessment`).
+    StoreError when there is no such trial."""
     trial = store.load_trial(trial_uid, with_raw=False)
     rows = store.athlete_history(trial.athlete_uid, metrics=True)
     me = next(r for r in rows if r["uid"] == trial_uid)
@@ -72,7 +75,13 @@ def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
                                      key, stance, error=error)
         measures.append({**measure_json(key), "value": value, "vs_baseline": vs_baseline,
                          "vs_last": vs_last})
-    baseline_json = None if base is None else {**base.to_json(), "includes_this": in_baseline}
+    # a baseline made of training trials (a game no assessment has: its first session), or
+    # any game's first trials, is the first session to compare with, never "the baseline
+    # assessment" (the games are training tasks, not the battery's tests)
+    base_is_assessment = base is not None and not is_game(me) and all(
+        r.get("session_kind") != "training" for r in base.rows)
+    baseline_json = None if base is None else {**base.to_json(), "includes_this": in_baseline,
+                                                "assessment": base_is_assessment}
     athlete = store.get_athlete(trial.athlete_uid)
     return json_safe({
         "trial_uid": trial_uid, "athlete": athlete_json(athlete),
@@ -81,6 +90,9 @@ def result_card(store: HistoryStore, trial_uid: str) -> dict[str, Any]:
         "task": me.get("task") or "hold", "model": model_of(me), "score_label": score_label(me),
         "outcome": me["outcome"], "failure_reason": trial.failure_reason,
         "score": me.get("score"), "held": {**my_held, "text": held_text(my_held)},
+        "session_kind": me.get("session_kind") or "assessment",
+        "summary": game_summary(me),  # a game's own measures in words (None: not a game)
+        "outcome_text": game_outcome_text(me),
         "started_at": iso(me["started_at"]), "measures": measures,
         "baseline": baseline_json,
         "baseline_date": iso(base.started_at) if reference else None,

@@ -18,7 +18,7 @@
   const measureOf = (key, measure) => D.series[key]?.measures[measure];
   function series(key, measure, label, color) {
     const m = measureOf(key, measure);
-    return m ? [{ label, t: m.t, y: m.y, lo: m.lo, hi: m.hi, n: m.n, color }] : [];
+    return m ? [{ label, t: m.t, y: m.y, lo: m.lo, hi: m.hi, n: m.n, n_training: m.n_training, color }] : [];
   }
   const mirror = (k, side) => k.replace(/^single[-_](left|right)/, (m) => m.replace(/left|right/, side));
   function chartBox(title) {
@@ -46,6 +46,22 @@
         ...series(mirror(key, "right"), s.left_right, "right", Charts.LEG.right),
       ], { legend: true });
     }
+    logChart(key);
+  }
+  // The log (soreness, stiffness, relief 0–10; sleep in hours) on the trends' days, beside them.
+  const LOG_COLORS = { soreness: "#ef5350", stiffness: "#f5a524", relief: "#3ecf8e", sleep_hours: "#5aa9ff" };
+  function logChart(key) {
+    const log = D.log && D.log.series;
+    if (!log || !Object.keys(log).length) return;
+    const days = Object.values(D.series[key].measures).flatMap((m) => m.t);
+    const order = ["soreness", "stiffness", "relief", "sleep_hours"];  // the JSON's keys come sorted
+    const lines = order.filter((f) => log[f]).map((field) => [field, log[field]]).map(([field, m]) => ({
+      label: `${D.log.fields[field].label}${field === "sleep_hours" ? " (h)" : ""}`,
+      t: m.t, y: m.y, lo: m.lo, hi: m.hi, n: m.n, color: LOG_COLORS[field],
+    }));
+    const el = chartBox('Log: soreness, stiffness, relief <span class="muted hint">0–10 · sleep in hours</span>');
+    el.closest(".chart-box").classList.add("log-chart");
+    Charts.trend(el, lines, { yRange: [0, 12], digits: 1, xAlso: days, legend: true });
   }
   for (const key of keys) {
     const b = BS.h(`<button type="button" data-key="${BS.esc(key)}">${BS.esc(D.series[key].label)} <span class="muted">(${D.series[key].n})</span></button>`);

@@ -69,6 +69,31 @@ const Charts = (() => {
     };
   }
 
+  // Days that were (mostly) training, not assessment: a hollow diamond over the day's point,
+  // so a physio tells a training session from a test at a glance (series' n_training of n).
+  const isTraining = (s, j) => !!s.n_training && s.n_training[j] * 2 > (s.n ? s.n[j] : 1);
+  function trainingMarks(series, colors) {
+    const fill = css.getPropertyValue("--panel2").trim() || "#1d2a37";
+    return (u) => {
+      const ctx = u.ctx, r = 5.5 * (window.devicePixelRatio || 1);
+      ctx.save();
+      ctx.lineWidth = 2 * (window.devicePixelRatio || 1);
+      series.forEach((s, i) => {
+        if (!s.n_training || !u.series[i + 1].show) return;
+        ctx.strokeStyle = colors[i];
+        ctx.fillStyle = fill;
+        s.t.forEach((t, j) => {
+          if (!isTraining(s, j)) return;
+          const x = u.valToPos(t, "x", true), y = u.valToPos(s.y[j], "y", true);
+          ctx.beginPath();
+          ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
+          ctx.fill(); ctx.stroke();
+        });
+      });
+      ctx.restore();
+    };
+  }
+
   // The norm's typical band (opts.band: {lo, hi, text}) shaded behind the line.
   function normBand(band) {
     return (u) => {
@@ -97,7 +122,8 @@ const Charts = (() => {
         const [lo, hi] = s.lo ? [BS.num(s.lo[j], digits), BS.num(s.hi[j], digits)] : [null, null];
         const range = lo !== hi ? ` (${lo}–${hi})` : "";
         const trials = n > 1 ? `, mean of ${n}` : "";
-        return `<div>${series.length > 1 ? `${BS.esc(s.label)}: ` : ""}<b>${BS.num(s.y[j], digits)}</b>${range}${trials}</div>`;
+        const kind = s.n_training ? (isTraining(s, j) ? " · training" : " · assessment") : "";
+        return `<div>${series.length > 1 ? `${BS.esc(s.label)}: ` : ""}<b>${BS.num(s.y[j], digits)}</b>${range}${trials}${kind}</div>`;
       }).filter(Boolean);
       if (!lines.length) { tip.hidden = true; return; }
       tip.innerHTML = `<div class="muted">${fmtDate.format(new Date(t * 1000))}</div>${lines.join("")}`;
@@ -136,19 +162,22 @@ const Charts = (() => {
       width: width(), height,
       legend: { show: series.length > 1 || !!opts.legend, live: false },
       cursor: { drag: { x: false, y: false }, points: { size: 9 } },
-      scales: { x: { time: true, range: xRangeOver(series.flatMap((s) => s.t)) }, y: { range: opts.yRange || yRangeOver(extent) } },
+      scales: { x: { time: true, range: xRangeOver([...series.flatMap((s) => s.t), ...(opts.xAlso || [])]) }, y: { range: opts.yRange || yRangeOver(extent) } },
       axes: [{ ...axis, space: 70, values: dateLabels }, { ...axis, size: 46, label: opts.unit || "", labelSize: 14 }],
       series: [{}, ...series.map((s, i) => ({
         label: s.label, stroke: colors[i], width: 2, spanGaps: true,
         points: { show: true, size: 7, fill: colors[i] },
       }))],
-      hooks: { draw: [whiskers(series, colors)], drawAxes: band ? [normBand(band)] : [] },
+      hooks: { draw: [whiskers(series, colors), trainingMarks(series, colors)], drawAxes: band ? [normBand(band)] : [] },
       plugins: [tooltip(el, series, digits)],
     }, merge(series), el);
     new ResizeObserver(() => plot.setSize({ width: width(), height })).observe(el);
     el.uplot = plot;  // for the browser tests (scales, data)
     if (opts.band) {  // what the band is, or why there is none
       el.append(BS.h(`<p class="small muted chart-band-note">${band ? `Shaded: ${BS.esc(band.text)}` : `No norm band: ${BS.esc(opts.band.reason || "")}`}</p>`));
+    }
+    if (series.some((s) => s.t.some((_, j) => isTraining(s, j)))) {  // the markers' key
+      el.append(BS.h('<p class="small muted chart-kind-key"><span aria-hidden="true">●</span> assessment · <span aria-hidden="true">◇</span> training session</p>'));
     }
     return plot;
   }

@@ -105,6 +105,7 @@
 
   async function startCurrent() {
     clearTimeout(st.restTimer);
+    TrainingQueue.save(st, st.index);
     showRun();
     const item = current(), t = item.trial;
     const key = `${protocolOf(item)}/${t.id}`;
@@ -235,7 +236,8 @@
     $("res-test").textContent = trialLabel(item);
     const plannedS = planned(item);  // time held is shown against the plan
     let outcome;
-    if (o.state === "complete") outcome = `✓ Completed: held the full ${BS.num(plannedS, 0)} s`;
+    const game = ["weight_shift", "limits_of_stability", "maze", "toe_taps"].includes(item.trial.task);
+    if (o.state === "complete") outcome = game ? "✓ Done" : `✓ Completed: held the full ${BS.num(plannedS, 0)} s`;
     else if (o.state === "failed") outcome = `${Facts.failureLabel(o.failure_reason) || "Failed"}${o.time_to_failure_s !== null ? `: failed at ${BS.num(o.time_to_failure_s, 1)} of ${BS.num(plannedS, 0)} s` : ""}`;
     else outcome = "Stopped";
     $("res-outcome").textContent = outcome;
@@ -248,6 +250,7 @@
     if (result.trial_uid) {
       try { card = await BS.api("GET", `/api/pages/result/${encodeURIComponent(result.trial_uid)}`); } catch (e) { card = null; }
     }
+    if (card && card.outcome_text) $("res-outcome").textContent = card.outcome_text;  // a game's own measures
     renderMeasures(result, card);
     if (typeof Norms !== "undefined") Norms.showOnCard($("res-measures"), card);  // percentile band, real change
     if (result.trial_uid && st.athlete && !st.sessionUid) st.sessionUid = await sessionOf(result.trial_uid);
@@ -257,6 +260,7 @@
       exports.querySelectorAll("a").forEach((link) => { link.href = `/api/trials/${encodeURIComponent(result.trial_uid)}/${link.dataset.kind}.csv`; });
     }
     const hasNext = st.index + 1 < st.queue.length;
+    if (hasNext) TrainingQueue.save(st, st.index + 1); else TrainingQueue.clear();
     $("btn-next").hidden = !hasNext;
     if (hasNext) {
       const next = st.queue[st.index + 1];
@@ -309,8 +313,11 @@
     if (card) {
       measures = card.measures.filter((m) => m.key !== "score");
       const b = card.baseline;
+      const training = card.session_kind === "training" || b && b.assessment === false;
       $("res-compare").textContent = !b ? "First test in this condition: it becomes the baseline."
+        : b.includes_this && training ? (card.session_kind === "training" ? "First training session in this condition: the next ones are compared with it." : "Your first go at this: the next ones are compared with it.")
         : b.includes_this ? `This trial is part of the baseline assessment (${BS.baselineText(b)}).`
+        : !b.assessment ? `Compared with your first training session on ${BS.date(b.date)}${card.last_date ? ` and the last one on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`
         : `Compared with the ${BS.baselineText(b)}${card.last_date ? ` and the last test on ${BS.date(card.last_date)}` : ""}. ≈ = within the measurement error.`;
     } else {
       const task = Facts.tasks[item.trial.task] || Facts.tasks.hold;
@@ -330,7 +337,7 @@
 
   $("btn-next").addEventListener("click", () => { st.index += 1; startCurrent(); });
   $("btn-repeat").addEventListener("click", () => startCurrent());
-  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; show("athlete"); });
+  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; TrainingQueue.clear(); show("athlete"); });
   $("btn-change").addEventListener("click", async () => { await abort(); show("test"); });
   $("btn-abort").addEventListener("click", abort);
   async function abort() {
@@ -345,7 +352,20 @@
     let cur;
     try { cur = await BS.api("GET", "/api/trials/current"); } catch (e) { return; }
     const s = cur.status;
-    if (!cur.yours || !s || ["complete", "failed", "aborted"].includes(s.state)) return;
+    const running = cur.yours && s && !["complete", "failed", "aborted"].includes(s.state);
+    const saved = TrainingQueue.load(D);  // today's training, reloaded in the middle of it
+    if (saved && (!running || saved.matches(s))) {
+      st.athlete = D.athletes.find((a) => a.uid === saved.athlete_uid) || null;
+      st.protocol = { id: "training", name: saved.title };
+      st.queue = saved.queue; st.index = saved.index;
+      st.sessionUid = running ? s.session_uid || saved.sessionUid : saved.sessionUid;
+      if (!running) { startCurrent(); return; }  // back to the queue: its next step is armed
+      showRun();
+      st.run = s.run; st.running = true; st.awaitingResult = true;
+      onHold(s);
+      return;
+    }
+    if (!running) return;
     const p = D.protocols.find((x) => x.id === s.protocol);
     if (!p) return;
     st.athlete = D.athletes.find((a) => a.uid === s.athlete_uid) || null;
@@ -363,6 +383,7 @@
   window.Kiosk = {
     show,
     runQueue(athlete, title, queue, sessionUid) {
+      TrainingQueue.clear();
       st.athlete = athlete;
       st.protocol = { id: "training", name: title };
       st.queue = queue; st.index = 0; st.sessionUid = sessionUid || null;
