@@ -109,9 +109,16 @@ const BS = (() => {
       : cmp.exceeds_mdc ? `beyond the measurement error${mdc}` : `within the measurement error${mdc}: may be noise`;
     return `<span class="chg ${cls}" title="${esc(title)}">${mark}${sign}${shown}</span>`;
   }
+  // The reliable-change verdict in words ("real improvement", "within measurement noise",
+  // "real decline", "baseline only"), coloured only when the change is real.
+  function verdictBadge(cmp, text) {
+    if (!text) return "";
+    const cls = cmp && cmp.verdict === "improved" ? "chg-up" : cmp && cmp.verdict === "worse" ? "chg-down" : "chg-flat";
+    return `<span class="chg ${cls} verdict">${esc(text)}</span>`;
+  }
   // "baseline: 6 Jan 2025, best of 3" (the baseline assessment a change is measured from)
   function baselineText(b) {
     return b ? `baseline: ${date(b.date)}, ${b.rule}` : "no baseline yet";
   }
-  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, baselineText, ApiError };
+  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, verdictBadge, baselineText, ApiError };
 })();
