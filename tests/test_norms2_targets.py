@@ -9,6 +9,7 @@ import pytest
 from test_history_comparisons import DAY0, LEFT, MemoryStore, _Target, row
 
 from station.analysis import history
+from station.analysis.history.comparison import change_against, change_text
 from station.analysis.history.report import report_view
 from station.analysis.history.targets import applies_to
 from station.norms.reliable_change import target_too_small
@@ -73,3 +74,23 @@ def test_the_report_targets_carry_the_verdict() -> None:
         _Target(VELOCITY, 22.0, condition=LEFT, due_date=date(2025, 4, 14), created_at=DAY0)]})
     summary = report_view(store, "ada")["summary"]
     assert summary["targets"][0]["verdict_text"] == "real improvement"
+
+
+def test_one_rounding_rule_no_minus_zero() -> None:
+    assert change_text(-0.04, 1) == "0.0" and change_text(0.04, 1) == "0.0"
+    assert change_text(-0.06, 1) == "\u22120.1" and change_text(4.25, 0) == "+4"
+    tiny = change_against(29.97, 30.0, VELOCITY, "single-left")
+    assert tiny["text"] == "0.0" and tiny["verdict_text"] == "within measurement noise"
+
+
+def test_the_report_summary_says_the_cards_words() -> None:
+    rows = [row("b", velocity=30.0), row("n", day=7, velocity=29.97),
+            row("w", day=0, minute=1, stance="single-right", velocity=30.0),
+            row("x", day=7, minute=1, stance="single-right", velocity=22.0)]
+    report = report_view(MemoryStore({"ada": rows}), "ada")
+    words = {k["leg"]: k["measure"]["verdict_text"] for k in report["summary"]["key_results"]}
+    assert set(words.values()) == {"within measurement noise", "real improvement"}
+    left = next(c for c in report["conditions"] if c["key"] == LEFT)
+    velocity = next(m for m in left["measures"] if m["key"] == VELOCITY)
+    assert velocity["cmp"]["text"] == "0.0"
+
