@@ -94,3 +94,16 @@ def test_the_report_summary_says_the_cards_words() -> None:
     velocity = next(m for m in left["measures"] if m["key"] == VELOCITY)
     assert velocity["cmp"]["text"] == "0.0"
 
+
+
+def test_the_team_card_flags_a_decline_only_when_real() -> None:
+    real = [row("b", score=70.0), row("n", day=7, score=52.0)]
+    noise = [row("b", score=70.0), row("n", day=7, score=64.0)]
+    team = history.team_overview(MemoryStore({"ada": real, "ben": noise}), condition=LEFT,
+                                 today=date(2025, 3, 20))
+    cards = {a["uid"]: a for a in team["athletes"]}
+    assert cards["ada"]["decline"] is True
+    assert cards["ada"]["score_vs_baseline"]["verdict_text"] == "real decline"
+    assert cards["ben"]["decline"] is False
+    assert cards["ben"]["score_vs_baseline"]["verdict_text"] == "within measurement noise"
+    assert cards["ben"]["score_vs_baseline"]["arrow"] == ""
