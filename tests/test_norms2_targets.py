@@ -44,8 +44,10 @@ def test_a_target_within_the_reliable_change_is_refused_or_flagged() -> None:
     with pytest.raises(ValueError, match=r"within the measurement noise.*27\.0 mm/s"):
         history.check_target(rows, VELOCITY, 28.0, "<=", LEFT)  # 2 mm/s, the MDC is 3
     history.check_target(rows, VELOCITY, 27.0, "<=", LEFT)  # the reliable change: a target
-    saved, = _view(rows, _Target(VELOCITY, 28.5, condition=LEFT))
+    saved, = _view(rows, _Target(VELOCITY, 29.5, condition=LEFT, due_date=date(2025, 4, 14),
+                                 created_at=DAY0))
     assert saved["too_small"] is True and saved["wrong_side"] is False
+    assert saved["achieved"] is None and saved["on_track"] is None  # reached, but noise
     assert "not a target" in saved["problem"]
     assert _view(rows, _Target(VELOCITY, 26.0, condition=LEFT))[0]["too_small"] is False
 

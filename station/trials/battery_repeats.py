@@ -114,7 +114,7 @@ def _reason(change: dict[str, Any], n: int, mdc_n: float) -> str:
     k = change["trials"]
     trials = "one trial" if k == 1 else f"the mean of {k} trials"
     more = "one more trial" if n - k == 1 else f"{n - k} more trials"
-    return (f"{change['condition']}: {change['label'].lower()} {change['value']:.1f}{unit} "
+    return (f"{change['condition']}: {change['label']} {change['value']:.1f}{unit} "
             f"against the baseline {change['baseline']:.1f}{unit} is within the measurement "
             f"noise with {trials} (the change must exceed {change['mdc']:.1f}{unit}). The "
             f"mean of {n} trials narrows that to {mdc_n:.1f}{unit}, enough to tell whether "

@@ -181,7 +181,9 @@ def targets_view(store: HistoryStore, athlete_uid: str,
             item["problem"] = small
             item["too_small"] = True
         due = target.due_date
-        if problem is None and None not in (base_value, current) and due and due > set_on:
+        # a target within the noise is not judged reached or on track: reaching it says nothing
+        if problem is None and small is None and None not in (base_value, current) and due \
+                and due > set_on:
             try:
                 progress = target_progress(target.measure, base_value, target.value, current,
                                            set_on, target.due_date)

@@ -96,7 +96,7 @@
   // today's mean, and a repeat when averaging could tell a real change from noise (optional).
   function keyChangeLine(kc, b) {
     const trials = kc.trials > 1 ? ` (mean of ${kc.trials} trials)` : "";
-    const line = BS.h(`<div class="key-change small" data-verdict="${BS.esc(kc.verdict || "")}">${BS.esc(kc.label)} ${BS.num(kc.value)} ${BS.esc(kc.unit)}${trials} against the baseline ${BS.num(kc.baseline)}: ${BS.verdictBadge(kc, kc.verdict_text)}</div>`);
+    const line = BS.h(`<div class="key-change small" data-verdict="${BS.esc(kc.verdict || "")}">${BS.esc(kc.label)} ${BS.num(kc.value)} ${BS.esc(kc.unit)}${trials} against the baseline ${BS.num(kc.baseline)} ${BS.esc(kc.unit)}: ${BS.verdictBadge(kc, kc.verdict_text)}</div>`);
     if (kc.suggest && !b.finished) {
       const hint = BS.h(`<div class="repeat-hint" role="note"><span>${BS.esc(kc.suggest.reason)}</span></div>`);
       const again = button(kc.suggest.more === 1 ? "Repeat (optional)" : `Repeat ×${kc.suggest.more} (optional)`, "btn-ghost", () => arm(kc.step));
