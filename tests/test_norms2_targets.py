@@ -76,6 +76,9 @@ def test_the_report_targets_carry_the_verdict() -> None:
         _Target(VELOCITY, 22.0, condition=LEFT, due_date=date(2025, 4, 14), created_at=DAY0)]})
     summary = report_view(store, "ada")["summary"]
     assert summary["targets"][0]["verdict_text"] == "real improvement"
+    store.targets["ada"].append(_Target(VELOCITY, 29.0, condition=LEFT, uid="t2"))
+    small = report_view(store, "ada")["summary"]["targets"][1]
+    assert small["status"] == "within the measurement noise: not a target"
 
 
 def test_one_rounding_rule_no_minus_zero() -> None:

@@ -94,6 +94,10 @@ def left_right(symmetry: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def target_status(target: dict[str, Any]) -> str:
     """A target's state in words: reached, on track, behind, or why it cannot be said."""
+    if target.get("wrong_side"):
+        return "cannot be reached as set"
+    if target.get("too_small"):
+        return "within the measurement noise: not a target"
     if target.get("achieved"):
         return "reached"
     if target.get("current") is None:
