@@ -13,6 +13,7 @@ from station.analysis.history.comparison import change_against, change_text
 from station.analysis.history.report import report_view
 from station.analysis.history.targets import applies_to
 from station.norms.reliable_change import target_too_small
+from station.training.targets import review_target
 
 VELOCITY = "mean_velocity_mm_s.total"
 PUSH = {"perturbation": {"peak_excursion_mm": 40.0, "recovery_time_s": 1.2}}
@@ -112,3 +113,12 @@ def test_the_team_card_flags_a_decline_only_when_real() -> None:
     assert cards["ben"]["decline"] is False
     assert cards["ben"]["score_vs_baseline"]["verdict_text"] == "within measurement noise"
     assert cards["ben"]["score_vs_baseline"]["arrow"] == ""
+
+
+def test_the_plans_review_of_an_any_condition_target_skips_the_push() -> None:
+    rows = [row("b", velocity=30.0), row("n", day=7, velocity=25.0),
+            row("p", day=8, task="push", velocity=80.0, metrics=PUSH)]
+    target = {"measure": VELOCITY, "value": 26.0, "direction": "<=", "condition": None,
+              "due_date": date(2025, 3, 1), "baseline": 30.0}
+    review = review_target(target, rows, date(2025, 3, 20))
+    assert review["latest"] == 25.0 and review["review"] == "met"

@@ -24,6 +24,7 @@ from station.analysis.history.history_rows import (
     key_label,
     measure_value,
 )
+from station.analysis.history.targets import has_measure
 from station.analysis.scoring import better_direction, mdc_value
 from station.norms.reliable_change import target_too_small
 from station.training.ladder import Ladder, Stage
@@ -101,6 +102,7 @@ def review_target(target: dict[str, Any], rows: Sequence[dict[str, Any]],
     condition = target.get("condition")
     latest = next((v for r in reversed(counted(rows))
                    if condition is None or condition_key(r) == condition
+                   if has_measure(r, target["measure"])  # a push has no COP-velocity result
                    if (v := measure_value(r, target["measure"])) is not None), None)
     direction = target.get("direction") or "<="
     met = latest is not None and (latest <= target["value"] if direction == "<="
