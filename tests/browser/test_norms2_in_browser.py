@@ -111,3 +111,20 @@ def test_the_athlete_page_and_the_coach_cards_say_the_verdict(station, seeded, b
     assert no_horizontal_overflow(page)
     assert not page.errors, page.errors
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport, prefix", SIZES)
+def test_the_report_says_the_cards_words_and_no_minus_zero(station, seeded, browser,
+                                                           logged_in, viewport, prefix):
+    page = new_page(browser, viewport, logged_in)
+    page.goto(f"{station}/report/{seeded[1]}")
+    page.wait_for_selector("text=Targets")
+    body = page.locator("body").inner_text()
+    assert "−0.0" not in body and "-0.0" not in body
+    assert "beyond MDC" not in body and "within MDC" not in body
+    assert "real improvement" in body and "within measurement noise" in body
+    assert "within the measurement noise: not a target" in body  # the 28.5 target's status
+    page.locator("h3", has_text="Targets").first.scroll_into_view_if_needed()
+    shot(page, f"norms2-report-targets-{prefix}", full_page=False)
+    assert not page.errors, page.errors
+    page.context.close()
