@@ -61,7 +61,7 @@ def test_a_baseline_and_the_target_check_skip_an_invalid_trial(seeded) -> None:
     ada = ids["athletes"][0]
     rows = store.athlete_history(ada, metrics=True)
     assert history.baselines(rows)[LEFT].value(VELOCITY) == 30.0
-    history.check_target(rows, VELOCITY, 29.0, "<=", LEFT)  # below the 30 mm/s baseline
+    history.check_target(rows, VELOCITY, 27.0, "<=", LEFT)  # the MDC (3) below the 30 baseline
     _invalidate(store, ids["trials"][0])  # the first left hold: the baseline's
     rows = store.athlete_history(ada, metrics=True)
     base = history.baselines(rows)[LEFT]
@@ -69,6 +69,8 @@ def test_a_baseline_and_the_target_check_skip_an_invalid_trial(seeded) -> None:
     assert base.to_json()["date"].startswith("2025-01-13")
     with pytest.raises(ValueError, match=r"above the baseline 28\.0"):
         history.check_target(rows, VELOCITY, 29.0, "<=", LEFT)
+    with pytest.raises(ValueError, match=r"within the measurement noise.*not a target"):
+        history.check_target(rows, VELOCITY, 27.0, "<=", LEFT)  # 1 mm/s from 28: noise
     series = history.history_view(store, ada)["series"][LEFT]
     assert series["baseline"]["trials"] == [ids["trials"][2]]
 
@@ -139,7 +141,7 @@ def test_a_demo_athlete_carries_the_demo_badge(web_store) -> None:  # noqa: F811
 def test_a_saved_target_the_baseline_moved_past_is_flagged(seeded) -> None:
     store, ids = seeded
     ada = ids["athletes"][0]
-    store.add_target(Target(athlete_uid=ada, measure=VELOCITY, value=29.0, direction="<=",
+    store.add_target(Target(athlete_uid=ada, measure=VELOCITY, value=27.0, direction="<=",
                             condition=LEFT, due_date=date(2025, 2, 17),
                             created_at=datetime(2025, 1, 6, tzinfo=UTC)))
 
@@ -151,7 +153,11 @@ def test_a_saved_target_the_baseline_moved_past_is_flagged(seeded) -> None:
     assert before["wrong_side"] is False and "problem" not in before
     assert before["condition_label"] == "Left leg, eyes open"
     _invalidate(store, ids["trials"][0])  # the baseline becomes the 13th: 28 mm/s
+    near = left_target()
+    assert near["too_small"] is True and near["wrong_side"] is False and near["baseline"] == 28.0
+    assert "within the measurement noise (reliable change 3.0 mm/s)" in near["problem"]
+    _invalidate(store, ids["trials"][2])  # the baseline becomes the 20th: 26 mm/s
     after = left_target()
-    assert after["wrong_side"] is True and after["baseline"] == 28.0
-    assert after["problem"] == ("COP velocity: lower is better, but the target 29 mm/s is above "
-                                "the baseline 28.0 mm/s (baseline: 2025-01-13, single trial)")
+    assert after["wrong_side"] is True and after["baseline"] == 26.0
+    assert after["problem"] == ("COP velocity: lower is better, but the target 27 mm/s is above "
+                                "the baseline 26.0 mm/s (baseline: 2025-01-20, single trial)")

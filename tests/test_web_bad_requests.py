@@ -101,7 +101,7 @@ def test_plausible_targets_are_still_accepted(app: Flask, web_store: Any) -> Non
     athlete = seed_history(web_store)["athletes"][0]
     client = login_as(app.test_client(), "physio")
     for measure, value in (("mean_velocity_mm_s.total", 12.5), ("score", 80),
-                           ("time_to_failure_s", 30), ("ellipse95_area_mm2", 100)):  # < baseline
+                           ("time_to_failure_s", 30), ("ellipse95_area_mm2", 50)):  # beyond the MDC
         response = send_json(client, "POST", f"/api/athletes/{athlete}/targets",
                              {"measure": measure, "value": value})
         assert response.status_code == 201, response.get_json()

@@ -135,3 +135,19 @@ def verdict(change: float, mdc: float, lower_is_better: bool | None) -> str | No
 def verdict_text(code: str | None) -> str | None:
     """"real improvement", "within measurement noise", "real decline" (None: no verdict)."""
     return VERDICT_TEXT.get(code or "")
+
+
+def target_too_small(change: float, mdc: float | None) -> bool:
+    """A target smaller than the reliable change is not a target, it is noise: True when the
+    change from the baseline a target asks for is less than the MDC (one rule for the
+    physio's targets and the plan's suggested ones)."""
+    return mdc is not None and mdc > 0 and abs(change) < mdc - 1e-9
+
+
+def target_within_noise_text(label: str, unit: str, gap: float, mdc: float,
+                             nearest: float) -> str:
+    """Why a target too close to its baseline is refused, for the physio."""
+    unit = f" {unit}" if unit else ""
+    return (f"{label}: the target is {abs(gap):.1f}{unit} from the baseline, within the "
+            f"measurement noise (reliable change {mdc:.1f}{unit}): a target smaller than the "
+            f"reliable change is not a target; set it at least as far as {nearest:.1f}{unit}")

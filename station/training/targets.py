@@ -4,8 +4,9 @@ and reviewed on their due date (met / not met / extend).
 Why: a target is only worth setting when reaching it would be a real change. The suggested
 change is the plan's expected gain (`GAIN_PCT` of the baseline over the target period) but
 never less than the measure's minimal detectable change: a target smaller than the reliable
-change is not a target, it is noise. A measure without a known measurement error gets no
-suggestion. The MDC comes from station.analysis.scoring (the station's table); the athlete's
+change is not a target, it is noise (station.norms.reliable_change.target_too_small: the
+rule a physio's own target is checked by too). A measure without a known measurement error
+gets no suggestion. The MDC comes from station.analysis.scoring (the station's table); the athlete's
 own error (the norms work) plugs in as `mdc`.
 """
 
@@ -23,7 +24,9 @@ from station.analysis.history.history_rows import (
     key_label,
     measure_value,
 )
+from station.analysis.history.targets import has_measure
 from station.analysis.scoring import better_direction, mdc_value
+from station.norms.reliable_change import target_too_small
 from station.training.ladder import Ladder, Stage
 
 GAIN_PCT = {"mean_velocity_mm_s.total": 15.0, "score": 10.0}
@@ -70,18 +73,20 @@ def suggest_targets(ladder: Ladder, stage_id: str, rows: Sequence[dict[str, Any]
                             "reason": "no measurement error known for this measure: no target"})
                 continue
             planned = abs(value) * pct / 100.0
-            change = max(planned, error)
+            change = error if target_too_small(planned, error) else planned
             higher = bool(better_direction(measure))
-            target = value + change if higher else value - change
+            target = round(value + change if higher else value - change, 1)
+            if target_too_small(target - value, error):  # rounded inside the noise: step out
+                target = round(target + (0.1 if higher else -0.1), 1)
             if not higher and target <= 0:
                 out.append({**entry, "value": None, "baseline": value, "mdc": error,
                             "reason": "the baseline is already within the measurement error "
                             "of zero: no target"})
                 continue
-            why = (f"the plan's {pct:g} % in {weeks} weeks" if planned >= error else
+            why = (f"the plan's {pct:g} % in {weeks} weeks" if change == planned else
                    f"the measurement error ({error:.1f}): the plan's {pct:g} % "
                    f"({planned:.1f}) would be within it")
-            out.append({**entry, "value": round(target, 1), "baseline": round(value, 2),
+            out.append({**entry, "value": target, "baseline": round(value, 2),
                         "direction": ">=" if higher else "<=", "mdc": round(error, 2),
                         "change": round(change, 2), "reason": f"change of {change:.1f}: {why}"})
     return out
@@ -97,6 +102,7 @@ def review_target(target: dict[str, Any], rows: Sequence[dict[str, Any]],
     condition = target.get("condition")
     latest = next((v for r in reversed(counted(rows))
                    if condition is None or condition_key(r) == condition
+                   if has_measure(r, target["measure"])  # a push has no COP-velocity result
                    if (v := measure_value(r, target["measure"])) is not None), None)
     direction = target.get("direction") or "<="
     met = latest is not None and (latest <= target["value"] if direction == "<="

@@ -11,7 +11,9 @@ between trials of the same planned duration.
 The MDC is the reliable-change rule's (station.norms.reliable_change): from the athlete's
 own repeats or the protocol's error when the caller gives them (`error`, `condition`),
 else the scoring MDC table; `verdict_text` says it in words ("real improvement", "within
-measurement noise", "real decline") and `mdc_source` where the MDC comes from.
+measurement noise", "real decline") and `mdc_source` where the MDC comes from. One
+rounding rule for the change as shown (`change_text`): the measure's decimals, a real
+minus sign, and a change that rounds to zero is "0.0" with no sign (never "−0.0").
 """
 
 from __future__ import annotations
@@ -19,11 +21,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from station.analysis.history.history_rows import measure_json
 from station.analysis.scoring import better_direction, compare_to_baseline, mdc_for, mdc_value
 from station.norms.reliable_change import MeasurementError, error_for, verdict_text
 
 UP, DOWN = "▲", "▼"
+MINUS = "\u2212"
 TONES = {"improved": "good", "worse": "bad"}
+
+
+def change_text(change: float | None, digits: int = 1) -> str:
+    """A change as every page shows it: "+4.2", "\u22124.2", or "0.0" (no sign) when it rounds
+    to zero at `digits` decimals; "–" for no change to show."""
+    if change is None:
+        return "–"
+    shown = f"{abs(change):.{digits}f}"
+    if float(shown) == 0:
+        return shown
+    return ("+" if change > 0 else MINUS) + shown
 
 
 def _direction(measure: str) -> bool | None:
@@ -52,7 +67,7 @@ def change_against(current: float | None, reference: float | None, measure: str,
                    stance: str, *, error: MeasurementError | None = None,
                    condition: Mapping[str, Any] | None = None, k_current: int = 1,
                    k_reference: int = 1) -> dict[str, Any] | None:
-    """{"reference", "change", "mdc", "exceeds_mdc", "verdict", "verdict_text", "mdc_basis",
+    """{"reference", "change", "text", "mdc", "exceeds_mdc", "verdict", "verdict_text", "mdc_basis",
     "mdc_source", "arrow", "tone"}; None when either value is missing. verdict:
     "improved"/"worse" beyond the MDC, "within_mdc", or None (no MDC for the measure, or no
     better direction); tone: good/bad/neutral. `error` (e.g. the athlete's own) or
@@ -70,6 +85,7 @@ def change_against(current: float | None, reference: float | None, measure: str,
         exceeds, verdict = cmp.exceeds_mdc, cmp.verdict
     arrow = "" if not exceeds or change == 0 else (UP if change > 0 else DOWN)
     return {"reference": reference, "change": round(change, 3),
+            "text": change_text(change, measure_json(measure)["digits"]),
             "mdc": None if mdc is None else round(mdc, 3), "exceeds_mdc": exceeds,
             "verdict": verdict, "verdict_text": verdict_text(verdict), "mdc_basis": basis,
             "mdc_source": source, "arrow": arrow, "tone": TONES.get(verdict or "", "neutral")}
@@ -86,7 +102,8 @@ def held_against(current: dict[str, Any], reference: dict[str, Any] | None,
         planned = "?" if reference["planned_s"] is None else f"{reference['planned_s']:g}"
         mine = "?" if current["planned_s"] is None else f"{current['planned_s']:g}"
         return {"reference": reference["held_s"], "change": None, "mdc": None,
-                "exceeds_mdc": False, "verdict": None, "verdict_text": None, "mdc_basis": None,
+                "text": "–", "exceeds_mdc": False, "verdict": None, "verdict_text": None,
+                "mdc_basis": None,
                 "mdc_source": None, "arrow": "", "tone": "neutral",
                 "note": f"not compared: planned {mine} s here, {planned} s there"}
     return change_against(current["held_s"], reference["held_s"], "time_to_failure_s", stance)

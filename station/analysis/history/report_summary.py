@@ -38,22 +38,19 @@ LOG_FIELDS = ("stiffness", "soreness", "sleep_hours", "notes")
 TASK_RESULT_ROWS = 12  # hop / push trials listed, newest first
 TRACE_POINTS = 600  # a printed trace needs no more
 LEG_ORDER = ("single-left", "single-right", "double", "tandem")
-VERDICT_TEXT = {
-    "improved": "better (beyond MDC)",
-    "worse": "worse (beyond MDC)",
-    "within_mdc": "within MDC: may be noise",
-}
 
 
 def verdict_text(cmp: dict[str, Any] | None, in_baseline: bool) -> str:
-    """The change's verdict in words, for paper without colour."""
+    """The change's verdict in words, for paper without colour: the words of every page
+    (station.norms.reliable_change: "real improvement", "within measurement noise",
+    "real decline")."""
     if in_baseline:
         return "baseline only"
     if cmp is None:
         return "–"
     if cmp.get("change") is None:
         return cmp.get("note") or "not compared"
-    return VERDICT_TEXT.get(cmp.get("verdict") or "", "not judged (no MDC)")
+    return cmp.get("verdict_text") or "not judged (no measurement error known)"
 
 
 def _leg_rank(key: str) -> int:
@@ -97,6 +94,10 @@ def left_right(symmetry: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def target_status(target: dict[str, Any]) -> str:
     """A target's state in words: reached, on track, behind, or why it cannot be said."""
+    if target.get("wrong_side"):
+        return "cannot be reached as set"
+    if target.get("too_small"):
+        return "within the measurement noise: not a target"
     if target.get("achieved"):
         return "reached"
     if target.get("current") is None:

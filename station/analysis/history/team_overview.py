@@ -1,5 +1,7 @@
 """The coach's team overview: per active athlete the last test, the latest score and trend in
-one chosen condition, the L/R asymmetry flag and whether testing was missed; and the
+one chosen condition with the latest score's change since the baseline in words (a decline
+flagged only when real, beyond measurement noise), the L/R asymmetry flag (only when real
+too) and whether testing was missed; and the
 team's latest results per athlete and condition (the team CSV).
 
 A card shows one condition for everyone, so two cards (or one card a minute apart) never
@@ -21,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from station.analysis.history.baseline import baselines
+from station.analysis.history.comparison import change_against
 from station.analysis.history.history_rows import (
     HELD,
     KEY_MEASURES,
@@ -107,6 +111,18 @@ def choose_condition(asked: str | None, tested: Counter[str],
     return {"key": None, "label": None, "why": "nothing tested yet"}
 
 
+def score_since_baseline(history: list[dict[str, Any]], condition: str | None,
+                         latest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The latest score in the condition against its baseline, judged as every page judges
+    a change (comparison.change_against: the verdict in words, a decline only when real);
+    None without a baseline to compare with, or while the latest is part of it."""
+    base = baselines(history).get(condition or "") if latest is not None else None
+    if base is None or latest is None or latest.get("session_uid") == base.session_uid:
+        return None
+    return change_against(latest.get("score"), base.value("score"), "score",
+                          str(latest["stance"]))
+
+
 def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str | None,
                 today: date, lsi_threshold_pct: float, missed_days: int) -> dict[str, Any]:
     done = counted(history)
@@ -120,6 +136,7 @@ def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str |
     last_at = aware(last["started_at"]) if last else None
     days = (today - last_at.date()).days if last_at else None
     slope = trend_slope(scores)
+    since = score_since_baseline(history, condition, latest)
     return {
         "uid": athlete.uid,
         "name": athlete.name,
@@ -135,6 +152,8 @@ def athlete_row(athlete: Any, history: list[dict[str, Any]], *, condition: str |
             "side": "R" if "right" in mirror else "L",
             "score": other.get("score") if other else None},
         "trend_points_per_test": None if slope is None else round(slope, 3),
+        "score_vs_baseline": since,
+        "decline": bool(since and since["verdict"] == "worse"),
         "velocity_lsi_pct": lsi,
         "asymmetry": lsi is not None and real_asymmetry(history, lsi_threshold_pct),
         "n_trials": len(done),

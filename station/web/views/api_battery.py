@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from station.protocols import load_protocols
 from station.trials import battery
+from station.trials.battery_repeats import key_change
 from station.web import auth
 from station.web.api import ApiError, Field, ok, store_404
 from station.web.context import context
@@ -84,7 +85,9 @@ def step_json(step: battery.Step, full: bool) -> dict[str, Any]:
 
 
 def progress_json(run: battery.Progress, full: bool) -> dict[str, Any]:
-    """The battery as the physio page shows it; `full`: with results and reasons."""
+    """The battery as the physio page shows it; `full`: with results and reasons, and the
+    key step's change against the baseline with an optional repeat when averaging could
+    resolve it (`key_change`, station.trials.battery_repeats)."""
     counts = {status: run.count(status) for status in battery.STATUSES}
     return {
         "session_uid": run.session_uid,
@@ -98,6 +101,8 @@ def progress_json(run: battery.Progress, full: bool) -> dict[str, Any]:
         "finished": run.finished,
         "finished_at": run.finished_at,
         "steps": [step_json(s, full) for s in run.steps],
+        "key_change": key_change(run, _store().athlete_history(run.athlete_uid, metrics=True))
+        if full else None,
     }
 
 

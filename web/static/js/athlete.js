@@ -94,11 +94,12 @@
   for (const t of D.targets) {
     const pct = t.fraction === null ? 0 : Math.max(0, Math.min(100, 100 * t.fraction));
     const status = t.achieved ? '<span class="pill pill-ok">achieved</span>' : t.on_track === false ? '<span class="pill pill-wait">behind</span>' : t.on_track ? '<span class="pill pill-info">on track</span>' : "";
-    const where = t.condition_label || (t.applies_to ? `any condition (now ${t.applies_to})` : "any condition");
+    const where = t.condition_label || (t.applies_to ? `any condition (measured in ${t.applies_to})` : "any condition");
     const base = t.baseline_info ? ` (${BS.baselineText(t.baseline_info)})` : "";
+    const verdict = t.verdict_text ? ` · ${BS.verdictBadge(t.change, t.verdict_text)}` : "";
     tbox.append(BS.h(`<div class="target ${t.on_track === false ? "behind" : ""}">
       <div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="spacer"></span>${status}</div>
-      <div class="muted small">${BS.esc(where)} · baseline ${BS.num(t.baseline)}${BS.esc(base)} → now ${BS.num(t.current)} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}</div>
+      <div class="muted small">${BS.esc(where)} · baseline ${BS.num(t.baseline)}${BS.esc(base)} → now ${BS.num(t.current)}${verdict} · due ${BS.date(t.due_date)}${t.days_left !== null ? ` (${t.days_left} days left)` : ""}</div>
       ${t.problem ? `<div class="problem">${BS.esc(t.problem)}</div>` : ""}
       <div class="bar2" role="progressbar" aria-valuenow="${pct.toFixed(0)}" aria-valuemin="0" aria-valuemax="100"><div style="width:${pct}%"></div></div></div>`));
   }

@@ -8,7 +8,7 @@
   for (const t of D.teams) $("f-team").append(BS.h(`<option>${BS.esc(t)}</option>`));
   const saved = JSON.parse(localStorage.getItem("coach-filters") || "{}");
   for (const k of ["f-team", "f-sort", "f-show"]) if (saved[k] !== undefined) $(k).value = saved[k];
-  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair (≈ an absolute symmetry index of 16 %, Nolff et al. 2023), and only when the difference is beyond measurement noise. Score, sparkline and trend (score points per test over the last six tests) are of the condition shown.`;
+  $("legend").textContent = `“Missed” = no test for more than ${D.missed_days} days. L/R flag = limb symmetry index of COP velocity below ${D.lsi_threshold_pct}% in a left/right pair (≈ an absolute symmetry index of 16 %, Nolff et al. 2023), and only when the difference is beyond measurement noise. Score, sparkline and verdict are of the condition shown: the latest score against the baseline is a “real improvement” or “real decline” only beyond the measurement noise (else “within measurement noise”); the trend over the last six tests is in the tooltip.`;
 
   // -- the condition every card shows (the battery's key condition unless the coach picks one)
   const cond = D.condition;
@@ -30,7 +30,8 @@
     location.replace(`${location.pathname}?${params}`);
   }
 
-  function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.trend_points_per_test !== null && a.trend_points_per_test < -1 ? 1 : 0); }
+  // a decline counts only when real (the score's change since the baseline beyond the noise)
+  function attention(a) { return (a.missed ? 2 : 0) + (a.asymmetry ? 1 : 0) + (a.decline ? 1 : 0); }
   const sorters = {
     attention: (x, y) => attention(y) - attention(x) || x.name.localeCompare(y.name),
     name: (x, y) => x.name.localeCompare(y.name),
@@ -38,11 +39,14 @@
     score: (x, y) => (y.latest_score ?? -1) - (x.latest_score ?? -1),
     trend: (x, y) => (y.trend_points_per_test ?? -99) - (x.trend_points_per_test ?? -99),
   };
-  function trendText(t) {
-    if (t === null) return '<span class="muted">–</span>';
-    if (t > 0.5) return `<span class="chg chg-up">▲ ${BS.num(t, 1)}</span>`;
-    if (t < -0.5) return `<span class="chg chg-down">▼ ${BS.num(t, 1)}</span>`;
-    return `<span class="chg chg-flat">● ${BS.num(t, 1)}</span>`;
+  // The score since the baseline in the station's words (no raw arrow: a slope of a few
+  // noisy scores is no decline); the slope stays in the tooltip.
+  function trendText(a) {
+    const t = a.trend_points_per_test;
+    const slope = t === null ? "" : `trend ${t > 0 ? "+" : t < 0 ? "−" : ""}${BS.num(Math.abs(t), 1)} points per test`;
+    const v = a.score_vs_baseline;
+    if (!v || !v.verdict_text) return `<span class="muted small verdict" title="${BS.esc(slope)}">${a.latest_score === null ? "–" : "no baseline to compare"}</span>`;
+    return `<span class="small" title="${BS.esc(`score ${v.text} since the baseline${slope ? `; ${slope}` : ""}`)}">${BS.verdictBadge(v, v.verdict_text)}</span>`;
   }
   function render() {
     const q = $("f-q").value.trim().toLowerCase(), team = $("f-team").value, showing = $("f-show").value;
@@ -50,6 +54,7 @@
     let rows = D.athletes.filter((a) => (!q || a.name.toLowerCase().includes(q)) && (!team || a.team === team));
     if (showing === "missed") rows = rows.filter((a) => a.missed);
     if (showing === "asym") rows = rows.filter((a) => a.asymmetry);
+    if (showing === "decline") rows = rows.filter((a) => a.decline);
     rows.sort(sorters[$("f-sort").value]);
     const box = $("team");
     box.replaceChildren();
@@ -57,6 +62,7 @@
     for (const a of rows) {
       const flags = [];
       if (a.missed) flags.push(`<span class="pill pill-wait">${a.days_since_last_test === null ? "never tested" : `missed · ${a.days_since_last_test} d`}</span>`);
+      if (a.decline) flags.push('<span class="pill pill-bad">real decline</span>');
       if (a.asymmetry) flags.push(`<span class="pill pill-bad">L/R ${BS.num(a.velocity_lsi_pct, 0)}%</span>`);
       const other = a.other_leg && a.other_leg.score !== null ? `<span class="other ${a.other_leg.side === "R" ? "leg-right" : "leg-left"}" title="the other leg's latest score in this condition">${a.other_leg.side} ${BS.num(a.other_leg.score, 0)}</span>` : "";
       const inCondition = a.latest_in_condition ? `${BS.esc(cond.label)} ${BS.date(a.latest_in_condition)}` : `not tested: ${BS.esc(cond.label || "")}`;
@@ -66,13 +72,14 @@
         <span class="score ${BS.scoreClass(a.latest_score)}" title="latest score: ${BS.esc(cond.label || "")}">${BS.num(a.latest_score, 0)}</span>
         <span class="sub">${BS.esc(a.team || "")}${a.team ? " · " : ""}${a.last_test ? `last test ${BS.date(a.last_test)}` : "no test yet"}</span>
         <span class="cond">${inCondition}</span>
-        <span class="flags">${Charts.spark(a.spark)} ${trendText(a.trend_points_per_test)} ${other} ${flags.join(" ")}</span></a>`));
+        <span class="flags">${Charts.spark(a.spark)} ${trendText(a)} ${other} ${flags.join(" ")}</span></a>`));
     }
     const all = D.athletes.filter((a) => !team || a.team === team);
     $("summary").replaceChildren(
       BS.h(`<div class="stat"><b>${all.length}</b><span>athletes</span></div>`),
       BS.h(`<div class="stat"><b>${all.filter((a) => a.missed).length}</b><span>missed testing</span></div>`),
       BS.h(`<div class="stat"><b>${all.filter((a) => a.asymmetry).length}</b><span>L/R flags</span></div>`),
+      BS.h(`<div class="stat"><b>${all.filter((a) => a.decline).length}</b><span>real declines</span></div>`),
     );
   }
   function exportHref() {

@@ -100,18 +100,26 @@ const BS = (() => {
   function changeBadge(cmp, unit, digits = 1) {
     if (!cmp) return '<span class="chg chg-none">–</span>';
     if (cmp.change === null) return `<span class="chg chg-none" title="${esc(cmp.note || "")}">–</span>`;
+    // the station's text (comparison.change_text: "0.0" with no sign when it rounds to 0)
     const shown = num(Math.abs(cmp.change), digits);
-    const sign = Number(shown) === 0 ? "" : cmp.change > 0 ? "+" : "−";  // no "−0"
+    const text = cmp.text ?? `${Number(shown) === 0 ? "" : cmp.change > 0 ? "+" : "−"}${shown}`;
     const cls = cmp.tone === "good" ? "chg-up" : cmp.tone === "bad" ? "chg-down" : "chg-flat";
     const mark = cmp.arrow ? `${cmp.arrow} ` : cmp.verdict === "within_mdc" ? "≈ " : "";
     const mdc = cmp.mdc ? ` (MDC ${num(cmp.mdc, digits)} ${unit})` : "";
     const title = !cmp.mdc ? "no measurement-error figure for this measure"
       : cmp.exceeds_mdc ? `beyond the measurement error${mdc}` : `within the measurement error${mdc}: may be noise`;
-    return `<span class="chg ${cls}" title="${esc(title)}">${mark}${sign}${shown}</span>`;
+    return `<span class="chg ${cls}" title="${esc(title)}">${mark}${esc(text)}</span>`;
+  }
+  // The reliable-change verdict in words ("real improvement", "within measurement noise",
+  // "real decline", "baseline only"), coloured only when the change is real.
+  function verdictBadge(cmp, text) {
+    if (!text) return "";
+    const cls = cmp && cmp.verdict === "improved" ? "chg-up" : cmp && cmp.verdict === "worse" ? "chg-down" : "chg-flat";
+    return `<span class="chg ${cls} verdict">${esc(text)}</span>`;
   }
   // "baseline: 6 Jan 2025, best of 3" (the baseline assessment a change is measured from)
   function baselineText(b) {
     return b ? `baseline: ${date(b.date)}, ${b.rule}` : "no baseline yet";
   }
-  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, baselineText, ApiError };
+  return { api, data, num, date, dateTime, esc, h, toast, scoreClass, changeBadge, verdictBadge, baselineText, ApiError };
 })();

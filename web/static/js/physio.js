@@ -26,7 +26,7 @@
     const base = cond?.baseline?.values?.[m];
     const better = m === "score" || m === "time_to_failure_s" ? "higher is better" : cond?.charts.find((c) => c.key === m)?.hint;
     $("t-hint").textContent = series && series.y.length
-      ? `Latest in this condition: ${BS.num(series.y[series.y.length - 1])}${base !== undefined && base !== null ? `; ${BS.baselineText(cond.baseline)}: ${BS.num(base)}` : ""}.${better ? ` For this measure ${better}.` : ""} A target on the wrong side of the baseline is refused.`
+      ? `Latest in this condition: ${BS.num(series.y[series.y.length - 1])}${base !== undefined && base !== null ? `; ${BS.baselineText(cond.baseline)}: ${BS.num(base)}` : ""}.${better ? ` For this measure ${better}.` : ""} A target on the wrong side of the baseline, or closer to it than the reliable change, is refused.`
       : "Pick a condition to see the athlete's current value.";
   }
   $("t-condition").addEventListener("input", hint); $("t-measure").addEventListener("input", hint); hint();
@@ -36,10 +36,12 @@
     if (!list.length) box.append(BS.h('<p class="empty">No targets yet.</p>'));
     for (const t of list) {
       const pct = t.fraction === null ? null : Math.round(100 * t.fraction);
-      const where = t.condition_label || (t.applies_to ? `any condition (now ${t.applies_to})` : "any condition");
+      const where = t.condition_label || (t.applies_to ? `any condition (measured in ${t.applies_to})` : "any condition");
+      const since = t.current !== null && t.baseline !== null ? `<div class="small t-verdict">${BS.num(t.baseline)} → ${BS.num(t.current)} ${BS.esc(t.unit)} since the baseline: ${BS.verdictBadge(t.change, t.verdict_text)}</div>` : "";
       const row = BS.h(`<div class="target"><div class="row"><b>${BS.esc(t.label)} ${BS.esc(t.direction)} ${BS.num(t.value)} ${BS.esc(t.unit)}</b><span class="muted small">due ${BS.date(t.due_date)}${pct !== null ? ` · ${pct}% of the way` : ""}</span><span class="spacer"></span></div>
         <div class="muted small t-condition">${BS.esc(where)}${t.notes ? ` · ${BS.esc(t.notes)}` : ""}</div>
-        ${t.problem ? `<div class="problem" role="note">${t.wrong_side ? "⚠ Cannot be reached as set, change or delete it: " : ""}${BS.esc(t.problem)}</div>` : ""}</div>`);
+        ${since}
+        ${t.problem ? `<div class="problem" role="note">${t.wrong_side ? "⚠ Cannot be reached as set, change or delete it: " : t.too_small ? "⚠ Within the measurement noise, change or delete it: " : ""}${BS.esc(t.problem)}</div>` : ""}</div>`);
       const del = BS.h('<button class="btn btn-ghost btn-small">Delete</button>');
       del.addEventListener("click", async () => {
         try { await BS.api("DELETE", `/api/targets/${encodeURIComponent(t.uid)}`); await reloadTargets(); } catch (e) { BS.toast(e.message, "bad"); }

@@ -86,9 +86,26 @@
         buttons.push(button(s.status === "failed" ? "Repeat" : "Run now", "btn-ghost", () => arm(s.number)));
       }
       li.append(...buttons);
+      const kc = b.key_change;
+      if (kc && kc.step === s.number) li.append(keyChangeLine(kc, b));
       ol.append(li);
     }
     paintRest();
+  }
+  // The key step against the baseline (station/trials/battery_repeats.py): the verdict on
+  // today's mean, and a repeat when averaging could tell a real change from noise (optional).
+  function keyChangeLine(kc, b) {
+    const trials = kc.trials > 1 ? ` (mean of ${kc.trials} trials)` : "";
+    const line = BS.h(`<div class="key-change small" data-verdict="${BS.esc(kc.verdict || "")}">${BS.esc(kc.label)} ${BS.num(kc.value)} ${BS.esc(kc.unit)}${trials} against the baseline ${BS.num(kc.baseline)} ${BS.esc(kc.unit)}: ${BS.verdictBadge(kc, kc.verdict_text)}</div>`);
+    if (kc.suggest && !b.finished) {
+      const hint = BS.h(`<div class="repeat-hint" role="note"><span>${BS.esc(kc.suggest.reason)}</span></div>`);
+      const again = button(kc.suggest.more === 1 ? "Repeat (optional)" : `Repeat ×${kc.suggest.more} (optional)`, "btn-ghost", () => arm(kc.step));
+      again.disabled = run.armed;
+      again.classList.add("repeat-go");
+      hint.append(again);
+      line.append(hint);
+    }
+    return line;
   }
   function button(text, cls, onClick) {
     const b = BS.h(`<button class="btn btn-small ${cls}">${BS.esc(text)}</button>`);
