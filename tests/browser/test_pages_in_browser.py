@@ -229,7 +229,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     page.click("#t-add")
     target = page.locator("#t-list .target", has_text="COP velocity <= 15.0")
     target.wait_for()
-    assert "any condition (now Left leg, eyes open)" in target.inner_text()  # its condition
+    assert "any condition (measured in Left leg, eyes open)" in target.inner_text()  # its condition
     assert "before the season" in target.inner_text()
     assert page.input_value("#t-notes") == ""  # the notes went with that target
     page.fill("#t-value", "999")  # the wrong side of the baseline: refused, and said why
