@@ -353,7 +353,9 @@ def acquisition_main(
                 time.sleep(0.01)
             loop.record(frame)
             if frame_posted is not None:
-                frame_posted.release()
+                # At the count's maximum (nobody reads: a tool, not the station) keep going.
+                with contextlib.suppress(OSError, ValueError):
+                    frame_posted.release()
     except (EOFError, OSError, KeyboardInterrupt):
         pass  # the station went away: stop quietly
     finally:
