@@ -193,7 +193,8 @@ def bare_baselines(seconds: float) -> dict[str, Any]:
 def seed(data_dir: Path, clients: int = 25) -> tuple[str, str, list[str]]:
     """A coach API token, one athlete and enough watchers' tokens for `clients` live
     streams (one principal may hold only MAX_STREAMS_PER_PRINCIPAL of them) in a fresh data
-    dir; (token, athlete uid, watchers' tokens)."""
+    dir, and one token more for streams still closing; (token, athlete uid, watchers'
+    tokens)."""
     from station.access import create_api_token, create_user
     from station.store import open_store
     from station.store.records import Athlete
@@ -204,7 +205,7 @@ def seed(data_dir: Path, clients: int = 25) -> tuple[str, str, list[str]]:
         create_user(store, "admin", "admin", "correct horse battery")
         token, _ = create_api_token(store, "coach", "footprint bench")
         watchers = [create_api_token(store, "coach", f"footprint watcher {i}")[0]
-                    for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL))]
+                    for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL) + 1)]
         athlete = store.add_athlete(Athlete(name="Foot Print", team="bench"))
     finally:
         store.close()
@@ -334,13 +335,11 @@ def cpu_window(procs: dict[str, int], seconds: float) -> dict[str, dict[str, flo
 
 def with_clients(url: str, watchers: list[str], procs: dict[str, int], n: int,
                  seconds: float) -> dict[str, Any]:
-    """`n` live clients, spread over the watchers' tokens (each principal's stream limit)."""
-    from station.web.live_stream import MAX_STREAMS_PER_PRINCIPAL
-
+    """`n` live clients, dealt round the watchers' tokens (each principal's stream limit,
+    with room for the streams of the phase before that the server has not closed yet)."""
     port = int(url.rsplit(":", 1)[1].strip("/"))
     stop = threading.Event()
-    clients = [LiveClient(port, watchers[i // MAX_STREAMS_PER_PRINCIPAL], stop)
-               for i in range(n)]
+    clients = [LiveClient(port, watchers[i % len(watchers)], stop) for i in range(n)]
     for client in clients:
         client.start()
     for client in clients:

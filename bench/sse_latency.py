@@ -100,11 +100,12 @@ def seed(data_dir: Path) -> tuple[str, str]:
 
 
 def watcher_tokens(data_dir: Path, clients: int) -> list[str]:
-    """Enough API tokens for `clients` live streams (MAX_STREAMS_PER_PRINCIPAL each)."""
+    """Enough API tokens for `clients` live streams (MAX_STREAMS_PER_PRINCIPAL each), and one
+    more: the streams of the phase before may not all be closed yet."""
     store = open_store(data_dir, upgrade=True)
     try:
         return [access.create_api_token(store, "coach", f"sse watcher {i}")[0]
-                for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL))]
+                for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL) + 1)]
     finally:
         store.close()
 
@@ -228,7 +229,7 @@ def phase(url: str, token: str, watchers: list[str], n_clients: int, seconds: fl
     only MAX_STREAMS_PER_PRINCIPAL streams)."""
     parts = urllib.parse.urlsplit(url)
     stop = threading.Event()
-    clients = [Client(parts.hostname, parts.port, watchers[i // MAX_STREAMS_PER_PRINCIPAL], stop)
+    clients = [Client(parts.hostname, parts.port, watchers[i % len(watchers)], stop)
                for i in range(n_clients)]
     for c in clients:
         c.start()
