@@ -58,6 +58,11 @@ TARGETS = {
     "cpu_pct_25_clients": 8.0,
     "startup_s": 2.0,
 }
+# Defaults, except that every client of the bench comes from loopback: one address may hold
+# only 24 connections by default (server.connections_per_address), fewer than 25 streams
+# and the bench's own requests.
+BENCH_CONFIG = "[server]\nconnections_per_address = 64\n"
+
 BARE_LOOP = """
 import time
 period = 1 / 80
@@ -185,20 +190,26 @@ def bare_baselines(seconds: float) -> dict[str, Any]:
 # -- the station ---------------------------------------------------------------------------------
 
 
-def seed(data_dir: Path) -> tuple[str, str]:
-    """A coach API token and one athlete in a fresh data dir; (token, athlete uid)."""
+def seed(data_dir: Path, clients: int = 25) -> tuple[str, str, list[str]]:
+    """A coach API token, one athlete and enough watchers' tokens for `clients` live
+    streams (one principal may hold only MAX_STREAMS_PER_PRINCIPAL of them) in a fresh data
+    dir, and one token more for streams still closing; (token, athlete uid, watchers'
+    tokens)."""
     from station.access import create_api_token, create_user
     from station.store import open_store
     from station.store.records import Athlete
+    from station.web.live_stream import MAX_STREAMS_PER_PRINCIPAL
 
     store = open_store(data_dir, upgrade=True)
     try:
         create_user(store, "admin", "admin", "correct horse battery")
         token, _ = create_api_token(store, "coach", "footprint bench")
+        watchers = [create_api_token(store, "coach", f"footprint watcher {i}")[0]
+                    for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL) + 1)]
         athlete = store.add_athlete(Athlete(name="Foot Print", team="bench"))
     finally:
         store.close()
-    return token, athlete
+    return token, athlete, watchers
 
 
 def free_port() -> int:
@@ -322,11 +333,13 @@ def cpu_window(procs: dict[str, int], seconds: float) -> dict[str, dict[str, flo
     return out
 
 
-def with_clients(url: str, token: str, procs: dict[str, int], n: int,
+def with_clients(url: str, watchers: list[str], procs: dict[str, int], n: int,
                  seconds: float) -> dict[str, Any]:
+    """`n` live clients, dealt round the watchers' tokens (each principal's stream limit,
+    with room for the streams of the phase before that the server has not closed yet)."""
     port = int(url.rsplit(":", 1)[1].strip("/"))
     stop = threading.Event()
-    clients = [LiveClient(port, token, stop) for _ in range(n)]
+    clients = [LiveClient(port, watchers[i % len(watchers)], stop) for i in range(n)]
     for client in clients:
         client.start()
     for client in clients:
@@ -365,8 +378,8 @@ def trial(url: str, token: str, athlete: str, procs: dict[str, int], seconds: fl
     return {"cpu": cpu, "analyse_and_save_ms": analysed_ms}
 
 
-def one_start(work: Path, board: str, token: str, athlete: str, seconds: float,
-              full: bool, run: int) -> dict[str, Any]:
+def one_start(work: Path, board: str, token: str, athlete: str, watchers: list[str],
+              seconds: float, full: bool, run: int) -> dict[str, Any]:
     log_path = work / f"station-{run}.log"
     proc, url, startup_s = start_station(work, board, log_path)
     try:
@@ -376,9 +389,9 @@ def one_start(work: Path, board: str, token: str, athlete: str, seconds: float,
         out: dict[str, Any] = {"startup_s": round(startup_s, 3)}
         if full:
             out["idle"] = {"clients": 0, "cpu": cpu_window(procs, seconds)}
-            out["kiosk_idle"] = with_clients(url, token, procs, 1, seconds)
-            out["clients_5"] = with_clients(url, token, procs, 5, seconds)
-            out["clients_25"] = with_clients(url, token, procs, 25, seconds)
+            out["kiosk_idle"] = with_clients(url, watchers, procs, 1, seconds)
+            out["clients_5"] = with_clients(url, watchers, procs, 5, seconds)
+            out["clients_25"] = with_clients(url, watchers, procs, 25, seconds)
             if board in ("sim", "emulator"):  # someone to step on the board
                 out["trial"] = trial(url, token, athlete, procs, seconds, log_path)
         out["memory_mb"] = {name: memory_mb(pid) for name, pid in procs.items()}
@@ -414,9 +427,9 @@ def main() -> int:
     baselines = bare_baselines(args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "empty.toml").write_text("# defaults only\n")
-        token, athlete = seed(work / "data")
-        runs = [one_start(work, args.board, token, athlete, args.seconds, i == 0, i)
+        (work / "empty.toml").write_text(BENCH_CONFIG)
+        token, athlete, watchers = seed(work / "data")
+        runs = [one_start(work, args.board, token, athlete, watchers, args.seconds, i == 0, i)
                 for i in range(args.starts)]
     empty = baselines["empty_python_mb"]
     loop_pct = baselines["bare_80hz_loop"]["cpu_pct"]

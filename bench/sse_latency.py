@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 from station import access  # noqa: E402
 from station.store import open_store  # noqa: E402
 from station.store.records import Athlete, SessionRecord, TrialRecord  # noqa: E402
+from station.web.live_stream import MAX_STREAMS_PER_PRINCIPAL  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 USER, PASSWORD = "bench-admin", "bench-password-1"
@@ -60,6 +61,11 @@ N_HISTORY_TRIALS = 1000
 
 
 # -- setup ---------------------------------------------------------------------------------------
+# Defaults, except that every client of the bench comes from loopback: one address may hold
+# only 24 connections by default (server.connections_per_address), fewer than 25 streams
+# and the bench's own requests.
+BENCH_CONFIG = "[server]\nconnections_per_address = 64\n"
+
 
 
 def seed(data_dir: Path) -> tuple[str, str]:
@@ -89,6 +95,17 @@ def seed(data_dir: Path) -> tuple[str, str]:
                     analysis_version="bench",
                 ))
         return token, athlete
+    finally:
+        store.close()
+
+
+def watcher_tokens(data_dir: Path, clients: int) -> list[str]:
+    """Enough API tokens for `clients` live streams (MAX_STREAMS_PER_PRINCIPAL each), and one
+    more: the streams of the phase before may not all be closed yet."""
+    store = open_store(data_dir, upgrade=True)
+    try:
+        return [access.create_api_token(store, "coach", f"sse watcher {i}")[0]
+                for i in range(-(-clients // MAX_STREAMS_PER_PRINCIPAL) + 1)]
     finally:
         store.close()
 
@@ -206,10 +223,14 @@ def lost_frames(received: list[np.ndarray]) -> tuple[list[int], int | None]:
     return lost, int((np.round(d[d > 1.5 * interval] / interval) - 1).sum())
 
 
-def phase(url: str, token: str, n_clients: int, seconds: float, pid: int) -> dict[str, Any]:
+def phase(url: str, token: str, watchers: list[str], n_clients: int, seconds: float,
+          pid: int) -> dict[str, Any]:
+    """`n_clients` live clients, spread over the watchers' tokens (one principal may hold
+    only MAX_STREAMS_PER_PRINCIPAL streams)."""
     parts = urllib.parse.urlsplit(url)
     stop = threading.Event()
-    clients = [Client(parts.hostname, parts.port, token, stop) for _ in range(n_clients)]
+    clients = [Client(parts.hostname, parts.port, watchers[i % len(watchers)], stop)
+               for i in range(n_clients)]
     for c in clients:
         c.start()
     for c in clients:
@@ -296,7 +317,10 @@ def history_page(url: str, athlete: str, state_cookies: urllib.request.OpenerDir
         "server_ms_max": round(1000 * max(times), 1),
         "html_bytes": size,
     }
-    out["browser"] = browser_history_load(url, athlete)
+    try:
+        out["browser"] = browser_history_load(url, athlete)
+    except Exception as exc:  # the page changed under the bench: say so, keep the figures
+        out["browser"] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     return out
 
 
@@ -335,24 +359,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per phase")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 25])
+    parser.add_argument("--no-history", action="store_true",
+                        help="skip the history page (live latency and CPU only)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         config = Path(tmp) / "empty.toml"
-        config.write_text("# defaults only\n")
+        config.write_text(BENCH_CONFIG)
         t0 = time.perf_counter()
         token, athlete = seed(data_dir)
+        watchers = watcher_tokens(data_dir, max(args.clients))
         seed_s = time.perf_counter() - t0
         proc, url = start_station(data_dir, config)
         try:
             time.sleep(3.0)  # acquisition up to rate
-            phases = [phase(url, token, 0, min(args.seconds, 10.0), proc.pid)]
-            phases += [phase(url, token, n, args.seconds, proc.pid) for n in args.clients]
+            phases = [phase(url, token, [], 0, min(args.seconds, 10.0), proc.pid)]
+            phases += [phase(url, token, watchers, n, args.seconds, proc.pid)
+                       for n in args.clients]
             idle = phases[0]["station_cpu_pct"]
             for p in phases[1:]:
                 p["station_cpu_pct_per_client"] = round(
                     (p["station_cpu_pct"] - idle) / p["clients"], 2)
-            history = history_page(url, athlete, login_opener(url))
+            history = (None if args.no_history
+                       else history_page(url, athlete, login_opener(url)))
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

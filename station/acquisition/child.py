@@ -15,6 +15,11 @@ handle in `station.acquisition.process` stays out), so `mlockall` pins a few MB,
 runs in the station (`station.board.counts_feed`); only `--board sim` and replays load numpy
 here, inside their sources.
 
+After each frame the process posts the station's wake-up semaphore (`frame_posted`): the
+station's reader blocks on it instead of polling the ring, so it costs nothing between
+frames. Posting never blocks (a semaphore's count only grows), so a busy station cannot
+hold this process up.
+
 Messages to the station (rare: state changes, a cell failing or recovering)
 go through a pipe; commands from the station (stop, emulated faults, a fresh start of
 the cell-timing statistics) come back through it and are polled between frames.
@@ -305,9 +310,11 @@ def acquisition_main(
     realtime: RealtimeOptions,
     feed: str | None = None,
     chips: ChipClocks | None = None,
+    frame_posted: Any = None,
 ) -> None:
     """Entry point of the acquisition process (`feed`, `chips`: the emulator's counts feed
-    and its chips' clocks, made by the station)."""
+    and its chips' clocks, made by the station; `frame_posted`: the semaphore released after
+    every frame written, a multiprocessing Semaphore, or None)."""
     ring = RingWriter(capacity, ring_name)
     loop = _Loop(ring, conn)
     loop.stats["pid"] = os.getpid()
@@ -345,6 +352,10 @@ def acquisition_main(
                     loop.send("log", logging.ERROR, f"board read failed: {exc!r}")
                 time.sleep(0.01)
             loop.record(frame)
+            if frame_posted is not None:
+                # At the count's maximum (nobody reads: a tool, not the station) keep going.
+                with contextlib.suppress(OSError, ValueError):
+                    frame_posted.release()
     except (EOFError, OSError, KeyboardInterrupt):
         pass  # the station went away: stop quietly
     finally:

@@ -5,6 +5,10 @@ side owns the shared ring (read with numpy, in batches) and, for `--board emulat
 simulated athlete whose counts the emulated chips convert (`station.board.sim.feeder`
 fills a `station.board.counts_feed.CountsFeed`): the athlete's physics needs numpy, the
 real-time process does not.
+
+The process releases `frame_posted` (a semaphore) after every frame it writes, so the
+station's reader sleeps in `wait_for_frames` until there is something to read instead of
+polling the ring.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import multiprocessing as mp
 import os
 import sys
+import time
 import types
 from multiprocessing.connection import Connection
 from typing import Any
@@ -72,6 +77,8 @@ class Acquisition:
         self.stats = AcquisitionStats(self.ring.stats_words)
         self._realtime = realtime or RealtimeOptions()
         self._ctx = mp.get_context("spawn")
+        # One post per frame written; outlives restarts like the ring (never blocks the poster).
+        self.frame_posted = self._ctx.Semaphore(0)
         self._process: Any = None  # multiprocessing's SpawnProcess
         self._conn: Connection | None = None
         self.ended = False
@@ -99,7 +106,7 @@ class Acquisition:
             target=acquisition_main,
             name="balance-station-acquisition",
             args=(self.ring.name, self.capacity, self.options, child_conn, self._realtime,
-                  feed, self._chips),
+                  feed, self._chips, self.frame_posted),
             daemon=True,
         )
         # "No other threads" in the acquisition process: keep BLAS single-threaded there
@@ -168,6 +175,26 @@ class Acquisition:
         self.stats["rate_mhz"] = 0
         self.ended = False
         self.start()
+
+    def wait_for_frames(self, timeout_s: float, frames: int = 1) -> int:
+        """Sleep until the acquisition process has posted `frames` frames or `timeout_s`
+        passes; how many it posted (0: the time ran out with none).
+
+        Every post already waiting is taken too: each one stands for a frame that was in
+        the ring before it was posted, so the next `read_new` sees them all."""
+        deadline = time.monotonic() + timeout_s
+        posted = 0
+        while posted < frames:
+            if not self.frame_posted.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+                break
+            posted += 1
+        while self.frame_posted.acquire(False):
+            posted += 1
+        return posted
+
+    def wake_reader(self) -> None:
+        """Wake whoever waits in `wait_for_frames` now (the station stopping)."""
+        self.frame_posted.release()
 
     def read_new(self, max_frames: int | None = None) -> RingBatch:
         batch = self.ring.read_new(max_frames)

@@ -3,10 +3,13 @@
 Live messages carry every frame: raw counts, force and COP as estimated, and
 `cop_live_mm`, the COP after the estimator's causal low-pass (2nd-order
 Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
-newest filtered point. One reader thread wakes every few milliseconds, takes the new
-frames from the shared ring (each with its cells' conversion offsets), runs the per-frame
-estimator (which aligns the four cells to one instant first, docs/cell-timing.md), keeps
-them in the history buffer and publishes a live message per batch of `FRAMES_PER_MESSAGE`
+newest filtered point. One reader thread sleeps until the acquisition process has
+posted a message's worth of frames (a semaphore released after each one,
+`Acquisition.wait_for_frames`; sooner when a partly filled message is due, at the latest
+every `IDLE_WAKE_S` for the supervisor), takes the new frames from the shared ring (each
+with its cells' conversion offsets), runs the per-frame estimator (which aligns the four
+cells to one instant first, docs/cell-timing.md), keeps them in the history buffer and
+publishes a live message per batch of `FRAMES_PER_MESSAGE`
 frames (about 20 messages a second at 80 Hz), so every frame reaches every client
 (docs/live-messages.md lists every key).
 
@@ -49,7 +52,9 @@ log = logging.getLogger("station")
 
 FRAMES_PER_MESSAGE = 4
 MAX_MESSAGE_DELAY_S = 0.06
-POLL_INTERVAL_S = 0.005
+# With no frame the reader still wakes this often: the supervisor's checks (stall_s is
+# 0.8 s), the acquisition's messages, the stop flag.
+IDLE_WAKE_S = 0.1
 
 
 @runtime_checkable
@@ -206,6 +211,7 @@ class StationRuntime:
 
     def stop(self) -> None:
         self._stop.set()
+        self.acquisition.wake_reader()
         self._thread.join(2.0)
         self.hub.close()
         self.acquisition.stop()
@@ -239,7 +245,17 @@ class StationRuntime:
                 or now - self._last_publish >= MAX_MESSAGE_DELAY_S
             ):
                 self._publish(now)
-            self._stop.wait(POLL_INTERVAL_S)
+            self.acquisition.wait_for_frames(*self._wait_plan(now))
+
+    def _wait_plan(self, now: float) -> tuple[float, int]:
+        """How long the reader sleeps and for how many frames: a message's worth (its
+        newest frame wakes the reader, so it goes out as soon as it is read) until the
+        message is due (MAX_MESSAGE_DELAY_S after the last one); once it is overdue, the
+        next frame goes out at once."""
+        due_s = self._last_publish + MAX_MESSAGE_DELAY_S - now
+        if due_s <= 0:
+            return IDLE_WAKE_S, 1
+        return min(due_s, IDLE_WAKE_S), max(FRAMES_PER_MESSAGE - len(self._pending), 1)
 
     def _process(self, frame: Frame) -> None:
         sample = self.estimator.update(frame)
