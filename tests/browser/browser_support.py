@@ -56,6 +56,37 @@ def shot(page: Any, name: str, full_page: bool = True) -> Path:
     return path
 
 
+def login_state(browser: Any, station: str, first: bool = False) -> dict[str, Any]:
+    """The admin's cookies after a login (`first`: the station's first-run page, which makes
+    the admin): every browser test module starts from one."""
+    page = new_page(browser, PHONE)
+    page.goto(station + ("/" if first else "/login"))
+    page.fill("input[name=username]", ADMIN[0])
+    page.fill("input[name=password]", ADMIN[1])
+    if first:
+        page.fill("input[name=password2]", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url("**/coach")
+    state = page.context.storage_state()
+    page.context.close()
+    return state
+
+
+def first_admin_and_athlete(browser: Any, station: str, name: str, team: str) -> dict[str, Any]:
+    """A new station's admin (first-run page) who adds one athlete on the team page."""
+    state = login_state(browser, station, first=True)
+    page = new_page(browser, PHONE, state)
+    page.goto(station + "/coach")
+    page.locator("#add-athlete summary").click()
+    page.fill("#a-name", name)
+    page.fill("#a-team", team)
+    page.click("#a-form button[type=submit]")
+    page.wait_for_selector(f".card:has-text('{name}')")
+    state = page.context.storage_state()
+    page.context.close()
+    return state
+
+
 def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 

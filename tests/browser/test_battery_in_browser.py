@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    ADMIN,
     PHONE,
     TABLET,
+    first_admin_and_athlete,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -41,21 +41,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def login(station, browser) -> dict[str, Any]:
     """The admin set up through the first-run page, and the athlete: the login's cookies."""
-    page = new_page(browser, PHONE)
-    page.goto(station + "/")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.fill("input[name=password2]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    page.locator("#add-athlete summary").click()
-    page.fill("#a-name", ATHLETE)
-    page.fill("#a-team", "U16")
-    page.click("#a-form button[type=submit]")
-    page.wait_for_selector(f".card:has-text('{ATHLETE}')")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return first_admin_and_athlete(browser, station, ATHLETE, "U16")
 
 
 def sim(page, label: str) -> None:

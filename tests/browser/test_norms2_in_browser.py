@@ -17,6 +17,7 @@ from browser_support import (
     ADMIN,
     PHONE,
     TABLET,
+    login_state,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -41,15 +42,7 @@ def station(seeded: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def logged_in(station: str, browser: Any) -> dict[str, Any]:
-    page = new_page(browser, PHONE)
-    page.goto(station + "/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return login_state(browser, station)
 
 
 @pytest.mark.parametrize("viewport, prefix", SIZES)

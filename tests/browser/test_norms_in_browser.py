@@ -18,6 +18,7 @@ from browser_support import (
     ADMIN,
     PHONE,
     TABLET,
+    login_state,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -47,15 +48,7 @@ def norms_station(norms_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def logged_in(norms_station: str, browser: Any) -> dict[str, Any]:
-    page = new_page(browser, PHONE)
-    page.goto(norms_station + "/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return login_state(browser, norms_station)
 
 
 def sim(page: Any, action: str) -> None:

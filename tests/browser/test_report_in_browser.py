@@ -25,6 +25,7 @@ from browser_support import (
     ROOT,
     SCREENSHOTS,
     TABLET,
+    login_state,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -81,15 +82,7 @@ def report_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def admin(report_station: str, browser: Any) -> dict[str, Any]:
-    page = new_page(browser, PHONE)
-    page.goto(report_station + "/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return login_state(browser, report_station)
 
 
 def _open_report(browser: Any, station: str, state: Any, viewport: dict[str, int]) -> Any:

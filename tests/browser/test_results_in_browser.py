@@ -17,6 +17,7 @@ from browser_support import (
     ADMIN,
     PHONE,
     TABLET,
+    login_state,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -37,15 +38,7 @@ def history_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def logged_in(history_station: str, browser: Any) -> dict[str, Any]:
-    page = new_page(browser, PHONE)
-    page.goto(history_station + "/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return login_state(browser, history_station)
 
 
 def sim(page: Any, action: str, **params: Any) -> None:

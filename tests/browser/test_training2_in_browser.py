@@ -22,6 +22,7 @@ from browser_support import (
     ADMIN,
     PHONE,
     TABLET,
+    login_state,
     new_page,
     no_horizontal_overflow,
     run_station,
@@ -60,16 +61,7 @@ def demo_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 @pytest.fixture(scope="module")
 def logged_in(demo_station, browser: Any) -> dict[str, Any]:
-    url, _ = demo_station
-    page = new_page(browser, PHONE)
-    page.goto(url + "/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
+    return login_state(browser, demo_station[0])
 
 
 def sim(page: Any, label: str) -> None:

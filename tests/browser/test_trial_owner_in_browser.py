@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import ADMIN, PHONE, TABLET, new_page, run_station, shot
+from browser_support import PHONE, TABLET, login_state, new_page, run_station, shot
 
 HOLD_S = 5
 ATHLETE = "Jordan Smith"
@@ -28,23 +28,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            config=f"[hold]\narmed_timeout_s = {EXPIRY_S}\n")
 
 
-def login_state(browser: Any, station: str, first: bool) -> dict[str, Any]:
-    """A login of the admin (the first one sets the station up): its cookies."""
-    page = new_page(browser, PHONE)
-    if first:
-        page.goto(station + "/")
-        page.fill("input[name=username]", ADMIN[0])
-        page.fill("input[name=password]", ADMIN[1])
-        page.fill("input[name=password2]", ADMIN[1])
-    else:
-        page.goto(station + "/login")
-        page.fill("input[name=username]", ADMIN[0])
-        page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url("**/coach")
-    state = page.context.storage_state()
-    page.context.close()
-    return state
 
 
 @pytest.fixture(scope="module")
