@@ -9,6 +9,7 @@ history (history_seed.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,23 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def close_the_tests_pages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close every browser context a test opened, when it ends (failed or not): a page left
+    open keeps its live stream and keeps drawing the board, about a tenth of a core each, and
+    a long suite then slows down until its timeouts fail."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    before = set(browser.contexts)
+    yield
+    for context in browser.contexts:
+        if context not in before:
+            with contextlib.suppress(Exception):  # already closed, or its page crashed
+                context.close()
 
 
 @pytest.fixture(scope="session")
