@@ -10,6 +10,7 @@ never meet the other browser tests'. Holds are 5 s (`?duration_s=5`).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,6 +57,26 @@ def banner_has(page, text: str, timeout: int = 20_000) -> None:
         timeout=timeout)
 
 
+def slow_start_answers(page, seconds: float) -> None:
+    """The station's answer to a start reaches this page late (a busy station, a slow
+    network): the live stream shows the new trial before the page knows it is its own.
+    Every text the owner line shows is kept in `window.ownerLines`."""
+    def late(route) -> None:
+        answer = route.fetch()
+        time.sleep(seconds)
+        route.fulfill(response=answer)
+    page.route("**/api/trials/start", late)
+    page.add_init_script("""
+      window.ownerLines = [];
+      new MutationObserver(() => {
+        const el = document.getElementById("owner-line");
+        const text = el && !el.hidden ? el.textContent : null;
+        if (text && window.ownerLines.at(-1) !== text) window.ownerLines.push(text);
+      }).observe(document,
+                 { subtree: true, childList: true, characterData: true, attributes: true });
+    """)
+
+
 def arm_at_kiosk(page, station: str, protocol: str, query: str = "") -> None:
     page.goto(f"{station}/kiosk?duration_s={HOLD_S}{query}")
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
@@ -80,9 +101,14 @@ def owner_line(page) -> str:
 
 def test_ownership_takeover_and_reload_across_two_screens(station, browser, screens):
     kiosk = new_page(browser, TABLET, screens["kiosk"])
+    slow_start_answers(kiosk, 1.5)
     arm_at_kiosk(kiosk, station, "Single-leg hold, left")
     kiosk.wait_for_function("() => !document.querySelector('#owner-line')?.hidden")
     assert owner_line(kiosk) == f"Your trial: {ATHLETE} — started at the kiosk (admin)"
+    # and it never said otherwise while the start's answer was on its way
+    assert kiosk.evaluate("window.ownerLines") == [
+        f"Your trial: {ATHLETE} — started at the kiosk (admin)"]
+    kiosk.unroute("**/api/trials/start")
 
     physio = physio_page(browser, station, screens["physio"])
     physio.wait_for_function("() => !document.querySelector('#owner-line')?.hidden")

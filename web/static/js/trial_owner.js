@@ -18,8 +18,20 @@ const TrialOwner = (() => {
     return say(x && x.aborted_by);
   }
 
+  // Requests sent and not answered yet: until a start is answered this screen does not know
+  // the run it made, and the stream's first frames of it must not read "Board in use".
+  let pending = 0;
+
   // POST to a trial endpoint; when another screen owns the trial, ask before taking over.
   async function send(url, body, what) {
+    pending += 1;
+    try {
+      return await sendOnce(url, body, what);
+    } finally {
+      pending -= 1;
+    }
+  }
+  async function sendOnce(url, body, what) {
     try {
       return await BS.api("POST", url, body);
     } catch (e) {
@@ -35,6 +47,7 @@ const TrialOwner = (() => {
 
   // The line under a state banner that names who has the board (made on first use).
   function line(banner, hold, mine) {
+    if (pending && !mine) return;  // maybe ours: the answer will say
     let el = document.getElementById("owner-line");
     if (!el) {
       el = document.createElement("p");
