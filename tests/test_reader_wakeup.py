@@ -1,20 +1,26 @@
-"""The station's reader sleeps on the acquisition's frame semaphore, not on a poll timer.
+"""The station's reader sleeps on the acquisition's semaphore, not on a poll timer, and wakes
+once per live message, not once per frame.
 
-The acquisition process posts `Acquisition.frame_posted` after every frame it writes; the
-reader waits for a message's worth of posts (or until a message is due) and takes every
-post already there. These tests drive the semaphore by hand and then check, with the real
-acquisition process on the simulated board, that every frame still reaches the ring reader
-and that the reader thread no longer turns 200 times a second.
+The reader writes the frame count it waits for (`wake_at_frame`) and the acquisition process
+posts the semaphore once the ring holds it (`child.ReaderWake`). These tests write frames
+into the ring by hand with the process's rule, then check, with the real acquisition
+process on the simulated board, that every frame still reaches the reader and that its
+thread wakes about 20 times a second at 80 Hz (it woke at every frame, and before that
+200 times a second on a 5 ms poll).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from station.acquisition.child import ReaderWake
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.board.spec import BoardOptions
+from station.frames import Frame
 from station.live.runtime import (
     FRAMES_PER_MESSAGE,
     IDLE_WAKE_S,
@@ -24,6 +30,15 @@ from station.live.runtime import (
 )
 
 
+class CountingSemaphore:
+    def __init__(self, semaphore) -> None:
+        self.semaphore, self.posts = semaphore, 0
+
+    def release(self) -> None:
+        self.posts += 1
+        self.semaphore.release()
+
+
 @pytest.fixture
 def acquisition():
     acq = Acquisition(BoardOptions(spec="sim", realtime=True, seed=1), capacity=256)
@@ -31,26 +46,56 @@ def acquisition():
     acq.ring.close()
 
 
-def test_wait_takes_every_post_already_there(acquisition):
+def write_frames(acq: Acquisition, wake: ReaderWake, n: int, every_s: float) -> threading.Thread:
+    """The acquisition process's side, by hand: a frame every `every_s`, then its rule."""
+    def run() -> None:
+        for _ in range(n):
+            time.sleep(every_s)
+            acq.ring.write(Frame(time.monotonic_ns(), (1, 2, 3, 4), 0))
+            wake.after_frame(acq.ring.written)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_one_post_wakes_the_reader_for_a_messages_worth(acquisition):
+    posts = CountingSemaphore(acquisition.frame_posted)
+    wake = ReaderWake(posts, acquisition.stats)
+    wake.after_frame(acquisition.ring.written)  # before any request: the first frame posts
+    acquisition.wait_for_frames(0.0)  # that post is taken (stale posts only end a wait early)
+    posts.posts = 0
+    writer = write_frames(acquisition, wake, 8, 0.0125)
+    got = acquisition.wait_for_frames(2.0, frames=4)
+    assert 4 <= got <= 5, got  # woken at the 4th frame (the 5th may land while it returns)
+    assert posts.posts == 1  # not one per frame
+    rest = acquisition.wait_for_frames(2.0, frames=8 - acquisition.ring.written)
+    writer.join()
+    assert got + rest == 8 and posts.posts == 2  # the rest: one more wake
+
+
+def test_frames_already_there_need_no_wait(acquisition):
     for _ in range(3):
-        acquisition.frame_posted.release()
-    assert acquisition.wait_for_frames(1.0, frames=1) == 3
+        acquisition.ring.write(Frame(time.monotonic_ns(), (0, 0, 0, 0), 0))
+    acquisition.ring.read_new()
     t0 = time.monotonic()
-    assert acquisition.wait_for_frames(0.05, frames=1) == 0  # none left: the time runs out
+    assert acquisition.wait_for_frames(0.05, frames=1) == 0  # none came: the time runs out
     assert time.monotonic() - t0 >= 0.045
 
 
 def test_wait_returns_short_when_time_runs_out(acquisition):
-    acquisition.frame_posted.release()
+    wake = ReaderWake(acquisition.frame_posted, acquisition.stats)
+    writer = write_frames(acquisition, wake, 1, 0.0)
     t0 = time.monotonic()
-    assert acquisition.wait_for_frames(0.05, frames=4) == 1
-    assert 0.045 <= time.monotonic() - t0 < 1.0
+    got = acquisition.wait_for_frames(0.2, frames=4)
+    writer.join()
+    assert got == 1
+    assert 0.19 <= time.monotonic() - t0 < 1.0
 
 
 def test_wake_reader_ends_a_wait_at_once(acquisition):
     acquisition.wake_reader()
     t0 = time.monotonic()
-    assert acquisition.wait_for_frames(5.0) == 1
+    assert acquisition.wait_for_frames(5.0) == 0
     assert time.monotonic() - t0 < 1.0
 
 
@@ -70,7 +115,14 @@ def test_wait_plan():
         runtime.acquisition.ring.close()
 
 
-def test_reader_wakes_per_message_not_per_poll():
+def thread_wakeups(native_id: int) -> int:
+    """The kernel's count of times a thread of this process went to sleep and woke (Linux)."""
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    return sum(int(line.split()[1]) for line in status.splitlines()
+               if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+
+
+def test_reader_wakes_per_message_not_per_frame():
     runtime = StationRuntime(StationConfig(
         board=BoardOptions(spec="sim", realtime=True, seed=3),
         realtime=RealtimeOptions(sched_fifo_priority=0, mlock=False),
@@ -81,9 +133,12 @@ def test_reader_wakes_per_message_not_per_poll():
         while runtime.hub.last_id < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert runtime.hub.last_id >= 5, "no live messages from the simulated board"
+        reader = runtime._thread.native_id
         loops0, frames0, t0 = runtime.reader_loops, runtime.acquisition.written, time.monotonic()
+        wakes0 = thread_wakeups(reader)
         time.sleep(2.0)
         loops = runtime.reader_loops - loops0
+        wakes = thread_wakeups(reader) - wakes0
         frames = runtime.acquisition.written - frames0
         elapsed = time.monotonic() - t0
         assert frames > 0
@@ -91,5 +146,7 @@ def test_reader_wakes_per_message_not_per_poll():
         # pass per message (80 Hz / 4 = 20 a second), a few more for timing.
         assert loops <= frames / 2 + 2 * elapsed / IDLE_WAKE_S
         assert loops >= 1
+        # and one wake-up per pass: it used to wake at every frame (a post per frame)
+        assert wakes <= frames / 2 + 2 * elapsed / IDLE_WAKE_S, (wakes, frames)
     finally:
         runtime.stop()

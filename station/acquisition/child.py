@@ -15,10 +15,12 @@ handle in `station.acquisition.process` stays out), so `mlockall` pins a few MB,
 runs in the station (`station.board.counts_feed`); only `--board sim` and replays load numpy
 here, inside their sources.
 
-After each frame the process posts the station's wake-up semaphore (`frame_posted`): the
-station's reader blocks on it instead of polling the ring, so it costs nothing between
-frames. Posting never blocks (a semaphore's count only grows), so a busy station cannot
-hold this process up.
+The station's reader sleeps on a semaphore (`frame_posted`) instead of polling the ring:
+it writes the frame count it waits for into the shared statistics (`wake_at_frame`, a
+message's worth of frames ahead) and this process posts once the ring holds that many
+(`ReaderWake`), so the reader wakes once per live message, not once per frame, and costs
+nothing between. Posting never blocks (a semaphore's count only grows), so a busy station
+cannot hold this process up.
 
 Messages to the station (rare: state changes, a cell failing or recovering)
 go through a pipe; commands from the station (stop, emulated faults, a fresh start of
@@ -133,6 +135,26 @@ def board_cell_timer(board: BoardSource) -> CellTimer | None:
     board's exact offsets, a replay): then rates and lockstep come from the frames alone."""
     timer = getattr(board, "cell_timer", None)
     return timer if isinstance(timer, CellTimer) else None
+
+
+class ReaderWake:
+    """Posts the station reader's semaphore once the ring holds the frame count the reader
+    asked for (the `wake_at_frame` statistic), once per request: one wake-up per reader
+    pass instead of one per frame (a kernel wake-up costs the reader more than a frame)."""
+
+    def __init__(self, semaphore: Any, stats: AcquisitionStats) -> None:
+        self._semaphore = semaphore
+        self._stats = stats
+        self._posted_for = -1
+
+    def after_frame(self, written: int) -> None:
+        """Called after each frame written; `written` is the ring's frame count."""
+        wanted = self._stats["wake_at_frame"]
+        if written >= wanted and wanted != self._posted_for:
+            self._posted_for = wanted
+            # At the count's maximum (nobody reads: a tool, not the station) keep going.
+            with contextlib.suppress(OSError, ValueError):
+                self._semaphore.release()
 
 
 class _Loop:
@@ -313,8 +335,8 @@ def acquisition_main(
     frame_posted: Any = None,
 ) -> None:
     """Entry point of the acquisition process (`feed`, `chips`: the emulator's counts feed
-    and its chips' clocks, made by the station; `frame_posted`: the semaphore released after
-    every frame written, a multiprocessing Semaphore, or None)."""
+    and its chips' clocks, made by the station; `frame_posted`: the reader's semaphore, a
+    multiprocessing Semaphore posted by `ReaderWake`, or None)."""
     ring = RingWriter(capacity, ring_name)
     loop = _Loop(ring, conn)
     loop.stats["pid"] = os.getpid()
@@ -330,6 +352,7 @@ def acquisition_main(
     loop.stats["granted"] = granted
     loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))
     loop.stats["state"] = AcqState.RUNNING
+    wake = None if frame_posted is None else ReaderWake(frame_posted, loop.stats)
     try:
         running = True
         while running:
@@ -352,10 +375,8 @@ def acquisition_main(
                     loop.send("log", logging.ERROR, f"board read failed: {exc!r}")
                 time.sleep(0.01)
             loop.record(frame)
-            if frame_posted is not None:
-                # At the count's maximum (nobody reads: a tool, not the station) keep going.
-                with contextlib.suppress(OSError, ValueError):
-                    frame_posted.release()
+            if wake is not None:
+                wake.after_frame(ring.written)
     except (EOFError, OSError, KeyboardInterrupt):
         pass  # the station went away: stop quietly
     finally:

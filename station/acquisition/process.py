@@ -6,9 +6,9 @@ simulated athlete whose counts the emulated chips convert (`station.board.sim.fe
 fills a `station.board.counts_feed.CountsFeed`): the athlete's physics needs numpy, the
 real-time process does not.
 
-The process releases `frame_posted` (a semaphore) after every frame it writes, so the
-station's reader sleeps in `wait_for_frames` until there is something to read instead of
-polling the ring.
+The station's reader sleeps in `wait_for_frames` on a semaphore (`frame_posted`) instead of
+polling the ring: it says how many frames it waits for (`wake_at_frame` in the shared
+statistics) and the process posts once the ring holds them (`child.ReaderWake`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import multiprocessing as mp
 import os
 import sys
-import time
 import types
 from multiprocessing.connection import Connection
 from typing import Any
@@ -77,7 +76,7 @@ class Acquisition:
         self.stats = AcquisitionStats(self.ring.stats_words)
         self._realtime = realtime or RealtimeOptions()
         self._ctx = mp.get_context("spawn")
-        # One post per frame written; outlives restarts like the ring (never blocks the poster).
+        # Posted when the ring reaches `wake_at_frame`; outlives restarts like the ring.
         self.frame_posted = self._ctx.Semaphore(0)
         self._process: Any = None  # multiprocessing's SpawnProcess
         self._conn: Connection | None = None
@@ -177,20 +176,19 @@ class Acquisition:
         self.start()
 
     def wait_for_frames(self, timeout_s: float, frames: int = 1) -> int:
-        """Sleep until the acquisition process has posted `frames` frames or `timeout_s`
-        passes; how many it posted (0: the time ran out with none).
+        """Sleep until the ring holds `frames` more frames than now, or `timeout_s` passes
+        (or `wake_reader`); how many frames came meanwhile (0: none).
 
-        Every post already waiting is taken too: each one stands for a frame that was in
-        the ring before it was posted, so the next `read_new` sees them all."""
-        deadline = time.monotonic() + timeout_s
-        posted = 0
-        while posted < frames:
-            if not self.frame_posted.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
-                break
-            posted += 1
+        One wake-up per call: the acquisition process posts once the ring reaches the
+        count asked for. A post left from an earlier call whose time ran out is taken
+        too; it only makes this call return early."""
+        start = self.ring.written
+        self.stats["wake_at_frame"] = start + frames
+        if self.ring.written < start + frames:  # else they came while asking
+            self.frame_posted.acquire(timeout=max(timeout_s, 0.0))
         while self.frame_posted.acquire(False):
-            posted += 1
-        return posted
+            pass
+        return self.ring.written - start
 
     def wake_reader(self) -> None:
         """Wake whoever waits in `wait_for_frames` now (the station stopping)."""

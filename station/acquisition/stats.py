@@ -49,6 +49,9 @@ _FIELDS = [
     "lockstep",  # 1 while the chips convert together (one shared clock)
     "lockstep_frames",  # frames found in lockstep
     *[f"chip{i}_rate_uhz" for i in range(N_CELLS)],  # measured output rate, 0 = not known
+    # Written by the station's reader: the ring's frame count it sleeps until (the process
+    # posts the reader's semaphore once the ring holds that many, `child.ReaderWake`).
+    "wake_at_frame",
 ]
 INDEX = {name: i for i, name in enumerate(_FIELDS)}
 
