@@ -62,7 +62,8 @@ def test_emulator_child_loads_no_numpy_and_is_fed_by_the_station():
         wait_for(lambda: acq.stats["frames_valid"] > 40, 60, "frames from the emulated board")
         modules = child_modules(acq)
         assert "station.board.fed_emulator" in modules  # the emulator and driver path ...
-        assert "station.board.hx711" in modules and "gpiozero.pins.mock" in modules
+        assert "station.board.hx711" in modules and "station.board.hx711_lgpio" in modules
+        assert not [m for m in modules if m.split(".")[0] == "gpiozero"]  # lgpio's path
         assert not heavy_in(modules), heavy_in(modules)  # ... without the heavy packages
         assert not mapped_heavy(acq.stats["pid"])
         assert "station.board.sim" not in modules  # the athlete runs in the station

@@ -11,12 +11,11 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from station.board.emulator import (
     POWER_DOWN_NS,
-    EmulatedDOUTPin,
     EmulatedHX711Board,
-    EmulatedSCKPin,
     HX711ChipModel,
     ManualClock,
 )
+from station.board.emulator_pins import EmulatedDOUTPin, EmulatedSCKPin
 from station.board.oscillator import ChipClocks, ConversionSchedule, ReadSchedule, ThermalDrift
 
 MS = 1_000_000
@@ -88,6 +87,27 @@ def test_dout_high_while_settling_then_low(rate, settle_ms):
     assert pin.state == 1  # not ready during settling
     clock.advance(1)
     assert pin.state == 0  # first conversion ready exactly after settling
+
+
+def test_what_a_ready_poll_works_out_early_never_changes_what_is_latched():
+    """The emulator prepares the latch while DOUT is polled low (to keep its first SCK
+    pulse short); the rise must still take the newest conversion and the newest input."""
+    board, clock = make_board()
+    chip = board.chips[0]
+    chip.set_value(1000)
+    wait_ready(board)
+    chip.set_value(2000)  # changed after the poll saw DOUT low, before the first pulse
+    raw, _ = shift_out(board)
+    assert raw == 2000
+    assert chip.overwritten == 0
+
+    wait_ready(board, step_ns=10 * US)
+    k_polled = chip.schedule.latest_at(clock())[0]
+    clock.advance(chip.period_ns)  # a newer conversion completes between poll and rise
+    chip.value_source = lambda t_s: int(t_s * 1e3)  # counts name the conversion's instant
+    raw, _ = shift_out(board)
+    assert chip.latched_index == k_polled + 1 and chip.overwritten == 1
+    assert raw == int(chip.latched_conversion_ns / 1e6)
 
 
 @pytest.mark.parametrize("rate", [80, 10])

@@ -1,4 +1,5 @@
-"""A GPIO-level HX711 emulator: four chips behind gpiozero mock pins, true to the datasheet.
+"""A GPIO-level HX711 emulator: four chips behind lgpio calls or gpiozero mock pins, true to
+the datasheet.
 
 Why: the driver must be tested bit for bit without a Pi, and the simulated athlete
 (`--board emulator`) must exercise the real driver code path. The emulator answers the
@@ -43,7 +44,13 @@ Feeding values (for the simulated athlete)::
     board.chips[1].value_source = lambda t_s: ...     # or: counts for the conversion that
                                                       # completes at t_s (board clock, s)
 
-    array = HX711Array(board.sck, board.douts, pin_factory=board.factory)
+    array = HX711Array(board.sck, board.douts, pin_factory=board.factory)  # gpiozero pins
+    lg = FakeLgpio(board)                             # or lgpio's calls, as on a Pi:
+    array = HX711Array(..., backend=LgpioBackend(board.sck, board.douts, gpiochip=0, lgpio=lg))
+
+The gpiozero pins (`station.board.emulator_pins`) are made when `.factory` is first asked
+for: `--board emulator` drives the chips through `FakeLgpio` and the driver's lgpio backend,
+the Pi's own path, so the acquisition process imports no gpiozero.
 
 Counts are the chip's input expressed at gain 128; at A/64 the chip outputs counts // 2 and
 at B/32 counts // 4 (channel B is modelled as the same input). Outputs beyond 24 bits clamp to
@@ -61,8 +68,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
-
-from gpiozero.pins.mock import MockFactory, MockPin
 
 from station.board.oscillator import ChipClocks, ConversionSchedule, DriftFn
 
@@ -123,7 +128,10 @@ class HX711ChipModel:
         self.drift = drift
         self.shared_clock = shared_clock
         self.always_ready = always_ready
-        self.value_source = value_source
+        # What the next rising SCK edge latches, worked out while the driver polls DOUT:
+        # (k, t_k, t_next, input counts), valid while no newer conversion completed.
+        self._prelatch: tuple[int, int, int, int] | None = None
+        self._value_source = value_source
         self._value = int(value)
         # Faults.
         self.stuck: str | None = None  # "high" or "low"
@@ -152,6 +160,17 @@ class HX711ChipModel:
         """Hold this input (counts at gain 128) for every following conversion."""
         self._value = int(counts)
         self.value_source = None
+
+    @property
+    def value_source(self) -> Callable[[float], int] | None:
+        """Counts for the conversion completing at t_s (board clock, s), or None: the held
+        value."""
+        return self._value_source
+
+    @value_source.setter
+    def value_source(self, source: Callable[[float], int] | None) -> None:
+        self._value_source = source
+        self._prelatch = None
 
     @property
     def value(self) -> int:
@@ -210,6 +229,7 @@ class HX711ChipModel:
         self._schedule = ConversionSchedule(first_ns, self.period_ns, self.drift)
         self._schedule.prepare(first_ns + 4 * self.period_ns)
         self._next_k, self._next_ready_ns = 0, first_ns  # the first conversion not yet read
+        self._prelatch = None
         self._gain_ready: tuple[int, int, int] | None = None
 
     @property
@@ -254,9 +274,15 @@ class HX711ChipModel:
         self._phase = _IDLE
         self._seen_high = False
 
-    def _conversion_output(self, t_s: float) -> int:
-        """Signed 24-bit code of one conversion at the current gain, with faults applied."""
-        base = self.value_source(t_s) if self.value_source is not None else self._value
+    def _input_at(self, t_s: float) -> int:
+        source = self._value_source
+        return source(t_s) if source is not None else self._value
+
+    def _conversion_output(self, t_s: float, base: int | None = None) -> int:
+        """Signed 24-bit code of one conversion at the current gain, with faults applied
+        (`base`: its input, when already known)."""
+        if base is None:
+            base = self._input_at(t_s)
         code = (int(base) * self._gain) // 128
         if self._spikes:
             code = self._spikes.popleft()
@@ -267,16 +293,22 @@ class HX711ChipModel:
     def _latch(self, now: int) -> None:
         """The first rising SCK edge takes the newest conversion: an unread older one was
         overwritten in the output register (counted in `overwritten`)."""
+        base = None
         if self.always_ready:
             t_s = self._ar_conversions / self.rate_hz
             self._ar_conversions += 1
             self.latched_conversion_ns, self.latched_index = now, self._ar_conversions - 1
         else:
-            k, t_k = self._schedule.latest_at(now)
+            pre = self._prelatch
+            if pre is not None and pre[1] <= now < pre[2]:
+                k, t_k, _, base = pre
+            else:
+                k, t_k = self._schedule.latest_at(now)
             self.overwritten += k - self._next_k
             self.latched_conversion_ns, self.latched_index = t_k, k
             t_s = t_k / 1e9
-        code = self._conversion_output(t_s)
+        self._prelatch = None
+        code = self._conversion_output(t_s, base)
         self.last_output = code
         self._word = code & 0xFFFFFF
         self._phase = _SHIFT
@@ -336,44 +368,32 @@ class HX711ChipModel:
             elif now < self._gain_phase_ready_ns():
                 return 1
             self._finish_frame()
-        return 0 if self._ready(now) else 1
+        if not self._ready(now):
+            return 1
+        if not self.always_ready:
+            self._prepare_latch(now)
+        return 0
 
-
-class EmulatedSCKPin(MockPin):
-    """The shared clock line: each level change is passed to every chip of the board."""
-
-    def __init__(self, factory: MockFactory, info: object, board: EmulatedHX711Board) -> None:
-        self.board = board
-        super().__init__(factory, info)
-
-    def _change_state(self, value: bool) -> bool:
-        # No per-change history (MockPin keeps one): a long sim run would grow it forever.
-        if self._state == value:
-            return False
-        self._state = value
-        self.board.sck_edge(value)
-        return True
-
-
-class EmulatedDOUTPin(MockPin):
-    """A DOUT line whose level is whatever its chip drives (pull resistors are ignored)."""
-
-    def __init__(self, factory: MockFactory, info: object, chip: HX711ChipModel) -> None:
-        self.chip = chip
-        super().__init__(factory, info)
-
-    def _change_state(self, value: bool) -> bool:
-        return False  # the chip drives the line; a pull-up cannot change it
-
-    def _get_state(self) -> int:
-        chip = self.chip
-        return chip.dout(chip.clock())
+    def _prepare_latch(self, now: int) -> None:
+        """Work out now, while the driver polls a ready DOUT, what the next rising SCK edge
+        latches; the rise then only checks that no newer conversion completed meanwhile.
+        The silicon takes no time for this and Python does: done inside the first SCK
+        pulse it kept that pulse at ~36 us of the 50 us the driver allows."""
+        pre = self._prelatch
+        if pre is not None and pre[1] <= now < pre[2]:
+            return
+        k, t_k = self._schedule.latest_at(now)
+        if k < 0:
+            return
+        t_next = self._schedule.first_after(now)[1]
+        self._prelatch = (k, t_k, t_next, self._input_at(t_k / 1e9))
 
 
 class EmulatedHX711Board:
-    """Four emulated HX711 on one SCK, wired to a gpiozero MockFactory.
+    """Four emulated HX711 on one SCK, wired to a gpiozero MockFactory or a `FakeLgpio`.
 
-    Pass `.factory` to `HX711Array(pin_factory=...)`. `.chips` are the four
+    Pass `.factory` to `HX711Array(pin_factory=...)` (made on first use), or the board to
+    `FakeLgpio`. `.chips` are the four
     `HX711ChipModel`s (cell order), `.clock` the ns clock they share. Real chips on their
     internal oscillators run at slightly different rates and phases: give `rate_hz` one rate
     per chip and `phases_ns` to reproduce that, `drift` (one `DriftFn` or one per chip) for
@@ -431,16 +451,31 @@ class EmulatedHX711Board:
             )
             for rate, p, d in zip(rates, phases, drifts, strict=True)
         ]
-        self.factory = MockFactory(revision=revision)
-        self.sck_pin = self.factory.pin(sck, pin_class=EmulatedSCKPin, board=self)
-        self.dout_pins = [
-            self.factory.pin(d, pin_class=EmulatedDOUTPin, chip=chip)
-            for d, chip in zip(self.douts, self.chips, strict=True)
-        ]
+        self._revision = revision
+        self._pins: Any = None  # station.board.emulator_pins.MockPins, made on first use
         self.sck_rises = 0
         self._slow: list[list[int]] = []  # [rises still to come, high_ns]
 
-    # -- wiring (also used by a fake lgpio) -----------------------------------------------
+    # -- wiring -----------------------------------------------------------------------------
+
+    @property
+    def factory(self) -> Any:
+        """A gpiozero MockFactory whose SCK and DOUT pins are this board's (made once)."""
+        if self._pins is None:
+            from station.board.emulator_pins import MockPins
+
+            self._pins = MockPins(self, self._revision)
+        return self._pins.factory
+
+    @property
+    def sck_pin(self) -> Any:
+        self.factory  # noqa: B018 - makes the pins
+        return self._pins.sck
+
+    @property
+    def dout_pins(self) -> list[Any]:
+        self.factory  # noqa: B018 - makes the pins
+        return self._pins.douts
 
     def sck_edge(self, level: bool) -> None:
         now = self.clock()
@@ -506,7 +541,8 @@ class EmulatedHX711Board:
             chip.clear_faults()
 
     def close(self) -> None:
-        self.factory.close()
+        if self._pins is not None:
+            self._pins.factory.close()
 
 
 class FakeLgpio:
@@ -561,6 +597,7 @@ class FakeLgpio:
         self.open_handles: dict[int, int] = {}
         self.claimed: set[int] = set()
         self._groups: dict[int, list[int]] = {}
+        self._in_board_order: dict[int, bool] = {}  # group leader -> members are board.douts
         self._next_handle = 0
         self._sck_level = 0
         self.epoch_offset_ns = epoch_offset_ns
@@ -602,6 +639,7 @@ class FakeLgpio:
         self.calls.append(("group_claim_input", handle, list(gpio), lFlags))
         self._claim(handle, list(gpio))
         self._groups[gpio[0]] = list(gpio)
+        self._in_board_order[gpio[0]] = tuple(gpio) == self.board.douts
         return 0
 
     def gpio_claim_alert(
@@ -690,6 +728,8 @@ class FakeLgpio:
         if members is None:
             raise self.error("not a group leader")
         levels = self.board.read_douts()
+        if self._in_board_order[gpio]:  # the driver's group: bit i is chip i already
+            return [len(members), levels]
         douts = self.board.douts
         bits = 0
         for i, g in enumerate(members):

@@ -1,6 +1,10 @@
 """`--board emulator` in the acquisition process: the GPIO-level HX711 emulator and the real
 driver, fed by the station's simulated athlete through a `CountsFeed`.
 
+The driver talks to the emulated chips through its lgpio backend and `FakeLgpio`, the calls
+it makes on a Pi (one `gpio_write` per SCK edge, one `group_read` per pulse), not through
+gpiozero's mock pins: the path the Pi runs, and no gpiozero in this process.
+
 The same path as `station.board.sim.gpio_path` (the bit-banging and integrity checks run on
 every frame, in real time), without the athlete's model in this process: each emulated
 conversion takes its counts from the feed (the station's simulator keeps them a few
@@ -14,8 +18,9 @@ from collections.abc import Callable
 
 from station.board.cell_clock import CellTimer
 from station.board.counts_feed import CountsFeed
-from station.board.emulator import EmulatedHX711Board
+from station.board.emulator import EmulatedHX711Board, FakeLgpio
 from station.board.hx711 import HX711Source
+from station.board.hx711_lgpio import LgpioBackend
 from station.board.oscillator import ChipClocks
 from station.board.spec import DEFAULT_DOUTS, DEFAULT_SCK
 from station.frames import BoardSource, Frame
@@ -47,8 +52,10 @@ class FedEmulatorBoard(BoardSource):
         self.late_samples = 0  # a conversion came before the feed had its counts
         for i, chip in enumerate(self.emulator.chips):
             chip.value_source = self._source(i, chip.rate_hz)
+        self.lgpio = FakeLgpio(self.emulator)
+        backend = LgpioBackend(DEFAULT_SCK, DEFAULT_DOUTS, gpiochip=0, lgpio=self.lgpio)
         self.source = HX711Source(
-            DEFAULT_SCK, DEFAULT_DOUTS, pin_factory=self.emulator.factory,
+            DEFAULT_SCK, DEFAULT_DOUTS, backend=backend,
             synchronized_start=shared_clock or (chips is not None and chips.shared),
         )
 

@@ -5,7 +5,7 @@ the real driver (`station.board.fed_emulator`), must not load it. So the station
 `SimEngine` here, in a thread of its own, and writes each conversion's counts into a
 `CountsFeed` a few conversions ahead of the one the emulator latched last. Athlete actions
 and scenarios are queued and take effect at the next simulated sample, as on
-`SimulatedBoard`; the lead (`LEAD_CONVERSIONS`, 0.25 s) is how much later the emulated
+`SimulatedBoard`; the lead (`LEAD_CONVERSIONS`, 0.4 s) is how much later the emulated
 chips see them.
 """
 
@@ -23,8 +23,11 @@ from station.board.sim.scenario import EventsLike, as_scenario
 
 log = logging.getLogger("station.board.sim")
 
-LEAD_CONVERSIONS = 20  # 250 ms at 80 SPS: the simulator's head start on the emulated chips
-WAKE_S = 0.1  # how often the thread looks at the emulator's progress (8 samples a call)
+LEAD_CONVERSIONS = 32  # 400 ms at 80 SPS: the simulator's head start on the emulated chips
+# How often the thread looks at the emulator's progress (20 samples a call): each wake costs
+# far more than the samples (0.8 % of a core at 0.1 s, 0.3 % at 0.25 s; numpy's calls are
+# cold), and the lead must cover a wake's worth of conversions with room to spare.
+WAKE_S = 0.25
 
 
 class SimFeeder:
