@@ -9,6 +9,7 @@ The simulated board (`--board sim`) may load numpy, inside the simulator.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def mapped_heavy(pid: int) -> list[str]:
     return sorted({name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps})
 
 
+def process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,6 +81,11 @@ def test_emulator_child_loads_no_numpy_and_is_fed_by_the_station():
         empty_sum = empty.counts[empty.flags == 0].sum(axis=1).mean()
         loaded_sum = loaded.counts[loaded.flags == 0][-20:].sum(axis=1).mean()
         assert loaded_sum - empty_sum > 500_000  # ~785 N more on the cells (~3,400 counts/N)
+        # the emulated chips' own time is kept apart (published once a second), and it is
+        # a part of the process's CPU time, not more than all of it
+        emulated_s = acq.stats["emulated_chips_us"] / 1e6
+        cpu_s = process_cpu_s(acq.stats["pid"])
+        assert 0 < emulated_s < cpu_s, (emulated_s, cpu_s)
     finally:
         acq.stop()
 

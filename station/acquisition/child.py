@@ -42,6 +42,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -171,6 +172,7 @@ class _Loop:
         self.window_start_ns = 0
         self.window_valid = 0
         self._skew_run = 0  # consecutive frames within the lockstep skew (no clock models)
+        self.emulating_ns: Callable[[], int] | None = None  # the emulator board's own time
 
     def reset_timing(self) -> None:
         """Start the skew and lockstep statistics afresh (doctor does at the start of its
@@ -241,6 +243,8 @@ class _Loop:
             stats["rate_mhz"] = int(self.window_valid * 1e12 / (t - self.window_start_ns))
             self.window_start_ns, self.window_valid = t, 0
             self._publish_clock_models()
+            if self.emulating_ns is not None:
+                stats["emulated_chips_us"] = self.emulating_ns() // 1000
 
     def _cells_failing(self, frame: Frame, t: int) -> None:
         for i in bad_cell_indices(frame.bad_cells):
@@ -348,6 +352,8 @@ def acquisition_main(
     if loop.stats["board_open_failures"]:
         loop.send("log", logging.INFO, f"board {options.spec} opened after retrying")
     loop.cell_timer = board_cell_timer(board)
+    if isinstance(getattr(board, "emulating_ns", None), int):  # the fed emulator board
+        loop.emulating_ns = lambda: board.emulating_ns  # type: ignore[attr-defined]
     granted, notes = _request_realtime(realtime)
     loop.stats["granted"] = granted
     loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))

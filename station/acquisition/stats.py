@@ -52,6 +52,9 @@ _FIELDS = [
     # Written by the station's reader: the ring's frame count it sleeps until (the process
     # posts the reader's semaphore once the ring holds that many, `child.ReaderWake`).
     "wake_at_frame",
+    # `--board emulator`: time spent so far emulating the chips in this process (us), the
+    # silicon's work a Pi does not do (`FakeLgpio.emulating_ns`); 0 on other boards.
+    "emulated_chips_us",
 ]
 INDEX = {name: i for i, name in enumerate(_FIELDS)}
 
@@ -124,6 +127,7 @@ class AcquisitionStats:
             "achieved_rate_hz": round(self["rate_mhz"] / 1000.0, 2),
             "max_gap_ms": round(self["max_gap_ns"] / 1e6, 2),
             "ring_lost": self["ring_lost"],
+            "emulated_chips_s": round(self["emulated_chips_us"] / 1e6, 3),
             "board_open_failures": self["board_open_failures"],
             "cell_failures": [self[f"cell{i}_failures"] for i in range(N_CELLS)],
             "cell_timing": self.cell_timing(),

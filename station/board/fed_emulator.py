@@ -97,6 +97,11 @@ class FedEmulatorBoard(BoardSource):
         return self.source.cell_timer
 
     @property
+    def emulating_ns(self) -> int:
+        """Time spent so far inside the emulated chips (FakeLgpio.emulating_ns)."""
+        return self.lgpio.emulating_ns
+
+    @property
     def dropped_frames(self) -> int:
         """Conversions of the slowest chip nobody read."""
         return min(chip.overwritten for chip in self.emulator.chips)
