@@ -138,7 +138,9 @@ def test_pdf_requests_do_not_stall_health_with_live_streams_open(
     print(f"\n/api/health with {LIVE_STREAMS} streams and {PDF_REQUESTS} PDF requests: slowest "
           f"{max(latencies) * 1000:.0f} ms; PDFs made {statuses.count(200)}, refused "
           f"{statuses.count(503)}")
-    assert max(latencies) < 1.0, latencies
+    # stalled, health would wait for the PDF, which is released only after this loop (its 5 s
+    # timeout); 3 s leaves room for a loaded CI machine
+    assert max(latencies) < 3.0, latencies
     made = [r for r in results if r[0] == 200]
     refused = [r for r in results if r[0] == 503]
     assert len(made) + len(refused) == PDF_REQUESTS
