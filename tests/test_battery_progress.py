@@ -257,3 +257,24 @@ def test_a_stopped_trial_fails_its_step_with_how_long_it_held(app: Flask, web_st
     assert push["label"] == "Both feet, eyes open, push" and push["status"] == "failed"
     assert push["reason"] == "Stopped after 1.0 s of 20 s"
     assert push["result"]["outcome"] == "aborted" and push["result"]["held_s"] is None
+
+
+def test_a_finished_battery_takes_no_more_trials(app: Flask, fake_runtime, session: str,
+                                                 athlete: str) -> None:
+    physio = login_as(app.test_client(), "physio")
+    body = {"protocol": "baseline", "trial": STEP_IDS[0], "athlete_uid": athlete,
+            "session_uid": session, "seq": 1}
+    started = send_json(physio, "POST", "/api/trials/start", body)  # open: accepted
+    assert started.status_code == 201, started.get_json()
+    assert send_json(physio, "POST", "/api/trials/current/abort", {}).status_code == 200
+    fake_runtime.trials.wait_idle()
+    url = f"/api/sessions/{session}/battery"
+    assert send_json(physio, "POST", f"{url}/finish", {"athlete_uid": athlete}).status_code == 200
+    refused = send_json(physio, "POST", "/api/trials/start", body)
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["field"] == "session_uid"
+    assert "finished" in refused.get_json()["error"]
+    assert fake_runtime.trials.status()["state"] != "armed"  # nothing was started
+    without = send_json(physio, "POST", "/api/trials/start", {**body, "session_uid": None})
+    assert without.status_code == 201  # a new visit: the station opens a session for it
+    assert send_json(physio, "POST", "/api/trials/current/abort", {}).status_code == 200

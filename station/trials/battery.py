@@ -253,6 +253,12 @@ def finish(store: BatteryStore, session_uid: str, protocols: dict[str, TestProto
     return progress(store, session_uid, protocols, now)
 
 
+def is_finished(store: BatteryStore, session_uid: str) -> bool:
+    """True when the session is a battery its operator finished: no trial joins it any more
+    (a session that is no battery never is)."""
+    return bool(_state(store, session_uid).get("finished_at"))
+
+
 def _changeable(store: BatteryStore, session_uid: str, step: int,
                 protocols: dict[str, TestProtocol], now: datetime | None) -> Progress:
     run = progress(store, session_uid, protocols, now)

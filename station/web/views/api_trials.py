@@ -31,6 +31,7 @@ from station.calibration.file import CalibrationError, calibration_from_dict
 from station.protocols import load_protocols, protocols_json
 from station.protocols.games import GAME_TASKS
 from station.store.records import TrialRecord
+from station.trials import battery
 from station.trials.runner import NotTheOwner, TrialError, TrialOwner, TrialRequest, TrialRunner
 from station.web import auth, result_access
 from station.web.api import ApiError, Field, ok, store_404
@@ -320,6 +321,9 @@ def register(app: Flask) -> None:
             known = {s.uid for s in context().store.list_sessions(athlete_uid)}
             if session_uid not in known:
                 raise ApiError(400, "no such session of this athlete", "session_uid")
+            if battery.is_finished(context().store, session_uid):
+                raise ApiError(409, "this battery is finished: begin a new session to test "
+                               "again", "session_uid")
         envelope = None
         if athlete_uid is not None and protocol.trial(fields["trial"]).task in ENVELOPE_TASKS:
             found = latest_envelope(context().store, athlete_uid)  # the games' targets
