@@ -12,6 +12,7 @@ Screenshots: artifacts/screenshots/training2-*.png.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,6 +190,27 @@ def test_a_reloaded_kiosk_comes_back_to_todays_training(demo_station, browser, l
     banner_has(page, "Step onto")
     assert page.locator("#run-progress").inner_text().startswith("trial 2 of ")
     assert "Today's training" in page.locator("#run-test").inner_text()
-    page.evaluate("BS.api('POST', '/api/trials/current/abort', {})")
+    # step 2 ends while the page is away (a reload that takes long): coming back shows its
+    # result and rest, it does not run step 2 again
+    sim(page, "Step on")
+    banner_has(page, "Hold")
+    page.goto("about:blank")
+    api = page.context.request
+    deadline = time.monotonic() + 30
+    while api.get(f"{url}/api/trials/current").json()["status"]["state"] not in (
+            "complete", "failed"):
+        assert time.monotonic() < deadline, "step 2 never ended"
+        time.sleep(0.2)
+    ended_run = api.get(f"{url}/api/trials/current").json()["status"]["run"]
+    page.goto(f"{url}/kiosk?duration_s=5")
+    page.wait_for_selector("#step-result:not([hidden])")
+    assert page.locator("#run-progress").inner_text().startswith("trial 2 of ")
+    assert "Next:" in page.locator("#res-next").inner_text()
+    shot(page, "training2-tablet-kiosk-back-to-its-result")
+    page.wait_for_timeout(1000)
+    now = api.get(f"{url}/api/trials/current").json()["status"]
+    assert now["run"] == ended_run and now["state"] in ("complete", "failed")  # not re-armed
+    sim(page, "Step off")
+    page.get_by_role("button", name="Done", exact=True).click()
     assert not page.errors, page.errors
     page.context.close()

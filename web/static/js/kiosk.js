@@ -347,6 +347,14 @@
     setBanner(STATES.aborted, "s-aborted");
   }
 
+  // The queue's step to come back to ended (complete or failed) while the page reloaded: its
+  // result reached no page, so the kept step is still that one (seq = index + 1).
+  function endedWhileAway(cur, saved) {
+    const s = cur.status, r = cur.last_result;
+    return !!(cur.yours && saved.matches(s) && s.seq === saved.index + 1 && ["complete", "failed"].includes(s.state)
+      && r && r.trial_id === s.trial_id && r.protocol === s.protocol);
+  }
+
   // A reloaded kiosk picks up the trial it started (same kiosk session: `yours`).
   async function resume() {
     let cur;
@@ -359,6 +367,12 @@
       st.protocol = { id: "training", name: saved.title };
       st.queue = saved.queue; st.index = saved.index;
       st.sessionUid = running ? s.session_uid || saved.sessionUid : saved.sessionUid;
+      if (!running && endedWhileAway(cur, saved)) {  // not run again: its result, then the rest
+        showRun();
+        st.run = s.run; st.awaitingResult = true;
+        onResult(cur.last_result);
+        return;
+      }
       if (!running) { startCurrent(); return; }  // back to the queue: its next step is armed
       showRun();
       st.run = s.run; st.running = true; st.awaitingResult = true;
