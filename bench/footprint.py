@@ -33,7 +33,6 @@ hold, for the CPU both with and without the emulated chips.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -52,6 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.live_client import LiveClient  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TRIAL = {"protocol": "baseline", "trial": "left-open-firm"}
@@ -286,39 +287,6 @@ def wait_running(url: str, token: str, board: str, timeout: float = 30.0) -> Non
     raise RuntimeError("the acquisition did not reach its rate")
 
 
-class LiveClient(threading.Thread):
-    """One /api/live stream, read and thrown away (a kiosk or phone screen)."""
-
-    def __init__(self, port: int, token: str, stop: threading.Event) -> None:
-        super().__init__(daemon=True)
-        self.port, self.token, self.stop = port, token, stop
-        self.bytes = 0
-        self.error: str | None = None
-        self.connected = threading.Event()
-
-    def run(self) -> None:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            conn.request("GET", "/api/live", headers={"Authorization": f"Bearer {self.token}",
-                                                      "Accept": "text/event-stream"})
-            resp = conn.getresponse()
-            if resp.status != 200:
-                self.error = f"HTTP {resp.status}"
-                return
-            self.connected.set()
-            while not self.stop.is_set():
-                data = resp.read1(65536)
-                if not data:
-                    self.error = "stream ended"
-                    break
-                self.bytes += len(data)
-            conn.close()
-        except Exception as exc:  # reported in the JSON
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.connected.set()
-
-
 def emulated_chips_reader(url: str, token: str) -> Any:
     """A function giving the acquisition's time spent emulating the chips so far (s; None
     on a board without emulated chips)."""
@@ -366,7 +334,7 @@ def with_clients(url: str, watchers: list[str], procs: dict[str, int], n: int,
     with room for the streams of the phase before that the server has not closed yet)."""
     port = int(url.rsplit(":", 1)[1].strip("/"))
     stop = threading.Event()
-    clients = [LiveClient(port, watchers[i % len(watchers)], stop) for i in range(n)]
+    clients = [LiveClient("127.0.0.1", port, watchers[i % len(watchers)], stop) for i in range(n)]
     for client in clients:
         client.start()
     for client in clients:

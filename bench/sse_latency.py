@@ -50,6 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.live_client import LiveClient  # noqa: E402
 from station import access  # noqa: E402
 from station.store import open_store  # noqa: E402
 from station.store.records import Athlete, SessionRecord, TrialRecord  # noqa: E402
@@ -152,37 +153,11 @@ def health(url: str, token: str) -> dict[str, Any]:
 # -- SSE clients ---------------------------------------------------------------------------------
 
 
-class Client(threading.Thread):
+class Client(LiveClient):
     """Reads /api/live and keeps (arrival time, raw bytes) per chunk; parses afterwards."""
 
     def __init__(self, host: str, port: int, token: str, stop: threading.Event) -> None:
-        super().__init__(daemon=True)
-        self.host, self.port, self.token, self.stop = host, port, token, stop
-        self.chunks: list[tuple[float, bytes]] = []
-        self.error: str | None = None
-        self.connected = threading.Event()
-
-    def run(self) -> None:
-        try:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            conn.request("GET", "/api/live", headers={"Authorization": f"Bearer {self.token}",
-                                                      "Accept": "text/event-stream"})
-            resp = conn.getresponse()
-            if resp.status != 200:
-                self.error = f"HTTP {resp.status}: {resp.read(200)!r}"
-                return
-            self.connected.set()
-            while not self.stop.is_set():
-                data = resp.read1(65536)
-                if not data:
-                    self.error = "stream ended"
-                    break
-                self.chunks.append((time.monotonic(), data))
-            conn.close()
-        except Exception as exc:  # reported in the JSON
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.connected.set()
+        super().__init__(host, port, token, stop, keep_chunks=True)
 
     def frames(self) -> tuple[list[float], list[float], int]:
         """(frame t, arrival time of the message carrying it), gap events."""
