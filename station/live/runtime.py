@@ -3,10 +3,11 @@
 Live messages carry every frame: raw counts, force and COP as estimated, and
 `cop_live_mm`, the COP after the estimator's causal low-pass (2nd-order
 Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
-newest filtered point. One reader thread sleeps until the acquisition process has
-posted a message's worth of frames (a semaphore released after each one,
-`Acquisition.wait_for_frames`; sooner when a partly filled message is due, at the latest
-every `IDLE_WAKE_S` for the supervisor), takes the new frames from the shared ring (each
+newest filtered point. One reader thread sleeps until the ring holds a message's worth
+of new frames (`Acquisition.wait_for_frames`: the acquisition process posts a semaphore
+once the ring reaches the count the reader asked for, so it wakes once per message; sooner
+when a partly filled message is due, at the latest every `IDLE_WAKE_S` for the
+supervisor), takes the new frames from the shared ring (each
 with its cells' conversion offsets), runs the per-frame estimator (which aligns the four
 cells to one instant first, docs/cell-timing.md), keeps them in the history buffer and
 publishes a live message per batch of `FRAMES_PER_MESSAGE`
