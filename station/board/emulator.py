@@ -714,6 +714,7 @@ class FakeLgpio:
 
     def group_free(self, handle: int, gpio: int) -> int:
         self.calls.append(("group_free", handle, gpio))
+        self._in_board_order.pop(gpio, None)
         for g in self._groups.pop(gpio, []):
             self.claimed.discard(g)
         return 0

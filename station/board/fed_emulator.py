@@ -47,7 +47,6 @@ class FedEmulatorBoard(BoardSource):
         self._t0_s: list[float | None] = [None] * n
         self._values: tuple[int, ...] = (0,) * n
         self._k = -1
-        self._ahead: tuple[int, tuple[int, ...] | None] = (-1, None)  # (k, counts) read early
         self._base = self.feed.wanted + 1
         self.late_samples = 0  # a conversion came before the feed had its counts
         for i, chip in enumerate(self.emulator.chips):
@@ -61,19 +60,16 @@ class FedEmulatorBoard(BoardSource):
 
     def _source(self, i: int, rate_hz: float) -> Callable[[float], int]:
         def value(t_s: float) -> int:
-            # Called on an SCK rising edge, where every microsecond counts (reading the
-            # feed there made one SCK pulse in ten overrun 50 us): the counts of the next
-            # conversion were read before the frame (`read`); the first chip to latch
-            # conversion k takes them, the others take theirs from it.
+            # Called while the driver polls a ready DOUT (the chip prepares its latch then,
+            # outside the SCK pulses, `HX711ChipModel._prepare_latch`): the first chip to
+            # reach conversion k reads all four counts, the others take theirs from it.
             t0 = self._t0_s[i]
             if t0 is None:
                 t0 = self._t0_s[i] = t_s
             k = self._base + int((t_s - t0) * rate_hz + 0.5)
             if k != self._k:
                 self._k = k
-                ahead_k, counts = self._ahead
-                if ahead_k != k or counts is None:
-                    counts = self.feed.read_all(k)
+                counts = self.feed.read_all(k)
                 if counts is None:
                     self.late_samples += 1
                 else:
@@ -107,8 +103,6 @@ class FedEmulatorBoard(BoardSource):
         return min(chip.overwritten for chip in self.emulator.chips)
 
     def read(self) -> Frame:
-        if self._k >= 0:  # the conversion the chips will most likely latch next
-            self._ahead = (self._k + 1, self.feed.read_all(self._k + 1))
         frame = self.source.read()
         if self._k > self.feed.wanted:  # tell the simulator how far the chips got
             self.feed.wanted = self._k
