@@ -87,6 +87,18 @@ def first_admin_and_athlete(browser: Any, station: str, name: str, team: str) ->
     return state
 
 
+def sim(page: Any, label: str) -> None:
+    """Press a button of the simulated-athlete panel (its label, exactly)."""
+    page.get_by_role("button", name=label, exact=True).click()
+
+
+def banner_has(page: Any, text: str, timeout: float | None = None) -> None:
+    """Wait until the state banner says `text` (`timeout` in ms; None: the page's default)."""
+    page.wait_for_function(
+        "t => document.querySelector('#state-banner').textContent.includes(t)", arg=text,
+        timeout=timeout)
+
+
 def no_horizontal_overflow(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 

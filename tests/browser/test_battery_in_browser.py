@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import browser_support
 import pytest
 from browser_support import (
     PHONE,
@@ -22,9 +24,12 @@ from browser_support import (
     no_horizontal_overflow,
     run_station,
     shot,
+    sim,
 )
 
 from station.protocols import load_protocols
+
+banner_has = partial(browser_support.banner_has, timeout=30_000)  # this module's default wait
 
 HOLD_S = 5
 # the baseline battery's steps, as its protocol file lists them (a repeat count per trial)
@@ -42,16 +47,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def login(station, browser) -> dict[str, Any]:
     """The admin set up through the first-run page, and the athlete: the login's cookies."""
     return first_admin_and_athlete(browser, station, ATHLETE, "U16")
-
-
-def sim(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-
-
-def banner_has(page, text: str, timeout: int = 30_000) -> None:
-    page.wait_for_function(
-        "t => document.querySelector('#state-banner').textContent.includes(t)", arg=text,
-        timeout=timeout)
 
 
 def physio(browser, station: str, state, viewport) -> Any:

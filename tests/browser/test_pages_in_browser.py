@@ -14,14 +14,19 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_support import ADMIN, PHONE, TABLET, new_page, no_horizontal_overflow, shot
+from browser_support import (
+    ADMIN,
+    PHONE,
+    TABLET,
+    banner_has,
+    new_page,
+    no_horizontal_overflow,
+    shot,
+    sim,
+)
 
 HOLD_S = 5
 ATHLETE = "Noor Haddad"
-
-
-def sim(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
 
 
 def login(page, station: str, user: str = ADMIN[0], password: str = ADMIN[1]) -> None:
@@ -53,19 +58,14 @@ def run_single_leg_hold(page, station: str, prefix: str, fail: bool) -> str:
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Single-leg hold, left")).click()
     banner = page.locator("#state-banner")
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    banner_has(page, "Step onto")
     assert "LEFT foot" in page.locator("#instructions").inner_text()
     sim(page, "Step on")
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('lift your RIGHT')",
-        timeout=20_000)
+    banner_has(page, "lift your RIGHT", timeout=20_000)
     sim(page, "Lift right foot")
     page.wait_for_selector("#overlay:not([hidden])", timeout=15_000)  # the 3-2-1 countdown
     shot(page, f"{prefix}-kiosk-countdown", full_page=False)
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Hold')",
-        timeout=15_000)
+    banner_has(page, "Hold", timeout=15_000)
     if fail:
         page.wait_for_timeout(1500)
         sim(page, "Touch down")
@@ -205,8 +205,7 @@ def test_physio_runs_a_battery_step_and_sets_a_target(station, browser, admin_st
     first.wait_for()
     assert page.locator("#b-steps li").count() == 11  # the baseline battery's eleven trials
     first.get_by_role("button", name="Start").click()
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Left leg, eyes open')")
+    banner_has(page, "Left leg, eyes open")
     sim(page, "Step on")
     page.wait_for_function(
         "() => document.querySelector('#state-banner').textContent.includes('weighing')"
@@ -266,8 +265,7 @@ def test_admin_adds_a_coach_who_turns_a_tablet_into_the_kiosk(station, browser, 
     assert page.get_by_role("button", name="Exit kiosk").is_visible()
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Single-leg hold, right")).click()
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    banner_has(page, "Step onto")
     assert "RIGHT foot" in page.locator("#instructions").inner_text()
     shot(page, "tablet-12-kiosk-mode-armed")
     page.get_by_role("button", name="Stop trial").click()

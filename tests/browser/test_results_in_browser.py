@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import browser_support
 import pytest
 from browser_support import (
     ADMIN,
@@ -24,6 +26,8 @@ from browser_support import (
     shot,
 )
 from history_seed import seed_team
+
+banner_has = partial(browser_support.banner_has, timeout=20_000)  # this module's default wait
 
 SIZES = [(PHONE, "phone"), (TABLET, "tablet")]
 MIA = "Mia Jensen"
@@ -45,12 +49,6 @@ def sim(page: Any, action: str, **params: Any) -> None:
     """The simulated athlete does `action` (the panel's buttons, and hop and push)."""
     page.evaluate("([a, p]) => BS.api('POST', '/api/sim/perform', {action: a, params: p})",
                   [action, params])
-
-
-def banner_has(page: Any, text: str, timeout: int = 20_000) -> None:
-    page.wait_for_function(
-        f"() => document.querySelector('#state-banner').textContent.includes({text!r})",
-        timeout=timeout)
 
 
 @pytest.mark.parametrize("viewport, prefix", SIZES)

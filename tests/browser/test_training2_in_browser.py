@@ -15,9 +15,11 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import browser_support
 import pytest
 from browser_support import (
     ADMIN,
@@ -28,6 +30,7 @@ from browser_support import (
     no_horizontal_overflow,
     run_station,
     shot,
+    sim,
 )
 
 from station import access
@@ -35,6 +38,8 @@ from station.calibration import try_load_calibration
 from station.store import open_store
 from station.store.records import Athlete
 from station.trials.demo_history import ensure_demo_history
+
+banner_has = partial(browser_support.banner_has, timeout=25_000)  # this module's default wait
 
 ROOT = Path(__file__).resolve().parents[2]
 MIA = "Demo · Mia Lindqvist"
@@ -63,16 +68,6 @@ def demo_station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 @pytest.fixture(scope="module")
 def logged_in(demo_station, browser: Any) -> dict[str, Any]:
     return login_state(browser, demo_station[0])
-
-
-def sim(page: Any, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-
-
-def banner_has(page: Any, text: str, timeout: int = 25_000) -> None:
-    page.wait_for_function(
-        f"() => document.querySelector('#state-banner').textContent.includes({text!r})",
-        timeout=timeout)
 
 
 @pytest.mark.parametrize(("viewport", "prefix"), SIZES)

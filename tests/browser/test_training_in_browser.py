@@ -16,17 +16,15 @@ from browser_support import (
     PHONE,
     SCREENSHOTS,
     TABLET,
+    banner_has,
     new_page,
     no_horizontal_overflow,
     shot,
+    sim,
 )
 
 HOLD_S = 5
 ATHLETE = "Tia Trainer"
-
-
-def sim(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
 
 
 def add_athlete(station, browser, admin_state, name: str) -> str:
@@ -87,8 +85,7 @@ def test_the_kiosk_runs_todays_training_from_the_log(station, browser, admin_sta
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("#step-run:not([hidden])")
     assert "Today's training" in page.locator("#run-test").inner_text()
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    banner_has(page, "Step onto")
     assert "BOTH feet" in page.locator("#instructions").inner_text()
     sim(page, "Step on")
     page.wait_for_selector("#step-result:not([hidden])", timeout=HOLD_S * 1000 + 25_000)

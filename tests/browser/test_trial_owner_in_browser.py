@@ -12,10 +12,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+import browser_support
 import pytest
-from browser_support import PHONE, TABLET, login_state, new_page, run_station, shot
+from browser_support import (
+    PHONE,
+    TABLET,
+    login_state,
+    new_page,
+    run_station,
+    shot,
+    sim,
+)
+
+banner_has = partial(browser_support.banner_has, timeout=20_000)  # this module's default wait
 
 HOLD_S = 5
 ATHLETE = "Jordan Smith"
@@ -27,8 +39,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("owner-station")
     yield from run_station(tmp, tmp / "data", "browser-owner-station.log",
                            config=f"[hold]\narmed_timeout_s = {EXPIRY_S}\n")
-
-
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +55,6 @@ def screens(station, browser) -> dict[str, Any]:
     page.wait_for_selector(f".card:has-text('{ATHLETE}')")
     page.context.close()
     return {"kiosk": kiosk, "physio": physio}
-
-
-def sim(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
-
-
-def banner_has(page, text: str, timeout: int = 20_000) -> None:
-    page.wait_for_function(
-        "t => document.querySelector('#state-banner').textContent.includes(t)", arg=text,
-        timeout=timeout)
 
 
 def slow_start_answers(page, seconds: float) -> None:

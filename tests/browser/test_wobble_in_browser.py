@@ -16,11 +16,13 @@ import pytest
 from browser_support import (
     PHONE,
     TABLET,
+    banner_has,
     first_admin_and_athlete,
     new_page,
     no_horizontal_overflow,
     run_station,
     shot,
+    sim,
 )
 
 ATHLETE = "Robin Vale"
@@ -37,10 +39,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def state(station, browser) -> dict[str, Any]:
     """The admin (first-run setup) and the athlete."""
     return first_admin_and_athlete(browser, station, ATHLETE, "U18")
-
-
-def sim(page, label: str) -> None:
-    page.get_by_role("button", name=label, exact=True).click()
 
 
 def test_the_set_up_page_records_the_level_point_and_reports(station, browser, state):
@@ -83,12 +81,9 @@ def live_hold(page, station: str, name: str) -> dict[str, Any]:
     page.goto(f"{station}/kiosk?duration_s={HOLD_S}")
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Wobble drill")).click()
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    banner_has(page, "Step onto")
     sim(page, "Step on")
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Hold')",
-        timeout=30_000)
+    banner_has(page, "Hold", timeout=30_000)
     page.wait_for_timeout(4000)
     shown = page.evaluate("() => BoardView.views.map((v) => v.shown && v.shown.level)"
                           ".find((s) => s)")
@@ -131,15 +126,11 @@ def test_a_rim_contact_flashes_the_level(station, browser, state):
     page.goto(f"{station}/kiosk?duration_s=30&from=left-wobble-5deg")
     page.get_by_role("button", name=re.compile(ATHLETE)).click()
     page.get_by_role("button", name=re.compile("Wobble drill")).click()
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Step onto')")
+    banner_has(page, "Step onto")
     sim(page, "Step on")
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('lift your RIGHT')")
+    banner_has(page, "lift your RIGHT")
     sim(page, "Lift right foot")
-    page.wait_for_function(
-        "() => document.querySelector('#state-banner').textContent.includes('Hold')",
-        timeout=30_000)
+    banner_has(page, "Hold", timeout=30_000)
     for _ in range(5):  # on one leg, losing control: the deck goes to its rim
         sim(page, "Sway more")
     page.wait_for_function("() => Level.flashes > 0", timeout=30_000)
