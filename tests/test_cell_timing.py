@@ -10,6 +10,7 @@ import pytest
 from station.board.cell_clock import CellTimer, ChipClockModel
 from station.board.emulator import EmulatedHX711Board, ManualClock
 from station.board.hx711 import HX711Array, HX711Source
+from station.board.hx711_protocol import HX711IntegrityError
 from station.board.oscillator import ChipClocks, ThermalDrift
 
 SCK, DOUTS = 5, (6, 13, 19, 26)
@@ -119,6 +120,29 @@ def test_timing_is_reacquired_after_a_power_down():
     assert array.last_cell_dt_ns is None
     err = timing_errors_ns(array, board, 200)
     assert len(err) >= 190
+    assert np.percentile(err, 95) <= 300 * US
+
+
+@pytest.mark.parametrize(("high_us", "reset"), [(55, False), (80, True)])
+def test_a_slow_pulse_keeps_the_timing_unless_the_chips_reset(high_us, reset):
+    # Over 50 us is a slow pulse (the frame is discarded), but the chips power down and
+    # reset only past 60 us: in between their conversions go on, and so does the timing.
+    board = board_on(ChipClocks.internal(spread=0.03, seed=6))
+    array = open_array(board)
+    timing_errors_ns(array, board, 50)
+    board.slow_pulse(high_ns=high_us * US)
+    with pytest.raises(HX711IntegrityError, match=f"SCK high for {high_us} us"):
+        array.read()
+    assert all(chip.power_downs == int(reset) for chip in board.chips)
+    array.read()
+    if reset:  # a new phase on every chip: offsets only once it is known again
+        assert array.last_cell_dt_ns is None
+        err = timing_errors_ns(array, board, 200)
+        assert len(err) >= 190
+    else:  # no frame without offsets, and no wrong one
+        assert array.last_cell_dt_ns is not None
+        err = timing_errors_ns(array, board, 50)
+        assert len(err) == 50
     assert np.percentile(err, 95) <= 300 * US
 
 

@@ -52,8 +52,8 @@ class ChipClockModel:
     """
 
     __slots__ = (
-        "n_ref", "nominal_period_ns", "observations", "outliers", "p00", "p01", "p11",
-        "period_ns", "t_ref", "trusted",
+        "doubtful", "n_ref", "nominal_period_ns", "observations", "outliers", "p00", "p01",
+        "p11", "period_ns", "t_ref", "trusted",
     )
 
     def __init__(self, nominal_period_ns: float) -> None:
@@ -72,6 +72,14 @@ class ChipClockModel:
         self.observations = 0
         self.outliers = 0
         self.trusted = False  # enough edges seen, phase known to better than 0.5 ms
+        self.doubtful = False  # the chip may have reset: the next edge decides (see doubt)
+
+    def doubt(self) -> None:
+        """The chip may or may not have reset (an SCK pulse between 50 and 60 us, or longer):
+        keep the model, but let the next edge decide at once: one that fits means no reset,
+        one off the model restarts it (instead of waiting for three outliers)."""
+        if self.trusted:
+            self.doubtful = True
 
     @property
     def rate_hz(self) -> float:
@@ -113,6 +121,12 @@ class ChipClockModel:
         p11 += d * _WALK_VAR
         innovation = z - t_pred
         s = p00 + r
+        if self.doubtful:
+            self.doubtful = False
+            if innovation * innovation > _OUTLIER_SQ * s:  # it did reset: a new phase
+                self.restart()
+                self.observe(lo_ns, hi_ns)
+                return
         if innovation * innovation > _OUTLIER_SQ * s and self.trusted:
             self.outliers += 1
             if self.outliers >= OUTLIERS_TO_RESTART:
@@ -167,23 +181,38 @@ class CellTimer:
         self._skew_max_ns = 0.0
 
     def restart(self) -> None:
-        """The chips may have reset (power-down, slow pulse): re-acquire every phase."""
+        """The chips reset (power-down, gain change, timeout): re-acquire every phase."""
         for model in self.models:
             model.restart()
         self._lockstep_run = 0
+
+    def doubt(self) -> None:
+        """The chips may have reset (a slow pulse: they power down only past 60 us): keep
+        the models, and let each chip's next edge confirm or restart its own. Frames carry
+        no offsets until every doubt is settled. Re-acquiring every phase after each slow
+        pulse cost a few frames of 1 ms polls, though most slow pulses reset nothing."""
+        for model in self.models:
+            model.doubt()
 
     @property
     def lockstep(self) -> bool:
         return self._lockstep_run >= LOCKSTEP_FRAMES
 
-    def poll_windows(self, after_ns: float) -> list[tuple[float, float] | None]:
+    def poll_windows(self, after_ns: float) -> list[tuple[float, ...] | None]:
         """Per chip, when its next DOUT edge (the first conversion after `after_ns`) is due:
-        (start, end) of a fine-polling window, or None while the model is not sure enough."""
+        (start, end) of a fine-polling window, or None while the model is not sure enough.
+
+        A conversion due so soon after `after_ns` (the end of the last clocking) that its
+        window opens before it may have completed during the clocking, and then the chip
+        skips it: its edge comes a period later. That chip gets a second window, for the
+        conversion after (start, end, start2, end2), instead of 1 ms polls between the two.
+        Nothing else can fall between them: a chip that reset during the clocking has its
+        first data only after settling (4 periods)."""
         # Dither where the fine polls fall (golden-ratio steps of one poll interval), so an
         # edge's place inside its bracket averages out instead of biasing the model.
         self._dither = (self._dither + 0.6180339887) % 1.0
         shift = self._dither * FINE_POLL_NS
-        out: list[tuple[float, float] | None] = []
+        out: list[tuple[float, ...] | None] = []
         for model in self.models:
             if not model.trusted:
                 out.append(None)
@@ -192,8 +221,12 @@ class CellTimer:
             guard = 4.0 * model.sigma_at(n) + FINE_GUARD_NS
             if guard > MAX_FINE_GUARD_NS:
                 out.append(None)
-            else:
+            elif t - guard > after_ns:
                 out.append((t - guard - shift, t + guard))
+            else:
+                t2 = t + model.period_ns
+                guard2 = 4.0 * model.sigma_at(n + 1) + FINE_GUARD_NS
+                out.append((t - guard - shift, t + guard, t2 - guard2 - shift, t2 + guard2))
         return out
 
     def hold_until(self, now_ns: float, fresh: int) -> float | None:
@@ -224,7 +257,7 @@ class CellTimer:
         for model, edge in zip(models, edges, strict=True):
             if edge is not None:
                 model.observe(edge[0], edge[1])
-            trusted = trusted and model.trusted
+            trusted = trusted and model.trusted and not model.doubtful
         if not trusted:
             self._lockstep_run = 0
             return None

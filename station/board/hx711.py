@@ -519,6 +519,15 @@ class HX711Array:
         self.cell_timer.restart()  # a reset restarts the conversion schedules
         self._douts_high_ns = None
 
+    def _after_slow_pulse(self) -> None:
+        """SCK stayed high too long: the chips reset only if it passed 60 us, and nothing
+        shows which. Settle and prime as after a reset, but keep the clock models in doubt
+        (the next edges confirm or restart them) and the instant the lines were seen high."""
+        self._settling = True
+        if self.gain != 128:
+            self._needs_priming = True
+        self.cell_timer.doubt()
+
     def _discard(self, error: HX711Error) -> HX711Error:
         c = self.counters
         c.frames_discarded += 1
@@ -541,7 +550,7 @@ class HX711Array:
         self._edges = edges = [None] * n
         t_prev = self._douts_high_ns
         high = self._all_high if t_prev is not None else 0  # lines seen high at t_prev
-        windows: list[tuple[float, float] | None] | None = None
+        windows: list[tuple[float, ...] | None] | None = None
         deadline = stamp() + int(timeout_s * 1e9)
         while True:
             try:
@@ -617,7 +626,7 @@ class HX711Array:
                 f"SCK high for {max_high / 1000:.0f} us on pulse {k + 1} (limit 50 us): "
                 "the chips may have powered down"
             )
-            self._after_reset()
+            self._after_slow_pulse()
         not_high = [i for i in range(n) if not after >> i & 1]
         if not_high:
             flag |= FrameFlag.DOUT_NOT_HIGH
@@ -693,10 +702,11 @@ class HX711Array:
         return ", ".join(f"cell {i} (DOUT GPIO{self.douts[i]})" for i in cells)
 
 
-def _poll_delay(mask: int, now: int, windows: Sequence[tuple[float, float] | None]) -> float:
+def _poll_delay(mask: int, now: int, windows: Sequence[tuple[float, ...] | None]) -> float:
     """How long to sleep before the next poll: fine (50 us) inside a still-high chip's edge
-    window, else until the next window opens; 1 ms polls for a chip without a window (its
-    model not sure yet, or its edge missed the window)."""
+    window, else until its next window opens (a chip may have two, see
+    `CellTimer.poll_windows`); 1 ms polls for a chip without a window (its model not sure
+    yet, or its edge missed every window)."""
     delay_ns = MAX_SLEEP_NS
     for i, window in enumerate(windows):
         if not mask >> i & 1:
@@ -704,12 +714,14 @@ def _poll_delay(mask: int, now: int, windows: Sequence[tuple[float, float] | Non
         if window is None:
             delay_ns = min(delay_ns, POLL_INTERVAL_NS)
             continue
-        start, end = window
-        if now < start:
-            delay_ns = min(delay_ns, start - now)
-        elif now <= end:
-            return FINE_POLL_S
-        else:
+        for k in range(0, len(window), 2):
+            start, end = window[k], window[k + 1]
+            if now < start:
+                delay_ns = min(delay_ns, start - now)
+                break
+            if now <= end:
+                return FINE_POLL_S
+        else:  # past its last window
             delay_ns = min(delay_ns, POLL_INTERVAL_NS)
     return max(delay_ns / 1e9, FINE_POLL_S)
 
