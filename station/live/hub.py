@@ -6,6 +6,12 @@ client only falls behind (and is told how many messages it missed when the
 history has moved past it); it never slows the publisher or other clients.
 Message ids increase by one, so a reconnecting client resumes with
 `Last-Event-ID` from where it left off.
+
+Readers wake one after another, not all at once: a publish wakes one waiting reader, and
+each reader, once it holds its messages, wakes the next (a baton). Waking every stream's
+thread together (Condition.notify_all) made them fight for the GIL and one lock: about six
+wake-ups per message per stream, where the baton needs about two (tests/test_live_hub.py
+counts them). The last of 25 readers is a few milliseconds later than the first.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ class LiveHub:
     def __init__(self, history: int = 400) -> None:
         self._messages: deque[tuple[int, str]] = deque(maxlen=history)
         self._next_id = 1
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiting: list[threading.Lock] = []  # readers waiting for the next message
+        self._to_wake: list[threading.Lock] = []  # readers a message came for, not yet woken
         self._closed = False
 
     @property
@@ -31,13 +39,18 @@ class LiveHub:
 
     def publish(self, message: dict[str, Any]) -> int:
         """Append a message (serialised once, shared by every client); returns its id."""
-        with self._cond:
+        with self._lock:
             msg_id = self._next_id
             self._next_id += 1
             message["id"] = msg_id
-            self._messages.append((msg_id, json.dumps(message, separators=(",", ":"))))
-            self._cond.notify_all()
-            return msg_id
+            text = json.dumps(message, separators=(",", ":"))
+            self._messages.append((msg_id, text))
+            self._to_wake.extend(self._waiting)
+            self._waiting.clear()
+            first = self._to_wake.pop() if self._to_wake else None
+        if first is not None:
+            first.release()
+        return msg_id
 
     def read_after(self, last_id: int, timeout: float) -> tuple[list[tuple[int, str]], int]:
         """Messages with id > last_id, waiting up to `timeout` for one.
@@ -45,9 +58,26 @@ class LiveHub:
         Returns (messages, missed): missed counts messages that had already
         left the history when this reader asked for them.
         """
-        with self._cond:
+        waiter = None
+        with self._lock:
             if self._next_id - 1 <= last_id and not self._closed:
-                self._cond.wait(timeout)
+                waiter = threading.Lock()
+                waiter.acquire()
+                self._waiting.append(waiter)
+        if waiter is not None:
+            woken = waiter.acquire(timeout=max(timeout, 0.0))
+            with self._lock:
+                if not woken:  # time ran out: leave the queues, unless the baton was on its way
+                    if waiter in self._waiting:
+                        self._waiting.remove(waiter)
+                    elif waiter in self._to_wake:
+                        self._to_wake.remove(waiter)
+                    else:
+                        woken = True  # popped for waking just now: pass the baton on
+                after = self._to_wake.pop() if woken and self._to_wake else None
+            if after is not None:
+                after.release()
+        with self._lock:
             if not self._messages:
                 return [], 0
             oldest = self._messages[0][0]
@@ -58,9 +88,12 @@ class LiveHub:
 
     def close(self) -> None:
         """Wake every waiting reader (station shutting down)."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            waiters = self._waiting + self._to_wake
+            self._waiting, self._to_wake = [], []
+        for waiter in waiters:
+            waiter.release()
 
     @property
     def closed(self) -> bool:
