@@ -35,6 +35,12 @@ FINE_POLL_NS = 50_000.0  # the driver's poll interval near a predicted edge
 FINE_GUARD_NS = 50_000.0  # fine polling starts this long (plus 4 sigma) before an edge
 HOLD_GUARD_NS = 20_000.0  # clocking waits this long (plus 3 sigma) past a doubtful conversion
 MAX_FINE_GUARD_NS = 1_000_000.0  # no fine polling while the model is less sure than this
+OBSERVE_EVERY = 8  # a chip's edge is polled finely on one frame in 8 (0.1 s at 80 SPS) ...
+QUIET_EDGES = 8  # ... once this many edges in a row fell where its model said (else on every
+QUIET_SIGMAS = 2.0  # frame): within 2 sigma of the prediction, which a bracket alone never
+_QUIET_SQ = QUIET_SIGMAS * QUIET_SIGMAS  # exceeds (its uniform error stays within 1.73 sigma)
+QUIET_BRACKET_NS = 2 * FINE_POLL_NS  # ... counting only edges bracketed by fine polls
+MAX_BRACKET_NS = 2_000_000  # a wider bracket (a poll long after the edge) says nothing
 LOCKSTEP_SKEW_NS = 100_000  # conversions within 0.1 ms of each other ...
 LOCKSTEP_PERIOD_PPM = 50.0  # ... and periods within 50 ppm ...
 LOCKSTEP_FRAMES = 40  # ... for half a second (80 SPS): the chips share one clock
@@ -53,7 +59,7 @@ class ChipClockModel:
 
     __slots__ = (
         "doubtful", "n_ref", "nominal_period_ns", "observations", "outliers", "p00", "p01",
-        "p11", "period_ns", "t_ref", "trusted",
+        "p11", "period_ns", "quiet", "t_ref", "trusted",
     )
 
     def __init__(self, nominal_period_ns: float) -> None:
@@ -73,6 +79,7 @@ class ChipClockModel:
         self.outliers = 0
         self.trusted = False  # enough edges seen, phase known to better than 0.5 ms
         self.doubtful = False  # the chip may have reset: the next edge decides (see doubt)
+        self.quiet = 0  # edges in a row that fell where predicted (see CellTimer.poll_windows)
 
     def doubt(self) -> None:
         """The chip may or may not have reset (an SCK pulse between 50 and 60 us, or longer):
@@ -128,12 +135,15 @@ class ChipClockModel:
                 self.observe(lo_ns, hi_ns)
                 return
         if innovation * innovation > _OUTLIER_SQ * s and self.trusted:
+            self.quiet = 0
             self.outliers += 1
             if self.outliers >= OUTLIERS_TO_RESTART:
                 self.restart()
                 self.observe(lo_ns, hi_ns)
             return
         self.outliers = 0
+        if w <= QUIET_BRACKET_NS:  # a wider bracket fits the model too easily to count
+            self.quiet = self.quiet + 1 if innovation * innovation <= _QUIET_SQ * s else 0
         k0 = p00 / s
         k1 = p01 / s
         self.t_ref = t_pred + k0 * innovation
@@ -171,6 +181,7 @@ class CellTimer:
         self.models = [ChipClockModel(1e9 / nominal_rate_hz) for _ in range(n_cells)]
         self._lockstep_run = 0
         self._dither = 0.0
+        self._waits = 0  # poll_windows calls: which frames time the edges finely
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -202,6 +213,15 @@ class CellTimer:
         """Per chip, when its next DOUT edge (the first conversion after `after_ns`) is due:
         (start, end) of a fine-polling window, or None while the model is not sure enough.
 
+        A chip's edge is timed finely on one wait in `OBSERVE_EVERY` once its last
+        `QUIET_EDGES` edges fell where its model predicted, else (a model still learning, a
+        fast temperature change, a chip in doubt) on every wait: a settled clock model a few
+        frames old still knows each conversion to microseconds. On the other
+        waits every trusted chip gets the same empty window (T, T), T the instant by which
+        all of them are due, so the driver sleeps once and polls once (13.5 -> ~2.6 wake-ups a
+        frame in virtual time: bench/driver_polls.py); a chip not low by then is polled
+        every 1 ms, which also times a chip that reset.
+
         A conversion due so soon after `after_ns` (the end of the last clocking) that its
         window opens before it may have completed during the clocking, and then the chip
         skips it: its edge comes a period later. That chip gets a second window, for the
@@ -212,8 +232,12 @@ class CellTimer:
         # edge's place inside its bracket averages out instead of biasing the model.
         self._dither = (self._dither + 0.6180339887) % 1.0
         shift = self._dither * FINE_POLL_NS
+        self._waits += 1
+        fine_all = self._waits % OBSERVE_EVERY == 0
         out: list[tuple[float, ...] | None] = []
-        for model in self.models:
+        coarse: list[int] = []  # chips that only need to be due
+        due = -math.inf
+        for i, model in enumerate(self.models):
             if not model.trusted:
                 out.append(None)
                 continue
@@ -221,12 +245,18 @@ class CellTimer:
             guard = 4.0 * model.sigma_at(n) + FINE_GUARD_NS
             if guard > MAX_FINE_GUARD_NS:
                 out.append(None)
-            elif t - guard > after_ns:
-                out.append((t - guard - shift, t + guard))
-            else:
+            elif t - guard <= after_ns:  # it may skip conversion n: two windows
                 t2 = t + model.period_ns
                 guard2 = 4.0 * model.sigma_at(n + 1) + FINE_GUARD_NS
                 out.append((t - guard - shift, t + guard, t2 - guard2 - shift, t2 + guard2))
+            elif fine_all or model.doubtful or model.quiet < QUIET_EDGES:
+                out.append((t - guard - shift, t + guard))
+            else:
+                out.append(None)
+                coarse.append(i)
+                due = max(due, t + guard)
+        for i in coarse:
+            out[i] = (due, due)
         return out
 
     def hold_until(self, now_ns: float, fresh: int) -> float | None:
@@ -255,7 +285,7 @@ class CellTimer:
         models = self.models
         trusted = True
         for model, edge in zip(models, edges, strict=True):
-            if edge is not None:
+            if edge is not None and edge[1] - edge[0] <= MAX_BRACKET_NS:
                 model.observe(edge[0], edge[1])
             trusted = trusted and model.trusted and not model.doubtful
         if not trusted:

@@ -62,7 +62,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from station.board.cell_clock import FINE_POLL_NS, NOMINAL_RATE_HZ, CellTimer, CellTiming
+from station.board.cell_clock import (
+    FINE_POLL_NS,
+    MAX_BRACKET_NS,
+    NOMINAL_RATE_HZ,
+    CellTimer,
+    CellTiming,
+)
 from station.board.hx711_protocol import (
     DATA_BITS,
     GAIN_PULSES,
@@ -84,6 +90,7 @@ POLL_INTERVAL_S = 0.001
 FINE_POLL_S = FINE_POLL_NS / 1e9  # 50 us, near a chip's predicted DOUT edge
 POLL_INTERVAL_NS = POLL_INTERVAL_S * 1e9
 MAX_SLEEP_NS = 20e6  # between predicted edges the driver sleeps, but never longer than this
+MAX_SPIN_NS = 100_000  # a hold this short spins on the clock instead of sleeping
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
 
 
@@ -395,6 +402,7 @@ class HX711Array:
         self._timer = clock_ns if clock_ns is not None else time.perf_counter_ns
         self._stamp = clock_ns if clock_ns is not None else time.monotonic_ns
         self._sleep = sleep if sleep is not None else time.sleep
+        self._real_sleep = sleep is None  # on the real clock short holds spin (not in tests)
         self.counters = HX711Counters()
         self.pulse_stats = PulseStats()
         self.last_ready_ns = 0  # stamp taken when all DOUT were seen low for the last frame
@@ -564,9 +572,17 @@ class HX711Array:
                     if fell >> i & 1:
                         edges[i] = (t_prev, now)  # type: ignore[assignment]
             if mask == 0:
-                hold = self.cell_timer.hold_until(now, fell)
+                # An edge bracketed narrowly pins its conversion; one found after a long sleep
+                # (a settled model's frame, a late wake-up) may be the conversion before one
+                # completing right now, so it is checked like a chip that was already ready.
+                fresh = fell if t_prev is not None and now - t_prev <= MAX_BRACKET_NS else 0
+                hold = self.cell_timer.hold_until(now, fresh)
                 if hold is not None:  # a ready chip converts again right now: let it finish
-                    self._sleep(max(hold - now, 1.0) / 1e9)
+                    if self._real_sleep and hold - now <= MAX_SPIN_NS:
+                        while stamp() < hold:  # tens of us: cheaper than a timer wake-up
+                            pass
+                    else:
+                        self._sleep(max(hold - now, 1.0) / 1e9)
                     now = stamp()
                 self.last_ready_ns = now
                 self._settling = False
