@@ -29,7 +29,8 @@ between, and a clock model per chip (`station.board.cell_clock`: phase and perio
 Kalman filter in plain floats) turns those brackets into the instant of the conversion
 actually clocked out, observed or overwritten. The model also says when each chip's next edge
 is due: the driver sleeps until then and polls finely (50 us) only around it, so the
-brackets are narrow and the polling costs less CPU than 1 ms polls did. It does not start
+brackets are narrow and the polling costs less CPU than 1 ms polls did; a settled model is
+timed so only on one frame in 8, the other frames sleep until every chip is due. It does not start
 clocking while an already-ready chip is about to convert again (the conversion read would be
 in doubt). The chosen source of edge times is polling, on both backends; lgpio's
 kernel-stamped alerts are an option (`dout_edges="alerts"`), see `hx711_lgpio` for why they
