@@ -204,8 +204,11 @@
   }
   async function resume(open) {
     $("b-resume").hidden = true;
-    adopt(open);
-    await reload();  // the rest and the current step as of now
+    // The rest and the current step as of now, drawn once (drawing `open` first and then the
+    // fresh copy replaced the list under the physio's finger).
+    let fresh = open;
+    try { fresh = await BS.api("GET", url(open.session_uid)); } catch (e) { BS.toast(e.message, "bad"); }
+    adopt(fresh);
     try {  // the session's notes, and a trial of this battery still on the board
       const sessions = await BS.api("GET", `/api/athletes/${encodeURIComponent(A.uid)}/sessions`);
       const mine = sessions.sessions.find((s) => s.uid === open.session_uid);
