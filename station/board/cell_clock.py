@@ -218,7 +218,7 @@ class CellTimer:
         fast temperature change, a chip in doubt) on every wait: a settled clock model a few
         frames old still knows each conversion to microseconds. On the other
         waits every trusted chip gets the same empty window (T, T), T the instant by which
-        all of them are due, so the driver sleeps once and polls once (13.5 -> ~2.6 wake-ups a
+        all of them are due, so the driver sleeps once and polls once (13.5 -> 3.6-3.9 sleeps a
         frame in virtual time: bench/driver_polls.py); a chip not low by then is polled
         every 1 ms, which also times a chip that reset.
 
