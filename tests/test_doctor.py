@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from station.acquisition.diagnostics import Collected, assess, healthy
 from station.commands.cli import main
@@ -98,8 +99,8 @@ def test_chips_apart_give_their_rates_the_skew_and_a_walk_warning_pointing_to_th
     checks = {c.name: c for c in timing_checks(timing, board="emulator", shared_clock=False)}
     facts = checks["conversion timing"]
     assert facts.ok and not facts.warn
-    rates = " / ".join(f"{r:.2f}" for r in chips.rates_hz)  # measured to 0.005 Hz
-    assert f"chip rates {rates} Hz; skew mean" in facts.detail
+    said = facts.detail.split("chip rates ")[1].split(" Hz; skew mean")[0].split(" / ")
+    assert [float(r) for r in said] == pytest.approx(chips.rates_hz, abs=0.015)  # 2 decimals
     assert "not in lockstep" in facts.detail
     walk = checks["skew walk"]
     assert walk.ok and walk.warn  # advice, not a failure
@@ -148,6 +149,7 @@ def test_doctor_on_the_emulator_board_prints_the_cell_timing(tmp_path, capsys):
     timing = [line for line in lines if line[6:].startswith("conversion timing")]
     assert len(timing) == 1, lines
     assert timing[0][:4] in ("ok  ", "warn")  # the healthy verdict depends on the machine's load
-    # on a loaded machine too few frames may come to measure each chip's rate: said so
-    assert any(f"chip rates {s}" in timing[0] for s in ("8", "7", "not measured"))
+    # on a loaded machine too few frames may come to measure each chip's rate: said so, for
+    # all of them or with a "?" for the chip whose model is not sure yet
+    assert any(f"chip rates {s}" in timing[0] for s in ("8", "7", "?", "not measured"))
     assert "skew mean" in timing[0] and "lockstep" in timing[0]

@@ -40,7 +40,11 @@ QUIET_EDGES = 8  # ... once this many edges in a row fell where its model said (
 QUIET_SIGMAS = 2.0  # frame): within 2 sigma of the prediction, which a bracket alone never
 _QUIET_SQ = QUIET_SIGMAS * QUIET_SIGMAS  # exceeds (its uniform error stays within 1.73 sigma)
 QUIET_BRACKET_NS = 2 * FINE_POLL_NS  # ... counting only edges bracketed by fine polls
-MAX_BRACKET_NS = 2_000_000  # a wider bracket (a poll long after the edge) says nothing
+# A bracket under half a period holds one conversion and no other is near its end; a wider
+# one (a poll long after the edge, a sleep to when every chip is due) says nothing of when
+# the edge fell, and is not folded in (unless it settles a doubt: a chip that reset has no
+# data for 4 periods, so an edge within 3 of the clocking shows it did not).
+MAX_BRACKET_NS = 6_000_000
 LOCKSTEP_SKEW_NS = 100_000  # conversions within 0.1 ms of each other ...
 LOCKSTEP_PERIOD_PPM = 50.0  # ... and periods within 50 ppm ...
 LOCKSTEP_FRAMES = 40  # ... for half a second (80 SPS): the chips share one clock
@@ -285,7 +289,10 @@ class CellTimer:
         models = self.models
         trusted = True
         for model, edge in zip(models, edges, strict=True):
-            if edge is not None and edge[1] - edge[0] <= MAX_BRACKET_NS:
+            if edge is not None and (
+                edge[1] - edge[0] <= MAX_BRACKET_NS
+                or (model.doubtful and edge[1] - edge[0] <= 3 * model.period_ns)
+            ):
                 model.observe(edge[0], edge[1])
             trusted = trusted and model.trusted and not model.doubtful
         if not trusted:
