@@ -289,11 +289,10 @@ class CellTimer:
         models = self.models
         trusted = True
         for model, edge in zip(models, edges, strict=True):
-            if edge is not None and (
-                edge[1] - edge[0] <= MAX_BRACKET_NS
-                or (model.doubtful and edge[1] - edge[0] <= 3 * model.period_ns)
-            ):
-                model.observe(edge[0], edge[1])
+            if edge is not None:
+                width = edge[1] - edge[0]
+                if width <= MAX_BRACKET_NS or (model.doubtful and width <= 3 * model.period_ns):
+                    model.observe(edge[0], edge[1])
             trusted = trusted and model.trusted and not model.doubtful
         if not trusted:
             self._lockstep_run = 0

@@ -64,27 +64,31 @@ class LiveHub:
                 waiter = threading.Lock()
                 waiter.acquire()
                 self._waiting.append(waiter)
-        if waiter is not None:
-            woken = waiter.acquire(timeout=max(timeout, 0.0))
-            with self._lock:
-                if not woken:  # time ran out: leave the queues, unless the baton was on its way
-                    if waiter in self._waiting:
-                        self._waiting.remove(waiter)
-                    elif waiter in self._to_wake:
-                        self._to_wake.remove(waiter)
-                    else:
-                        woken = True  # popped for waking just now: pass the baton on
-                after = self._to_wake.pop() if woken and self._to_wake else None
-            if after is not None:
-                after.release()
+            else:
+                return self._messages_after(last_id)
+        woken = waiter.acquire(timeout=max(timeout, 0.0))
         with self._lock:
-            if not self._messages:
-                return [], 0
-            oldest = self._messages[0][0]
-            missed = max(0, oldest - last_id - 1) if last_id < oldest else 0
-            start = max(0, last_id + 1 - oldest)
-            items = [self._messages[i] for i in range(start, len(self._messages))]
-            return items, missed
+            if not woken:  # time ran out: leave the queues, unless the baton was on its way
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+                elif waiter in self._to_wake:
+                    self._to_wake.remove(waiter)
+                else:
+                    woken = True  # popped for waking just now: pass the baton on
+            after = self._to_wake.pop() if woken and self._to_wake else None
+            found = self._messages_after(last_id)
+        if after is not None:
+            after.release()
+        return found
+
+    def _messages_after(self, last_id: int) -> tuple[list[tuple[int, str]], int]:
+        """read_after's answer, with the lock held."""
+        if not self._messages:
+            return [], 0
+        oldest = self._messages[0][0]
+        missed = max(0, oldest - last_id - 1) if last_id < oldest else 0
+        start = max(0, last_id + 1 - oldest)
+        return [self._messages[i] for i in range(start, len(self._messages))], missed
 
     def close(self) -> None:
         """Wake every waiting reader (station shutting down)."""
