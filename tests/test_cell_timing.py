@@ -172,6 +172,39 @@ def test_fine_polls_only_around_the_predicted_edges_and_only_on_some_frames():
     assert min(fine) >= 200 / OBSERVE_EVERY - 2  # every chip is still timed to 50 us
 
 
+def test_on_a_machine_whose_sleeps_wake_late_the_models_still_settle():
+    # This VM: a 50 us sleep takes ~150 us and a long one wakes 0.2-0.4 ms late. Before the
+    # driver learned to wake early, the first poll came after the edge (a bracket a period
+    # wide, which says nothing), and fine brackets of 150 us never counted as "where the
+    # model said": every frame was polled finely, 4.8 sleeps a frame instead of 2.5.
+    board = board_on(ChipClocks.internal(spread=0.03, seed=7))
+    sleeps: list[float] = []
+
+    def late_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        board.sleep(seconds + (300e-6 if seconds >= 1e-3 else 100e-6))
+
+    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock,
+                       sleep=late_sleep)
+    for _ in range(200):
+        array.read()
+    assert 250 * US <= array.wake_margin_ns <= 350 * US  # it learned how late it wakes
+    sleeps.clear()
+    err = timing_errors_ns(array, board, 800)
+    assert len(sleeps) / 800 < 3.5
+    assert len(err) == 800
+    assert np.percentile(err, 95) <= 300 * US
+    assert err.max() < 1 * MS
+
+
+def test_on_an_exact_clock_the_driver_never_wakes_early():
+    board = board_on(ChipClocks.internal(spread=0.03, seed=7))
+    array = open_array(board)
+    for _ in range(300):
+        array.read()
+    assert array.wake_margin_ns < 1 * US
+
+
 # -- the clock model alone ------------------------------------------------------------------
 
 

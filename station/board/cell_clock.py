@@ -39,7 +39,7 @@ OBSERVE_EVERY = 8  # a chip's edge is polled finely on one frame in 8 (0.1 s at 
 QUIET_EDGES = 8  # ... once this many edges in a row fell where its model said (else on every
 QUIET_SIGMAS = 2.0  # frame): within 2 sigma of the prediction, which a bracket alone never
 _QUIET_SQ = QUIET_SIGMAS * QUIET_SIGMAS  # exceeds (its uniform error stays within 1.73 sigma)
-QUIET_BRACKET_NS = 2 * FINE_POLL_NS  # ... counting only edges bracketed by fine polls
+QUIET_BRACKET_NS = 8 * FINE_POLL_NS  # ... counting only edges bracketed by fine polls
 # A bracket under half a period holds one conversion and no other is near its end; a wider
 # one (a poll long after the edge, a sleep to when every chip is due) says nothing of when
 # the edge fell, and is not folded in (unless it settles a doubt: a chip that reset has no

@@ -92,6 +92,12 @@ FINE_POLL_S = FINE_POLL_NS / 1e9  # 50 us, near a chip's predicted DOUT edge
 POLL_INTERVAL_NS = POLL_INTERVAL_S * 1e9
 MAX_SLEEP_NS = 20e6  # between predicted edges the driver sleeps, but never longer than this
 MAX_SPIN_NS = 100_000  # a hold this short spins on the clock instead of sleeping
+# A long sleep wakes late (a loaded Pi, a VM: 0.2-0.4 ms), after the fine window it was meant
+# to open, so the edge is found only by the next poll, a period after the clocking, and says
+# nothing. The driver learns how late its long sleeps wake and wakes that much earlier.
+LONG_SLEEP_NS = 1_000_000  # sleeps at least this long learn and use the margin
+MAX_WAKE_MARGIN_NS = 1_000_000  # never wake more than this early
+WAKE_MARGIN_DECAY = 1 / 32  # the margin falls back 1/32 of the way per sleep woken on time
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
 
 
@@ -404,6 +410,7 @@ class HX711Array:
         self._stamp = clock_ns if clock_ns is not None else time.monotonic_ns
         self._sleep = sleep if sleep is not None else time.sleep
         self._real_sleep = sleep is None  # on the real clock short holds spin (not in tests)
+        self.wake_margin_ns = 0.0  # how late long sleeps wake here (learned; see _sleep_until)
         self.counters = HX711Counters()
         self.pulse_stats = PulseStats()
         self.last_ready_ns = 0  # stamp taken when all DOUT were seen low for the last frame
@@ -596,7 +603,31 @@ class HX711Array:
             if windows is None:
                 after = self._douts_high_ns
                 windows = self.cell_timer.poll_windows(after) if after is not None else [None] * n
-            self._sleep(_poll_delay(mask, now, windows))
+            delay_s, opens_window = _poll_delay(mask, now, windows)
+            if opens_window:
+                self._sleep_until_window(delay_s, now)
+            else:
+                self._sleep(delay_s)
+
+    def _sleep_until_window(self, delay_s: float, now: int) -> None:
+        """Sleep until a fine window opens, delay_s from `now`, a long sleep shortened by how
+        late long sleeps wake here.
+
+        The margin follows the latest late wake-up at once and falls back slowly, so it sits
+        near the worst recent lateness: waking early by it costs one more poll, waking late
+        costs the edge's timing. On an exact clock (virtual time) it stays 0."""
+        delay_ns = delay_s * 1e9
+        if delay_ns < LONG_SLEEP_NS:
+            self._sleep(delay_s)
+            return
+        margin = self.wake_margin_ns
+        asked_ns = max(delay_ns - margin, FINE_POLL_NS)
+        self._sleep(asked_ns / 1e9)
+        late = self._stamp() - now - asked_ns
+        if late >= margin:
+            self.wake_margin_ns = min(late, MAX_WAKE_MARGIN_NS)
+        else:
+            self.wake_margin_ns = margin + (max(late, 0.0) - margin) * WAKE_MARGIN_DECAY
 
     def _clock(self) -> int:
         """Clock one frame with the GC paused; SCK is low again whatever happens."""
@@ -719,28 +750,35 @@ class HX711Array:
         return ", ".join(f"cell {i} (DOUT GPIO{self.douts[i]})" for i in cells)
 
 
-def _poll_delay(mask: int, now: int, windows: Sequence[tuple[float, ...] | None]) -> float:
-    """How long to sleep before the next poll: fine (50 us) inside a still-high chip's edge
-    window, else until its next window opens (a chip may have two, see
-    `CellTimer.poll_windows`); 1 ms polls for a chip without a window (its model not sure
-    yet, or its edge missed every window)."""
+def _poll_delay(
+    mask: int, now: int, windows: Sequence[tuple[float, ...] | None]
+) -> tuple[float, bool]:
+    """How long to sleep before the next poll, and whether that poll opens a fine window: fine
+    (50 us) inside a still-high chip's edge window, else until its next window opens (a chip
+    may have two, see `CellTimer.poll_windows`); 1 ms polls for a chip without a window (its
+    model not sure yet, or its edge missed every window). An empty window (T, T) only says
+    when a chip is due: waking late for it costs nothing but latency."""
     delay_ns = MAX_SLEEP_NS
+    opens = False
     for i, window in enumerate(windows):
         if not mask >> i & 1:
             continue
         if window is None:
-            delay_ns = min(delay_ns, POLL_INTERVAL_NS)
+            if POLL_INTERVAL_NS <= delay_ns:
+                delay_ns, opens = POLL_INTERVAL_NS, False
             continue
         for k in range(0, len(window), 2):
             start, end = window[k], window[k + 1]
             if now < start:
-                delay_ns = min(delay_ns, start - now)
+                if start - now < delay_ns:
+                    delay_ns, opens = start - now, start < end
                 break
             if now <= end:
-                return FINE_POLL_S
+                return FINE_POLL_S, False
         else:  # past its last window
-            delay_ns = min(delay_ns, POLL_INTERVAL_NS)
-    return max(delay_ns / 1e9, FINE_POLL_S)
+            if POLL_INTERVAL_NS <= delay_ns:
+                delay_ns, opens = POLL_INTERVAL_NS, False
+    return max(delay_ns / 1e9, FINE_POLL_S), opens
 
 
 def _refine_with_kernel_stamps(
