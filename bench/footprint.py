@@ -23,9 +23,12 @@ token and one athlete made before it starts) `--starts` times and measures:
 - in a separate Python: what the web side imports at start (RSS) and what the first trial
   analysis adds (scipy, imported when first used).
 
-The same run measures two bare baselines, so the figures carry over to another machine (a
-Pi): an empty Python process (its RSS/PSS/USS and the time it takes to start and exit) and a
-bare 80 Hz loop (sleep to the next 1/80 s deadline, its CPU). Ratios are station / baseline.
+The same run measures three bare baselines, so the figures carry over to another machine (a
+Pi): an empty Python process (its RSS/PSS/USS and the time it takes to start and exit), a
+bare 80 Hz loop (sleep to the next 1/80 s deadline, its CPU), and a bare driver loop (the
+least any driver of the emulated board does at 80 SPS: one wake-up, one poll and one frame
+clocked through the same backend and chips, with the acquisition process's scheduling; its
+CPU with and without the chips). Ratios are station / baseline.
 Prints one JSON document; the targets of issue 17 are in `targets`, and `meets` says which
 hold, for the CPU both with and without the emulated chips.
 """
@@ -164,6 +167,51 @@ def first_analysis_memory() -> dict[str, float]:
 # -- baselines -----------------------------------------------------------------------------------
 
 
+# The least any driver of the emulated board does at 80 SPS, with the acquisition process's
+# scheduling (pinned, SCHED_FIFO when granted): one wake-up a frame, one DOUT poll, one
+# frame of 25 pulses clocked through the same lgpio backend and emulated chips. No clock
+# models, checks or ring. Prints the emulated chips' share of its CPU once a second.
+BARE_DRIVER = """
+import sys, time
+from station.acquisition.child import RealtimeOptions, _request_realtime
+from station.board.emulator import EmulatedHX711Board, FakeLgpio
+from station.board.hx711_lgpio import LgpioBackend
+from station.board.spec import DEFAULT_DOUTS, DEFAULT_SCK
+_request_realtime(RealtimeOptions())
+fake = FakeLgpio(EmulatedHX711Board(DEFAULT_SCK, DEFAULT_DOUTS, rate_hz=80.0))
+backend = LgpioBackend(DEFAULT_SCK, DEFAULT_DOUTS, gpiochip=0, lgpio=fake)
+pulses, words, timer = [0] * 25, [0] * 24, time.perf_counter_ns
+period = 1 / 80
+due = said = time.monotonic()
+while True:
+    due += period
+    time.sleep(max(0.0, due - time.monotonic()))
+    backend.read_douts()
+    backend.clock_frame(25, timer, pulses, words)
+    if due - said >= 1.0:
+        said = due
+        print(time.monotonic(), time.process_time(), fake.emulating_ns / 1e9, flush=True)
+"""
+
+
+def bare_driver(seconds: float) -> dict[str, float]:
+    """The bare driver loop's CPU over about `seconds`, with and without its emulated chips
+    (from its own reports: monotonic time, process CPU time, time inside the chips)."""
+    loop = subprocess.Popen([sys.executable, "-c", BARE_DRIVER], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE)
+    assert loop.stdout is not None
+    try:
+        first = last = [float(v) for v in loop.stdout.readline().split()]
+        while last[0] - first[0] < seconds:
+            last = [float(v) for v in loop.stdout.readline().split()]
+    finally:
+        loop.kill()
+        loop.wait()
+    wall, cpu, chips = (b - a for a, b in zip(first, last, strict=True))
+    return {"cpu_pct": round(100 * cpu / wall, 2),
+            "cpu_pct_without_emulated_chips": round(100 * (cpu - chips) / wall, 2)}
+
+
 def bare_baselines(seconds: float) -> dict[str, Any]:
     """An empty Python process's memory, and a bare 80 Hz loop's CPU over `seconds`."""
     empty = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -189,6 +237,7 @@ def bare_baselines(seconds: float) -> dict[str, Any]:
         "empty_python_mb": memory,
         "bare_80hz_loop": {"cpu_s_per_min": round(60 * cpu / wall, 3),
                            "cpu_pct": round(100 * cpu / wall, 2)},
+        "bare_driver_loop": bare_driver(seconds),
     }
 
 
@@ -429,6 +478,7 @@ def main() -> int:
                 for i in range(args.starts)]
     empty = baselines["empty_python_mb"]
     loop_pct = baselines["bare_80hz_loop"]["cpu_pct"]
+    driver_pct = baselines["bare_driver_loop"]["cpu_pct"]
     summary: dict[str, Any] = {
         "startup_s": median_of(runs, "startup_s"),
         **{f"{kind}_mb": {name: median_of(runs, "memory_mb", name, kind)
@@ -454,6 +504,10 @@ def main() -> int:
                                   for name, v in summary["uss_mb"].items() if v is not None},
         "cpu_over_bare_80hz_loop": {phase: round(v / loop_pct, 1) if loop_pct else None
                                     for phase, v in summary["cpu_pct"].items()},
+        "acquisition_over_bare_driver_loop": {
+            phase: round(runs[0][phase]["cpu"]["acquisition"]["cpu_pct"] / driver_pct, 2)
+            for phase in ("idle", "kiosk_idle", "clients_25")
+            if driver_pct and "cpu" in runs[0].get(phase, {})},
     }
     meets = {
         "acquisition_rss_mb": (summary["rss_mb"].get("acquisition") or 1e9)

@@ -24,3 +24,13 @@ def test_driver_throughput_bench_prints_json(capsys):
         assert run["pulse_high_time"]["pulses"] >= 25 * run["frames"]
     assert out["realtime_80sps_gpiozero"]["frames"] >= 1
     assert out["realtime_spread_3pct_gpiozero"]["frames"] >= 1
+
+
+def test_footprint_bare_driver_loop_reports_its_cpu_and_its_chips_share():
+    # The floor the footprint bench compares the acquisition process with: it must run the
+    # real backend on the emulated chips and report a share of CPU spent inside them.
+    spec = importlib.util.spec_from_file_location("bench_footprint", ROOT / "bench/footprint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    floor = module.bare_driver(2.0)
+    assert 0 < floor["cpu_pct_without_emulated_chips"] < floor["cpu_pct"] < 100

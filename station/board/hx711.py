@@ -97,7 +97,9 @@ MAX_SPIN_NS = 100_000  # a hold this short spins on the clock instead of sleepin
 # nothing. The driver learns how late its long sleeps wake and wakes that much earlier.
 LONG_SLEEP_NS = 1_000_000  # sleeps at least this long learn and use the margin
 MAX_WAKE_MARGIN_NS = 1_000_000  # never wake more than this early
-WAKE_MARGIN_DECAY = 1 / 32  # the margin falls back 1/32 of the way per sleep woken on time
+WAKE_MARGIN_QUANTILE = 0.9  # the margin tracks this quantile of how late long sleeps wake ...
+WAKE_MARGIN_STEP_NS = 20_000.0  # ... moving by at most this much per sleep (a host hiccup of
+# a millisecond moves it 18 us, not to 1 ms)
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
 
 
@@ -613,9 +615,10 @@ class HX711Array:
         """Sleep until a fine window opens, delay_s from `now`, a long sleep shortened by how
         late long sleeps wake here.
 
-        The margin follows the latest late wake-up at once and falls back slowly, so it sits
-        near the worst recent lateness: waking early by it costs one more poll, waking late
-        costs the edge's timing. On an exact clock (virtual time) it stays 0."""
+        The margin tracks the 90th percentile of how late long sleeps woke (a stochastic
+        quantile estimate: up 18 us after a later wake-up, down 2 us after an earlier one):
+        waking early by it costs a poll or two, waking late costs the edge's timing. On an
+        exact clock (virtual time) it stays 0."""
         delay_ns = delay_s * 1e9
         if delay_ns < LONG_SLEEP_NS:
             self._sleep(delay_s)
@@ -624,10 +627,11 @@ class HX711Array:
         asked_ns = max(delay_ns - margin, FINE_POLL_NS)
         self._sleep(asked_ns / 1e9)
         late = self._stamp() - now - asked_ns
-        if late >= margin:
-            self.wake_margin_ns = min(late, MAX_WAKE_MARGIN_NS)
+        if late > margin + 1_000:  # (a microsecond is rounding, not lateness)
+            margin += WAKE_MARGIN_STEP_NS * WAKE_MARGIN_QUANTILE
         else:
-            self.wake_margin_ns = margin + (max(late, 0.0) - margin) * WAKE_MARGIN_DECAY
+            margin -= WAKE_MARGIN_STEP_NS * (1.0 - WAKE_MARGIN_QUANTILE)
+        self.wake_margin_ns = min(max(margin, 0.0), MAX_WAKE_MARGIN_NS)
 
     def _clock(self) -> int:
         """Clock one frame with the GC paused; SCK is low again whatever happens."""
