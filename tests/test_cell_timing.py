@@ -147,6 +147,38 @@ def test_a_slow_pulse_keeps_the_timing_unless_the_chips_reset(high_us, reset):
     assert np.percentile(err, 95) <= 300 * US
 
 
+@pytest.mark.parametrize("how", ["power_down", "slow_pulse"])
+def test_chips_that_reset_are_not_polled_while_they_settle(how):
+    # A chip that reset has no data for 4 conversions (50 ms at 80 SPS), and the emulated
+    # chips restart on new phases (up to a period later still): 1 ms polls through all of it
+    # cost 55-63 wake-ups here; the driver sleeps through 3 periods first.
+    board = board_on(ChipClocks.internal(spread=0.03, seed=6))
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        board.sleep(seconds)
+
+    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=sleep)
+    timing_errors_ns(array, board, 50)
+    if how == "power_down":
+        array.power_down()
+        board.clock.advance(5 * MS)
+        array.power_up()
+    else:
+        board.slow_pulse(high_ns=80 * US)
+        with pytest.raises(HX711IntegrityError):
+            array.read()
+    assert all(chip.power_downs == 1 for chip in board.chips)
+    sleeps.clear()
+    array.read()  # the first data after settling
+    assert sum(abs(s - 1e-3) < 1e-6 for s in sleeps) <= 30
+    assert sum(sleeps) >= 0.035  # it waited through the settling, in one sleep or so
+    err = timing_errors_ns(array, board, 200)  # and the timing comes back as before
+    assert len(err) >= 190
+    assert np.percentile(err, 95) <= 300 * US
+
+
 def test_fine_polls_only_around_the_predicted_edges_and_only_on_some_frames():
     board = board_on(ChipClocks.internal(spread=0.03, seed=7))
     sleeps: list[float] = []

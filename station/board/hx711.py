@@ -101,6 +101,10 @@ WAKE_MARGIN_QUANTILE = 0.9  # the margin tracks this quantile of how late long s
 WAKE_MARGIN_STEP_NS = 20_000.0  # ... moving by at most this much per sleep (a host hiccup of
 # a millisecond moves it 18 us, not to 1 ms)
 POWER_DOWN_HOLD_S = 0.0002  # > 60 us with margin
+# A chip that reset has no data until it settled: 4 conversions (50 ms at 80 SPS). Polling
+# every 1 ms meanwhile cost ~40 wake-ups per reset; the driver sleeps through 3 periods of
+# its nominal rate first (a fifth to spare for a fast oscillator).
+RESET_QUIET_PERIODS = 3
 
 
 # -- counters and pulse statistics --------------------------------------------------------
@@ -413,6 +417,8 @@ class HX711Array:
         self._sleep = sleep if sleep is not None else time.sleep
         self._real_sleep = sleep is None  # on the real clock short holds spin (not in tests)
         self.wake_margin_ns = 0.0  # how late long sleeps wake here (learned; see _sleep_until)
+        self._quiet_ns = RESET_QUIET_PERIODS * 1e9 / rate_hz
+        self._reset_at_ns: float | None = None  # the chips reset then (power-up): no data yet
         self.counters = HX711Counters()
         self.pulse_stats = PulseStats()
         self.last_ready_ns = 0  # stamp taken when all DOUT were seen low for the last frame
@@ -532,6 +538,7 @@ class HX711Array:
         """The chips may have reset (gain back to A/128, settling): plan for both."""
         if settle:
             self._settling = True
+            self._reset_at_ns = self._stamp()
         if self.gain != 128:
             self._needs_priming = True
         self.cell_timer.restart()  # a reset restarts the conversion schedules
@@ -596,6 +603,7 @@ class HX711Array:
                     now = stamp()
                 self.last_ready_ns = now
                 self._settling = False
+                self._reset_at_ns = None
                 return
             high, t_prev = mask, now
             if now >= deadline:
@@ -605,11 +613,23 @@ class HX711Array:
             if windows is None:
                 after = self._douts_high_ns
                 windows = self.cell_timer.poll_windows(after) if after is not None else [None] * n
-            delay_s, opens_window = _poll_delay(mask, now, windows)
+                quiet = self._no_data_before(after)
+            delay_s, opens_window = _poll_delay(mask, now, windows, quiet)
             if opens_window:
                 self._sleep_until_window(delay_s, now)
             else:
                 self._sleep(delay_s)
+
+    def _no_data_before(self, after_ns: int | None) -> list[float]:
+        """Per chip, an instant before which it cannot have data: the chips reset at a
+        power-up (all of them), or the chip's clock model was in doubt (a slow pulse during
+        the clocking that ended at after_ns) and its edge did not come where predicted, so it
+        reset then. 0 where nothing is known."""
+        reset_at = self._reset_at_ns
+        everyone = reset_at + self._quiet_ns if reset_at is not None else 0.0
+        doubt = after_ns + self._quiet_ns if after_ns is not None else 0.0
+        return [max(everyone, doubt if model.doubtful else 0.0)
+                for model in self.cell_timer.models]
 
     def _sleep_until_window(self, delay_s: float, now: int) -> None:
         """Sleep until a fine window opens, delay_s from `now`, a long sleep shortened by how
@@ -755,21 +775,24 @@ class HX711Array:
 
 
 def _poll_delay(
-    mask: int, now: int, windows: Sequence[tuple[float, ...] | None]
+    mask: int, now: int, windows: Sequence[tuple[float, ...] | None],
+    no_data_before: Sequence[float] | None = None,
 ) -> tuple[float, bool]:
     """How long to sleep before the next poll, and whether that poll opens a fine window: fine
     (50 us) inside a still-high chip's edge window, else until its next window opens (a chip
     may have two, see `CellTimer.poll_windows`); 1 ms polls for a chip without a window (its
-    model not sure yet, or its edge missed every window). An empty window (T, T) only says
-    when a chip is due: waking late for it costs nothing but latency."""
+    model not sure yet, or its edge missed every window), unless it cannot have data before
+    `no_data_before` (it reset). An empty window (T, T) only says when a chip is due: waking
+    late for it costs nothing but latency."""
     delay_ns = MAX_SLEEP_NS
     opens = False
     for i, window in enumerate(windows):
         if not mask >> i & 1:
             continue
         if window is None:
-            if POLL_INTERVAL_NS <= delay_ns:
-                delay_ns, opens = POLL_INTERVAL_NS, False
+            wait_ns = _coarse_poll_ns(now, no_data_before, i)
+            if wait_ns <= delay_ns:
+                delay_ns, opens = wait_ns, False
             continue
         for k in range(0, len(window), 2):
             start, end = window[k], window[k + 1]
@@ -780,9 +803,17 @@ def _poll_delay(
             if now <= end:
                 return FINE_POLL_S, False
         else:  # past its last window
-            if POLL_INTERVAL_NS <= delay_ns:
-                delay_ns, opens = POLL_INTERVAL_NS, False
+            wait_ns = _coarse_poll_ns(now, no_data_before, i)
+            if wait_ns <= delay_ns:
+                delay_ns, opens = wait_ns, False
     return max(delay_ns / 1e9, FINE_POLL_S), opens
+
+
+def _coarse_poll_ns(now: int, no_data_before: Sequence[float] | None, cell: int) -> float:
+    """1 ms, or until a chip that reset can have data."""
+    if no_data_before is None or no_data_before[cell] <= now:
+        return POLL_INTERVAL_NS
+    return max(no_data_before[cell] - now, POLL_INTERVAL_NS)
 
 
 def _refine_with_kernel_stamps(
