@@ -1,6 +1,7 @@
 """`GET /api/live`: Server-Sent Events carrying every frame, batched ~20 times a second.
 
-Each stream holds one server thread while it is open, so the number of
+Each stream holds one server thread while it is open (asleep: under waitress one
+thread, station.web.live_fanout, writes every stream's messages), so the number of
 concurrent streams is capped below the server's thread pool: pages keep
 working when many phones watch. One principal (a user, the kiosks one user turned on,
 an API token) holds at most `MAX_STREAMS_PER_PRINCIPAL` of them, so nobody can take
@@ -35,6 +36,7 @@ from flask import Blueprint, Response, jsonify, request
 from station.access import Principal
 from station.web import auth
 from station.web.context import LiveFeed
+from station.web.live_fanout import Fanout, Sink, Stream, sink_for
 from station.web.result_access import ResultViewer, current_viewer
 
 HEARTBEAT_S = 10.0
@@ -45,6 +47,7 @@ RETRY_MS = 2000
 RETRY_AFTER_S = 5
 FRAMES_PREFIX = '{"kind":"frames",'  # how the hub serialises a frames message (fast path)
 OPEN_KINDS = frozenset({"frames"})  # kinds that carry no personal data: sent to everyone
+ENDED_EVENT = 'event: ended\ndata: {"reason": "not authenticated any more"}\n\n'
 
 
 def _resume_id(hub: LiveFeed) -> int:
@@ -185,6 +188,14 @@ def for_viewer(data: str, viewer: ResultViewer) -> str:
     return _compact({"kind": kind, "id": message.get("id")})
 
 
+def _events(items: list[tuple[int, str]], missed: int, who: Watcher) -> str:
+    """SSE text of hub messages as `who` may see them, after a gap event if some were
+    missed (they left the history before this stream asked for them)."""
+    gap = f"event: gap\ndata: {missed}\n\n" if missed else ""
+    return gap + "".join(f"id: {i}\ndata: {for_viewer(data, who.viewer)}\n\n"
+                         for i, data in items)
+
+
 def live_view(
     hub: LiveFeed,
     max_streams: int = MAX_STREAMS,
@@ -194,24 +205,31 @@ def live_view(
     """The view of `GET /api/live` (unguarded: the caller declares who may watch).
     `watcher` says who asks (called while the request is served)."""
     slots = _Slots(max_streams, per_principal)
+    fanout = Fanout(hub, heartbeat_s=HEARTBEAT_S, recheck_s=RECHECK_S)
 
-    def stream(last_id: int, who: Watcher) -> Iterator[str]:
+    def stream(last_id: int, who: Watcher, sink: Sink | None) -> Iterator[str]:
         yield f"retry: {RETRY_MS}\n\n"
+        if sink is not None:  # waitress: one thread writes every stream (live_fanout)
+            attached = fanout.attach(Stream(
+                sink, last_id, render=lambda items, missed: _events(items, missed, who),
+                still_allowed=who.still_allowed, ended_event=ENDED_EVENT))
+            attached.done.wait()
+            if attached.final:
+                yield attached.final
+            return
         last_beat = next_check = time.monotonic()
         while not hub.closed:
             if time.monotonic() >= next_check:
                 if not who.still_allowed():  # the session ended or the token was revoked
-                    yield 'event: ended\ndata: {"reason": "not authenticated any more"}\n\n'
+                    yield ENDED_EVENT
                     return
                 next_check = time.monotonic() + RECHECK_S
             items, missed = hub.read_after(last_id, timeout=min(HEARTBEAT_S / 2, RECHECK_S))
-            if missed:
+            if missed and not items:
                 yield f"event: gap\ndata: {missed}\n\n"
             if items:
                 last_id = items[-1][0]
-                yield "".join(
-                    f"id: {i}\ndata: {for_viewer(data, who.viewer)}\n\n" for i, data in items
-                )
+                yield _events(items, missed, who)
                 last_beat = time.monotonic()
             elif time.monotonic() - last_beat >= HEARTBEAT_S:
                 yield ": heartbeat\n\n"
@@ -222,7 +240,8 @@ def live_view(
         refusal = slots.take(who)
         if refusal is not None:
             return refusal
-        body = _SlotStream(stream(_resume_id(hub), who), lambda: slots.release(who))
+        body = _SlotStream(stream(_resume_id(hub), who, sink_for(request.environ)),
+                           lambda: slots.release(who))
         response = Response(body, mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
