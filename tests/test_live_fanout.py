@@ -88,7 +88,7 @@ def fanout_of(hub: LiveHub) -> live_fanout.Fanout:
     import gc
 
     found = [o for o in gc.get_objects()
-             if isinstance(o, live_fanout.Fanout) and o._hub is hub]  # noqa: SLF001
+             if isinstance(o, live_fanout.Fanout) and o._hub is hub]
     assert len(found) == 1
     return found[0]
 
@@ -187,6 +187,39 @@ def test_a_stream_whose_session_ended_gets_ended_from_the_writer(monkeypatch) ->
         allowed.clear()  # a logout, a revoked token
         data = read_for(sock, 3, until=b"0\r\n\r\n")
         assert b"event: ended" in data and data.endswith(b"0\r\n\r\n")
+        sock.close()
+    finally:
+        hub.close()
+        stop_serving(server, timeout_s=2)
+        thread.join(3)
+
+
+def test_the_writer_sends_each_viewer_only_what_it_may_see() -> None:
+    # A viewer that does not browse history (an athlete's kiosk that did not start the
+    # trial) gets frames, a trial_result without its result, and other kinds as kind + id.
+    from station.web import live_stream
+    from station.web.result_access import ResultViewer
+
+    hub = LiveHub()
+    app = Flask("viewers")
+    app.add_url_rule("/api/live", "live", live_stream.live_view(
+        hub, watcher=lambda: live_stream.Watcher(
+            key=None, label="x", viewer=ResultViewer(sees_all=False))))
+    server = create_station_server(app, host="127.0.0.1", port=0, limits=LIMITS)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        sock = open_stream(server)
+        read_for(sock, 3, until=b"retry: ")
+        assert wait_for(lambda: fanout_of(hub).open_streams == 1)
+        hub.publish({"kind": "frames", "force_n": 700.0})
+        hub.publish({"kind": "trial_result", "result": {"athlete": "Jordan Smith"}})
+        hub.publish({"kind": "calibration", "athlete": "Jordan Smith"})
+        data = read_for(sock, 3, until=b"id: 3\n").decode()
+        assert '"force_n":700.0' in data
+        assert "Jordan Smith" not in data
+        assert '{"kind":"trial_result","result":null,"id":2}' in data
+        assert '{"kind":"calibration","id":3}' in data
         sock.close()
     finally:
         hub.close()

@@ -128,6 +128,21 @@ class Fanout:
         stream.done.set()
 
     def _run(self) -> None:
+        idle = False
+        try:
+            idle = self._write_until_idle()
+        finally:  # the hub closed or the writer failed: no stream's thread waits forever
+            if not idle:
+                with self._lock:
+                    left, self._streams = self._streams, []
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                for stream in left:
+                    stream.done.set()
+
+    def _write_until_idle(self) -> bool:
+        """Write every stream until none is left (True: the next attach starts a new
+        writer) or the hub closes (False)."""
         hub = self._hub
         cursor = hub.last_id
         while True:
@@ -137,18 +152,11 @@ class Fanout:
                 cursor = items[-1][0]
             with self._lock:
                 streams = list(self._streams)
-                closed = hub.closed
-                if closed:
-                    self._streams.clear()
-                if closed or not streams:
-                    self._thread = None  # the next attach starts a new writer
-            if closed:  # the station stops: every stream's thread ends its answer
-                for stream in streams:
-                    stream.final = None
-                    stream.done.set()
-                return
-            if not streams:
-                return
+                if hub.closed:
+                    return False
+                if not streams:
+                    self._thread = None
+                    return True
             now = time.monotonic()
             for stream in streams:
                 self._serve(stream, items, missed, before, now)
