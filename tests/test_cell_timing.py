@@ -28,6 +28,21 @@ def open_array(board: EmulatedHX711Board, **kwargs) -> HX711Array:
     )
 
 
+def array_counting_sleeps(
+    board: EmulatedHX711Board, late_long_s: float = 0.0, late_short_s: float = 0.0
+) -> tuple[HX711Array, list[float]]:
+    """A driver whose every sleep is recorded (the list), in virtual time; a sleep of 1 ms
+    or more wakes late_long_s late, a shorter one late_short_s (a loaded machine, a VM)."""
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        board.sleep(seconds + (late_long_s if seconds >= 1e-3 else late_short_s))
+
+    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=sleep)
+    return array, sleeps
+
+
 def timing_errors_ns(array: HX711Array, board: EmulatedHX711Board, frames: int) -> np.ndarray:
     """|reported - true| conversion instant (frames with timing, cells) after each read."""
     errors = []
@@ -153,13 +168,7 @@ def test_chips_that_reset_are_not_polled_while_they_settle(how):
     # chips restart on new phases (up to a period later still): 1 ms polls through all of it
     # cost 55-63 wake-ups here; the driver sleeps through 3 periods first.
     board = board_on(ChipClocks.internal(spread=0.03, seed=6))
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        board.sleep(seconds)
-
-    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=sleep)
+    array, sleeps = array_counting_sleeps(board)
     timing_errors_ns(array, board, 50)
     if how == "power_down":
         array.power_down()
@@ -181,13 +190,7 @@ def test_chips_that_reset_are_not_polled_while_they_settle(how):
 
 def test_fine_polls_only_around_the_predicted_edges_and_only_on_some_frames():
     board = board_on(ChipClocks.internal(spread=0.03, seed=7))
-    sleeps: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        board.sleep(seconds)
-
-    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock, sleep=sleep)
+    array, sleeps = array_counting_sleeps(board)
     for _ in range(100):
         array.read()
     sleeps.clear()
@@ -210,14 +213,7 @@ def test_on_a_machine_whose_sleeps_wake_late_the_models_still_settle():
     # wide, which says nothing), and fine brackets of 150 us never counted as "where the
     # model said": every frame was polled finely, 4.8 sleeps a frame instead of 2.5.
     board = board_on(ChipClocks.internal(spread=0.03, seed=7))
-    sleeps: list[float] = []
-
-    def late_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        board.sleep(seconds + (300e-6 if seconds >= 1e-3 else 100e-6))
-
-    array = HX711Array(SCK, DOUTS, pin_factory=board.factory, clock_ns=board.clock,
-                       sleep=late_sleep)
+    array, sleeps = array_counting_sleeps(board, late_long_s=300e-6, late_short_s=100e-6)
     for _ in range(200):
         array.read()
     assert 250 * US <= array.wake_margin_ns <= 350 * US  # it learned how late it wakes

@@ -8,6 +8,7 @@ holding back the others, and closing the hub ends every stream.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -26,18 +27,36 @@ from station.web.server import ServerLimits, create_station_server, stop_serving
 LIMITS = ServerLimits(threads=16, connection_limit=200, connections_per_address=32)
 
 
+@contextlib.contextmanager
+def serving(app: Flask, hub: LiveHub) -> Iterator[Any]:
+    """`app` on a StationServer in a thread; the hub closed and the server stopped after."""
+    server = create_station_server(app, host="127.0.0.1", port=0, limits=LIMITS)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        hub.close()
+        stop_serving(server, timeout_s=2)
+        thread.join(3)
+
+
+def live_app(hub: LiveHub, watcher: Any) -> Flask:
+    """The station's stream view with a given watcher (who asks, what it may see)."""
+    from station.web import live_stream
+
+    app = Flask("live")
+    app.add_url_rule("/api/live", "live", live_stream.live_view(hub, watcher=watcher))
+    return app
+
+
 @pytest.fixture
 def served() -> Iterator[tuple[Any, LiveHub]]:
     hub = LiveHub(history=50)
     app = Flask("fanout")
     app.register_blueprint(live_blueprint(hub, max_streams=12))
-    server = create_station_server(app, host="127.0.0.1", port=0, limits=LIMITS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server, hub
-    hub.close()
-    stop_serving(server, timeout_s=2)
-    thread.join(3)
+    with serving(app, hub) as server:
+        yield server, hub
 
 
 def open_stream(server: Any, version: str = "1.1", rcvbuf: int | None = None) -> socket.socket:
@@ -171,15 +190,9 @@ def test_a_stream_whose_session_ended_gets_ended_from_the_writer(monkeypatch) ->
     allowed = threading.Event()
     allowed.set()
     hub = LiveHub()
-    app = Flask("ended")
-    app.add_url_rule("/api/live", "live", live_stream.live_view(
-        hub, watcher=lambda: live_stream.Watcher(
-            key=None, label="x", viewer=ResultViewer.everything(),
-            still_allowed=allowed.is_set)))
-    server = create_station_server(app, host="127.0.0.1", port=0, limits=LIMITS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    app = live_app(hub, lambda: live_stream.Watcher(
+        key=None, label="x", viewer=ResultViewer.everything(), still_allowed=allowed.is_set))
+    with serving(app, hub) as server:
         sock = open_stream(server)
         read_for(sock, 3, until=b"retry: ")
         publish(hub, 1)
@@ -188,10 +201,6 @@ def test_a_stream_whose_session_ended_gets_ended_from_the_writer(monkeypatch) ->
         data = read_for(sock, 3, until=b"0\r\n\r\n")
         assert b"event: ended" in data and data.endswith(b"0\r\n\r\n")
         sock.close()
-    finally:
-        hub.close()
-        stop_serving(server, timeout_s=2)
-        thread.join(3)
 
 
 def test_the_writer_sends_each_viewer_only_what_it_may_see() -> None:
@@ -201,14 +210,9 @@ def test_the_writer_sends_each_viewer_only_what_it_may_see() -> None:
     from station.web.result_access import ResultViewer
 
     hub = LiveHub()
-    app = Flask("viewers")
-    app.add_url_rule("/api/live", "live", live_stream.live_view(
-        hub, watcher=lambda: live_stream.Watcher(
-            key=None, label="x", viewer=ResultViewer(sees_all=False))))
-    server = create_station_server(app, host="127.0.0.1", port=0, limits=LIMITS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    app = live_app(hub, lambda: live_stream.Watcher(
+        key=None, label="x", viewer=ResultViewer(sees_all=False)))
+    with serving(app, hub) as server:
         sock = open_stream(server)
         read_for(sock, 3, until=b"retry: ")
         assert wait_for(lambda: fanout_of(hub).open_streams == 1)
@@ -221,7 +225,3 @@ def test_the_writer_sends_each_viewer_only_what_it_may_see() -> None:
         assert '{"kind":"trial_result","result":null,"id":2}' in data
         assert '{"kind":"calibration","id":3}' in data
         sock.close()
-    finally:
-        hub.close()
-        stop_serving(server, timeout_s=2)
-        thread.join(3)
