@@ -416,7 +416,7 @@ class HX711Array:
         self._stamp = clock_ns if clock_ns is not None else time.monotonic_ns
         self._sleep = sleep if sleep is not None else time.sleep
         self._real_sleep = sleep is None  # on the real clock short holds spin (not in tests)
-        self.wake_margin_ns = 0.0  # how late long sleeps wake here (learned; see _sleep_until)
+        self.wake_margin_ns = 0.0  # how late long sleeps wake (learned: _sleep_until_window)
         self._quiet_ns = RESET_QUIET_PERIODS * 1e9 / rate_hz
         self._reset_at_ns: float | None = None  # the chips reset then (power-up): no data yet
         self.counters = HX711Counters()
@@ -620,16 +620,19 @@ class HX711Array:
             else:
                 self._sleep(delay_s)
 
-    def _no_data_before(self, after_ns: int | None) -> list[float]:
+    def _no_data_before(self, after_ns: int | None) -> list[float] | None:
         """Per chip, an instant before which it cannot have data: the chips reset at a
         power-up (all of them), or the chip's clock model was in doubt (a slow pulse during
         the clocking that ended at after_ns) and its edge did not come where predicted, so it
-        reset then. 0 where nothing is known."""
+        reset then. 0 where nothing is known; None when nothing is known of any chip (the
+        usual frame: no list built)."""
         reset_at = self._reset_at_ns
+        models = self.cell_timer.models
+        if reset_at is None and not any(model.doubtful for model in models):
+            return None
         everyone = reset_at + self._quiet_ns if reset_at is not None else 0.0
         doubt = after_ns + self._quiet_ns if after_ns is not None else 0.0
-        return [max(everyone, doubt if model.doubtful else 0.0)
-                for model in self.cell_timer.models]
+        return [max(everyone, doubt if model.doubtful else 0.0) for model in models]
 
     def _sleep_until_window(self, delay_s: float, now: int) -> None:
         """Sleep until a fine window opens, delay_s from `now`, a long sleep shortened by how
@@ -789,20 +792,16 @@ def _poll_delay(
     for i, window in enumerate(windows):
         if not mask >> i & 1:
             continue
-        if window is None:
-            wait_ns = _coarse_poll_ns(now, no_data_before, i)
-            if wait_ns <= delay_ns:
-                delay_ns, opens = wait_ns, False
-            continue
-        for k in range(0, len(window), 2):
-            start, end = window[k], window[k + 1]
+        bounds = window or ()  # no window: as if past its last one
+        for k in range(0, len(bounds), 2):
+            start, end = bounds[k], bounds[k + 1]
             if now < start:
                 if start - now < delay_ns:
                     delay_ns, opens = start - now, start < end
                 break
             if now <= end:
                 return FINE_POLL_S, False
-        else:  # past its last window
+        else:  # past its last window, or none
             wait_ns = _coarse_poll_ns(now, no_data_before, i)
             if wait_ns <= delay_ns:
                 delay_ns, opens = wait_ns, False
