@@ -200,10 +200,17 @@ def bare_driver(seconds: float) -> dict[str, float]:
     loop = subprocess.Popen([sys.executable, "-c", BARE_DRIVER], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE)
     assert loop.stdout is not None
+
+    def report() -> list[float]:
+        line = loop.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError(f"the bare driver loop ended (exit code {loop.wait()})")
+        return [float(v) for v in line.split()]
+
     try:
-        first = last = [float(v) for v in loop.stdout.readline().split()]
+        first = last = report()
         while last[0] - first[0] < seconds:
-            last = [float(v) for v in loop.stdout.readline().split()]
+            last = report()
     finally:
         loop.kill()
         loop.wait()
