@@ -6,6 +6,7 @@ row's key is carried (keys documented as "Only for" some trials may be absent).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -20,7 +21,12 @@ from station.calibration import load_calibration
 from station.calibration.estimator import make_estimator
 from station.commands._common import SIM_CALIBRATION
 from station.live.hub import LiveHub
-from station.live.runtime import FRAMES_PER_MESSAGE, StationConfig, StationRuntime
+from station.live.runtime import (
+    EMPTY_BOARD_FRAMES_PER_MESSAGE,
+    FRAMES_PER_MESSAGE,
+    StationConfig,
+    StationRuntime,
+)
 from station.protocols import TrialSpec, load_protocols
 from station.trials.events import EVENT_KINDS, State
 from station.trials.hold import HoldEngine, engine_for
@@ -160,6 +166,41 @@ def test_frames_messages_without_listeners_then_with_them():
         assert runtime.processing_errors > errors  # the unruly listener was refused, counted
     finally:
         runtime.stop()
+
+
+def test_an_empty_board_sends_half_the_messages_and_someone_stepping_on_the_full_rate():
+    runtime = sim_runtime(calibrated=True)
+    runner = TrialRunner(runtime.calibration_snapshot, publish=runtime.hub.publish)
+    runtime.subscribe(runner)
+    runtime.start()
+    try:
+        # Nobody on the board: every frame still goes out, 8 to a message.
+        empty = read(runtime.hub, 0, lambda m: m["id"] >= 8)
+        assert all(m["force_n"] is None or m["force_n"] < 20 for m in empty)
+        assert len(empty[-1]["frames"]["t"]) == EMPTY_BOARD_FRAMES_PER_MESSAGE
+        frame_times = [t for m in empty[2:] for t in m["frames"]["t"]]
+        assert all(0.005 < b - a < 0.02 for a, b in itertools.pairwise(frame_times))
+
+        runtime.perform("step_on", mass_kg=70, stance="double")
+        on = read(runtime.hub, runtime.hub.last_id,
+                  lambda m: m["cop_mm"] is not None and len(m["frames"]["t"]) <= 4)
+        loaded = read(runtime.hub, on[-1]["id"], lambda m: m["id"] >= on[-1]["id"] + 3)
+        assert all(len(m["frames"]["t"]) == FRAMES_PER_MESSAGE for m in loaded[1:])
+
+        runtime.perform("step_off")
+        off = read(runtime.hub, runtime.hub.last_id, lambda m: len(m["frames"]["t"]) == 8)
+        assert off[-1]["cop_mm"] is None
+
+        # A trial waiting for its athlete has a hold status: the full rate, board empty.
+        runner.start(TrialRequest("single-leg-left", "left-open-firm"))
+        armed = read(runtime.hub, runtime.hub.last_id, lambda m: m["hold"] is not None)
+        waiting = read(runtime.hub, armed[-1]["id"], lambda m: m["id"] >= armed[-1]["id"] + 3)
+        assert all(m["hold"] is not None and m["cop_mm"] is None for m in waiting)
+        assert all(len(m["frames"]["t"]) == FRAMES_PER_MESSAGE for m in waiting[1:])
+        runner.abort()
+    finally:
+        runtime.stop()
+        runner.close()
 
 
 def test_trial_runner_parts_and_trial_result_match_the_doc():

@@ -22,6 +22,8 @@ from station.acquisition.process import Acquisition, RealtimeOptions
 from station.board.spec import BoardOptions
 from station.frames import Frame
 from station.live.runtime import (
+    EMPTY_BOARD_FRAMES_PER_MESSAGE,
+    EMPTY_BOARD_MESSAGE_DELAY_S,
     FRAMES_PER_MESSAGE,
     IDLE_WAKE_S,
     MAX_MESSAGE_DELAY_S,
@@ -111,6 +113,14 @@ def test_wait_plan():
         assert timeout == pytest.approx(MAX_MESSAGE_DELAY_S - 0.01)
         runtime._pending = [None] * (FRAMES_PER_MESSAGE - 1)  # type: ignore[list-item]
         assert runtime._wait_plan(now)[1] == 1
+        # Nobody on the board and nothing from the listeners: twice the frames, and later.
+        runtime._pending = []
+        runtime._board_empty = runtime._listeners_quiet = True
+        timeout, frames = runtime._wait_plan(now)
+        assert frames == EMPTY_BOARD_FRAMES_PER_MESSAGE
+        assert timeout == pytest.approx(min(EMPTY_BOARD_MESSAGE_DELAY_S - 0.01, IDLE_WAKE_S))
+        runtime._listeners_quiet = False  # e.g. a trial waiting for its athlete
+        assert runtime._wait_plan(now)[1] == FRAMES_PER_MESSAGE
     finally:
         runtime.acquisition.ring.close()
 

@@ -40,6 +40,7 @@ import ctypes.util
 import gc
 import logging
 import os
+import select
 import sys
 import time
 from collections.abc import Callable
@@ -136,6 +137,21 @@ def board_cell_timer(board: BoardSource) -> CellTimer | None:
     board's exact offsets, a replay): then rates and lockstep come from the frames alone."""
     timer = getattr(board, "cell_timer", None)
     return timer if isinstance(timer, CellTimer) else None
+
+
+def readable_check(conn: Connection) -> Callable[[], bool]:
+    """A check whether `conn` has something to read now, for a loop that asks on every pass.
+
+    `Connection.poll()` builds a selector on every call: ~2 us hot, far more after a sleep
+    has emptied the caches, and the acquisition process asks 80 times a second. One
+    `select.poll` object, registered once, answers the same question for ~0.3 us."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+
+    def readable() -> bool:
+        return bool(poller.poll(0))
+
+    return readable
 
 
 class ReaderWake:
@@ -359,10 +375,11 @@ def acquisition_main(
     loop.send("log", logging.INFO, "acquisition: " + "; ".join(notes or ["no real-time requests"]))
     loop.stats["state"] = AcqState.RUNNING
     wake = None if frame_posted is None else ReaderWake(frame_posted, loop.stats)
+    commands_waiting = readable_check(conn)
     try:
         running = True
         while running:
-            while conn.poll():
+            while commands_waiting():
                 if not _handle_command(board, loop, conn.recv()):
                     running = False
                     break

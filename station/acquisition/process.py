@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import sys
 import types
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -33,6 +34,7 @@ from station.acquisition.child import (
     _request_realtime,
     acquisition_main,
     board_cell_timer,
+    readable_check,
 )
 from station.acquisition.ring import FrameRing, RingBatch
 from station.acquisition.stats import AcqState, AcquisitionStats
@@ -80,6 +82,7 @@ class Acquisition:
         self.frame_posted = self._ctx.Semaphore(0)
         self._process: Any = None  # multiprocessing's SpawnProcess
         self._conn: Connection | None = None
+        self._messages_waiting: Callable[[], bool] = lambda: False
         self.ended = False
         self.feeder: Any = None  # station.board.sim.feeder.SimFeeder on --board emulator
         self._chips: Any = None  # the emulated chips' clocks (ChipClocks), made here
@@ -128,6 +131,7 @@ class Acquisition:
                     os.environ[key] = value
             child_conn.close()
         self._process, self._conn = process, conn
+        self._messages_waiting = readable_check(conn)
 
     @property
     def alive(self) -> bool:
@@ -228,7 +232,7 @@ class Acquisition:
         out = []
         conn = self._conn
         try:
-            while conn is not None and conn.poll():
+            while conn is not None and self._messages_waiting():
                 out.append(conn.recv())
         except (EOFError, OSError, ValueError):
             pass

@@ -29,6 +29,7 @@ no trial can start meanwhile. Other parts of the station add their own sections 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +54,13 @@ log = logging.getLogger("station")
 
 FRAMES_PER_MESSAGE = 4
 MAX_MESSAGE_DELAY_S = 0.06
+# Nobody on a calibrated board, no trial and no event: half the messages, each twice the
+# frames (every frame still goes out). A reader pass costs ~0.4 ms of CPU on the
+# development VM whatever it carries (docs/live-messages.md), and a kiosk waits like this
+# most of the day; the first frame with someone on the board goes out at the full rate,
+# at most one such message late (0.1 s).
+EMPTY_BOARD_FRAMES_PER_MESSAGE = 8
+EMPTY_BOARD_MESSAGE_DELAY_S = 0.12
 # With no frame the reader still wakes this often: the supervisor's checks (stall_s is
 # 0.8 s), the acquisition's messages, the stop flag.
 IDLE_WAKE_S = 0.1
@@ -147,6 +155,8 @@ class StationRuntime:
         self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
+        self._board_empty = False  # the newest frame: calibrated, below the minimum load
+        self._listeners_quiet = False  # the last message had no hold status and no event
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
         self.board_error: str | None = None
@@ -241,9 +251,9 @@ class StationRuntime:
                 except Exception:  # e.g. an estimator bug: keep reading, say so in the log
                     self._processing_failed()
             now = time.monotonic()
+            frames, delay_s = self._message_size()
             if self._pending and (
-                len(self._pending) >= FRAMES_PER_MESSAGE
-                or now - self._last_publish >= MAX_MESSAGE_DELAY_S
+                len(self._pending) >= frames or now - self._last_publish >= delay_s
             ):
                 self._publish(now)
             self.acquisition.wait_for_frames(*self._wait_plan(now))
@@ -253,10 +263,18 @@ class StationRuntime:
         newest frame wakes the reader, so it goes out as soon as it is read) until the
         message is due (MAX_MESSAGE_DELAY_S after the last one); once it is overdue, the
         next frame goes out at once."""
-        due_s = self._last_publish + MAX_MESSAGE_DELAY_S - now
+        frames, delay_s = self._message_size()
+        due_s = self._last_publish + delay_s - now
         if due_s <= 0:
             return IDLE_WAKE_S, 1
-        return min(due_s, IDLE_WAKE_S), max(FRAMES_PER_MESSAGE - len(self._pending), 1)
+        return min(due_s, IDLE_WAKE_S), max(frames - len(self._pending), 1)
+
+    def _message_size(self) -> tuple[int, float]:
+        """Frames per message and the longest wait between messages: the full rate, or half
+        of it while nobody is on the board and no listener has anything to say."""
+        if self._board_empty and self._listeners_quiet:
+            return EMPTY_BOARD_FRAMES_PER_MESSAGE, EMPTY_BOARD_MESSAGE_DELAY_S
+        return FRAMES_PER_MESSAGE, MAX_MESSAGE_DELAY_S
 
     def _process(self, frame: Frame) -> None:
         sample = self.estimator.update(frame)
@@ -264,6 +282,8 @@ class StationRuntime:
             sample.t_s, frame.counts, sample.force_n, (sample.cop_x_mm, sample.cop_y_mm)
         )
         self.latest = sample
+        # A calibrated estimate is NaN below the minimum load; uncalibrated, nobody knows.
+        self._board_empty = self.estimator.calibrated and math.isnan(sample.cop_x_mm)
         filtered = self.estimator.filtered
         self._pending.append((frame, sample, (filtered.cop_x_mm, filtered.cop_y_mm)))
         for listener in self.listeners:
@@ -283,6 +303,7 @@ class StationRuntime:
         newest = pending[-1][1]
         cop = point(*pending[-1][2])
         parts = self._listener_parts()
+        self._listeners_quiet = parts["hold"] is None and not parts["events"]
         self.hub.publish(
             {
                 "kind": "frames",
