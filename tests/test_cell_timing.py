@@ -211,7 +211,8 @@ def test_on_a_machine_whose_sleeps_wake_late_the_models_still_settle():
     # This VM: a 50 us sleep takes ~150 us and a long one wakes 0.2-0.4 ms late. Before the
     # driver learned to wake early, the first poll came after the edge (a bracket a period
     # wide, which says nothing), and fine brackets of 150 us never counted as "where the
-    # model said": every frame was polled finely, 4.8 sleeps a frame instead of 2.5.
+    # model said": every frame was polled finely, 4.8 sleeps a frame instead of 2.6 (1.9
+    # with a settled edge timed finely on one frame in 16 instead of 8).
     board = board_on(ChipClocks.internal(spread=0.03, seed=7))
     array, sleeps = array_counting_sleeps(board, late_long_s=300e-6, late_short_s=100e-6)
     for _ in range(200):
@@ -219,7 +220,7 @@ def test_on_a_machine_whose_sleeps_wake_late_the_models_still_settle():
     assert 250 * US <= array.wake_margin_ns <= 350 * US  # it learned how late it wakes
     sleeps.clear()
     err = timing_errors_ns(array, board, 800)
-    assert len(sleeps) / 800 < 3.5
+    assert len(sleeps) / 800 < 2.3
     assert len(err) == 800
     assert np.percentile(err, 95) <= 300 * US
     assert err.max() < 1 * MS

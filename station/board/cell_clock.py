@@ -35,7 +35,7 @@ FINE_POLL_NS = 50_000.0  # the driver's poll interval near a predicted edge
 FINE_GUARD_NS = 50_000.0  # fine polling starts this long (plus 4 sigma) before an edge
 HOLD_GUARD_NS = 20_000.0  # clocking waits this long (plus 3 sigma) past a doubtful conversion
 MAX_FINE_GUARD_NS = 1_000_000.0  # no fine polling while the model is less sure than this
-OBSERVE_EVERY = 16  # a chip's edge is polled finely on one frame in 8 (0.1 s at 80 SPS) ...
+OBSERVE_EVERY = 16  # a chip's edge is polled finely on one frame in 16 (0.2 s at 80 SPS) ...
 QUIET_EDGES = 8  # ... once this many edges in a row fell where its model said (else on every
 QUIET_SIGMAS = 2.0  # frame): within 2 sigma of the prediction, which a bracket alone never
 _QUIET_SQ = QUIET_SIGMAS * QUIET_SIGMAS  # exceeds (its uniform error stays within 1.73 sigma)
@@ -222,7 +222,7 @@ class CellTimer:
         fast temperature change, a chip in doubt) on every wait: a settled clock model a few
         frames old still knows each conversion to microseconds. On the other
         waits every trusted chip gets the same empty window (T, T), T the instant by which
-        all of them are due, so the driver sleeps once and polls once (13.5 -> 3.6-3.9 sleeps a
+        all of them are due, so the driver sleeps once and polls once (13.5 -> 2.1 sleeps a
         frame in virtual time: bench/driver_polls.py); a chip not low by then is polled
         every 1 ms, which also times a chip that reset.
 
