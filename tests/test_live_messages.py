@@ -6,10 +6,12 @@ row's key is carried (keys documented as "Only for" some trials may be absent).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,12 +170,22 @@ def test_frames_messages_without_listeners_then_with_them():
         runtime.stop()
 
 
-def test_an_empty_board_sends_half_the_messages_and_someone_stepping_on_the_full_rate():
+@contextlib.contextmanager
+def runtime_with_runner() -> Iterator[tuple[StationRuntime, TrialRunner]]:
+    """A calibrated simulated station with a trial runner subscribed, running."""
     runtime = sim_runtime(calibrated=True)
     runner = TrialRunner(runtime.calibration_snapshot, publish=runtime.hub.publish)
     runtime.subscribe(runner)
     runtime.start()
     try:
+        yield runtime, runner
+    finally:
+        runtime.stop()
+        runner.close()
+
+
+def test_an_empty_board_sends_half_the_messages_and_someone_stepping_on_the_full_rate():
+    with runtime_with_runner() as (runtime, runner):
         # Nobody on the board: every frame still goes out, 8 to a message.
         empty = read(runtime.hub, 0, lambda m: m["id"] >= 8)
         assert all(m["force_n"] is None or m["force_n"] < 20 for m in empty)
@@ -188,7 +200,8 @@ def test_an_empty_board_sends_half_the_messages_and_someone_stepping_on_the_full
         assert all(len(m["frames"]["t"]) == FRAMES_PER_MESSAGE for m in loaded[1:])
 
         runtime.perform("step_off")
-        off = read(runtime.hub, runtime.hub.last_id, lambda m: len(m["frames"]["t"]) == 8)
+        off = read(runtime.hub, runtime.hub.last_id,
+                   lambda m: len(m["frames"]["t"]) == EMPTY_BOARD_FRAMES_PER_MESSAGE)
         assert off[-1]["cop_mm"] is None
 
         # A trial waiting for its athlete has a hold status: the full rate, board empty.
@@ -198,17 +211,10 @@ def test_an_empty_board_sends_half_the_messages_and_someone_stepping_on_the_full
         assert all(m["hold"] is not None and m["cop_mm"] is None for m in waiting)
         assert all(len(m["frames"]["t"]) == FRAMES_PER_MESSAGE for m in waiting[1:])
         runner.abort()
-    finally:
-        runtime.stop()
-        runner.close()
 
 
 def test_trial_runner_parts_and_trial_result_match_the_doc():
-    runtime = sim_runtime(calibrated=True)
-    runner = TrialRunner(runtime.calibration_snapshot, publish=runtime.hub.publish)
-    runtime.subscribe(runner)
-    runtime.start()
-    try:
+    with runtime_with_runner() as (runtime, runner):
         read(runtime.hub, 0, lambda m: m["calibrated"])
         runner.start(TrialRequest("single-leg-left", "left-open-firm"))
         start = runtime.hub.last_id
@@ -236,9 +242,6 @@ def test_trial_runner_parts_and_trial_result_match_the_doc():
         outcome_rows = documented("`trial_result` messages", "result.outcome.")
         assert result["outcome"].keys() == outcome_rows.keys()
         assert result["outcome"]["state"] == "aborted" and result["trial_uid"] is None
-    finally:
-        runtime.stop()
-        runner.close()
 
 
 def test_every_protocols_hold_status_is_documented():
