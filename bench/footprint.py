@@ -135,7 +135,8 @@ def role(pid: int, main_pid: int) -> str:
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     if "resource_tracker" in cmdline:
         return "resource_tracker"
-    if "spawn_main" in cmdline or "multiprocessing" in cmdline:
+    # (spawn_main: trees before the child was started with subprocess, for A/B runs)
+    if "station.acquisition.child" in cmdline or "spawn_main" in cmdline:
         return "acquisition"
     return f"other:{pid}"
 

@@ -114,3 +114,49 @@ def test_sim_child_may_load_numpy_inside_the_simulator():
         assert not set(heavy_in(modules)) - {"numpy", "scipy"}
     finally:
         acq.stop()
+
+
+NO_HELPER_PROCESS = """
+import json, os, sys, time
+from pathlib import Path
+from station.acquisition.process import Acquisition, RealtimeOptions
+from station.board.spec import BoardOptions
+
+shm_before = set(os.listdir("/dev/shm"))
+acq = Acquisition(BoardOptions(spec="emulator", seed=4),
+                  realtime=RealtimeOptions(sched_fifo_priority=0))
+acq.start()
+deadline = time.monotonic() + 60
+while acq.stats["frames_valid"] < 20 and time.monotonic() < deadline:
+    time.sleep(0.05)
+children = []
+for proc in Path("/proc").iterdir():
+    try:
+        ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        if proc.name.isdigit() and ppid == os.getpid():
+            children.append((proc / "cmdline").read_bytes().replace(b"\\0", b" ").decode())
+    except (OSError, IndexError, ValueError):
+        pass
+new_shm = sorted(set(os.listdir("/dev/shm")) - shm_before)
+frames = acq.stats["frames_valid"]
+acq.stop()
+print(json.dumps({"frames": frames, "children": children, "shm": new_shm}))
+"""
+
+
+def test_the_acquisition_process_is_the_only_child_and_leaves_no_named_block():
+    """No `multiprocessing` resource tracker (a ~13 MB Python process that only unlinks named
+    blocks and semaphores): the ring, the counts feed and the reader's wake-up are memfd and
+    eventfd descriptors, nothing in /dev/shm to clean up if the station dies."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", NO_HELPER_PROCESS], capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.splitlines()[-1])
+    assert report["frames"] >= 20
+    assert len(report["children"]) == 1, report["children"]
+    assert "station.acquisition.child" in report["children"][0]
+    assert report["shm"] == []

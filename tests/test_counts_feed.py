@@ -24,7 +24,7 @@ def feed():
 
 def test_a_slot_holds_one_conversion_and_the_other_side_sees_it(feed):
     feed.write(5, (1, -2, 3, 8_000_000))
-    other = CountsFeed(capacity=32, name=feed.name)  # the acquisition process's side
+    other = CountsFeed(capacity=32, fd=feed.fd)  # the acquisition process's side
     try:
         assert other.read_all(5) == (1, -2, 3, 8_000_000)
         assert other.read(5, 3) == 8_000_000
@@ -65,7 +65,7 @@ def test_a_restarted_acquisition_goes_on_from_the_conversions_not_given_out():
     feed = CountsFeed()  # the station's default size, which the acquisition process maps
     SimFeeder(feed, seed=1, lead=4)
     feed.wanted = 41  # the chips of the process that died had latched conversion 41
-    board = FedEmulatorBoard(feed.name)
+    board = FedEmulatorBoard(feed.fd)
     try:
         assert board._base == 42
         values = board.emulator.chips[0].value_source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from station.acquisition.process import CHILD_COMMAND
 from station.service import footprint
 
 KB = 1024
@@ -42,8 +43,7 @@ def fake_proc(tmp: Path, *, total_mb: int, available_mb: int, main_ticks: int = 
         fake_process(proc, 101, ["/opt/venv/bin/python", "-c",
                                  "from multiprocessing.resource_tracker import main;main(5)"],
                      rss_mb=12, pss_mb=6, cpu_ticks=0)
-        fake_process(proc, 102, ["/opt/venv/bin/python", "-c",
-                                 "from multiprocessing.spawn import spawn_main; spawn_main()"],
+        fake_process(proc, 102, ["/opt/venv/bin/python", "-c", CHILD_COMMAND, "3", "4", "5"],
                      rss_mb=29, pss_mb=22, cpu_ticks=acq_ticks)
     return proc
 

@@ -26,7 +26,7 @@ def test_ring_round_trip_in_order():
 
 def test_ring_reader_attached_by_name_sees_writer_frames():
     owner = FrameRing(capacity=32)
-    other = FrameRing(capacity=32, name=owner.name)
+    other = FrameRing(capacity=32, fd=owner.fd)
     try:
         other.write(make_frame(7))
         batch = owner.read_new()

@@ -15,11 +15,12 @@ handle in `station.acquisition.process` stays out), so `mlockall` pins a few MB,
 runs in the station (`station.board.counts_feed`); only `--board sim` and replays load numpy
 here, inside their sources.
 
-The station's reader sleeps on a semaphore (`frame_posted`) instead of polling the ring:
+The station's reader sleeps on an eventfd (`frame_posted`, `wakeup.FramePosted`) instead of
+polling the ring:
 it writes the frame count it waits for into the shared statistics (`wake_at_frame`, a
 message's worth of frames ahead) and this process posts once the ring holds that many
 (`ReaderWake`), so the reader wakes once per live message, not once per frame, and costs
-nothing between. Posting never blocks (a semaphore's count only grows), so a busy station
+nothing between. Posting never blocks (the eventfd's count only grows), so a busy station
 cannot hold this process up.
 
 Messages to the station (rare: state changes, a cell failing or recovering)
@@ -43,7 +44,7 @@ import os
 import select
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -57,6 +58,7 @@ from station.acquisition.stats import (
     AcqState,
     AcquisitionStats,
 )
+from station.acquisition.wakeup import FramePosted
 from station.board.cell_clock import LOCKSTEP_FRAMES, LOCKSTEP_SKEW_NS, CellTimer
 from station.board.factory import open_board
 from station.board.oscillator import ChipClocks
@@ -155,7 +157,7 @@ def readable_check(conn: Connection) -> Callable[[], bool]:
 
 
 class ReaderWake:
-    """Posts the station reader's semaphore once the ring holds the frame count the reader
+    """Posts the station reader's wake-up once the ring holds the frame count the reader
     asked for (the `wake_at_frame` statistic), once per request: one wake-up per reader
     pass instead of one per frame (a kernel wake-up costs the reader more than a frame)."""
 
@@ -309,24 +311,24 @@ def _handle_command(board: BoardSource, loop: _Loop, message: tuple) -> bool:
 
 
 def open_child_board(
-    options: BoardOptions, feed: str | None = None, chips: ChipClocks | None = None
+    options: BoardOptions, feed_fd: int | None = None, chips: ChipClocks | None = None
 ) -> BoardSource:
     """The board this process reads: the emulator fed by the station's simulated athlete
-    when `feed` names its counts feed (no numpy here), else the factory's source."""
-    if feed is not None:
+    when `feed_fd` is its counts feed (no numpy here), else the factory's source."""
+    if feed_fd is not None:
         from station.board.fed_emulator import FedEmulatorBoard
 
-        return FedEmulatorBoard(feed, chips=chips, shared_clock=options.shared_clock)
+        return FedEmulatorBoard(feed_fd, chips=chips, shared_clock=options.shared_clock)
     return open_board(options)
 
 
 def _open_board_until_ready(
-    options: BoardOptions, loop: _Loop, feed: str | None = None, chips: ChipClocks | None = None
+    options: BoardOptions, loop: _Loop, feed_fd: int | None = None, chips: ChipClocks | None = None
 ) -> BoardSource | None:
     """Open the board, retrying while it fails; None when told to stop meanwhile."""
     while True:
         try:
-            return open_child_board(options, feed, chips)
+            return open_child_board(options, feed_fd, chips)
         except Exception as exc:  # any failure is reported and retried
             loop.stats["state"] = AcqState.BOARD_ERROR
             loop.stats.add("board_open_failures")
@@ -344,24 +346,37 @@ def _open_board_until_ready(
                 time.sleep(0.1)
 
 
+def main(argv: Sequence[str]) -> None:
+    """The acquisition process's program (`Acquisition.start`): the pipe's, the ring's and
+    the reader's wake-up's descriptors on the command line, the rest through the pipe."""
+    conn_fd, ring_fd, wake_fd = (int(arg) for arg in argv)
+    conn = Connection(conn_fd)
+    try:
+        capacity, options, realtime, feed_fd, chips = conn.recv()
+        acquisition_main(ring_fd, capacity, options, conn, realtime, feed_fd, chips,
+                         FramePosted(wake_fd))
+    except (EOFError, KeyboardInterrupt):
+        pass  # the station went away before it gave the arguments, or Ctrl-C
+
+
 def acquisition_main(
-    ring_name: str,
+    ring_fd: int,
     capacity: int,
     options: BoardOptions,
     conn: Connection,
     realtime: RealtimeOptions,
-    feed: str | None = None,
+    feed_fd: int | None = None,
     chips: ChipClocks | None = None,
     frame_posted: Any = None,
 ) -> None:
-    """Entry point of the acquisition process (`feed`, `chips`: the emulator's counts feed
-    and its chips' clocks, made by the station; `frame_posted`: the reader's semaphore, a
-    multiprocessing Semaphore posted by `ReaderWake`, or None)."""
-    ring = RingWriter(capacity, ring_name)
+    """The acquisition loop (`feed_fd`, `chips`: the emulator's counts feed and its chips'
+    clocks, made by the station; `frame_posted`: the reader's wake-up, a `FramePosted`
+    posted by `ReaderWake`, or None)."""
+    ring = RingWriter(capacity, ring_fd)
     loop = _Loop(ring, conn)
     loop.stats["pid"] = os.getpid()
     loop.stats["started_ns"] = time.monotonic_ns()
-    board = _open_board_until_ready(options, loop, feed, chips)
+    board = _open_board_until_ready(options, loop, feed_fd, chips)
     if board is None:
         loop.stats["state"] = AcqState.STOPPED
         return

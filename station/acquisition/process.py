@@ -6,7 +6,7 @@ simulated athlete whose counts the emulated chips convert (`station.board.sim.fe
 fills a `station.board.counts_feed.CountsFeed`): the athlete's physics needs numpy, the
 real-time process does not.
 
-The station's reader sleeps in `wait_for_frames` on a semaphore (`frame_posted`) instead of
+The station's reader sleeps in `wait_for_frames` on an eventfd (`frame_posted`) instead of
 polling the ring: it says how many frames it waits for (`wake_at_frame` in the shared
 statistics) and the process posts once the ring holds them (`child.ReaderWake`).
 """
@@ -17,8 +17,8 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import subprocess
 import sys
-import types
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -38,9 +38,16 @@ from station.acquisition.child import (
 )
 from station.acquisition.ring import FrameRing, RingBatch
 from station.acquisition.stats import AcqState, AcquisitionStats
+from station.acquisition.wakeup import FramePosted
 from station.board.spec import BoardOptions, board_kind
 
 log = logging.getLogger("station.acquisition")
+
+# The acquisition process's whole program; its arguments: the pipe's, the ring's and the
+# wake-up's descriptors. PACKAGE_ROOT makes `station` importable whatever the working
+# directory (a source tree run with `python -m station`, an installed package alike).
+CHILD_COMMAND = "import sys; from station.acquisition.child import main; main(sys.argv[1:])"
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 __all__ = [
     "BOARD_RETRY_S",
@@ -77,10 +84,9 @@ class Acquisition:
         self.ring = FrameRing(capacity)
         self.stats = AcquisitionStats(self.ring.stats_words)
         self._realtime = realtime or RealtimeOptions()
-        self._ctx = mp.get_context("spawn")
         # Posted when the ring reaches `wake_at_frame`; outlives restarts like the ring.
-        self.frame_posted = self._ctx.Semaphore(0)
-        self._process: Any = None  # multiprocessing's SpawnProcess
+        self.frame_posted = FramePosted()
+        self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
         self._messages_waiting: Callable[[], bool] = lambda: False
         self.ended = False
@@ -102,45 +108,43 @@ class Acquisition:
             self._chips = ChipClocks.shared_clock()
 
     def start(self) -> None:
-        conn, child_conn = self._ctx.Pipe(duplex=True)
-        feed = None if self.feeder is None else self.feeder.feed.name
-        process = self._ctx.Process(
-            target=acquisition_main,
-            name="balance-station-acquisition",
-            args=(self.ring.name, self.capacity, self.options, child_conn, self._realtime,
-                  feed, self._chips, self.frame_posted),
-            daemon=True,
+        """Start the acquisition process: `python -c` importing only `child` (not this
+        module, not the station's command line), the ring, the counts feed and the reader's
+        wake-up inherited as descriptors, the rest of its arguments pickled through its pipe.
+        Not `multiprocessing`'s spawn: that starts the resource tracker process too."""
+        conn, child_conn = mp.Pipe(duplex=True)
+        fds = [child_conn.fileno(), self.ring.fd, self.frame_posted.fd]
+        feed_fd = None if self.feeder is None else self.feeder.feed.fd
+        if feed_fd is not None:
+            fds.append(feed_fd)
+        env = dict(os.environ, **SINGLE_THREAD_ENV)  # no BLAS threads, should numpy load
+        env["PYTHONPATH"] = os.pathsep.join(
+            [PACKAGE_ROOT, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
         )
-        # "No other threads" in the acquisition process: keep BLAS single-threaded there
-        # (the spawned child reads the environment when it imports numpy).
-        saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
-        os.environ.update(SINGLE_THREAD_ENV)
-        # spawn re-runs the parent's main module in the child (for `balance-station run`,
-        # the console script: the whole command line, Flask and all). The target is
-        # importable by name, so the child gets a bare __main__ and imports only it.
-        main_module = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
         try:
-            process.start()
+            process = subprocess.Popen(
+                [sys.executable, "-c", CHILD_COMMAND, *map(str, fds[:3])],
+                pass_fds=fds, env=env, stdin=subprocess.DEVNULL, close_fds=True,
+            )
         finally:
-            sys.modules["__main__"] = main_module
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
             child_conn.close()
+        with contextlib.suppress(OSError):  # it died at once: the supervisor sees how
+            conn.send((self.capacity, self.options, self._realtime, feed_fd, self._chips))
         self._process, self._conn = process, conn
         self._messages_waiting = readable_check(conn)
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
     @property
     def exitcode(self) -> int | None:
         """How the process ended (negative: the signal that killed it); None while it runs."""
-        return None if self._process is None else self._process.exitcode
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     @property
     def written(self) -> int:
@@ -163,10 +167,11 @@ class Acquisition:
         self.stats["state"] = AcqState.STOPPED
         if process is None:
             return None
-        if process.is_alive():
+        if process.poll() is None:
             process.kill()
-        process.join(2.0)
-        return process.exitcode
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(2.0)
+        return process.poll()
 
     def restart(self) -> None:
         """A new process on the same ring, after the old one died or was discarded."""
@@ -243,11 +248,13 @@ class Acquisition:
 
     def stop(self, timeout: float = 3.0) -> None:
         process = self._process
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             self.send("stop")
-            process.join(timeout)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout)
         self.discard_process()
         self.ring.close()
+        self.frame_posted.close()
         if self.feeder is not None:
             self.feeder.stop()
             self.feeder.feed.close()

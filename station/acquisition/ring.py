@@ -20,7 +20,6 @@ with `ring_layout.RingWriter`, which needs no numpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from multiprocessing import shared_memory
 
 import numpy as np
 
@@ -30,6 +29,7 @@ from station.acquisition.ring_layout import (
     STATS_OFFSET,
     ring_layout,
 )
+from station.board.shared_block import SharedBlock
 from station.frames import N_CELLS, Frame
 
 __all__ = ["CELL_DT_LIMIT_NS", "HEADER_WORDS", "STATS_OFFSET", "FrameRing", "RingBatch"]
@@ -73,13 +73,15 @@ def _layout(capacity: int) -> tuple[dict[str, tuple[int, tuple[int, ...], np.dty
 
 
 class FrameRing:
-    """Shared-memory ring of frames. Create in the station, attach in the acquisition process."""
+    """Shared-memory ring of frames. Create in the station (fd=None), attach by the block's
+    descriptor (the acquisition process writes through `ring_layout.RingWriter`)."""
 
-    def __init__(self, capacity: int = 1 << 16, name: str | None = None) -> None:
+    def __init__(self, capacity: int = 1 << 16, fd: int | None = None) -> None:
         self.capacity = int(capacity)
         layout, size = _layout(self.capacity)
-        self._owner = name is None
-        self.shm = shared_memory.SharedMemory(name=name, create=self._owner, size=size)
+        self._owner = fd is None
+        self.shm = (SharedBlock.create(size, "balance-station-ring") if fd is None
+                    else SharedBlock(fd, size))
         buf = self.shm.buf
         arrays = {
             key: np.ndarray(shape, dtype=dtype, buffer=buf, offset=offset)
@@ -103,8 +105,9 @@ class FrameRing:
         )
 
     @property
-    def name(self) -> str:
-        return self.shm.name
+    def fd(self) -> int:
+        """The block's descriptor, for the acquisition process to map."""
+        return self.shm.fd
 
     @property
     def stats_words(self) -> np.ndarray:
@@ -162,10 +165,9 @@ class FrameRing:
         return RingBatch(batch_t, batch_counts, batch_flags, batch_bad, lost, batch_dt, batch_known)
 
     def close(self) -> None:
-        """Detach; the creating side also frees the shared block."""
+        """Detach; the creating side also closes the block's descriptor (the kernel frees
+        it once no process maps it)."""
         # Drop numpy views before closing the buffer they point into.
         self.header = self._t_ns = self._seq = self._counts = self._flags = self._bad = None  # type: ignore[assignment]
         self._cell_dt = self._dt_known = None  # type: ignore[assignment]
         self.shm.close()
-        if self._owner:
-            self.shm.unlink()

@@ -45,16 +45,16 @@ def ring_layout(capacity: int) -> tuple[dict[str, tuple[int, int, str]], int]:
 
 
 class RingWriter:
-    """The acquisition process's side of a `FrameRing`: attach by name, append frames.
+    """The acquisition process's side of a `FrameRing`: map it by its descriptor, append frames.
 
     Plain memoryviews over the shared block (`cast` to the arrays' item types): a frame is a
     dozen item stores, in the order the reader relies on (the slot, then its sequence
     number, then the write counter)."""
 
-    def __init__(self, capacity: int, name: str) -> None:
+    def __init__(self, capacity: int, fd: int) -> None:
         self.capacity = int(capacity)
         layout, size = ring_layout(self.capacity)
-        self.shm = SharedBlock(name, size)  # no multiprocessing.shared_memory here
+        self.shm = SharedBlock(fd, size)  # mmap only: no multiprocessing.shared_memory here
         buf = self.shm.buf
         self._slices = {
             key: buf[offset:offset + items * _ITEM_SIZE[fmt]]
@@ -68,9 +68,6 @@ class RingWriter:
         self._cell_dt, self._dt_known = views["cell_dt_ns"], views["cell_dt_known"]
         self._stats = self.header[STATS_OFFSET:]
 
-    @property
-    def name(self) -> str:
-        return self.shm.name
 
     @property
     def stats_words(self) -> memoryview:

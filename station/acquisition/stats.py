@@ -50,7 +50,7 @@ _FIELDS = [
     "lockstep_frames",  # frames found in lockstep
     *[f"chip{i}_rate_uhz" for i in range(N_CELLS)],  # measured output rate, 0 = not known
     # Written by the station's reader: the ring's frame count it sleeps until (the process
-    # posts the reader's semaphore once the ring holds that many, `child.ReaderWake`).
+    # posts the reader's wake-up once the ring holds that many, `child.ReaderWake`).
     "wake_at_frame",
     # `--board emulator`: time spent so far emulating the chips in this process (us), the
     # silicon's work a Pi does not do (`FakeLgpio.emulating_ns`); 0 on other boards.

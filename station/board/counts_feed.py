@@ -16,8 +16,6 @@ is not k holds no counts for k: the emulator then holds the previous value (a la
 
 from __future__ import annotations
 
-from typing import Any
-
 from station.board.shared_block import SharedBlock
 
 HEADER_WORDS = 2
@@ -25,22 +23,17 @@ DEFAULT_CAPACITY = 256  # 3.2 s at 80 SPS
 
 
 class CountsFeed:
-    """The shared block: create it in the station (name=None), attach in the acquisition
-    process by name."""
+    """The shared block: create it in the station (fd=None), map it in the acquisition
+    process by its descriptor."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, n_chips: int = 4,
-                 name: str | None = None) -> None:
+                 fd: int | None = None) -> None:
         self.capacity = int(capacity)
         self.n_chips = int(n_chips)
         size = 8 * (HEADER_WORDS + self.capacity) + 4 * self.capacity * self.n_chips
-        self._owner = name is None
-        self.shm: Any
-        if self._owner:
-            from multiprocessing import shared_memory  # the station creates and frees it
-
-            self.shm = shared_memory.SharedMemory(create=True, size=size)
-        else:
-            self.shm = SharedBlock(name, size)
+        self._owner = fd is None
+        self.shm = (SharedBlock.create(size, "balance-station-counts-feed") if fd is None
+                    else SharedBlock(fd, size))
         split = 8 * (HEADER_WORDS + self.capacity)
         self._words_raw = self.shm.buf[:split]
         self._counts_raw = self.shm.buf[split:size]
@@ -53,8 +46,9 @@ class CountsFeed:
                 self._words[HEADER_WORDS + slot] = -1
 
     @property
-    def name(self) -> str:
-        return self.shm.name
+    def fd(self) -> int:
+        """The block's descriptor, for the acquisition process to map."""
+        return self.shm.fd
 
     @property
     def wanted(self) -> int:
@@ -100,11 +94,9 @@ class CountsFeed:
         return values if words[HEADER_WORDS + slot] == k else None
 
     def close(self) -> None:
-        """Detach; the creating side also frees the block."""
+        """Detach; the creating side also closes the block's descriptor."""
         self._words.release()
         self._counts.release()
         self._words_raw.release()
         self._counts_raw.release()
         self.shm.close()
-        if self._owner:
-            self.shm.unlink()  # type: ignore[union-attr]

@@ -36,9 +36,9 @@ class FedEmulatorBoard(BoardSource):
 
     kind = "emulator"
 
-    def __init__(self, feed_name: str, *, chips: ChipClocks | None = None,
+    def __init__(self, feed_fd: int, *, chips: ChipClocks | None = None,
                  shared_clock: bool = False, rate_hz: float = 80.0) -> None:
-        self.feed = CountsFeed(name=feed_name)
+        self.feed = CountsFeed(fd=feed_fd)
         if chips is None:
             self.emulator = EmulatedHX711Board(DEFAULT_SCK, DEFAULT_DOUTS, rate_hz=rate_hz)
         else:

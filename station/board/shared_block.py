@@ -1,34 +1,46 @@
-"""Attach to a POSIX shared-memory block by name, with nothing but `mmap`.
+"""A block of memory shared with the acquisition process: an anonymous memfd, by its fd.
 
-Why not `multiprocessing.shared_memory` in the acquisition process: it imports `secrets`,
-hence `hmac`, `hashlib` and OpenSSL's libcrypto (4.6 MB on x86-64), which `mlockall` would
-pin for nothing; and before Python 3.13 attaching registers the block with the resource
-tracker as if this process owned it. The station creates (and frees) every block with
-`multiprocessing.shared_memory`; the acquisition process only maps them.
+Why not `multiprocessing.shared_memory`: a named POSIX block outlives a station killed with
+SIGKILL unless a helper process removes it, and `multiprocessing` starts that helper (its
+resource tracker: a Python process of ~13 MB) for every named block or semaphore, and for
+every process it spawns. A memfd has no name: the kernel frees it when the last descriptor
+and mapping are gone, however the station ends, so nothing needs tracking. The station
+creates the block; the acquisition process inherits the descriptor (`subprocess`'s
+`pass_fds`) and maps it with nothing but `mmap` (no `secrets`, `hashlib`, libcrypto, which
+`mlockall` would pin).
 """
 
 from __future__ import annotations
 
-import _posixshmem  # the C module multiprocessing.shared_memory itself opens blocks with
 import mmap
 import os
 
 
 class SharedBlock:
-    """A mapped block: `buf` is a memoryview of `size` bytes; `close()` unmaps it."""
+    """A mapped block: `buf` is a memoryview of `size` bytes; `fd` is what a child maps;
+    `close()` unmaps it (and, for the creator, closes the descriptor)."""
 
-    def __init__(self, name: str, size: int) -> None:
-        self.name = name
-        path = name if name.startswith("/") else "/" + name
-        fd = _posixshmem.shm_open(path, os.O_RDWR, mode=0o600)
-        try:
-            if os.fstat(fd).st_size < size:
-                raise ValueError(f"shared block {name} is smaller than {size} bytes")
-            self._mmap = mmap.mmap(fd, size)
-        finally:
-            os.close(fd)
+    def __init__(self, fd: int, size: int, *, owner: bool = False) -> None:
+        if os.fstat(fd).st_size < size:
+            raise ValueError(f"shared block (fd {fd}) is smaller than {size} bytes")
+        self.fd = fd
+        self._owner = owner
+        self._mmap = mmap.mmap(fd, size)
         self.buf = memoryview(self._mmap)
+
+    @classmethod
+    def create(cls, size: int, name: str) -> SharedBlock:
+        """A new zero-filled block; `name` only labels it in /proc/<pid>/fd and maps."""
+        fd = os.memfd_create(name, os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(fd, size)
+            return cls(fd, size, owner=True)
+        except BaseException:
+            os.close(fd)
+            raise
 
     def close(self) -> None:
         self.buf.release()
         self._mmap.close()
+        if self._owner:
+            os.close(self.fd)

@@ -4,7 +4,7 @@ Live messages carry every frame: raw counts, force and COP as estimated, and
 `cop_live_mm`, the COP after the estimator's causal low-pass (2nd-order
 Butterworth, 5 Hz) that the live view draws; the top-level `cop_mm` is the
 newest filtered point. One reader thread sleeps until the ring holds a message's worth
-of new frames (`Acquisition.wait_for_frames`: the acquisition process posts a semaphore
+of new frames (`Acquisition.wait_for_frames`: the acquisition process posts an eventfd
 once the ring reaches the count the reader asked for, so it wakes once per message; sooner
 when a partly filled message is due, at the latest every `IDLE_WAKE_S` for the
 supervisor), takes the new frames from the shared ring (each

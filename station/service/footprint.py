@@ -6,8 +6,9 @@ before the margin is gone (swapping stalls the live view; the kernel's out-of-me
 ends the acquisition process; a saturated core delays the live messages). Everything is read
 from /proc (`proc` is a parameter, so tests give fake numbers): the station's processes
 (`balance-station run` / `python -m station run` and its children: the acquisition process
-and multiprocessing's resource tracker), their RSS and PSS (smaps_rollup), their CPU time
-over the doctor's test, the machine's MemTotal / MemAvailable and its CPU count.
+and, in stations before 2026-12-02, multiprocessing's resource tracker), their RSS and PSS
+(smaps_rollup), their CPU time over the doctor's test, the machine's MemTotal /
+MemAvailable and its CPU count.
 """
 
 from __future__ import annotations

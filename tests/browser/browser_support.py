@@ -25,7 +25,7 @@ STATION_PROCESS: dict[str, int] = {}  # PID of each running test station, by its
 
 
 def acquisition_child(station_pid: int) -> int:
-    """PID of the station's acquisition process (its multiprocessing child, not the tracker)."""
+    """PID of the station's acquisition process (its child running station.acquisition.child)."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -34,7 +34,7 @@ def acquisition_child(station_pid: int) -> int:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == station_pid and "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+        if ppid == station_pid and "station.acquisition.child" in cmdline:
             return int(proc.name)
     raise LookupError(f"no acquisition child of {station_pid}")
 
