@@ -86,7 +86,9 @@ def test_frames_already_there_need_no_wait(acquisition):
 
 def test_wait_returns_short_when_time_runs_out(acquisition):
     wake = ReaderWake(acquisition.frame_posted, acquisition.stats)
-    writer = write_frames(acquisition, wake, 1, 0.0)
+    # The frame comes 20 ms into the wait (at once, it could land before the wait begins:
+    # then it is not a frame that came meanwhile).
+    writer = write_frames(acquisition, wake, 1, 0.02)
     t0 = time.monotonic()
     got = acquisition.wait_for_frames(0.2, frames=4)
     writer.join()
