@@ -16,12 +16,11 @@ runs in the station (`station.board.counts_feed`); only `--board sim` and replay
 here, inside their sources.
 
 The station's reader sleeps on an eventfd (`frame_posted`, `wakeup.FramePosted`) instead of
-polling the ring:
-it writes the frame count it waits for into the shared statistics (`wake_at_frame`, a
-message's worth of frames ahead) and this process posts once the ring holds that many
-(`ReaderWake`), so the reader wakes once per live message, not once per frame, and costs
-nothing between. Posting never blocks (the eventfd's count only grows), so a busy station
-cannot hold this process up.
+polling the ring: it writes the frame count it waits for into the shared statistics
+(`wake_at_frame`, a message's worth of frames ahead) and this process posts once the ring
+holds that many (`ReaderWake`), so the reader wakes once per live message, not once per
+frame, and costs nothing between. Posting never blocks (the eventfd's count only grows),
+so a busy station cannot hold this process up.
 
 Messages to the station (rare: state changes, a cell failing or recovering)
 go through a pipe; commands from the station (stop, emulated faults, a fresh start of

@@ -143,10 +143,6 @@ class Acquisition:
         return None if self._process is None else self._process.poll()
 
     @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
-
-    @property
     def written(self) -> int:
         """Frames written into the ring so far, by every process (valid and flagged)."""
         return self.ring.written
