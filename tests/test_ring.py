@@ -24,7 +24,7 @@ def test_ring_round_trip_in_order():
         ring.close()
 
 
-def test_ring_reader_attached_by_name_sees_writer_frames():
+def test_ring_attached_by_its_descriptor_sees_writer_frames():
     owner = FrameRing(capacity=32)
     other = FrameRing(capacity=32, fd=owner.fd)
     try:

@@ -32,7 +32,6 @@ from station.acquisition.child import (
     _handle_command,
     _Loop,
     _request_realtime,
-    acquisition_main,
     board_cell_timer,
     readable_check,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "_Loop",
     "_handle_command",
     "_request_realtime",
-    "acquisition_main",
     "board_cell_timer",
 ]
 

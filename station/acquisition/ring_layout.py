@@ -68,7 +68,6 @@ class RingWriter:
         self._cell_dt, self._dt_known = views["cell_dt_ns"], views["cell_dt_known"]
         self._stats = self.header[STATS_OFFSET:]
 
-
     @property
     def stats_words(self) -> memoryview:
         """The int64 words after the write counter, for the acquisition statistics."""
