@@ -160,3 +160,41 @@ def test_loop_reports_each_chips_rate_from_the_drivers_clock_models():
         board.close()
         ring.close()
     assert board_cell_timer(SimulatedBoard(realtime=False, chips=chips)) is None
+
+
+# numpy keeps no buffer export on the block it views, so a ring that unmapped on close left
+# the statistics' view pointing at freed pages: the next read killed the process (SIGSEGV).
+# A fresh Python, because that failure takes the interpreter with it.
+_READ_AFTER_CLOSE = """
+import gc, sys
+from station.acquisition.ring import FrameRing
+from station.acquisition.stats import AcquisitionStats
+from station.frames import Frame
+
+def ring_mapped():
+    with open("/proc/self/maps") as maps:
+        return "balance-station-ring" in maps.read()
+
+ring = FrameRing(256)
+stats = AcquisitionStats(ring.stats_words)
+ring.write(Frame(1, (1, 2, 3, 4), 0, 0))
+stats.add("frames_total", 7)
+ring.close()
+print(stats["frames_total"], ring_mapped())
+del stats
+gc.collect()
+print(ring_mapped())
+"""
+
+
+def test_statistics_read_after_the_ring_closes_keep_their_values_and_the_block_goes_with_them():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_AFTER_CLOSE], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-400:]}"
+    assert done.stdout.split() == ["7", "True", "False"]

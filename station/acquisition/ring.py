@@ -166,8 +166,8 @@ class FrameRing:
 
     def close(self) -> None:
         """Detach; the creating side also closes the block's descriptor (the kernel frees
-        it once no process maps it)."""
-        # Drop numpy views before closing the buffer they point into.
+        it once no process maps it). Views handed out (`stats_words`, the statistics built
+        on it) keep the block mapped and their last values until they go."""
         self.header = self._t_ns = self._seq = self._counts = self._flags = self._bad = None  # type: ignore[assignment]
         self._cell_dt = self._dt_known = None  # type: ignore[assignment]
-        self.shm.close()
+        self.shm.detach()

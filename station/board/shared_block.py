@@ -40,7 +40,22 @@ class SharedBlock:
             raise
 
     def close(self) -> None:
+        """Unmap now: for users whose views are memoryviews (they raise once released)."""
         self.buf.release()
         self._mmap.close()
-        if self._owner:
+        self._close_fd()
+
+    def detach(self) -> None:
+        """Drop this handle's hold and leave the unmapping to the last view of the block.
+
+        For numpy: an array over `buf` keeps a reference but no buffer export, so `close()`
+        would free the pages under any array still held (the next read is a SIGSEGV). The
+        arrays' base is `buf`, which holds the mapping: it goes when the last of them does."""
+        self.buf = None  # type: ignore[assignment]
+        self._mmap = None  # type: ignore[assignment]
+        self._close_fd()
+
+    def _close_fd(self) -> None:
+        if self._owner:  # a mapping outlives its descriptor
+            self._owner = False
             os.close(self.fd)
