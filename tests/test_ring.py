@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from station.acquisition.process import _Loop
@@ -166,10 +170,9 @@ def test_loop_reports_each_chips_rate_from_the_drivers_clock_models():
 # the statistics' view pointing at freed pages: the next read killed the process (SIGSEGV).
 # A fresh Python, because that failure takes the interpreter with it.
 _READ_AFTER_CLOSE = """
-import gc, sys
+import gc
 from station.acquisition.ring import FrameRing
 from station.acquisition.stats import AcquisitionStats
-from station.frames import Frame
 
 def ring_mapped():
     with open("/proc/self/maps") as maps:
@@ -177,7 +180,6 @@ def ring_mapped():
 
 ring = FrameRing(256)
 stats = AcquisitionStats(ring.stats_words)
-ring.write(Frame(1, (1, 2, 3, 4), 0, 0))
 stats.add("frames_total", 7)
 ring.close()
 print(stats["frames_total"], ring_mapped())
@@ -188,10 +190,6 @@ print(ring_mapped())
 
 
 def test_statistics_read_after_the_ring_closes_keep_their_values_and_the_block_goes_with_them():
-    import subprocess
-    import sys
-    from pathlib import Path
-
     done = subprocess.run(
         [sys.executable, "-c", _READ_AFTER_CLOSE], capture_output=True, text=True, timeout=60,
         cwd=Path(__file__).resolve().parents[1],
