@@ -162,6 +162,59 @@ def test_a_slow_pulse_keeps_the_timing_unless_the_chips_reset(high_us, reset):
     assert np.percentile(err, 95) <= 300 * US
 
 
+@pytest.mark.parametrize("offset_us", [0, 200, 400, 1000, 1500, 4000])
+def test_chips_that_reset_onto_a_nearby_phase_are_timed_again(offset_us):
+    # A chip restarts its conversions when SCK rises again after a power-down: its first data
+    # comes 4 periods later, so the new phase is the old one plus the clocking's lateness and
+    # the chip's own start-up offset, often well under a period. A phase that fitted the old
+    # model within its loose doubt tolerance was kept: 0.2-1 ms off, or a whole conversion
+    # off at 1.5 ms, for seconds (p95 0.36-12 ms here, every frame polled at 1 ms for it).
+    board = EmulatedHX711Board(SCK, DOUTS, clock=ManualClock(), phases_ns=(offset_us * US,) * 4)
+    array, sleeps = array_counting_sleeps(board)
+    timing_errors_ns(array, board, 50)
+    board.slow_pulse(high_ns=80 * US)
+    with pytest.raises(HX711IntegrityError):
+        array.read()
+    assert all(chip.power_downs == 1 for chip in board.chips)
+    err = timing_errors_ns(array, board, 200)
+    assert len(err) >= 190
+    assert np.percentile(err, 95) <= 300 * US
+    sleeps.clear()
+    timing_errors_ns(array, board, 100)
+    assert len(sleeps) / 100 < 3  # settled again: no 1 ms polls after every predicted edge
+
+
+def test_clock_model_that_misses_its_edges_restarts_even_on_wide_brackets():
+    # The chip's phase jumped by 0.6 ms. Its edges now come after the model's fine window, so
+    # the driver finds them with 1 ms polls: brackets too wide to be outliers by their middle,
+    # but each begins where the chip was still high, past every instant the model allows.
+    rng = np.random.default_rng(3)
+    model = ChipClockModel(12_500_000)
+    observe_polled_clock(model, 12.5 * MS, 0, 50, 50 * US, rng)
+    assert model.trusted
+    window_end = 4 * model.sigma_at(60) + 50 * US  # after the predicted instant
+    assert window_end < 0.6 * MS
+    for k in range(60, 64):
+        lo = k * 12.5 * MS + window_end  # the window's last poll: still high
+        model.observe(lo, lo + 1 * MS)  # the next poll, 1 ms later, finds it low
+    _, t = model.next_after(64.2 * 12.5 * MS)
+    assert math.remainder(t - 0.6 * MS, 12.5 * MS) == pytest.approx(0, abs=300 * US)
+
+
+def test_a_doubt_is_settled_by_a_chip_silent_for_longer_than_it_can_be():
+    # After a slow pulse a chip that did not reset converts within a period or so; one that
+    # reset is silent for 4. An edge 4 periods on that fits the old phase within a wide
+    # bracket's tolerance is still a reset: the model restarts on it.
+    model = ChipClockModel(12_500_000)
+    observe_polled_clock(model, 12.5 * MS, 0, 50, 50 * US, np.random.default_rng(4))
+    clocked = 49 * 12.5 * MS + 300 * US  # the slow pulse's frame ended here
+    model.doubt(clocked)
+    edge = clocked + 50 * MS + 400 * US
+    model.observe(edge - 900 * US, edge + 100 * US)
+    assert model.observations == 1 and not model.doubtful
+    assert model.t_ref == pytest.approx(edge - 400 * US)
+
+
 @pytest.mark.parametrize("how", ["power_down", "slow_pulse"])
 def test_chips_that_reset_are_not_polled_while_they_settle(how):
     # A chip that reset has no data for 4 conversions (50 ms at 80 SPS), and the emulated

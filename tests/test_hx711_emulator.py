@@ -236,6 +236,34 @@ def test_sck_high_of_exactly_60us_does_not_power_down():
     assert board.chips[0].power_downs == 0
 
 
+def test_the_emulators_own_time_modelling_a_rising_edge_is_not_sck_high_time():
+    """Silicon latches its conversion on the rising edge in no time; the emulator takes
+    microseconds of Python (tens, with cold caches after the driver slept). That time must not
+    count as SCK high, or a pulse the driver kept short powers the emulated chips down."""
+    board, clock = make_board()
+    chip = board.chips[0]
+
+    def slow_modelling(t_s: float) -> int:  # the latch's work takes 70 us of the board clock
+        clock.advance(70 * US)
+        return 4321
+
+    chip.value_source = slow_modelling
+    clock.advance(60 * MS)  # ready; nobody polled DOUT, so the rising edge does the latch
+    board.sck_pin.state = 1
+    board.sck_pin.state = 0
+    assert chip.power_downs == 0
+    rest = [int(board.dout_pins[0].state)]
+    for _ in range(24):
+        pulse(board)
+        rest.append(int(board.dout_pins[0].state))
+    assert chip.power_downs == 0
+    assert int("".join(map(str, rest[:-1])), 2) == 4321  # the data bits after the first pulse
+    board.sck_pin.state = 1  # a pulse held long by the host still powers the chip down
+    clock.advance(POWER_DOWN_NS + 1)
+    board.sck_pin.state = 0
+    assert chip.power_downs == 1
+
+
 def test_power_down_mid_frame_aborts_the_frame():
     board, _clock = make_board()
     board.chips[0].set_value(-5)

@@ -31,6 +31,10 @@ MIN_OBSERVATIONS = 4  # edges seen since the last (re)start before a model is tr
 TRUSTED_SIGMA_NS = 500_000.0  # ... and its phase known to better than 0.5 ms
 OUTLIER_SIGMAS = 6.0
 OUTLIERS_TO_RESTART = 3  # consecutive edges off the model: the chip restarted (reset)
+# A chip that did not reset shows its next conversion within a period or so of a clocking;
+# one that reset has no data for 4 periods (settling). DOUT still high this long after the
+# slow pulse that put the model in doubt means it reset, whatever phase its edge then fits.
+RESET_SILENT_PERIODS = 2.0
 FINE_POLL_NS = 50_000.0  # the driver's poll interval near a predicted edge
 FINE_GUARD_NS = 50_000.0  # fine polling starts this long (plus 4 sigma) before an edge
 HOLD_GUARD_NS = 20_000.0  # clocking waits this long (plus 3 sigma) past a doubtful conversion
@@ -62,8 +66,8 @@ class ChipClockModel:
     """
 
     __slots__ = (
-        "doubtful", "n_ref", "nominal_period_ns", "observations", "outliers", "p00", "p01",
-        "p11", "period_ns", "quiet", "t_ref", "trusted",
+        "doubt_since_ns", "doubtful", "n_ref", "nominal_period_ns", "observations", "outliers",
+        "p00", "p01", "p11", "period_ns", "quiet", "t_ref", "trusted",
     )
 
     def __init__(self, nominal_period_ns: float) -> None:
@@ -83,14 +87,20 @@ class ChipClockModel:
         self.outliers = 0
         self.trusted = False  # enough edges seen, phase known to better than 0.5 ms
         self.doubtful = False  # the chip may have reset: the next edge decides (see doubt)
+        self.doubt_since_ns = -math.inf  # ... since this instant (the slow pulse's clocking)
         self.quiet = 0  # edges in a row that fell where predicted (see CellTimer.poll_windows)
 
-    def doubt(self) -> None:
-        """The chip may or may not have reset (an SCK pulse between 50 and 60 us, or longer):
-        keep the model, but let the next edge decide at once: one that fits means no reset,
-        one off the model restarts it (instead of waiting for three outliers)."""
+    def doubt(self, since_ns: float) -> None:
+        """The chip may or may not have reset at `since_ns` (an SCK pulse between 50 and
+        60 us, or longer, in the clocking that ended then): keep the model, but let the next
+        edge decide at once. One that fits means no reset; one off the model, or one the chip
+        kept DOUT high for longer than `RESET_SILENT_PERIODS` before, restarts it (instead
+        of waiting for three outliers). The silence decides where the fit cannot: a chip
+        restarts 4 periods after the pulse, often within a wide bracket's tolerance of a
+        conversion of its old phase, and was then kept 0.2-1.5 ms off for seconds."""
         if self.trusted:
             self.doubtful = True
+            self.doubt_since_ns = since_ns
 
     @property
     def rate_hz(self) -> float:
@@ -132,13 +142,20 @@ class ChipClockModel:
         p11 += d * _WALK_VAR
         innovation = z - t_pred
         s = p00 + r
+        off_model = innovation * innovation > _OUTLIER_SQ * s
         if self.doubtful:
             self.doubtful = False
-            if innovation * innovation > _OUTLIER_SQ * s:  # it did reset: a new phase
+            silent_ns = lo_ns - self.doubt_since_ns  # DOUT seen high this long after it
+            if off_model or silent_ns >= RESET_SILENT_PERIODS * p:  # it did reset: new phase
                 self.restart()
                 self.observe(lo_ns, hi_ns)
                 return
-        if innovation * innovation > _OUTLIER_SQ * s and self.trusted:
+        # An edge surely outside the window the driver polled finely for it (still high at
+        # its end, or already low before its start) missed the model, however wide the
+        # bracket: judged by its middle alone, a 1 ms bracket hid a phase 0.6 ms off.
+        guard = 4.0 * math.sqrt(p00) + FINE_GUARD_NS
+        missed = lo_ns > t_pred + guard or hi_ns < t_pred - guard
+        if (off_model or missed) and self.trusted:
             self.quiet = 0
             self.outliers += 1
             if self.outliers >= OUTLIERS_TO_RESTART:
@@ -201,13 +218,14 @@ class CellTimer:
             model.restart()
         self._lockstep_run = 0
 
-    def doubt(self) -> None:
-        """The chips may have reset (a slow pulse: they power down only past 60 us): keep
-        the models, and let each chip's next edge confirm or restart its own. Frames carry
-        no offsets until every doubt is settled. Re-acquiring every phase after each slow
-        pulse cost a few frames of 1 ms polls, though most slow pulses reset nothing."""
+    def doubt(self, since_ns: float) -> None:
+        """The chips may have reset at `since_ns` (a slow pulse in the clocking that ended
+        then: they power down only past 60 us): keep the models, and let each chip's next
+        edge confirm or restart its own. Frames carry no offsets until every doubt is
+        settled. Re-acquiring every phase after each slow pulse cost a few frames of 1 ms
+        polls, though most slow pulses reset nothing."""
         for model in self.models:
-            model.doubt()
+            model.doubt(since_ns)
 
     @property
     def lockstep(self) -> bool:

@@ -480,12 +480,22 @@ class EmulatedHX711Board:
 
     def sck_edge(self, level: bool) -> None:
         now = self.clock()
-        for chip in self.chips:
+        chips = self.chips
+        for chip in chips:
             chip.on_sck(level, now)
         if level:
             self.sck_rises += 1
+            # Silicon latches on the edge in no time; modelling it took the emulator until
+            # `done` (tens of us of Python with cold caches, on the first pulse of a frame).
+            # SCK counts as high from then, or a pulse the driver kept short would power the
+            # chips down for the emulator's slowness, not the driver's.
+            done = self.clock()
+            if done != now:
+                for chip in chips:
+                    if chip._sck_high and chip._rise_ns == now:
+                        chip._rise_ns = done
             if self._slow:
-                self._maybe_stretch(now)
+                self._maybe_stretch(done)
 
     def latched_conversions_ns(self) -> tuple[int | None, ...]:
         """When each chip's latest latched conversion completed (board clock, ns)."""

@@ -551,7 +551,7 @@ class HX711Array:
         self._settling = True
         if self.gain != 128:
             self._needs_priming = True
-        self.cell_timer.doubt()
+        self.cell_timer.doubt(self._stamp())
 
     def _discard(self, error: HX711Error) -> HX711Error:
         c = self.counters
