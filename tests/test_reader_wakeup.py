@@ -20,7 +20,7 @@ import pytest
 from station.acquisition.child import ReaderWake
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.board.spec import BoardOptions
-from station.frames import Frame
+from station.frames import Frame, FrameFlag
 from station.live.runtime import (
     EMPTY_BOARD_FRAMES_PER_MESSAGE,
     EMPTY_BOARD_MESSAGE_DELAY_S,
@@ -75,6 +75,34 @@ def test_one_post_wakes_the_reader_for_a_messages_worth(acquisition):
     assert got + rest == 8 and posts.posts == 2  # the rest: one more wake
 
 
+def test_a_load_on_the_board_wakes_the_reader_at_the_frame_it_comes(acquisition):
+    posts = CountingSemaphore(acquisition.frame_posted)
+    wake = ReaderWake(posts, acquisition.stats)
+    stats = acquisition.stats
+    # Cells of 0.5 mN per count around offsets of 1000 counts; wake at 10 N (20,000 counts).
+    stats.arm_load_wake((5e-4, 5e-4, 5e-4, 5e-4), (1000.0, 1000.0, 1000.0, 1000.0), 10.0)
+    stats["wake_at_frame"] = acquisition.ring.written + 20
+
+    def frame(per_cell: int, flags: int = 0) -> None:
+        written = Frame(time.monotonic_ns(), (1000 + per_cell,) * 4, flags)
+        acquisition.ring.write(written)
+        wake.after_frame(acquisition.ring.written, written)
+
+    for per_cell in (0, 300, -200, 4000):  # noise, and 8 N: under the load asked for
+        frame(per_cell)
+    assert posts.posts == 0
+    frame(5000, FrameFlag.SATURATED)  # a discarded frame carries no load
+    assert posts.posts == 0
+    frame(5000)  # 10 N: the reader wakes now, 14 frames early
+    assert posts.posts == 1
+    frame(6000)
+    assert posts.posts == 1  # once per request
+    stats.disarm_load_wake()
+    stats["wake_at_frame"] = acquisition.ring.written + 20
+    frame(9000)
+    assert posts.posts == 1  # disarmed: a load is just a frame
+
+
 def test_frames_already_there_need_no_wait(acquisition):
     for _ in range(3):
         acquisition.ring.write(Frame(time.monotonic_ns(), (0, 0, 0, 0), 0))
@@ -115,12 +143,13 @@ def test_wait_plan():
         assert timeout == pytest.approx(MAX_MESSAGE_DELAY_S - 0.01)
         runtime._pending = [None] * (FRAMES_PER_MESSAGE - 1)  # type: ignore[list-item]
         assert runtime._wait_plan(now)[1] == 1
-        # Nobody on the board and nothing from the listeners: twice the frames, and later.
+        # Nobody on the board and nothing from the listeners: a quarter second of frames,
+        # and no wake-up in between (the acquisition wakes the reader when someone steps on).
         runtime._pending = []
         runtime._board_empty = runtime._listeners_quiet = True
         timeout, frames = runtime._wait_plan(now)
         assert frames == EMPTY_BOARD_FRAMES_PER_MESSAGE
-        assert timeout == pytest.approx(min(EMPTY_BOARD_MESSAGE_DELAY_S - 0.01, IDLE_WAKE_S))
+        assert timeout == pytest.approx(EMPTY_BOARD_MESSAGE_DELAY_S - 0.01)
         runtime._listeners_quiet = False  # e.g. a trial waiting for its athlete
         assert runtime._wait_plan(now)[1] == FRAMES_PER_MESSAGE
     finally:

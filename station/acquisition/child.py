@@ -158,17 +158,26 @@ def readable_check(conn: Connection) -> Callable[[], bool]:
 class ReaderWake:
     """Posts the station reader's wake-up once the ring holds the frame count the reader
     asked for (the `wake_at_frame` statistic), once per request: one wake-up per reader
-    pass instead of one per frame (a kernel wake-up costs the reader more than a frame)."""
+    pass instead of one per frame (a kernel wake-up costs the reader more than a frame).
+
+    While nobody is on the board the reader asks for a quarter second of frames and arms a
+    load (`AcquisitionStats.arm_load_wake`): the first frame that reaches it posts at once,
+    so someone stepping on is shown a frame later, not up to a message later."""
 
     def __init__(self, semaphore: Any, stats: AcquisitionStats) -> None:
         self._semaphore = semaphore
         self._stats = stats
         self._posted_for = -1
 
-    def after_frame(self, written: int) -> None:
+    def after_frame(self, written: int, frame: Frame | None = None) -> None:
         """Called after each frame written; `written` is the ring's frame count."""
-        wanted = self._stats["wake_at_frame"]
-        if written >= wanted and wanted != self._posted_for:
+        stats = self._stats
+        wanted = stats["wake_at_frame"]
+        if wanted == self._posted_for:
+            return
+        if written >= wanted or (
+            frame is not None and not frame.flags and stats.load_wakes(frame.counts)
+        ):
             self._posted_for = wanted
             # At the count's maximum (nobody reads: a tool, not the station) keep going.
             with contextlib.suppress(OSError, ValueError):
@@ -413,7 +422,7 @@ def acquisition_main(
                 time.sleep(0.01)
             loop.record(frame)
             if wake is not None:
-                wake.after_frame(ring.written)
+                wake.after_frame(ring.written, frame)
     except (EOFError, OSError, KeyboardInterrupt):
         pass  # the station went away: stop quietly
     finally:

@@ -8,7 +8,7 @@ into a plain dict for logs, the status page and `balance-station doctor`.
 from __future__ import annotations
 
 import enum
-from collections.abc import MutableSequence
+from collections.abc import MutableSequence, Sequence
 
 from station.frames import N_CELLS, FrameFlag
 
@@ -52,11 +52,20 @@ _FIELDS = [
     # Written by the station's reader: the ring's frame count it sleeps until (the process
     # posts the reader's wake-up once the ring holds that many, `child.ReaderWake`).
     "wake_at_frame",
+    # ... and, while nobody is on the board, a load that wakes it at once instead: the sum over
+    # the cells of weight x (counts - offset) at or over `wake_load_nn` (0: off). Weights in
+    # nanonewtons per count, offsets in counts: the calibration's, as auto-zero moves them.
+    "wake_load_nn",
+    *[f"wake_cell{i}_nn_per_count" for i in range(N_CELLS)],
+    *[f"wake_cell{i}_offset_counts" for i in range(N_CELLS)],
     # `--board emulator`: time spent so far emulating the chips in this process (us), the
     # silicon's work a Pi does not do (`FakeLgpio.emulating_ns`); 0 on other boards.
     "emulated_chips_us",
 ]
 INDEX = {name: i for i, name in enumerate(_FIELDS)}
+_WAKE_LOAD = INDEX["wake_load_nn"]
+_WAKE_WEIGHTS = [INDEX[f"wake_cell{i}_nn_per_count"] for i in range(N_CELLS)]
+_WAKE_OFFSETS = [INDEX[f"wake_cell{i}_offset_counts"] for i in range(N_CELLS)]
 
 GRANT_GC_FROZEN = 1
 GRANT_AFFINITY = 2
@@ -81,6 +90,34 @@ class AcquisitionStats:
 
     def add(self, name: str, amount: int = 1) -> None:
         self.words[INDEX[name]] += amount
+
+    def arm_load_wake(
+        self, newtons_per_count: Sequence[float], offsets_counts: Sequence[float], load_n: float
+    ) -> None:
+        """Ask the acquisition process to wake the reader at the first frame whose load
+        (linear in each cell's counts, the calibration's) reaches `load_n` (the station's
+        side; the threshold is written last)."""
+        words = self.words
+        for w, o, k, offset in zip(_WAKE_WEIGHTS, _WAKE_OFFSETS, newtons_per_count,
+                                   offsets_counts, strict=True):
+            words[w] = round(k * 1e9)
+            words[o] = round(offset)
+        words[_WAKE_LOAD] = max(round(load_n * 1e9), 1)
+
+    def disarm_load_wake(self) -> None:
+        self.words[_WAKE_LOAD] = 0
+
+    def load_wakes(self, counts: Sequence[int]) -> bool:
+        """Whether a valid frame's counts reach the armed load (the acquisition process's
+        side, on every frame: a few integer operations; False while disarmed)."""
+        words = self.words
+        threshold = words[_WAKE_LOAD]
+        if threshold <= 0:
+            return False
+        load = 0
+        for w, o, c in zip(_WAKE_WEIGHTS, _WAKE_OFFSETS, counts, strict=True):
+            load += words[w] * (c - words[o])
+        return load >= threshold
 
     def record_discard(self, flags: int) -> None:
         for bit, name in zip(FLAG_BITS, FLAG_NAMES, strict=True):

@@ -29,7 +29,6 @@ no trial can start meanwhile. Other parts of the station add their own sections 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -54,15 +53,20 @@ log = logging.getLogger("station")
 
 FRAMES_PER_MESSAGE = 4
 MAX_MESSAGE_DELAY_S = 0.06
-# Nobody on a calibrated board, no trial and no event: half the messages, each twice the
-# frames (every frame still goes out). A reader pass costs ~0.4 ms of CPU on the
-# development VM whatever it carries (docs/live-messages.md), and a kiosk waits like this
-# most of the day; the first frame with someone on the board goes out at the full rate,
-# at most one such message late (0.1 s).
-EMPTY_BOARD_FRAMES_PER_MESSAGE = 8
-EMPTY_BOARD_MESSAGE_DELAY_S = 0.12
-# With no frame the reader still wakes this often: the supervisor's checks (stall_s is
-# 0.8 s), the acquisition's messages, the stop flag.
+# Nobody on a calibrated board, no trial and no event: a message a quarter second (every
+# frame still goes out). A reader pass costs ~0.4 ms of CPU on the development VM whatever
+# it carries (docs/live-messages.md), and a kiosk waits like this most of the day. The
+# acquisition process wakes the reader at the first frame whose load reaches
+# LOAD_WAKE_FRACTION of the calibration's minimum load (`AcquisitionStats.arm_load_wake`),
+# so someone stepping on goes out at once, and from then on at the full rate.
+EMPTY_BOARD_FRAMES_PER_MESSAGE = 20
+EMPTY_BOARD_MESSAGE_DELAY_S = 0.3
+# The board counts as empty for the message rate below this part of the minimum load (not
+# at it): a hand resting on it between the two would otherwise wake the reader every frame.
+LOAD_WAKE_FRACTION = 0.5
+# With no frame the reader still wakes this often (EMPTY_BOARD_MESSAGE_DELAY_S on an empty
+# board): the supervisor's checks (stall_s is 0.8 s), the acquisition's messages, the stop
+# flag.
 IDLE_WAKE_S = 0.1
 
 
@@ -155,7 +159,9 @@ class StationRuntime:
         self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
-        self._board_empty = False  # the newest frame: calibrated, below the minimum load
+        # The newest frame: calibrated, below LOAD_WAKE_FRACTION of the minimum load.
+        self._board_empty = False
+        self._load_wake_armed = False
         self._listeners_quiet = False  # the last message had no hold status and no event
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="station-reader", daemon=True)
@@ -256,6 +262,7 @@ class StationRuntime:
                 len(self._pending) >= frames or now - self._last_publish >= delay_s
             ):
                 self._publish(now)
+            self._arm_load_wake()
             self.acquisition.wait_for_frames(*self._wait_plan(now))
 
     def _wait_plan(self, now: float) -> tuple[float, int]:
@@ -264,17 +271,35 @@ class StationRuntime:
         message is due (MAX_MESSAGE_DELAY_S after the last one); once it is overdue, the
         next frame goes out at once."""
         frames, delay_s = self._message_size()
+        longest_s = delay_s if self._idle() else IDLE_WAKE_S
         due_s = self._last_publish + delay_s - now
         if due_s <= 0:
-            return IDLE_WAKE_S, 1
-        return min(due_s, IDLE_WAKE_S), max(frames - len(self._pending), 1)
+            return longest_s, 1
+        return min(due_s, longest_s), max(frames - len(self._pending), 1)
+
+    def _idle(self) -> bool:
+        """Nobody on the (calibrated) board, and no listener with anything to say."""
+        return self._board_empty and self._listeners_quiet
 
     def _message_size(self) -> tuple[int, float]:
-        """Frames per message and the longest wait between messages: the full rate, or half
-        of it while nobody is on the board and no listener has anything to say."""
-        if self._board_empty and self._listeners_quiet:
+        """Frames per message and the longest wait between messages: the full rate, or a
+        message a quarter second while the station is idle."""
+        if self._idle():
             return EMPTY_BOARD_FRAMES_PER_MESSAGE, EMPTY_BOARD_MESSAGE_DELAY_S
         return FRAMES_PER_MESSAGE, MAX_MESSAGE_DELAY_S
+
+    def _arm_load_wake(self) -> None:
+        """While idle, have the acquisition process wake the reader at the first frame with a
+        load (with the offsets auto-zero keeps now); else not."""
+        calibration = self.estimator.calibration
+        stats = self.acquisition.stats
+        if self._idle() and calibration is not None:
+            stats.arm_load_wake(calibration.newtons_per_count, self.estimator.offsets_counts,
+                                LOAD_WAKE_FRACTION * calibration.min_load_n)
+            self._load_wake_armed = True
+        elif self._load_wake_armed:
+            stats.disarm_load_wake()
+            self._load_wake_armed = False
 
     def _process(self, frame: Frame) -> None:
         sample = self.estimator.update(frame)
@@ -282,8 +307,10 @@ class StationRuntime:
             sample.t_s, frame.counts, sample.force_n, (sample.cop_x_mm, sample.cop_y_mm)
         )
         self.latest = sample
-        # A calibrated estimate is NaN below the minimum load; uncalibrated, nobody knows.
-        self._board_empty = self.estimator.calibrated and math.isnan(sample.cop_x_mm)
+        # Uncalibrated, nobody knows whether anyone is on the board.
+        calibration = self.estimator.calibration
+        self._board_empty = (self.estimator.calibrated and calibration is not None
+                             and sample.force_n < LOAD_WAKE_FRACTION * calibration.min_load_n)
         filtered = self.estimator.filtered
         self._pending.append((frame, sample, (filtered.cop_x_mm, filtered.cop_y_mm)))
         for listener in self.listeners:
