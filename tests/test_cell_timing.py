@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from station.board.cell_clock import OBSERVE_EVERY, CellTimer, ChipClockModel
-from station.board.emulator import EmulatedHX711Board, ManualClock
+from station.board.emulator import EmulatedHX711Board, FakeLgpio, ManualClock
 from station.board.hx711 import HX711Array, HX711Source
+from station.board.hx711_lgpio import LgpioBackend
 from station.board.hx711_protocol import HX711IntegrityError
 from station.board.oscillator import ChipClocks, ThermalDrift
 
@@ -319,6 +320,38 @@ def test_clock_model_restarts_when_the_chip_does():
         model.observe(t - 20 * US, t + 20 * US)
     _, t = model.next_after(800 * MS)
     assert math.remainder(t - 4 * MS, 12.5 * MS) == pytest.approx(0, abs=100 * US)
+
+
+def test_a_noisy_dout_line_cannot_drive_the_period_out_of_what_a_chip_can_do():
+    # A floating or shorted DOUT toggles far faster than any conversion: edges every 0.05-2
+    # ms drove a model's period to zero or below (seed 22: -0.16 ms), and the next frame's
+    # offsets divided by it (ZeroDivisionError, every frame a source error). The period
+    # stays within what an HX711 oscillator can do, and a clean clock is learnt afterwards.
+    nominal = 12_500_000
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        model = ChipClockModel(nominal)
+        t = 0.0
+        for _ in range(200):
+            t += rng.uniform(0.05 * MS, 2 * MS)
+            width = rng.uniform(1 * US, 1 * MS)
+            model.observe(t - width, t)
+            assert 0.5 * nominal <= model.period_ns <= 1.5 * nominal, (seed, model.period_ns)
+        observe_polled_clock(model, 11.9 * MS, t + 20 * MS, 100, 1 * MS, rng)
+        assert model.trusted
+        assert model.period_ns == pytest.approx(11.9 * MS, rel=1e-3)
+
+
+def test_the_driver_survives_edges_that_all_come_at_once():
+    # An always-ready emulator on a virtual clock: every DOUT edge at the instant the frame
+    # before ended, the limit of a line toggling faster than the polls. Its models cannot
+    # learn a clock, so frames carry no offsets; they are still read, none fails.
+    board = EmulatedHX711Board(SCK, DOUTS, always_ready=True)
+    backend = LgpioBackend(SCK, DOUTS, gpiochip=0, lgpio=FakeLgpio(board))
+    source = HX711Source(SCK, DOUTS, backend=backend, clock_ns=board.clock, sleep=board.sleep)
+    frames = [source.read() for _ in range(3000)]
+    assert all(frame.flags == 0 for frame in frames)
+    assert source.counters.source_error == 0
 
 
 def test_cell_timer_says_nothing_until_every_model_is_trusted():

@@ -25,6 +25,9 @@ from dataclasses import asdict, dataclass
 
 NOMINAL_RATE_HZ = 80.0
 PERIOD_TOLERANCE = 0.2  # a first guess may be 20 % off (internal oscillators: 80-93 SPS)
+# No HX711 oscillator runs this far off its nominal rate: a period beyond it was learnt from
+# a DOUT line's noise (edges far faster than conversions), and the model starts afresh.
+PERIOD_LIMIT = 0.4
 JITTER_NS = 2_000.0  # floor of the measurement noise (edge jitter, clock read)
 PERIOD_WALK_NS = 100.0  # period random walk per conversion: follows fast temperature drift
 MIN_OBSERVATIONS = 4  # edges seen since the last (re)start before a model is trusted
@@ -72,6 +75,10 @@ class ChipClockModel:
 
     def __init__(self, nominal_period_ns: float) -> None:
         self.nominal_period_ns = float(nominal_period_ns)
+        self.forget()
+
+    def forget(self) -> None:
+        """Start from nothing: the nominal period, 20 % unsure, and no phase."""
         self.period_ns = self.nominal_period_ns
         self.p11 = (PERIOD_TOLERANCE * self.nominal_period_ns) ** 2
         self.restart()
@@ -175,6 +182,8 @@ class ChipClockModel:
         self.p11 = p11 - k1 * p01
         self.observations += 1
         self.trusted = self.observations >= MIN_OBSERVATIONS and p00 <= _TRUSTED_VAR
+        if abs(self.period_ns - self.nominal_period_ns) > PERIOD_LIMIT * self.nominal_period_ns:
+            self.forget()  # (edges all at once drove it to zero: offsets divided by it)
 
 
 @dataclass(frozen=True)
