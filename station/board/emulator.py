@@ -11,7 +11,9 @@ driver's pin writes and reads exactly as four HX711 chips on one SCK would:
   *next* conversion (a gain change restarts the conversion schedule with settling);
 - SCK high for more than 60 us powers a chip down; SCK low again resets it (gain back to
   A/128) and the first data comes after settling (4 conversion periods: 50 ms at 80 SPS,
-  400 ms at 10 SPS);
+  400 ms at 10 SPS). In real time SCK counts as high from when the emulator has modelled
+  the rising edge: silicon latches in no time, the emulator's Python in 20-27 us on a
+  frame's first pulse here, which alone powered the chips down about once a second;
 - a conversion that completes while a frame is being shifted out is not published: DOUT
   stays high after the frame until the next conversion (the datasheet does not say; this is
   the conservative choice and keeps the driver's "DOUT high after the last pulse" check exact);

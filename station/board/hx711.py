@@ -438,6 +438,10 @@ class HX711Array:
         self.last_cell_dt_ns: tuple[int, ...] | None = None  # offsets from last_ready_ns
         self._edges: list[tuple[int, int] | None] = [None] * n
         self._all_high = (1 << n) - 1
+        # DOUT levels after pulse k (bit i: chip i) -> chip i's bit in lane i of one integer,
+        # so a frame's 24 reads decode in 24 steps, not 24 per chip (3 us, not 7.6, here).
+        self._lanes = tuple(sum((m >> i & 1) << (DATA_BITS * i) for i in range(n))
+                            for m in range(1 << n))
         self._douts_high_ns: int | None = None  # when every DOUT was last seen high
         self._backend = open_backend(
             self.sck, self.douts, pin_factory=pin_factory, backend=backend, dout_edges=dout_edges
@@ -683,13 +687,11 @@ class HX711Array:
         max_high = max(pulses)
         self.last_max_high_ns = max_high
         n = len(self.douts)
-        words = self._words
-        raws = []
-        for i in range(n):
-            raw = 0
-            for w in words:
-                raw = (raw << 1) | (w >> i & 1)
-            raws.append(raw)
+        lanes, every = self._lanes, self._all_high
+        bits = 0
+        for w in self._words:
+            bits = (bits << 1) | lanes[w & every]
+        raws = [bits >> (DATA_BITS * i) & 0xFFFFFF for i in range(n)]
 
         flag = FrameFlag.OK
         cells: list[int] = []
