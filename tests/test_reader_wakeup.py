@@ -20,12 +20,16 @@ import pytest
 from station.acquisition.child import ReaderWake
 from station.acquisition.process import Acquisition, RealtimeOptions
 from station.board.spec import BoardOptions
+from station.calibration import load_calibration
+from station.calibration.estimator import make_estimator
+from station.commands._common import SIM_CALIBRATION
 from station.frames import Frame, FrameFlag
 from station.live.runtime import (
     EMPTY_BOARD_FRAMES_PER_MESSAGE,
     EMPTY_BOARD_MESSAGE_DELAY_S,
     FRAMES_PER_MESSAGE,
     IDLE_WAKE_S,
+    LOAD_WAKE_FRACTION,
     MAX_MESSAGE_DELAY_S,
     StationConfig,
     StationRuntime,
@@ -152,6 +156,37 @@ def test_wait_plan():
         assert timeout == pytest.approx(EMPTY_BOARD_MESSAGE_DELAY_S - 0.01)
         runtime._listeners_quiet = False  # e.g. a trial waiting for its athlete
         assert runtime._wait_plan(now)[1] == FRAMES_PER_MESSAGE
+    finally:
+        runtime.acquisition.ring.close()
+
+
+def test_a_load_flickering_round_the_wake_level_keeps_the_full_rate():
+    # Below the wake level the reader arms the load wake and waits a quarter second; a
+    # frame over it wakes the reader at once. A load that crossed it at every other frame
+    # (a tiny calibrated minimum load, a hand trembling on the board) would have woken the
+    # reader at every frame, more often than the full rate does: idle needs a quarter
+    # second below it first.
+    calibration = load_calibration(SIM_CALIBRATION)
+    runtime = StationRuntime(StationConfig(board=BoardOptions(spec="sim", seed=1)),
+                             estimator=make_estimator(calibration, auto_zero=False))
+    try:
+        wake_n = LOAD_WAKE_FRACTION * calibration.min_load_n
+
+        def frame(i: int, load_n: float) -> Frame:
+            counts = tuple(round(o + load_n / 4 / k) for o, k in
+                           zip(calibration.offsets_counts, calibration.newtons_per_count,
+                               strict=True))
+            return Frame(i * 12_500_000, counts, 0)
+
+        runtime._listeners_quiet = True
+        for i in range(200):
+            runtime._process(frame(i, 2 * wake_n if i % 2 else 0.5 * wake_n))
+            assert not runtime._idle(), i
+        for i in range(200, 200 + EMPTY_BOARD_FRAMES_PER_MESSAGE - 1):
+            runtime._process(frame(i, 0.0))
+        assert not runtime._idle()  # empty, but not for a quarter second yet
+        runtime._process(frame(300, 0.0))
+        assert runtime._idle()
     finally:
         runtime.acquisition.ring.close()
 

@@ -64,6 +64,9 @@ EMPTY_BOARD_MESSAGE_DELAY_S = 0.3
 # The board counts as empty for the message rate below this part of the minimum load (not
 # at it): a hand resting on it between the two would otherwise wake the reader every frame.
 LOAD_WAKE_FRACTION = 0.5
+# ... and only after a quarter second below it: a load crossing it at every other frame (a
+# tiny minimum load, a trembling hand) would otherwise wake the reader at every frame.
+IDLE_AFTER_FRAMES = EMPTY_BOARD_FRAMES_PER_MESSAGE
 # With no frame the reader still wakes this often (EMPTY_BOARD_MESSAGE_DELAY_S on an empty
 # board): the supervisor's checks (stall_s is 0.8 s), the acquisition's messages, the stop
 # flag.
@@ -159,8 +162,10 @@ class StationRuntime:
         self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
-        # The newest frame: calibrated, below LOAD_WAKE_FRACTION of the minimum load.
+        # Calibrated, and the last IDLE_AFTER_FRAMES frames below LOAD_WAKE_FRACTION of the
+        # minimum load.
         self._board_empty = False
+        self._empty_frames = 0
         self._load_wake_armed = False
         self._listeners_quiet = False  # the last message had no hold status and no event
         self._stop = threading.Event()
@@ -309,8 +314,12 @@ class StationRuntime:
         self.latest = sample
         # Uncalibrated, nobody knows whether anyone is on the board.
         calibration = self.estimator.calibration
-        self._board_empty = (self.estimator.calibrated and calibration is not None
-                             and sample.force_n < LOAD_WAKE_FRACTION * calibration.min_load_n)
+        if (self.estimator.calibrated and calibration is not None
+                and sample.force_n < LOAD_WAKE_FRACTION * calibration.min_load_n):
+            self._empty_frames += 1
+        else:
+            self._empty_frames = 0
+        self._board_empty = self._empty_frames >= IDLE_AFTER_FRAMES
         filtered = self.estimator.filtered
         self._pending.append((frame, sample, (filtered.cop_x_mm, filtered.cop_y_mm)))
         for listener in self.listeners:
