@@ -86,6 +86,9 @@ def test_emulator_child_loads_no_numpy_and_is_fed_by_the_station():
         emulated_s = acq.stats["emulated_chips_us"] / 1e6
         cpu_s = process_cpu_s(acq.stats["pid"])
         assert 0 < emulated_s < cpu_s, (emulated_s, cpu_s)
+        # so is the simulated athlete's, in this process: a part of its CPU time
+        athlete_s = acq.simulated_athlete_s
+        assert athlete_s is not None and 0 < athlete_s < time.process_time(), athlete_s
     finally:
         acq.stop()
 
@@ -98,6 +101,7 @@ def test_hx711_child_imports_the_driver_without_numpy():
         modules = child_modules(acq)
         assert "station.board.hx711" in modules
         assert not heavy_in(modules), heavy_in(modules)
+        assert acq.simulated_athlete_s is None  # a real board: no emulation to leave out
     finally:
         acq.stop()
 

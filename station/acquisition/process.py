@@ -226,6 +226,13 @@ class Acquisition:
         except (TypeError, ValueError) as exc:  # as the acquisition process would log it
             log.warning("simulator refused %s: %s", args[0] if kind == "perform" else kind, exc)
 
+    @property
+    def simulated_athlete_s(self) -> float | None:
+        """CPU time of the emulator's simulated athlete so far (s; None without one): the
+        emulated board's cost in this process, as `emulated_chips_s` is in the other."""
+        feeder = self.feeder
+        return None if feeder is None else round(feeder.thread_cpu_ns / 1e9, 3)
+
     def messages(self) -> list[tuple]:
         """Messages the acquisition process sent since the last call."""
         out = []

@@ -450,6 +450,9 @@ class StationRuntime:
         now_ns = time.monotonic_ns()
         acq = self.acquisition.stats.snapshot(now_ns)
         acq.update(self.acquisition_status())
+        athlete_s = self.acquisition.simulated_athlete_s
+        if athlete_s is not None:
+            acq["simulated_athlete_s"] = athlete_s
         if self.board_error and acq["state"] == AcqState.BOARD_ERROR.name.lower():
             acq["board_error"] = self.board_error
         body = {

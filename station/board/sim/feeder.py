@@ -7,12 +7,17 @@ the real driver (`station.board.fed_emulator`), must not load it. So the station
 and scenarios are queued and take effect at the next simulated sample, as on
 `SimulatedBoard`; the lead (`LEAD_CONVERSIONS`, 0.4 s) is how much later the emulated
 chips see them.
+
+The thread keeps its own CPU time (`thread_cpu_ns`): like the emulated chips' time in the
+acquisition process, it is the emulated board's cost, which a real board does not have, so
+health reports it and the footprint bench can leave it out.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -42,6 +47,7 @@ class SimFeeder:
         self._pending: deque[tuple[str, Any]] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.thread_cpu_ns = 0  # the feeding thread's CPU time so far, at its last pass
         self.fill()
 
     def perform(self, action: str, **params: Any) -> None:
@@ -85,6 +91,7 @@ class SimFeeder:
                 self.fill()
             except Exception:  # the simulator must not take the station down
                 log.exception("the simulated athlete failed")
+            self.thread_cpu_ns = time.thread_time_ns()
 
     def stop(self) -> None:
         self._stop.set()
