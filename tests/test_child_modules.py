@@ -129,6 +129,7 @@ from station.board.spec import BoardOptions
 shm_before = set(os.listdir("/dev/shm"))
 acq = Acquisition(BoardOptions(spec="emulator", seed=4),
                   realtime=RealtimeOptions(sched_fifo_priority=0))
+scipy_before_start = "scipy" in sys.modules
 acq.start()
 deadline = time.monotonic() + 60
 while acq.stats["frames_valid"] < 20 and time.monotonic() < deadline:
@@ -144,7 +145,8 @@ for proc in Path("/proc").iterdir():
 new_shm = sorted(set(os.listdir("/dev/shm")) - shm_before)
 frames = acq.stats["frames_valid"]
 acq.stop()
-print(json.dumps({"frames": frames, "children": children, "shm": new_shm}))
+print(json.dumps({"frames": frames, "children": children, "shm": new_shm,
+                  "scipy_before_start": scipy_before_start}))
 """
 
 
@@ -164,3 +166,6 @@ def test_the_acquisition_process_is_the_only_child_and_leaves_no_named_block():
     assert len(report["children"]) == 1, report["children"]
     assert "station.acquisition.child" in report["children"][0]
     assert report["shm"] == []
+    # The simulated athlete (scipy: 1.5 s here) loads in its thread once the acquisition
+    # starts, not while the station is still starting up.
+    assert report["scipy_before_start"] is False

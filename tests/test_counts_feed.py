@@ -7,8 +7,12 @@ conversions ahead of the newest one the chips latched.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from station.board import fed_emulator
 from station.board.counts_feed import CountsFeed
 from station.board.fed_emulator import FedEmulatorBoard
 from station.board.sim.athlete import SimActionError
@@ -76,3 +80,43 @@ def test_a_restarted_acquisition_goes_on_from_the_conversions_not_given_out():
     finally:
         board.close()
         feed.close()
+
+
+def test_a_deferred_simulator_starts_in_its_thread_and_keeps_what_was_asked_meanwhile(feed):
+    feeder = SimFeeder(feed, seed=1, lead=4, deferred=True)
+    assert feeder.engine is None and feed.written == 0  # nothing made, nothing written
+    assert feeder.fill() == 0
+    feeder.perform("step_on", mass_kg=80.0)  # asked before the athlete exists: queued
+    feeder.start()
+    try:
+        deadline = time.monotonic() + 30
+        while feed.written < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        feeder.stop()  # the rest is driven from here
+    assert feeder.engine is not None and feed.written == 4  # conversions 0..3, by the thread
+    empty = sum(feed.read_all(0))  # the step on starts there and takes a second or two
+    for k in range(4, 400, 4):
+        feed.wanted = k
+        feeder.fill()
+    assert sum(feed.read_all(feed.written - 1)) - empty > 500_000
+
+
+def test_the_emulated_board_waits_for_the_simulators_first_counts(feed, monkeypatch):
+    shared = CountsFeed()
+    threading.Timer(0.3, lambda: shared.write(0, (5, 6, 7, 8))).start()
+    t0 = time.monotonic()
+    board = FedEmulatorBoard(shared.fd)  # opens once the counts are there, not before
+    try:
+        assert time.monotonic() - t0 >= 0.29
+        assert board.emulator.chips[0].value_source(0.0) == 5
+    finally:
+        board.close()
+    monkeypatch.setattr(fed_emulator, "FIRST_COUNTS_TIMEOUT_S", 0.1)
+    silent = CountsFeed()
+    try:
+        with pytest.raises(RuntimeError, match="gave no counts in 0 s"):
+            FedEmulatorBoard(silent.fd)  # a board that cannot open: retried, reported
+    finally:
+        silent.close()
+        shared.close()

@@ -95,13 +95,14 @@ class Acquisition:
 
     def _start_feeder(self) -> None:
         """The emulator's simulated athlete runs here (numpy), feeding the emulated chips
-        in the acquisition process (no numpy there)."""
+        in the acquisition process (no numpy there); its thread makes it, so the station
+        starts answering before scipy has loaded (`SimFeeder`, deferred)."""
         from station.board.counts_feed import CountsFeed
         from station.board.oscillator import ChipClocks
         from station.board.sim.feeder import SimFeeder
 
-        self.feeder = SimFeeder(CountsFeed(), seed=self.options.seed, demo=self.options.demo)
-        self.feeder.start()
+        self.feeder = SimFeeder(CountsFeed(), seed=self.options.seed, demo=self.options.demo,
+                                deferred=True)  # started with the first process
         if self.options.shared_clock:
             self._chips = ChipClocks.shared_clock()
 
@@ -110,6 +111,8 @@ class Acquisition:
         module, not the station's command line), the ring, the counts feed and the reader's
         wake-up inherited as descriptors, the rest of its arguments pickled through its pipe.
         Not `multiprocessing`'s spawn: that starts the resource tracker process too."""
+        if self.feeder is not None:
+            self.feeder.start()  # (once) the station is about to answer: the athlete may load
         conn, child_conn = mp.Pipe(duplex=True)
         fds = [child_conn.fileno(), self.ring.fd, self.frame_posted.fd]
         feed_fd = None if self.feeder is None else self.feeder.feed.fd

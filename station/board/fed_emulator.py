@@ -14,6 +14,7 @@ commands) apply here, where the chips are; athlete actions go to the station's s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from station.board.cell_clock import CellTimer
@@ -26,6 +27,10 @@ from station.board.spec import DEFAULT_DOUTS, DEFAULT_SCK
 from station.frames import BoardSource, Frame
 
 FAULTS = ("unplugged", "stuck_low", "saturated", "none")
+# The station's simulated athlete starts in its own thread (scipy: a second or more); the
+# chips convert nothing before it has given its first counts, as a real board settles.
+FIRST_COUNTS_TIMEOUT_S = 60.0
+FIRST_COUNTS_POLL_S = 0.02
 
 
 class FedEmulatorBoard(BoardSource):
@@ -39,6 +44,7 @@ class FedEmulatorBoard(BoardSource):
     def __init__(self, feed_fd: int, *, chips: ChipClocks | None = None,
                  shared_clock: bool = False, rate_hz: float = 80.0) -> None:
         self.feed = CountsFeed(fd=feed_fd)
+        self._wait_for_counts(FIRST_COUNTS_TIMEOUT_S)
         if chips is None:
             self.emulator = EmulatedHX711Board(DEFAULT_SCK, DEFAULT_DOUTS, rate_hz=rate_hz)
         else:
@@ -57,6 +63,16 @@ class FedEmulatorBoard(BoardSource):
             DEFAULT_SCK, DEFAULT_DOUTS, backend=backend,
             synchronized_start=shared_clock or (chips is not None and chips.shared),
         )
+
+    def _wait_for_counts(self, timeout_s: float) -> None:
+        """Until the simulator has written its first conversions (at once after a restart
+        of this process); a simulator that never does is a board that cannot open."""
+        deadline = time.monotonic() + timeout_s
+        while self.feed.written == 0:
+            if time.monotonic() >= deadline:
+                self.feed.close()
+                raise RuntimeError(f"the simulated athlete gave no counts in {timeout_s:.0f} s")
+            time.sleep(FIRST_COUNTS_POLL_S)
 
     def _source(self, i: int, rate_hz: float) -> Callable[[float], int]:
         def value(t_s: float) -> int:

@@ -152,6 +152,9 @@ class Store:
         self.close()
 
     def prepare(self, upgrade: bool = False) -> None:
+        if migrate.stored_revision(self.engine) == migrate.HEAD_REVISION:  # the usual start
+            self._ensure_settings()
+            return
         current = migrate.current_revision(self.engine)
         head = migrate.head_revision()
         if current is None and not sa.inspect(self.engine).get_table_names():

@@ -37,17 +37,31 @@ WAKE_S = 0.25
 
 class SimFeeder:
     """A SimEngine filling a CountsFeed from a thread; `perform` / `run_scenario` as on
-    `SimulatedBoard` (checked now, applied at the next sample)."""
+    `SimulatedBoard` (checked now, applied at the next sample).
+
+    `deferred`: the thread makes the athlete's model and the first conversions (`prepare`),
+    not the constructor. That is scipy's import and the filters' design, 1.5 s of the
+    station's start on the development machine: the station answers meanwhile, and the
+    emulated board waits for its first counts (`FedEmulatorBoard`) as a real one settles."""
 
     def __init__(self, feed: CountsFeed, *, seed: int | None = None, demo: bool = False,
-                 rate_hz: float = 80.0, lead: int = LEAD_CONVERSIONS) -> None:
+                 rate_hz: float = 80.0, lead: int = LEAD_CONVERSIONS,
+                 deferred: bool = False) -> None:
         self.feed = feed
-        self.engine = SimEngine(rate_hz=rate_hz, seed=seed, demo=demo, history_s=4.0)
+        self._engine_args = {"rate_hz": rate_hz, "seed": seed, "demo": demo, "history_s": 4.0}
+        self.engine: SimEngine | None = None
         self.lead = int(lead)
         self._pending: deque[tuple[str, Any]] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.thread_cpu_ns = 0  # the feeding thread's CPU time so far, at its last pass
+        if not deferred:
+            self.prepare()
+
+    def prepare(self) -> None:
+        """Make the athlete's model (once) and simulate the first conversions."""
+        if self.engine is None:
+            self.engine = SimEngine(**self._engine_args)
         self.fill()
 
     def perform(self, action: str, **params: Any) -> None:
@@ -62,6 +76,8 @@ class SimFeeder:
         """Apply what is queued, then simulate up to `lead` conversions past the emulator's
         newest; how many were written."""
         engine = self.engine
+        if engine is None:  # deferred and not prepared yet: actions wait in the queue
+            return 0
         while self._pending:
             what, payload = self._pending.popleft()
             if what == "action":
@@ -86,6 +102,12 @@ class SimFeeder:
             self._thread.start()
 
     def _run(self) -> None:
+        if self.engine is None:
+            try:
+                self.prepare()
+            except Exception:  # the simulator must not take the station down
+                log.exception("the simulated athlete could not start")
+                return
         while not self._stop.wait(WAKE_S):
             try:
                 self.fill()
