@@ -26,9 +26,9 @@ from station.live.hub import LiveHub
 from station.live.runtime import (
     EMPTY_BOARD_FRAMES_PER_MESSAGE,
     FRAMES_PER_MESSAGE,
-    LOAD_WAKE_FRACTION,
     StationConfig,
     StationRuntime,
+    load_wake_n,
 )
 from station.protocols import TrialSpec, load_protocols
 from station.trials.events import EVENT_KINDS, State
@@ -199,7 +199,7 @@ def test_an_empty_board_sends_few_messages_and_someone_stepping_on_goes_out_at_o
                   lambda m: m["cop_mm"] is not None and len(m["frames"]["t"]) <= 4)
         # The first frame with a load woke the reader: it ends its message (a frame more may
         # have come while the reader woke), it does not wait up to 19 frames for the rest.
-        wake_n = LOAD_WAKE_FRACTION * runtime.estimator.calibration.min_load_n
+        wake_n = load_wake_n(runtime.estimator.calibration)
         first = next(m for m in on if any(f is not None and f >= 1.1 * wake_n
                                           for f in m["frames"]["force_n"]))
         forces = first["frames"]["force_n"]

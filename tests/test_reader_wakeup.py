@@ -28,11 +28,12 @@ from station.live.runtime import (
     EMPTY_BOARD_FRAMES_PER_MESSAGE,
     EMPTY_BOARD_MESSAGE_DELAY_S,
     FRAMES_PER_MESSAGE,
+    IDLE_AFTER_FRAMES,
     IDLE_WAKE_S,
-    LOAD_WAKE_FRACTION,
     MAX_MESSAGE_DELAY_S,
     StationConfig,
     StationRuntime,
+    load_wake_n,
 )
 
 
@@ -150,7 +151,8 @@ def test_wait_plan():
         # Nobody on the board and nothing from the listeners: a quarter second of frames,
         # and no wake-up in between (the acquisition wakes the reader when someone steps on).
         runtime._pending = []
-        runtime._board_empty = runtime._listeners_quiet = True
+        runtime._empty_frames = IDLE_AFTER_FRAMES  # a quarter second of an empty board
+        runtime._listeners_quiet = True
         timeout, frames = runtime._wait_plan(now)
         assert frames == EMPTY_BOARD_FRAMES_PER_MESSAGE
         assert timeout == pytest.approx(EMPTY_BOARD_MESSAGE_DELAY_S - 0.01)
@@ -170,7 +172,7 @@ def test_a_load_flickering_round_the_wake_level_keeps_the_full_rate():
     runtime = StationRuntime(StationConfig(board=BoardOptions(spec="sim", seed=1)),
                              estimator=make_estimator(calibration, auto_zero=False))
     try:
-        wake_n = LOAD_WAKE_FRACTION * calibration.min_load_n
+        wake_n = load_wake_n(calibration)
 
         def frame(i: int, load_n: float) -> Frame:
             counts = tuple(round(o + load_n / 4 / k) for o, k in

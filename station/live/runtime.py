@@ -67,10 +67,17 @@ LOAD_WAKE_FRACTION = 0.5
 # ... and only after a quarter second below it: a load crossing it at every other frame (a
 # tiny minimum load, a trembling hand) would otherwise wake the reader at every frame.
 IDLE_AFTER_FRAMES = EMPTY_BOARD_FRAMES_PER_MESSAGE
+
 # With no frame the reader still wakes this often (EMPTY_BOARD_MESSAGE_DELAY_S on an empty
 # board): the supervisor's checks (stall_s is 0.8 s), the acquisition's messages, the stop
 # flag.
 IDLE_WAKE_S = 0.1
+
+
+def load_wake_n(calibration: Calibration) -> float:
+    """The load under which a calibrated board counts as empty, and at which the
+    acquisition process wakes an idle reader: one level for both, so they cannot disagree."""
+    return LOAD_WAKE_FRACTION * calibration.min_load_n
 
 
 @runtime_checkable
@@ -162,9 +169,7 @@ class StationRuntime:
         self.listeners: list[FrameListener] = []
         self._pending: list[tuple[Frame, Sample, tuple[float, float]]] = []
         self._last_publish = 0.0
-        # Calibrated, and the last IDLE_AFTER_FRAMES frames below LOAD_WAKE_FRACTION of the
-        # minimum load.
-        self._board_empty = False
+        # How many frames in a row a calibrated board has carried less than load_wake_n.
         self._empty_frames = 0
         self._load_wake_armed = False
         self._listeners_quiet = False  # the last message had no hold status and no event
@@ -284,7 +289,7 @@ class StationRuntime:
 
     def _idle(self) -> bool:
         """Nobody on the (calibrated) board, and no listener with anything to say."""
-        return self._board_empty and self._listeners_quiet
+        return self._empty_frames >= IDLE_AFTER_FRAMES and self._listeners_quiet
 
     def _message_size(self) -> tuple[int, float]:
         """Frames per message and the longest wait between messages: the full rate, or a
@@ -300,7 +305,7 @@ class StationRuntime:
         stats = self.acquisition.stats
         if self._idle() and calibration is not None:
             stats.arm_load_wake(calibration.newtons_per_count, self.estimator.offsets_counts,
-                                LOAD_WAKE_FRACTION * calibration.min_load_n)
+                                load_wake_n(calibration))
             self._load_wake_armed = True
         elif self._load_wake_armed:
             stats.disarm_load_wake()
@@ -315,11 +320,10 @@ class StationRuntime:
         # Uncalibrated, nobody knows whether anyone is on the board.
         calibration = self.estimator.calibration
         if (self.estimator.calibrated and calibration is not None
-                and sample.force_n < LOAD_WAKE_FRACTION * calibration.min_load_n):
+                and sample.force_n < load_wake_n(calibration)):
             self._empty_frames += 1
         else:
             self._empty_frames = 0
-        self._board_empty = self._empty_frames >= IDLE_AFTER_FRAMES
         filtered = self.estimator.filtered
         self._pending.append((frame, sample, (filtered.cop_x_mm, filtered.cop_y_mm)))
         for listener in self.listeners:
