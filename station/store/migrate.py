@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 # Alembic is imported inside the functions, and only when the schema must change or a
 # revision is unknown: importing it and reading the migration scripts took 0.3 s of every
-# start on the development machine (several on a Pi Zero 2 W), to learn that the database
+# start on the development machine (longer on a Pi; not measured), to learn that the database
 # is already at HEAD_REVISION, which this constant says without them
 # (tests/test_store_migrations.py holds it to Alembic's own head).
 
