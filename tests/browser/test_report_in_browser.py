@@ -90,7 +90,10 @@ def _open_report(browser: Any, station: str, state: Any, viewport: dict[str, int
     page.goto(station + "/coach")
     page.locator(".card", has_text=MIA).click()
     page.get_by_role("link", name="Report").click()
-    page.wait_for_url("**/report/*")
+    # The module's first report is cold (scipy's import, the raw trace analysed): 1.5 s here
+    # idle, 3.0 s beside two busy loops; once in the clean-clone CI at 5de2e39 it passed the
+    # 15 s default while the page loaded. What this test checks is the page, not that wait.
+    page.wait_for_url("**/report/*", timeout=45_000)
     return page
 
 
