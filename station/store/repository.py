@@ -152,9 +152,13 @@ class Store:
         self.close()
 
     def prepare(self, upgrade: bool = False) -> None:
-        if migrate.stored_revision(self.engine) == migrate.HEAD_REVISION:  # the usual start
-            self._ensure_settings()
-            return
+        if migrate.stored_revision(self.engine) != migrate.HEAD_REVISION:  # not the usual start
+            self._migrate(upgrade)
+        self._ensure_settings()
+
+    def _migrate(self, upgrade: bool) -> None:
+        """Make an empty database, upgrade an older one when asked, refuse the rest (Alembic
+        reads the revision: the database may be from a newer version, or not the station's)."""
         current = migrate.current_revision(self.engine)
         head = migrate.head_revision()
         if current is None and not sa.inspect(self.engine).get_table_names():
@@ -171,7 +175,6 @@ class Store:
                     "run `balance-station db upgrade` (back it up first)"
                 )
             migrate.upgrade(self.engine)
-        self._ensure_settings()
 
     def upgrade(self) -> str:
         """Upgrade the schema to the newest revision; returns it."""
