@@ -248,6 +248,23 @@ def test_slow_pulse_is_flagged_and_the_driver_recovers(board):
     assert arr.counters.priming_frames == 2
 
 
+def test_an_always_ready_board_powered_down_mid_frame_comes_back_in_step():
+    """Always ready still settles after a power-down: with data at once, the pulses left in
+    the frame that powered it down started a new frame, and the chips stayed out of step
+    with the driver (DOUT low after the last pulse) frame after frame."""
+    board = virtual_board(always_ready=True)
+    board.set_values([11, 22, 33, 44])
+    arr = open_array(board)
+    assert arr.read() == (11, 22, 33, 44)
+    board.slow_pulse(high_ns=100 * US, at_pulse=5)
+    with pytest.raises(HX711IntegrityError, match="SCK high for 100 us on pulse 5"):
+        arr.read()
+    assert all(chip.power_downs == 1 for chip in board.chips)
+    assert [arr.read() for _ in range(3)] == [(11, 22, 33, 44)] * 3
+    assert arr.counters.dout_not_high == 0
+    arr.close()
+
+
 def test_a_pulse_of_50us_passes_and_51us_fails(board, array):
     array.read()
     board.slow_pulse(high_ns=50 * US)

@@ -35,7 +35,8 @@ Time comes from an injectable clock (ns). Three ways to run it:
   ``clock_ns=board.clock, sleep=board.sleep`` to `HX711Array` and the driver's waits advance
   the same clock, so every test is deterministic whatever the CI load.
 - always ready (``always_ready=True``): a new conversion is published as soon as the driver
-  has seen DOUT high after a frame, so a benchmark measures driver + emulator, not waiting.
+  has seen DOUT high after a frame, so a benchmark measures driver + emulator, not waiting;
+  only a power-down (SCK high > 60 us) still settles before the next data.
   The default clock is then a ManualClock, so host load can never power a chip down.
 
 Feeding values (for the simulated athlete)::
@@ -155,6 +156,7 @@ class HX711ChipModel:
         self._frame_end_ns = 0
         self._word = 0
         self._ar_conversions = 0  # conversions published in always-ready mode
+        self._ar_settled_ns = 0  # always-ready mode: no data before this (settling after a reset)
         self._reset(self.clock(), count=False)
 
     # -- inputs ---------------------------------------------------------------------------
@@ -227,6 +229,10 @@ class HX711ChipModel:
         self._seen_high = False
         if count:
             self.power_downs += 1
+            # Always ready still settles after a power-down, as silicon does: with data at
+            # once, the rest of the frame that powered it down started a new one, and the
+            # chip stayed that many pulses out of step with the driver, frame after frame.
+            self._ar_settled_ns = now + self.settling_ns
 
     def _restart_schedule(self, first_ns: int) -> None:
         self._schedule = ConversionSchedule(first_ns, self.period_ns, self.drift)
@@ -247,7 +253,9 @@ class HX711ChipModel:
         return self._next_ready_ns if self.clock() >= self._next_ready_ns else None
 
     def _ready(self, now: int) -> bool:
-        return self.always_ready or now >= self._next_ready_ns
+        if self.always_ready:
+            return now >= self._ar_settled_ns
+        return now >= self._next_ready_ns
 
     def _gain_phase_ready_ns(self) -> int:
         """When the next conversion is published, given the pulses of the frame so far."""
