@@ -321,6 +321,31 @@ def test_backend_error_leaves_sck_low_and_is_counted(board, array):
     assert array.counters.source_error == 1
 
 
+def test_a_gpio_error_mid_frame_resets_the_chips_so_none_is_left_mid_frame(board, array):
+    """A chip left after pulse 10 of 25 holds its next data bit on DOUT: a 1 reads as "not
+    ready" for ever. The driver holds SCK high past 60 us first, so every chip resets and
+    the next frame is whole."""
+    board.set_values([0x7FFFFF - 1] * 4)  # 23 ones after the sign: DOUT high mid-frame
+    assert array.read() == (0x7FFFFF - 1,) * 4
+    chip = board.chips[2]
+    working = chip.dout
+    failed = []
+
+    def fails_mid_frame(now):
+        if chip.last_pulse_count == 10 and not failed:  # read after the 10th data pulse
+            failed.append(now)
+            raise OSError("line went away")
+        return working(now)
+
+    chip.dout = fails_mid_frame
+    with pytest.raises(HX711BackendError, match="GPIO error while clocking"):
+        array.read()
+    chip.dout = working
+    assert all(c.power_downs == 1 for c in board.chips)
+    assert board.sck_pin.state == 0
+    assert array.read() == (0x7FFFFF - 1,) * 4
+
+
 # -- power down / up ----------------------------------------------------------------------
 
 

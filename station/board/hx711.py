@@ -15,6 +15,9 @@ Why you can trust a frame this driver returns:
   (default 2**22, half the ADC range) is rejected as a spike. A failed frame raises an
   `HX711IntegrityError` naming the check and the cells; it is counted, never returned;
 - a chip that never gets ready raises `HX711TimeoutError` naming the cell and its GPIO;
+- a GPIO error while clocking raises `HX711BackendError` after holding SCK high past 60 us,
+  so the chips reset and none is left mid-frame (its next data bit on DOUT, a 1 read as
+  "not ready" for ever);
 - nothing sleeps while SCK is high; the garbage collector is paused for the ~25 pulses;
   waiting for DOUT uses short sleeps (conversions are 12.5 ms apart at 80 SPS);
 - the first frame after opening, and after any reset that may have put the chips back to
@@ -661,7 +664,10 @@ class HX711Array:
         self.wake_margin_ns = min(max(margin, 0.0), MAX_WAKE_MARGIN_NS)
 
     def _clock(self) -> int:
-        """Clock one frame with the GC paused; SCK is low again whatever happens."""
+        """Clock one frame with the GC paused; SCK is low again whatever happens.
+
+        A GPIO error leaves the chips mid-frame, each holding its next data bit on DOUT (a
+        1 reads as "not ready" for ever): SCK is held high past 60 us first, so they reset."""
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -669,6 +675,9 @@ class HX711Array:
                 self.n_pulses, self._timer, self._pulse_ns, self._words
             )
         except Exception as exc:
+            with contextlib.suppress(Exception):
+                self._backend.set_sck(1)
+                self._sleep(POWER_DOWN_HOLD_S)
             with contextlib.suppress(Exception):
                 self._backend.set_sck(0)
             self._after_reset()
