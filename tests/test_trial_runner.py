@@ -158,3 +158,18 @@ def test_an_operator_trial_takes_over_from_the_demo(runner_and_log):
     assert runner.last_result.outcome.state.value == "aborted"  # the demo trial
     with pytest.raises(TrialError, match="already running"):  # the demo waits its turn
         runner.start(TrialRequest("single-leg-left", "left-open-firm", demo=True))
+
+
+def test_a_result_carries_its_trials_run_number(runner_and_log):
+    """Two repeats of one trial share protocol and trial id: a screen back from a reload tells
+    the result of the trial it started from the one before by the run number."""
+    runner, _, published = runner_and_log
+    runs = []
+    for _ in range(2):
+        runs.append(runner.start(TrialRequest("single-leg-right", "right-open-firm",
+                                              duration_s=10))["run"])
+        run_scenario(runner, "single_leg_hold")
+    results = [m["result"] for m in published if m["kind"] == "trial_result"]
+    assert runs == [1, 2]
+    assert [r["run"] for r in results] == runs
+    assert runner.last_result is not None and runner.last_result.summary()["run"] == 2

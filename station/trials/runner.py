@@ -148,11 +148,15 @@ class FinishedTrial:
     # the station's wobble board and level point when the trial stood on one (None: the
     # default preset level at the centre; station.wobble.stored keeps the station's)
     wobble_setup: WobbleSetup | None = None
+    # the runner's number of the trial (status "run"): a screen tells its own trial's result
+    # from an earlier one of the same protocol and trial by it (0: not from a runner)
+    run: int = 0
 
     def summary(self) -> dict[str, Any]:
         """The result card's data (JSON-safe)."""
         return {
             "trial_uid": self.saved_uid,
+            "run": self.run,
             "protocol": self.protocol.id,
             "trial_id": self.spec.id,
             "athlete_uid": self.request.athlete_uid,
@@ -487,6 +491,7 @@ class TrialRunner:
             aborted_by=self._aborted_by if engine.state is State.ABORTED else None,
             cell_dt_ns=_offsets(self._cell_dt),
             wobble_setup=self._wobble_setup,
+            run=self._run,
         )
         self._t, self._counts, self._cell_dt = [], [], []
         self._worker.submit(self._complete, finished)

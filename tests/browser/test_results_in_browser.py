@@ -2,13 +2,14 @@
 weeks of a team's history (history_seed.py): the team page's one condition and its switch,
 the athlete page's per-day trends with tap tooltips and one colour per leg, and result cards
 of a hold, a hop and a push run on the simulated board (baseline and rule named, time held
-against the plan, each test's own measures, export buttons). Screenshots in
-artifacts/screenshots/ (*-2x-*).
+against the plan, each test's own measures, export buttons), and a kiosk reloaded during a
+test's run that comes back to it. Screenshots in artifacts/screenshots/ (*-2x-*).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -255,5 +256,59 @@ def test_a_push_result_card_shows_the_reaction(history_station, browser, logged_
     assert labels[:2] == ["Peak excursion", "Recovery time"], labels
     assert no_horizontal_overflow(page)
     finish(page, "phone", "24-result-push")
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def _state(page: Any, station: str) -> dict[str, Any]:
+    return page.context.request.get(f"{station}/api/trials/current").json()["status"]
+
+
+def test_a_reloaded_kiosk_comes_back_to_the_tests_run(history_station, browser, logged_in):
+    """A reload while a trial of a test's run is armed picks it up at its place; a trial that
+    ended while the page was away shows its result card and rest, and is not run again;
+    Change test ends what was kept, so a reload then arms nothing."""
+    page = new_page(browser, TABLET, logged_in)
+    start_kiosk(page, history_station, "Single-leg hold, left", "duration_s=5")
+    assert page.locator("#run-progress").inner_text() == "trial 1 of 3"
+    page.reload()  # trial 1 is armed
+    page.wait_for_selector("#step-run:not([hidden])")
+    banner_has(page, "Step onto")
+    assert page.locator("#run-progress").inner_text() == "trial 1 of 3"
+    assert page.locator("#run-test").inner_text() == "Single-leg hold, left"
+    assert page.locator("#run-athlete").inner_text() == MIA
+    # trial 1 ends while the page is away (a reload that takes long)
+    page.get_by_role("button", name="Step on", exact=True).click()
+    banner_has(page, "lift your RIGHT")
+    page.get_by_role("button", name="Lift right foot", exact=True).click()
+    banner_has(page, "Hold")
+    page.goto("about:blank")
+    deadline = time.monotonic() + 30
+    while _state(page, history_station)["state"] not in ("complete", "failed"):
+        assert time.monotonic() < deadline, "trial 1 never ended"
+        time.sleep(0.2)
+    ended_run = _state(page, history_station)["run"]
+    page.goto(f"{history_station}/kiosk?duration_s=5")
+    page.wait_for_selector("#step-result:not([hidden])")
+    assert page.locator("#res-athlete").inner_text() == MIA
+    assert page.locator("#run-progress").inner_text() == "trial 1 of 3"
+    assert page.locator("#res-next").inner_text().startswith("Next: ")
+    assert page.locator("#res-outcome").inner_text().startswith(("✓ Completed", "The "))
+    shot(page, "tablet-2x-kiosk-test-back-to-its-result")
+    page.wait_for_timeout(1000)
+    now = _state(page, history_station)
+    assert now["run"] == ended_run and now["state"] in ("complete", "failed"), now  # not re-armed
+    page.get_by_role("button", name="Step off", exact=True).click()
+    page.get_by_role("button", name="Next trial").click()  # trial 2 is armed at once
+    banner_has(page, "Step onto")
+    assert page.locator("#run-progress").inner_text() == "trial 2 of 3"
+    armed_run = _state(page, history_station)["run"]
+    page.get_by_role("button", name="Change test").click()
+    page.wait_for_selector("#step-test:not([hidden])")
+    page.reload()
+    page.wait_for_selector("#step-athlete:not([hidden])")
+    page.wait_for_timeout(1000)
+    after = _state(page, history_station)
+    assert after["run"] == armed_run and after["state"] == "aborted"  # nothing armed again
     assert not page.errors, page.errors
     page.context.close()

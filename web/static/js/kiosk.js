@@ -44,6 +44,7 @@
   $("athlete-search").addEventListener("input", renderAthletes);
 
   function pickAthlete(a) {
+    KioskRun.clear();  // a run kept for a reload is over once an athlete is picked
     st.athlete = a;
     $("test-athlete").textContent = a ? a.name : "Guest (not saved)";
     const list = $("test-list");
@@ -105,7 +106,7 @@
 
   async function startCurrent() {
     clearTimeout(st.restTimer);
-    TrainingQueue.save(st, st.index);
+    KioskRun.save(st, st.index);
     showRun();
     const item = current(), t = item.trial;
     const key = `${protocolOf(item)}/${t.id}`;
@@ -228,6 +229,7 @@
   async function onResult(result) {
     const item = current();
     if (!st.awaitingResult || !item || result.trial_id !== item.trial.id || result.protocol !== protocolOf(item)) return;
+    if (st.run !== null && typeof result.run === "number" && result.run !== st.run) return;  // an earlier trial's
     const o = result.outcome || {};
     if (o.state === "aborted") { stopped(result); return; }  // no result card, no next trial
     st.awaitingResult = false; st.running = false;
@@ -260,7 +262,7 @@
       exports.querySelectorAll("a").forEach((link) => { link.href = `/api/trials/${encodeURIComponent(result.trial_uid)}/${link.dataset.kind}.csv`; });
     }
     const hasNext = st.index + 1 < st.queue.length;
-    if (hasNext) TrainingQueue.save(st, st.index + 1); else TrainingQueue.clear();
+    if (hasNext) KioskRun.save(st, st.index + 1); else KioskRun.clear();
     $("btn-next").hidden = !hasNext;
     if (hasNext) {
       const next = st.queue[st.index + 1];
@@ -337,8 +339,8 @@
 
   $("btn-next").addEventListener("click", () => { st.index += 1; startCurrent(); });
   $("btn-repeat").addEventListener("click", () => startCurrent());
-  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; TrainingQueue.clear(); show("athlete"); });
-  $("btn-change").addEventListener("click", async () => { await abort(); show("test"); });
+  $("btn-done").addEventListener("click", () => { clearTimeout(st.restTimer); st.protocol = null; KioskRun.clear(); show("athlete"); });
+  $("btn-change").addEventListener("click", async () => { await abort(); KioskRun.clear(); show("test"); });
   $("btn-abort").addEventListener("click", abort);
   async function abort() {
     if (!st.running) return;
@@ -348,12 +350,13 @@
   }
 
   // The queue's step to come back to ended (complete or failed) while the page reloaded: its
-  // result reached no page, so the kept step is still that one (seq = index + 1).
+  // result reached no page, so the kept step is still that one (seq = index + 1). Its result
+  // may still be on its way (the analysis and the save take a moment after the end).
   function endedWhileAway(cur, saved) {
-    const s = cur.status, r = cur.last_result;
-    return !!(cur.yours && saved.matches(s) && s.seq === saved.index + 1 && ["complete", "failed"].includes(s.state)
-      && r && r.trial_id === s.trial_id && r.protocol === s.protocol);
+    const s = cur.status;
+    return !!(cur.yours && saved.matches(s) && s.seq === saved.index + 1 && ["complete", "failed"].includes(s.state));
   }
+  const resultOf = (cur) => (cur.last_result && cur.last_result.run === cur.status.run ? cur.last_result : null);
 
   // A reloaded kiosk picks up the trial it started (same kiosk session: `yours`).
   async function resume() {
@@ -361,16 +364,18 @@
     try { cur = await BS.api("GET", "/api/trials/current"); } catch (e) { return; }
     const s = cur.status;
     const running = cur.yours && s && !["complete", "failed", "aborted"].includes(s.state);
-    const saved = TrainingQueue.load(D);  // today's training, reloaded in the middle of it
+    const saved = KioskRun.load(D);  // today's training or a test, reloaded in the middle of it
     if (saved && (!running || saved.matches(s))) {
       st.athlete = D.athletes.find((a) => a.uid === saved.athlete_uid) || null;
-      st.protocol = { id: "training", name: saved.title };
+      st.protocol = saved.protocol;
       st.queue = saved.queue; st.index = saved.index;
       st.sessionUid = running ? s.session_uid || saved.sessionUid : saved.sessionUid;
       if (!running && endedWhileAway(cur, saved)) {  // not run again: its result, then the rest
         showRun();
         st.run = s.run; st.awaitingResult = true;
-        onResult(cur.last_result);
+        const result = resultOf(cur);
+        if (result) onResult(result);
+        else { setBanner("Saving the result…", `s-${s.state}`); fetchResultSoon(); }  // or the stream's
         return;
       }
       if (!running) { startCurrent(); return; }  // back to the queue: its next step is armed
@@ -397,7 +402,7 @@
   window.Kiosk = {
     show,
     runQueue(athlete, title, queue, sessionUid) {
-      TrainingQueue.clear();
+      KioskRun.clear();
       st.athlete = athlete;
       st.protocol = { id: "training", name: title };
       st.queue = queue; st.index = 0; st.sessionUid = sessionUid || null;
