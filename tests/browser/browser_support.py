@@ -93,10 +93,17 @@ def sim(page: Any, label: str) -> None:
 
 
 def banner_has(page: Any, text: str, timeout: float | None = None) -> None:
-    """Wait until the state banner says `text` (`timeout` in ms; None: the page's default)."""
-    page.wait_for_function(
-        "t => document.querySelector('#state-banner').textContent.includes(t)", arg=text,
-        timeout=timeout)
+    """Wait until the state banner says `text` (`timeout` in ms; None: the page's default).
+    A wait that runs out says what the banner said instead (a refusal, an error)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # a page: it is here
+
+    try:
+        page.wait_for_function(
+            "t => document.querySelector('#state-banner').textContent.includes(t)", arg=text,
+            timeout=timeout)
+    except PlaywrightTimeoutError:
+        said = page.evaluate("document.querySelector('#state-banner')?.textContent ?? null")
+        raise AssertionError(f"the banner never said {text!r}; it says {said!r}") from None
 
 
 def no_horizontal_overflow(page: Any) -> bool:
