@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from station.analysis.history.wobble_report import wobble_section
+from station.analysis.history.wobble_report import QUADRANT_LABELS, ZONE_LABELS, wobble_section
+from station.analysis.metrics.wobble import QUADRANT_KEYS, ZONE_KEYS
 from station.web.app import web_dir
 
 WOBBLE = {
@@ -42,6 +44,21 @@ def test_only_wobble_conditions_with_a_tilt_trace_are_reported():
     assert [z["pct"] for z in section["zones"]] == [71.0, 25.0, 4.0, 0.0]
     assert section["zones"][-1]["label"] == "15° to the rim (17.5°)"
     assert section["rim_contacts"] == 0
+
+
+def test_zones_and_quadrants_keep_their_order_after_the_store_sorted_the_keys():
+    """The store writes metrics with sorted keys (station.store.schema): "10-15" before
+    "5-10". The report's columns still run from level to the rim, and front before back."""
+    assert (tuple(ZONE_LABELS), tuple(QUADRANT_LABELS)) == (ZONE_KEYS, QUADRANT_KEYS)
+    stored = json.loads(json.dumps(WOBBLE, sort_keys=True))
+    assert list(stored["zone_time_pct"]) == ["0-5", "10-15", "15-max", "5-10"]
+    [section] = wobble_section([row("w", "wobble", "wobble", 2, stored)])
+    assert [z["label"] for z in section["zones"]] == [
+        "0–5°", "5–10°", "10–15°", "15° to the rim (17.5°)"]
+    assert [z["pct"] for z in section["zones"]] == [71.0, 25.0, 4.0, 0.0]
+    assert [q["label"] for q in section["quadrants"]] == [
+        "front right", "front left", "back left", "back right"]
+    assert [q["pct"] for q in section["quadrants"]] == [30.0, 20.0, 25.0, 25.0]
 
 
 def test_the_partial_shows_the_measures():

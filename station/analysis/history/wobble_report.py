@@ -45,11 +45,12 @@ def wobble_measures_view(wobble: dict[str, Any]) -> dict[str, Any] | None:
             {"label": "Largest tilt", "value": _number(wobble.get("max_tilt_reached_deg")),
              "unit": "°"},
         ],
-        "zones": [{"label": ZONE_LABELS.get(k, k).replace(
+        # in the labels' order, level to the rim and front to back: the store sorts keys
+        "zones": [{"label": label.replace(
             "the rim", f"the rim ({max_tilt:.1f}°)" if max_tilt else "the rim"),
-            "pct": _number(v)} for k, v in zones.items()],
-        "quadrants": [{"label": QUADRANT_LABELS.get(k, k), "pct": _number(v)}
-                      for k, v in quadrants.items()],
+            "pct": _number(zones.get(k))} for k, label in ZONE_LABELS.items()],
+        "quadrants": [{"label": label, "pct": _number(quadrants.get(k))}
+                      for k, label in QUADRANT_LABELS.items()],
         "rim_contacts": int(rim.get("count") or 0),
         "rim_contact_s": _number(rim.get("total_s")) or 0.0,
         "time_to_first_rim_contact_s": _number(wobble.get("time_to_first_rim_contact_s")),
