@@ -1,6 +1,7 @@
 """Weeks of history for the results browser tests: a small team with a baseline-battery
-session (a failed hold repeated at once in it), weekly single-leg holds, hops and a push,
-scored by the station's own scoring (station.analysis.scoring), and an admin account.
+session (a failed hold repeated at once in it, its wobble holds with the deck's tilt
+measures), weekly single-leg holds, hops and a push, scored by the station's own scoring
+(station.analysis.scoring), and an admin account.
 
 The numbers are made here, not measured (no raw frames): what the pages must show about them
 (per-day trends, baselines and their rule, MDC-neutral changes, hop and push measures, one
@@ -14,14 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import lfilter
 
 from station import access
+from station.analysis.metrics.wobble import wobble_measures
 from station.analysis.scoring import score_trial
 from station.protocols import get_protocol
 from station.store import open_store
 from station.store.records import Athlete, SessionRecord, Target, TrialRecord
+from station.wire import json_safe
+from station.wobble import DEFAULT_BOARD, preset
 
 WEEKS = 6
+RATE_HZ = 80.0
 TEAM = (
     # name, dominant leg, velocity left/right at baseline (mm/s), weekly change (mm/s)
     ("Mia Jensen", "right", 34.0, 33.0, -1.6),
@@ -34,6 +41,21 @@ def _score(metrics: dict[str, Any], stance: str, eyes: str, surface: str, task: 
            outcome: str, held_s: float | None, planned: float) -> float:
     return score_trial(metrics, {"stance": stance, "eyes": eyes, "surface": surface},
                        outcome == "complete", held_s, planned, task=task).total
+
+
+def _wobble_measures(rng: np.random.Generator, velocity: float, planned: float
+                     ) -> dict[str, Any]:
+    """A wobble trial's measures (station.analysis.metrics.wobble) of a tilt that wanders as
+    much as the athlete sways: a random walk pulled back to level and smoothed over half a
+    second, ~4-6 degrees RMS at ~8 degrees/s."""
+    n = int(planned * RATE_HZ)
+    steps = rng.normal(0, 0.55 * velocity / 34.0, (n, 2))
+    walk = lfilter([1.0], [1.0, -0.99], steps, axis=0)  # x[i] = 0.99 x[i-1] + step
+    tilt = uniform_filter1d(walk, size=int(RATE_HZ / 2), axis=0)
+    board = preset(DEFAULT_BOARD)
+    measures = wobble_measures(tilt[:, 0], tilt[:, 1], RATE_HZ, board.max_tilt_deg)
+    measures["board"] = board.to_json()
+    return json_safe(measures)
 
 
 def _trial(session: str, seq: int, when: datetime, *, protocol: str, stance: str,
@@ -49,6 +71,8 @@ def _trial(session: str, seq: int, when: datetime, *, protocol: str, stance: str
     if task == "push":
         metrics["perturbation"] = {"peak_excursion_mm": round(44 + rng.normal(0, 3), 1),
                                    "recovery_time_s": round(3.5 + rng.normal(0, 0.4), 2)}
+    if surface == "wobble":  # the deck's tilt, measured as the station measures it
+        metrics["wobble"] = _wobble_measures(rng, velocity, planned)
     return TrialRecord(
         session_uid=session, seq=seq, stance=stance, eyes=eyes, surface=surface, task=task,
         planned_duration_s=planned, outcome=outcome, duration_s=held_s or planned,
@@ -56,7 +80,7 @@ def _trial(session: str, seq: int, when: datetime, *, protocol: str, stance: str
         time_to_failure_s=held_s if outcome == "failed" else None,
         failure_reason="touch_down_floor" if outcome == "failed" else None,
         score=_score(metrics, stance, eyes, surface, task, outcome, held_s, planned),
-        board_id="sim", rate_hz=80.0, analysis_version="browser-seed",
+        board_id="sim", rate_hz=RATE_HZ, analysis_version="browser-seed",
     )
 
 
