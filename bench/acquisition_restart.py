@@ -22,18 +22,17 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.station_run import Station, call, health, start_station  # noqa: E402
 
 TRIAL = {"protocol": "single-leg-left", "trial": "left-open-firm"}
 
@@ -50,63 +49,10 @@ def make_token(data_dir: Path) -> str:
     return secret
 
 
-def start_station(work: Path) -> tuple[subprocess.Popen, str]:
-    """`balance-station run --board sim` with `work`/data; (process, URL)."""
+def start_sim_station(work: Path) -> Station:
+    """`balance-station run --board sim` with `work`/data and the defaults."""
     (work / "empty.toml").write_text("# defaults only\n")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
-        env.pop(name, None)  # never talk to the systemd of the machine running this
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim",
-         "--host", "127.0.0.1", "--port", "0", "--data-dir", str(work / "data"),
-         "--config", str(work / "empty.toml")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.strip().startswith("http://"):
-            return proc, line.strip()
-    proc.kill()
-    raise RuntimeError("station did not print its URL:\n" + "".join(lines))
-
-
-def stop_station(proc: subprocess.Popen) -> str:
-    """SIGTERM, then everything it printed."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out
-
-
-def call(url: str, token: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
-    """GET (or POST `body`) with the bearer token: (status, JSON body)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method="GET" if body is None else "POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
-def health(url: str, token: str) -> dict[str, Any]:
-    """The full health body (a logged-in caller's; the public answer is only a status)."""
-    request = urllib.request.Request(url + "api/health",
-                                     headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.load(resp)
+    return start_station(work / "data", work / "empty.toml", work / "station.log")
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str,
@@ -177,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-restart-") as tmp:
         work = Path(tmp)
         token = make_token(work / "data")
-        proc, url = start_station(work)
+        station = start_sim_station(work)
         runs = []
         try:
             for _ in range(args.kills):
-                runs.append(kill_and_measure(url, token))
+                runs.append(kill_and_measure(station.url, token))
         finally:
-            output = stop_station(proc)
+            output = station.stop()
     notice = [r["notice_s"] for r in runs]
     recover = [r["recover_s"] for r in runs]
     report = {

@@ -41,16 +41,12 @@ import argparse
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.live_client import LiveClient  # noqa: E402
+from bench.station_run import call, cpu_seconds, start_station  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 TRIAL = {"protocol": "baseline", "trial": "left-open-firm"}
 TARGETS = {
     "acquisition_rss_mb": 30.0,
@@ -108,11 +104,6 @@ def memory_mb(pid: int) -> dict[str, float]:
         "virtual": round(fields.get("VmSize", 0) / kb, 1),
         "threads": fields.get("Threads", 0),
     }
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
 def descendants(pid: int) -> list[int]:
@@ -276,61 +267,6 @@ def seed(data_dir: Path, clients: int = 25) -> tuple[str, str, list[str]]:
     return token, athlete, watchers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_station(work: Path, board: str, log_path: Path) -> tuple[subprocess.Popen, str, float]:
-    """`balance-station run` on a free port; (process, URL, seconds to the first /api/health)."""
-    port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
-        env.pop(name, None)  # never talk to the systemd of the machine running this
-    url = f"http://127.0.0.1:{port}/"
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", board, "--host", "127.0.0.1",
-         "--port", str(port), "--data-dir", str(work / "data"),
-         "--config", str(work / "empty.toml")],
-        stdout=subprocess.DEVNULL, stderr=log_path.open("w"), env=env, cwd=ROOT,
-    )
-    while time.monotonic() - t0 < 60:
-        if proc.poll() is not None:
-            raise RuntimeError("the station ended:\n" + log_path.read_text()[-2000:])
-        try:
-            with urllib.request.urlopen(url + "api/health", timeout=1) as resp:
-                resp.read()
-                return proc, url, time.monotonic() - t0
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.01)
-    proc.kill()
-    raise RuntimeError("no answer from /api/health within 60 s")
-
-
-def stop_station(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def call(url: str, token: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method="GET" if body is None else "POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
 def wait_running(url: str, token: str, board: str, timeout: float = 30.0) -> None:
     """Until health says the acquisition runs at rate (`--board hx711` off a Pi: until it
     says the board cannot open, the web side's footprint without a simulator)."""
@@ -436,7 +372,8 @@ def trial(url: str, token: str, athlete: str, procs: dict[str, int], seconds: fl
 def one_start(work: Path, board: str, token: str, athlete: str, watchers: list[str],
               seconds: float, full: bool, run: int) -> dict[str, Any]:
     log_path = work / f"station-{run}.log"
-    proc, url, startup_s = start_station(work, board, log_path)
+    station = start_station(work / "data", work / "empty.toml", log_path, board=board)
+    proc, url, startup_s = station.proc, station.url, station.startup_s
     try:
         wait_running(url, token, board)
         time.sleep(2.0)  # settled: the first requests and live messages are behind it
@@ -459,7 +396,7 @@ def one_start(work: Path, board: str, token: str, athlete: str, watchers: list[s
         out["acquisition_granted"] = granted[-1] if granted else None
         return out
     finally:
-        stop_station(proc)
+        station.stop()
 
 
 def median_of(runs: list[dict[str, Any]], *path: str) -> float | None:

@@ -32,9 +32,7 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,12 +49,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.live_client import LiveClient  # noqa: E402
+from bench.station_run import cpu_seconds, health, start_station  # noqa: E402
 from station import access  # noqa: E402
 from station.store import open_store  # noqa: E402
 from station.store.records import Athlete, SessionRecord, TrialRecord  # noqa: E402
 from station.web.live_stream import MAX_STREAMS_PER_PRINCIPAL  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 USER, PASSWORD = "bench-admin", "bench-password-1"
 N_HISTORY_TRIALS = 1000
 
@@ -111,43 +109,11 @@ def watcher_tokens(data_dir: Path, clients: int) -> list[str]:
         store.close()
 
 
-def start_station(data_dir: Path, config: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station", "run", "--board", "sim", "--host", "127.0.0.1",
-         "--port", "0", "--data-dir", str(data_dir), "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.strip().startswith("http://"):
-            return proc, line.strip().rstrip("/")
-    proc.kill()
-    raise SystemExit("the station did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
-
-
 def children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
-
-
-def health(url: str, token: str) -> dict[str, Any]:
-    """The station's whole health (with a token: without one it answers liveness only)."""
-    request = urllib.request.Request(url + "/api/health",
-                                     headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        return json.load(resp)
 
 
 # -- SSE clients ---------------------------------------------------------------------------------
@@ -345,7 +311,8 @@ def main() -> int:
         token, athlete = seed(data_dir)
         watchers = watcher_tokens(data_dir, max(args.clients))
         seed_s = time.perf_counter() - t0
-        proc, url = start_station(data_dir, config)
+        station = start_station(data_dir, config, Path(tmp) / "station.log")
+        proc, url = station.proc, station.url.rstrip("/")
         try:
             time.sleep(3.0)  # acquisition up to rate
             phases = [phase(url, token, [], 0, min(args.seconds, 10.0), proc.pid)]
@@ -358,11 +325,7 @@ def main() -> int:
             history = (None if args.no_history
                        else history_page(url, athlete, login_opener(url)))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            station.stop()
     result = {
         "bench": "sse_latency",
         "machine": {"cpus": os.cpu_count()},

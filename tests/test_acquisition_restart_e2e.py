@@ -28,7 +28,8 @@ def load_bench():
 def test_kill_9_of_acquisition_is_noticed_reported_and_repaired(tmp_path):
     bench = load_bench()
     token = bench.make_token(tmp_path / "data")
-    proc, url = bench.start_station(tmp_path)
+    station = bench.start_sim_station(tmp_path)
+    url = station.url
     try:
         facts = bench.kill_and_measure(url, token, recover_limit_s=RECOVER_LIMIT_S)
         assert facts["armed_state"] == "empty"  # armed: nobody on the simulated board
@@ -62,7 +63,7 @@ def test_kill_9_of_acquisition_is_noticed_reported_and_repaired(tmp_path):
         assert status == 201, body
         print(f"\nnotice {facts['notice_s']:.3f} s, recover {facts['recover_s']:.3f} s")
     finally:
-        output = bench.stop_station(proc)
+        output = station.stop()
     assert "Traceback" not in output, output
     assert "board not answering: the acquisition process exited" in output  # the journal
     assert "acquisition is back" in output
