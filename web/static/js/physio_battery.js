@@ -282,6 +282,7 @@
     const k = run.step;
     const s = stepOf(k);
     if (!run.armed || !s || r.trial_id !== s.trial_id || r.athlete_uid !== A.uid) return;
+    if (run.run !== null && typeof r.run === "number" && r.run !== run.run) return;  // an earlier trial's
     if (r.outcome && r.outcome.state === "aborted") return;  // the status says it (onFrames)
     // a trial the station could not save is no result of the step: say so, offer the repeat
     if (r.saved === false) run.notSaved[k] = { spooled: !!r.spooled, reason: r.not_saved_reason || r.error || "the station could not keep this trial" };
