@@ -138,7 +138,7 @@ def test_an_athlete_is_edited_and_archived(records_station, browser, admin_login
     form = page.locator("#edit-form")
     form.wait_for()
     page.wait_for_function(
-        f"() => document.querySelector('#edit-form [name=name]').value === {name!r}")
+        f"() => document.querySelector('#edit-form [name=name]')?.value === {name!r}")
     form.locator("[name=birth_year]").fill("1800")  # the API's check, shown under its field
     form.locator("button[type=submit]").click()
     error = form.locator('.field-error[data-field="birth_year"]')
@@ -154,11 +154,12 @@ def test_an_athlete_is_edited_and_archived(records_station, browser, admin_login
     form.locator("[name=sex]").select_option("F")  # the profile norms use
     form.locator("[name=height_cm]").fill("171")
     form.locator("button[type=submit]").click()
-    page.wait_for_function("() => document.querySelector('#a-meta').textContent"
+    # the save reloads the page: while the new one loads there is no #a-meta to read
+    page.wait_for_function("() => document.querySelector('#a-meta')?.textContent"
                            ".startsWith('U19 squad')")
     assert page.locator("#edit-athlete").is_hidden()
     page.click("#a-edit")  # the saved profile comes back in the form
-    page.wait_for_function("() => document.querySelector('#edit-form [name=height_cm]').value"
+    page.wait_for_function("() => document.querySelector('#edit-form [name=height_cm]')?.value"
                            " === '171'")
     assert form.locator("[name=sex]").input_value() == "F"
     page.click("#edit-cancel")
@@ -193,7 +194,7 @@ def test_an_athlete_is_edited_and_archived(records_station, browser, admin_login
     page.goto(url)
     page.click("#a-archive")
     page.locator("#a-archive-form .confirm [data-yes]").click()
-    page.wait_for_function("() => document.querySelector('#a-archive').textContent === 'Archive'")
+    page.wait_for_function("() => document.querySelector('#a-archive')?.textContent === 'Archive'")
     assert page.locator("#a-badges .pill").count() == 0
     assert not page.errors, page.errors
     page.context.close()
